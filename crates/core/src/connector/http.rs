@@ -1,0 +1,206 @@
+//! The HTTP layer every connector uses: one pooled client per tenant, bounded bodies,
+//! conditional requests, and error mapping that names the cause.
+
+use std::time::Duration;
+
+use reqwest::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::api::ErrorBody;
+use crate::error::{Error, ErrorCode, Result};
+use crate::secret::SecretString;
+
+/// Largest response body accepted; a tenant sending more is broken or hostile.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest error body read (to find the server's error code).
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// A decoded response, or "not modified" for a conditional request.
+#[derive(Debug)]
+pub enum Fetched<T> {
+    Fresh { value: T, etag: Option<String> },
+    NotModified,
+}
+
+/// A tenant's HTTP client. Credentials are attached per request and never leave the
+/// tenant's origin: redirects are not followed at all, so a redirect cannot carry the
+/// bearer token to another host.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    base: url::Url,
+}
+
+impl HttpClient {
+    pub fn new(base: &url::Url, timeout: Duration) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("Vigil/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(8)
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build HTTP client: {e}")))?;
+        // Join relative paths onto the base as a directory.
+        let mut base = base.clone();
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(Self { client, base })
+    }
+
+    pub fn base(&self) -> &url::Url {
+        &self.base
+    }
+
+    /// Resolves a path relative to the tenant base URL (`v1/sessions`).
+    pub fn url(&self, path: &str) -> Result<url::Url> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::internal(format!("bad request path {path:?}: {e}")))
+    }
+
+    /// Sends a request with a bearer token and returns the raw response if it is 2xx/304.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: url::Url,
+        token: &SecretString,
+        etag: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response> {
+        let mut headers = HeaderMap::new();
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| Error::config("the secret contains characters not allowed in a header"))?;
+        auth.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, auth);
+        if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(t).ok()) {
+            headers.insert(IF_NONE_MATCH, tag);
+        }
+        let mut req = self.client.request(method, url).headers(headers);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(resp);
+        }
+        Err(error_from_response(resp).await)
+    }
+
+    /// GET + decode JSON, honouring `If-None-Match`.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &SecretString,
+        etag: Option<&str>,
+    ) -> Result<Fetched<T>> {
+        let url = self.url(path)?;
+        let resp = self.send(Method::GET, url, token, etag, None).await?;
+        if resp.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        let etag = resp
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let value = decode_json(resp).await?;
+        Ok(Fetched::Fresh { value, etag })
+    }
+
+    /// A request whose JSON answer is decoded (or ignored when `T = ()`-like callers skip it).
+    pub async fn call_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: &SecretString,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T> {
+        let url = self.url(path)?;
+        let resp = self.send(method, url, token, None, body).await?;
+        decode_json(resp).await
+    }
+
+    /// A request whose answer body does not matter (beyond its status).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &SecretString,
+        body: Option<&serde_json::Value>,
+    ) -> Result<StatusCode> {
+        let url = self.url(path)?;
+        let resp = self.send(method, url, token, None, body).await?;
+        let status = resp.status();
+        // Drain a little so the connection can be reused; ignore what it says.
+        let _ = read_capped(resp, MAX_ERROR_BODY_BYTES).await;
+        Ok(status)
+    }
+}
+
+/// Reads a body up to `cap` bytes; more is an error, not a truncation.
+pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>> {
+    if let Some(len) = resp.content_length() {
+        if len > cap as u64 {
+            return Err(Error::malformed(format!(
+                "response too large ({len} bytes; limit {cap})"
+            )));
+        }
+    }
+    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0).min(cap as u64) as usize);
+    while let Some(chunk) = resp.chunk().await? {
+        if buf.len() + chunk.len() > cap {
+            return Err(Error::malformed(format!(
+                "response too large (over {cap} bytes)"
+            )));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+async fn decode_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+    let bytes = read_capped(resp, MAX_BODY_BYTES).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::malformed(format!(
+            "invalid JSON at line {} column {}: {}",
+            e.line(),
+            e.column(),
+            classify(&e)
+        ))
+    })
+}
+
+fn classify(e: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Io => "read error",
+        Category::Syntax => "syntax error",
+        Category::Data => "unexpected shape",
+        Category::Eof => "truncated body",
+    }
+}
+
+async fn error_from_response(resp: reqwest::Response) -> Error {
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body = read_capped(resp, MAX_ERROR_BODY_BYTES).await.unwrap_or_default();
+    let server_code = serde_json::from_slice::<ErrorBody>(&body)
+        .ok()
+        .map(|b| b.error.code);
+    Error::from_status(status, server_code.as_deref(), retry_after)
+}
+
+/// True when an error means "the target is already gone".
+pub fn is_not_found(e: &Error) -> bool {
+    e.code == ErrorCode::NotFound
+}

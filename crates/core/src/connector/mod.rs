@@ -1,0 +1,65 @@
+//! Connectors map a system's admin API onto Vigil's model. One file per kind.
+
+pub mod http;
+pub mod vigil;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::model::{Capabilities, ConnectorKind, Session, TenantSpec, User};
+use crate::secret::SecretString;
+
+/// What one poll learned about a tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollUpdate {
+    /// The complete set of active sessions; anything not in it has ended.
+    Full(Vec<Session>),
+    /// Only what changed since the previous poll.
+    Delta {
+        upserted: Vec<Session>,
+        ended: Vec<String>,
+        /// Users whose attributes changed (e.g. disabled); their sessions are re-annotated.
+        users: Vec<User>,
+    },
+}
+
+/// Result of ending one session. "Already gone" is a success: the goal state holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndOutcome {
+    Ended,
+    AlreadyGone,
+}
+
+#[async_trait]
+pub trait Connector: Send + Sync {
+    fn tenant(&self) -> &Arc<str>;
+    fn kind(&self) -> ConnectorKind;
+    fn capabilities(&self) -> Capabilities;
+
+    /// Fetches what changed since the previous poll (the first poll is a full listing).
+    async fn poll(&self) -> Result<PollUpdate>;
+
+    /// Forgets incremental state: the next poll is a full listing.
+    async fn reset(&self);
+
+    async fn end_session(&self, session_id: &str) -> Result<EndOutcome>;
+
+    /// Ends every session of a user; returns how many were ended.
+    async fn end_user_sessions(&self, user_id: &str) -> Result<u64>;
+
+    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User>;
+
+    async fn enable_user(&self, user_id: &str) -> Result<User>;
+
+    /// Looks a user up by user name (for CLI arguments and cross-tenant matching).
+    async fn find_user(&self, username: &str) -> Result<Option<User>>;
+}
+
+/// Builds the connector for a tenant.
+pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connector>> {
+    match spec.kind {
+        ConnectorKind::Vigil => Ok(Arc::new(vigil::VigilConnector::new(spec, secret)?)),
+    }
+}

@@ -1,0 +1,364 @@
+//! Connector for the open Vigil Session API v1 (`docs/session-api.openapi.yaml`).
+//!
+//! First poll: every page of users and sessions (cursor pagination), remembering the
+//! change-feed watermark of the first sessions page. Later polls: the `since` change feed
+//! only, so a poll of 100k sessions costs the changes, plus a conditional GET of users
+//! (`If-None-Match`) that is a cheap 304 while no account changed.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use tokio::sync::Mutex;
+
+use super::http::{Fetched, HttpClient, is_not_found};
+use super::{Connector, EndOutcome, PollUpdate};
+use crate::api::{self, ApiSession, ApiUser, ChangePage, SessionPage, UserPage, UserResult};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{Capabilities, ConnectorKind, Session, TenantSpec, User};
+use crate::secret::SecretString;
+
+/// A listing that needs more pages than this is treated as a looping server.
+const MAX_PAGES: usize = 10_000;
+/// A change feed that keeps saying `has_more` this often is drained on the next poll.
+const MAX_CHANGE_PAGES_PER_POLL: usize = 200;
+
+pub struct VigilConnector {
+    tenant: Arc<str>,
+    http: HttpClient,
+    token: SecretString,
+    page_limit: usize,
+    state: Mutex<SyncState>,
+}
+
+#[derive(Default)]
+struct SyncState {
+    watermark: Option<String>,
+    users: HashMap<String, User>,
+    users_etag: Option<String>,
+}
+
+impl VigilConnector {
+    pub fn new(spec: &TenantSpec, token: SecretString) -> Result<Self> {
+        Ok(Self {
+            tenant: Arc::from(spec.name.as_str()),
+            http: HttpClient::new(&spec.base_url, spec.request_timeout)?,
+            token,
+            page_limit: api::DEFAULT_PAGE_LIMIT,
+            state: Mutex::new(SyncState::default()),
+        })
+    }
+
+    /// Page size for listings (tests use small pages to exercise pagination).
+    pub fn with_page_limit(mut self, limit: usize) -> Self {
+        self.page_limit = limit.clamp(1, api::MAX_PAGE_LIMIT);
+        self
+    }
+
+    /// `GET /v1/info`: identity, clock and permissions of the credential.
+    pub async fn info(&self) -> Result<api::Info> {
+        match self.http.get_json("v1/info", &self.token, None).await {
+            Ok(Fetched::Fresh { value, .. }) => Ok(value),
+            Ok(Fetched::NotModified) => Err(Error::malformed("304 without a conditional request")),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every page of a cursor-paginated listing.
+    async fn fetch_pages<P, T>(
+        &self,
+        path: &str,
+        etag: Option<&str>,
+        mut split: impl FnMut(P) -> (Vec<T>, Option<String>),
+    ) -> Result<Option<(Vec<T>, Option<String>, P)>>
+    where
+        P: serde::de::DeserializeOwned + Clone,
+    {
+        let first_url = format!("{path}?limit={}", self.page_limit);
+        let (first, first_etag) = match self.http.get_json::<P>(&first_url, &self.token, etag).await? {
+            Fetched::NotModified => return Ok(None),
+            Fetched::Fresh { value, etag } => (value, etag),
+        };
+        let head = first.clone();
+        let (mut items, mut cursor) = split(first);
+        let mut seen_cursors = HashSet::new();
+        let mut pages = 1;
+        while let Some(c) = cursor.take() {
+            if !seen_cursors.insert(c.clone()) {
+                return Err(Error::malformed(format!("{path}: pagination loops (cursor repeated)")));
+            }
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(Error::malformed(format!("{path}: more than {MAX_PAGES} pages")));
+            }
+            let url = format!("{path}?limit={}&cursor={}", self.page_limit, encode(&c));
+            match self.http.get_json::<P>(&url, &self.token, None).await? {
+                Fetched::NotModified => return Err(Error::malformed("304 without a conditional request")),
+                Fetched::Fresh { value, .. } => {
+                    let (more, next) = split(value);
+                    items.extend(more);
+                    cursor = next;
+                }
+            }
+        }
+        Ok(Some((items, first_etag, head)))
+    }
+
+    /// Refreshes the user directory if it changed. Returns the users that changed.
+    async fn refresh_users(&self, state: &mut SyncState, force: bool) -> Result<Vec<User>> {
+        let etag = if force { None } else { state.users_etag.clone() };
+        let fetched = self
+            .fetch_pages::<UserPage, ApiUser>("v1/users", etag.as_deref(), |p| (p.users, p.next_cursor))
+            .await
+            .map_err(|e| e.context("listing users"))?;
+        let Some((users, etag, _)) = fetched else {
+            return Ok(Vec::new());
+        };
+        let mut changed = Vec::new();
+        let mut fresh = HashMap::with_capacity(users.len());
+        for u in users {
+            let user = user_from_api(u);
+            if state.users.get(&user.id) != Some(&user) {
+                changed.push(user.clone());
+            }
+            fresh.insert(user.id.clone(), user);
+        }
+        state.users = fresh;
+        state.users_etag = etag;
+        Ok(changed)
+    }
+
+    async fn full_listing(&self, state: &mut SyncState) -> Result<PollUpdate> {
+        self.refresh_users(state, true).await?;
+        let fetched = self
+            .fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| (p.sessions, p.next_cursor))
+            .await
+            .map_err(|e| e.context("listing sessions"))?;
+        let Some((raw, _, head)) = fetched else {
+            return Err(Error::malformed("304 without a conditional request"));
+        };
+        // Keyset pagination cannot repeat a session, but a broken server might: last wins.
+        let mut by_id: HashMap<String, Session> = HashMap::with_capacity(raw.len());
+        let mut unknown_users = false;
+        for s in raw {
+            unknown_users |= !state.users.contains_key(&s.user_id);
+            let session = self.session_from_api(s, &state.users);
+            by_id.insert(session.id.clone(), session);
+        }
+        if unknown_users {
+            // A user signed up while we paged; fetch the directory again and re-annotate.
+            self.refresh_users(state, true).await?;
+            for s in by_id.values_mut() {
+                if let Some(u) = state.users.get(&s.user_id) {
+                    s.annotate(u);
+                }
+            }
+        }
+        state.watermark = Some(head.watermark);
+        Ok(PollUpdate::Full(by_id.into_values().collect()))
+    }
+
+    async fn changes(&self, state: &mut SyncState, since: String) -> Result<PollUpdate> {
+        let users = self.refresh_users(state, false).await?;
+        let mut upserted: HashMap<String, ApiSession> = HashMap::new();
+        let mut ended: HashSet<String> = HashSet::new();
+        let mut watermark = since;
+        for _ in 0..MAX_CHANGE_PAGES_PER_POLL {
+            let path = format!(
+                "v1/sessions/changes?since={}&limit={}",
+                encode(&watermark),
+                self.page_limit
+            );
+            let page: ChangePage = match self.http.get_json(&path, &self.token, None).await {
+                Ok(Fetched::Fresh { value, .. }) => value,
+                Ok(Fetched::NotModified) => return Err(Error::malformed("304 without a conditional request")),
+                Err(e) if e.http_status == Some(410) => {
+                    // The server no longer has our position: start over with a full listing.
+                    tracing::info!(tenant = %self.tenant, "change feed position expired; full resync");
+                    return self.full_listing(state).await;
+                }
+                Err(e) => return Err(e.context("reading the change feed")),
+            };
+            for s in page.upserted {
+                ended.remove(&s.id);
+                upserted.insert(s.id.clone(), s);
+            }
+            for e in page.ended {
+                upserted.remove(&e.id);
+                ended.insert(e.id);
+            }
+            let advanced = page.watermark != watermark;
+            watermark = page.watermark;
+            if !page.has_more || !advanced {
+                break;
+            }
+        }
+        if upserted.values().any(|s| !state.users.contains_key(&s.user_id)) {
+            let more = self.refresh_users(state, true).await?;
+            return self.finish_delta(state, watermark, upserted, ended, merge_users(users, more));
+        }
+        self.finish_delta(state, watermark, upserted, ended, users)
+    }
+
+    fn finish_delta(
+        &self,
+        state: &mut SyncState,
+        watermark: String,
+        upserted: HashMap<String, ApiSession>,
+        ended: HashSet<String>,
+        users: Vec<User>,
+    ) -> Result<PollUpdate> {
+        let upserted = upserted
+            .into_values()
+            .map(|s| self.session_from_api(s, &state.users))
+            .collect();
+        state.watermark = Some(watermark);
+        Ok(PollUpdate::Delta {
+            upserted,
+            ended: ended.into_iter().collect(),
+            users,
+        })
+    }
+
+    fn session_from_api(&self, s: ApiSession, users: &HashMap<String, User>) -> Session {
+        let mut session = Session {
+            tenant: Arc::clone(&self.tenant),
+            id: s.id,
+            user_id: s.user_id,
+            username: s.username,
+            display_name: None,
+            first_name: None,
+            last_name: None,
+            department: None,
+            organisation: None,
+            superuser: false,
+            protected: false,
+            disabled: false,
+            current: s.current,
+            ip: s.ip,
+            user_agent: s.user_agent,
+            session_type: s.session_type,
+            login_type: s.login_type,
+            server_name: s.server_name,
+            created_at: s.created_at,
+            last_activity_at: s.last_activity_at,
+            expires_at: s.expires_at,
+            idle_timeout_seconds: s.idle_timeout_seconds,
+        };
+        if let Some(u) = users.get(&session.user_id) {
+            session.annotate(u);
+        }
+        session
+    }
+
+    async fn user_action(&self, user_id: &str, verb: &str, body: serde_json::Value) -> Result<User> {
+        let path = format!("v1/users/{}/{verb}", encode(user_id));
+        let res: UserResult = self
+            .http
+            .call_json(Method::POST, &path, &self.token, Some(&body))
+            .await?;
+        // The directory cache is left alone: the next poll sees the change and carries it
+        // to the store, which re-annotates the user's sessions.
+        Ok(user_from_api(res.user))
+    }
+}
+
+fn merge_users(mut a: Vec<User>, b: Vec<User>) -> Vec<User> {
+    let seen: HashSet<String> = a.iter().map(|u| u.id.clone()).collect();
+    a.extend(b.into_iter().filter(|u| !seen.contains(&u.id)));
+    a
+}
+
+fn user_from_api(u: ApiUser) -> User {
+    User {
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        first_name: u.first_name,
+        last_name: u.last_name,
+        department: u.department,
+        organisation: u.organisation,
+        superuser: u.superuser,
+        protected: u.protected,
+        disabled: u.disabled,
+    }
+}
+
+/// Percent-encodes a path segment or query value.
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[async_trait]
+impl Connector for VigilConnector {
+    fn tenant(&self) -> &Arc<str> {
+        &self.tenant
+    }
+
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::Vigil
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            list_sessions: true,
+            end_session: true,
+            end_user_sessions: true,
+            disable_user: true,
+            enable_user: true,
+            superuser_detection: true,
+            change_feed: true,
+        }
+    }
+
+    async fn poll(&self) -> Result<PollUpdate> {
+        let mut state = self.state.lock().await;
+        match state.watermark.clone() {
+            Some(w) => self.changes(&mut state, w).await,
+            None => self.full_listing(&mut state).await,
+        }
+    }
+
+    async fn reset(&self) {
+        let mut state = self.state.lock().await;
+        state.watermark = None;
+        state.users_etag = None;
+    }
+
+    async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
+        let path = format!("v1/sessions/{}", encode(session_id));
+        match self.http.call(Method::DELETE, &path, &self.token, None).await {
+            Ok(_) => Ok(EndOutcome::Ended),
+            Err(e) if is_not_found(&e) => Ok(EndOutcome::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
+        let path = format!("v1/users/{}/sessions", encode(user_id));
+        let res: api::EndedCount = self.http.call_json(Method::DELETE, &path, &self.token, None).await?;
+        Ok(res.ended)
+    }
+
+    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
+        self.user_action(user_id, "disable", serde_json::json!({ "end_sessions": end_sessions }))
+            .await
+    }
+
+    async fn enable_user(&self, user_id: &str) -> Result<User> {
+        self.user_action(user_id, "enable", serde_json::json!({})).await
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>> {
+        let path = format!("v1/users?username={}", encode(username));
+        match self.http.get_json::<UserPage>(&path, &self.token, None).await? {
+            Fetched::Fresh { value, .. } => Ok(value
+                .users
+                .into_iter()
+                .find(|u| u.username == username)
+                .map(user_from_api)),
+            Fetched::NotModified => Err(Error::new(ErrorCode::MalformedResponse, "304 without a conditional request")),
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! vigil-core: the engine behind the Vigil app and the `vigil` CLI. No UI, no Tauri.
+//!
+//! Data flow: a [`connector::Connector`] turns a tenant's admin API into
+//! [`connector::PollUpdate`]s; the [`poll`] supervisor applies them to the
+//! [`store::SessionStore`], which answers queries and emits change events.
+
+pub mod actions;
+pub mod api;
+pub mod connector;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod poll;
+pub mod secret;
+pub mod store;
+
+pub use engine::Engine;
+pub use error::{Error, ErrorCode, ErrorPayload, Result};
+pub use secret::SecretString;

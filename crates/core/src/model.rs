@@ -1,0 +1,252 @@
+//! The one model every connector maps onto, shared with the UI through ts-rs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+
+/// A tenant name: short, printable, safe in file names and log lines.
+pub fn validate_tenant_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "invalid tenant name {name:?}: use 1-64 letters, digits, '-', '_' or '.'"
+        )))
+    }
+}
+
+/// One active session, normalised. Absent facts stay `None`; nothing is invented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Session {
+    pub tenant: Arc<str>,
+    pub id: String,
+    pub user_id: String,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub department: Option<String>,
+    pub organisation: Option<String>,
+    pub superuser: bool,
+    pub protected: bool,
+    pub disabled: bool,
+    /// The administrator's own session (the credential Vigil uses).
+    pub current: bool,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub session_type: Option<String>,
+    pub login_type: Option<String>,
+    pub server_name: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub idle_timeout_seconds: Option<u32>,
+}
+
+/// A user account of a tenant, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub department: Option<String>,
+    pub organisation: Option<String>,
+    pub superuser: bool,
+    pub protected: bool,
+    pub disabled: bool,
+}
+
+impl Session {
+    /// Copies the user's attributes onto the session (sessions name users; users carry names).
+    pub fn annotate(&mut self, user: &User) {
+        self.username.clone_from(&user.username);
+        self.display_name.clone_from(&user.display_name);
+        self.first_name.clone_from(&user.first_name);
+        self.last_name.clone_from(&user.last_name);
+        self.department.clone_from(&user.department);
+        self.organisation.clone_from(&user.organisation);
+        self.superuser = user.superuser;
+        self.protected = user.protected;
+        self.disabled = user.disabled;
+    }
+}
+
+/// Addresses one session of one tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SessionRef {
+    pub tenant: String,
+    pub session_id: String,
+}
+
+/// The kinds of system Vigil connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ConnectorKind {
+    /// The open Vigil Session API (in-house systems, the demo tenant).
+    Vigil,
+}
+
+impl ConnectorKind {
+    pub const ALL: &'static [ConnectorKind] = &[ConnectorKind::Vigil];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Vigil => "vigil",
+        }
+    }
+}
+
+impl std::str::FromStr for ConnectorKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+                Error::invalid_input(format!(
+                    "unknown connector kind {s:?} (known: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for ConnectorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a connector (with its credential) can do. The UI offers only these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Capabilities {
+    /// Lists every active session (not only per user, not derived from a log).
+    pub list_sessions: bool,
+    pub end_session: bool,
+    pub end_user_sessions: bool,
+    pub disable_user: bool,
+    pub enable_user: bool,
+    pub superuser_detection: bool,
+    /// Polls cost only the changes (a change feed).
+    pub change_feed: bool,
+}
+
+/// Everything needed to connect to one tenant, minus its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSpec {
+    pub name: String,
+    pub kind: ConnectorKind,
+    pub base_url: url::Url,
+    pub poll_interval: Duration,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+}
+
+impl TenantSpec {
+    pub fn new(name: &str, kind: ConnectorKind, base_url: &str) -> Result<Self> {
+        validate_tenant_name(name)?;
+        let base_url = parse_base_url(base_url)?;
+        Ok(Self {
+            name: name.to_owned(),
+            kind,
+            base_url,
+            poll_interval: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(20),
+        })
+    }
+}
+
+/// Parses a tenant base URL: http(s) only, no credentials or query in it. Plain `http://`
+/// is accepted only for loopback hosts — an admin token must not cross a network in clear.
+pub fn parse_base_url(raw: &str) -> Result<url::Url> {
+    let url = url::Url::parse(raw)
+        .map_err(|e| Error::invalid_input(format!("invalid URL {raw:?}: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::invalid_input(format!(
+                "refusing plain http:// to a non-loopback host in {raw:?}: use https://"
+            )));
+        }
+        other => {
+            return Err(Error::invalid_input(format!(
+                "unsupported URL scheme {other:?} in {raw:?}: use https://"
+            )));
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_input(
+            "the URL must not contain credentials; secrets go to the keychain",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid_input(format!(
+            "the base URL {raw:?} must not have a query or fragment"
+        )));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert!(parse_base_url("https://sso.example.com/api").is_ok());
+        assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(parse_base_url("http://[::1]:8080").is_ok());
+        assert!(parse_base_url("http://localhost:1").is_ok());
+        let e = parse_base_url("http://sso.example.com").err();
+        assert!(e.is_some_and(|e| e.message.contains("plain http")));
+        assert!(parse_base_url("https://user:pw@sso.example.com").is_err());
+        assert!(parse_base_url("ftp://x").is_err());
+        assert!(parse_base_url("not a url").is_err());
+        assert!(parse_base_url("https://x/?token=1").is_err());
+    }
+
+    #[test]
+    fn tenant_names_are_checked() {
+        assert!(validate_tenant_name("acme-prod_1.eu").is_ok());
+        assert!(validate_tenant_name("").is_err());
+        assert!(validate_tenant_name("a b").is_err());
+        assert!(validate_tenant_name("../x").is_err());
+    }
+
+    #[test]
+    fn connector_kinds_parse() {
+        assert_eq!("vigil".parse::<ConnectorKind>().ok(), Some(ConnectorKind::Vigil));
+        let e = "nope".parse::<ConnectorKind>().err();
+        assert!(e.is_some_and(|e| e.message.contains("known: vigil")));
+    }
+}

@@ -1,0 +1,199 @@
+//! The Vigil connector and the engine against the real demo server over HTTP.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vigil_core::connector::vigil::VigilConnector;
+use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
+use vigil_core::model::{ConnectorKind, SessionRef, TenantSpec};
+use vigil_core::store::SessionQuery;
+use vigil_core::{Engine, ErrorCode, SecretString};
+use vigil_demo::{DemoConfig, RunningDemo};
+
+const TOKEN: &str = "test-token-5f1c";
+
+async fn demo(sessions: usize, tick: Duration) -> RunningDemo {
+    let config = DemoConfig {
+        sessions,
+        seed: 11,
+        token: TOKEN.into(),
+        tick,
+        ..DemoConfig::default()
+    };
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    vigil_demo::start(addr, config).await.unwrap()
+}
+
+fn connector(demo: &RunningDemo, token: &str, page: usize) -> VigilConnector {
+    let spec = TenantSpec::new("demo", ConnectorKind::Vigil, &demo.url()).unwrap();
+    VigilConnector::new(&spec, SecretString::new(token)).unwrap().with_page_limit(page)
+}
+
+async fn sign_in(demo: &RunningDemo, username: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/demo/v1/sign-ins", demo.url()))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"username": username, "ip": "203.0.113.9", "user_agent": "curl/8.5.0"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn full_listing_pages_through_every_session_once() {
+    let demo = demo(5_000, Duration::from_secs(3600)).await;
+    let c = connector(&demo, TOKEN, 333);
+    let PollUpdate::Full(sessions) = c.poll().await.unwrap() else {
+        panic!("first poll must be a full listing");
+    };
+    let ids: HashSet<&str> = sessions.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!((sessions.len(), ids.len()), (5_000, 5_000));
+    // Users are joined onto sessions; nothing invented where the API is silent.
+    assert!(sessions.iter().all(|s| s.display_name.is_some() && s.department.is_some()));
+    assert!(sessions.iter().any(|s| s.superuser));
+    assert!(sessions.iter().all(|s| s.created_at.is_some() && &*s.tenant == "demo"));
+    demo.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn later_polls_read_only_the_change_feed() {
+    let demo = demo(300, Duration::from_secs(3600)).await;
+    let c = connector(&demo, TOKEN, 100);
+    let PollUpdate::Full(first) = c.poll().await.unwrap() else { panic!("full") };
+    // Nothing happened: an empty delta.
+    match c.poll().await.unwrap() {
+        PollUpdate::Delta { upserted, ended, users } => {
+            assert!(upserted.is_empty() && ended.is_empty() && users.is_empty());
+        }
+        PollUpdate::Full(_) => panic!("expected a delta"),
+    }
+    let resp = sign_in(&demo, "helpdesk").await;
+    assert_eq!(resp.status(), 201);
+    let created: serde_json::Value = resp.json().await.unwrap();
+    let victim = &first[0];
+    assert_eq!(c.end_session(&victim.id).await.unwrap(), EndOutcome::Ended);
+    assert_eq!(c.end_session(&victim.id).await.unwrap(), EndOutcome::AlreadyGone);
+    match c.poll().await.unwrap() {
+        PollUpdate::Delta { upserted, ended, .. } => {
+            assert_eq!(upserted.len(), 1);
+            assert_eq!(upserted[0].id, created["id"].as_str().unwrap());
+            assert_eq!(upserted[0].ip.as_deref(), Some("203.0.113.9"));
+            assert!(upserted[0].protected, "helpdesk is a protected helper account");
+            assert_eq!(ended, vec![victim.id.clone()]);
+        }
+        PollUpdate::Full(_) => panic!("expected a delta"),
+    }
+    demo.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn disabling_ends_sessions_blocks_sign_in_and_reaches_the_next_poll() {
+    let demo = demo(300, Duration::from_secs(3600)).await;
+    let c = connector(&demo, TOKEN, 1000);
+    let PollUpdate::Full(first) = c.poll().await.unwrap() else { panic!("full") };
+    let victim = first.iter().find(|s| !s.protected).unwrap().clone();
+    let user = c.disable_user(&victim.user_id, true).await.unwrap();
+    assert!(user.disabled);
+    assert_eq!(sign_in(&demo, &victim.username).await.status(), 403);
+    match c.poll().await.unwrap() {
+        PollUpdate::Delta { ended, users, .. } => {
+            assert!(ended.contains(&victim.id));
+            assert!(users.iter().any(|u| u.id == victim.user_id && u.disabled));
+        }
+        PollUpdate::Full(_) => panic!("expected a delta"),
+    }
+    let again = c.enable_user(&victim.user_id).await.unwrap();
+    assert!(!again.disabled);
+    assert_eq!(sign_in(&demo, &victim.username).await.status(), 201);
+    // Protected accounts can have sessions ended but cannot be disabled.
+    let admin = c.find_user("admin").await.unwrap().unwrap();
+    assert!(admin.protected);
+    let err = c.disable_user(&admin.id, false).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(err.message.contains("protected_account"), "{}", err.message);
+    assert!(c.end_user_sessions(&admin.id).await.is_ok());
+    assert!(c.find_user("nobody-here").await.unwrap().is_none());
+    demo.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_a_clear_error() {
+    let demo = demo(50, Duration::from_secs(3600)).await;
+    let err = connector(&demo, "wrong", 100).poll().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+    assert!(err.message.contains("credential rejected (HTTP 401"), "{}", err.message);
+    assert!(!err.message.contains(TOKEN));
+    demo.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_tenant_is_a_clear_error() {
+    // Bind and drop to find a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let spec = TenantSpec::new("gone", ConnectorKind::Vigil, &format!("http://127.0.0.1:{port}")).unwrap();
+    let c = VigilConnector::new(&spec, SecretString::new(TOKEN)).unwrap();
+    let err = c.poll().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable, "{}", err.message);
+}
+
+#[tokio::test]
+async fn the_engine_polls_a_living_tenant_and_ends_sessions() {
+    let demo = demo(2_000, Duration::from_millis(200)).await;
+    let engine = Engine::new(tokio::runtime::Handle::current());
+    let c: Arc<dyn Connector> = Arc::new(connector(&demo, TOKEN, 500));
+    engine.add_tenant(c, Duration::from_millis(300)).unwrap();
+    let store = engine.store().clone();
+    let mut events = store.subscribe();
+    tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap().unwrap();
+    let summary = store.summary();
+    assert!(summary.total.active_sessions > 1_500, "{summary:?}");
+    assert!(summary.total.active_users > 500 && summary.total.superusers_online > 0);
+    assert!(!summary.tenants[0].health.stale);
+
+    let page = store.query(&SessionQuery { limit: 3, ..Default::default() }).unwrap();
+    let targets: Vec<SessionRef> = page
+        .rows
+        .iter()
+        .map(|s| SessionRef { tenant: "demo".into(), session_id: s.id.clone() })
+        .collect();
+    let report = engine.end_sessions(targets.clone()).await;
+    assert!(report.items.iter().all(|i| i.ok && !i.already_gone), "{report:?}");
+    // Gone on a following poll.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while targets.iter().any(|t| store.get("demo", &t.session_id).is_some()) {
+        assert!(tokio::time::Instant::now() < deadline, "ended sessions still listed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Unknown tenants and sessions report per item.
+    let report = engine
+        .end_sessions(vec![
+            SessionRef { tenant: "demo".into(), session_id: targets[0].session_id.clone() },
+            SessionRef { tenant: "nope".into(), session_id: "x".into() },
+        ])
+        .await;
+    assert!(report.items.iter().any(|i| i.ok && i.already_gone));
+    assert!(report.items.iter().any(|i| !i.ok && i.target.tenant == "nope"));
+
+    // A broken tenant beside it is marked stale with the cause; the good one keeps going.
+    let spec = TenantSpec::new("broken", ConnectorKind::Vigil, &demo.url()).unwrap();
+    let bad: Arc<dyn Connector> = Arc::new(VigilConnector::new(&spec, SecretString::new("nope")).unwrap());
+    engine.add_tenant(bad, Duration::from_millis(300)).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let h = store.health("broken").unwrap();
+        if let Some(e) = h.error {
+            assert!(h.stale);
+            assert_eq!(e.code, ErrorCode::Unauthorized);
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = store.health("demo").unwrap().last_poll_at;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(store.health("demo").unwrap().last_poll_at > before);
+    engine.shutdown();
+    demo.stop().await.unwrap();
+}

@@ -1,0 +1,368 @@
+//! The Vigil Session API v1 over HTTP (axum), backed by a living [`Population`].
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use chrono_tz::Tz;
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+use vigil_core::api::{
+    self, DisableRequest, EndedCount, ErrorBody, ErrorDetail, Info, SessionPage, SignInRequest, UserPage,
+    UserResult,
+};
+
+use crate::population::{DemoError, Population};
+
+/// How the demo tenant is set up.
+#[derive(Clone)]
+pub struct DemoConfig {
+    pub sessions: usize,
+    pub seed: u64,
+    /// The bearer token clients must present.
+    pub token: String,
+    pub timezone: Tz,
+    pub name: String,
+    /// How often the population moves.
+    pub tick: Duration,
+}
+
+impl std::fmt::Debug for DemoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoConfig")
+            .field("sessions", &self.sessions)
+            .field("seed", &self.seed)
+            .field("token", &"<redacted>")
+            .field("timezone", &self.timezone)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            sessions: 2_000,
+            seed: 42,
+            token: String::new(),
+            timezone: chrono_tz::Europe::Berlin,
+            name: "demo".to_owned(),
+            tick: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    pop: Arc<Mutex<Population>>,
+    token: Arc<str>,
+    name: Arc<str>,
+}
+
+impl AppState {
+    fn pop(&self) -> MutexGuard<'_, Population> {
+        self.pop.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A running demo server.
+pub struct RunningDemo {
+    pub addr: SocketAddr,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningDemo {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and the simulation.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.cancel.cancel();
+        self.task.await.map_err(std::io::Error::other)?
+    }
+
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}
+
+/// Binds `addr` and serves in a background task.
+pub async fn start(addr: SocketAddr, config: DemoConfig) -> std::io::Result<RunningDemo> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(serve(listener, config, cancel.clone()));
+    Ok(RunningDemo { addr, cancel, task })
+}
+
+/// Serves until `cancel` fires.
+pub async fn serve(listener: tokio::net::TcpListener, config: DemoConfig, cancel: CancellationToken) -> std::io::Result<()> {
+    if config.token.is_empty() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "the demo token must not be empty"));
+    }
+    let pop = Population::new(config.seed, config.sessions, config.timezone, Utc::now());
+    let state = AppState {
+        pop: Arc::new(Mutex::new(pop)),
+        token: Arc::from(config.token.as_str()),
+        name: Arc::from(config.name.as_str()),
+    };
+    let sim = tokio::spawn(simulate(state.clone(), config.tick, cancel.clone()));
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(cancel.clone().cancelled_owned())
+        .await;
+    cancel.cancel();
+    let _ = sim.await;
+    result
+}
+
+async fn simulate(state: AppState, tick: Duration, cancel: CancellationToken) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval.tick().await;
+    let mut last = std::time::Instant::now();
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let dt = last.elapsed().as_secs_f64();
+        last = std::time::Instant::now();
+        state.pop().tick(Utc::now(), dt);
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/v1/info", get(info))
+        .route("/v1/users", get(list_users))
+        .route("/v1/users/{id}", get(get_user))
+        .route("/v1/users/{id}/sessions", delete(end_user_sessions))
+        .route("/v1/users/{id}/disable", post(disable_user))
+        .route("/v1/users/{id}/enable", post(enable_user))
+        .route("/v1/sessions", get(list_sessions))
+        .route("/v1/sessions/changes", get(changes))
+        .route("/v1/sessions/{id}", get(get_session).delete(end_session))
+        .route("/demo/v1/sign-ins", post(sign_in))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    v1.fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .with_state(state)
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+impl IntoResponse for DemoError {
+    fn into_response(self) -> Response {
+        match self {
+            DemoError::NotFound(code) => error(StatusCode::NOT_FOUND, code, "not found"),
+            DemoError::Protected => error(
+                StatusCode::CONFLICT,
+                "protected_account",
+                "administrative and helper accounts can have their sessions ended but cannot be disabled",
+            ),
+            DemoError::Disabled => error(StatusCode::FORBIDDEN, "account_disabled", "the account is disabled"),
+            DemoError::WatermarkExpired => error(
+                StatusCode::GONE,
+                "watermark_expired",
+                "the change feed no longer reaches back to this watermark; list all sessions again",
+            ),
+            DemoError::BadRequest(msg) => error(StatusCode::BAD_REQUEST, "bad_request", &msg),
+        }
+    }
+}
+
+async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        Some(t) if constant_time_eq(t.as_bytes(), state.token.as_bytes()) => next.run(req).await,
+        _ => {
+            let mut resp = error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid bearer token");
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            resp
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Deserialize)]
+struct PageParams {
+    limit: Option<usize>,
+    cursor: Option<String>,
+    username: Option<String>,
+}
+
+fn limit(l: Option<usize>) -> usize {
+    l.unwrap_or(api::DEFAULT_PAGE_LIMIT).clamp(1, api::MAX_PAGE_LIMIT)
+}
+
+fn parse_cursor(c: Option<&str>) -> Result<Option<u64>, DemoError> {
+    c.map(|c| c.parse::<u64>().map_err(|_| DemoError::BadRequest(format!("invalid cursor {c:?}"))))
+        .transpose()
+}
+
+/// `ETag` handling: 304 when the client already has this version.
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+fn with_etag(etag: &str, body: impl IntoResponse) -> Response {
+    let mut resp = body.into_response();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+async fn info(State(state): State<AppState>) -> Json<Info> {
+    let tz = state.pop().timezone();
+    Json(Info {
+        api_version: "1".to_owned(),
+        name: Some(state.name.to_string()),
+        server_time: Utc::now(),
+        timezone: Some(tz.name().to_owned()),
+        permissions: ["sessions:read", "sessions:end", "users:read", "users:disable"]
+            .map(str::to_owned)
+            .to_vec(),
+    })
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<PageParams>,
+) -> Result<Response, DemoError> {
+    let cursor = parse_cursor(p.cursor.as_deref())?.unwrap_or(0);
+    let limit = limit(p.limit);
+    let pop = state.pop();
+    let etag = format!("W/\"u-{}-{}-{}-{}\"", pop.users_version(), cursor, limit, p.username.as_deref().unwrap_or(""));
+    if not_modified(&headers, &etag) {
+        return Ok(with_etag(&etag, StatusCode::NOT_MODIFIED));
+    }
+    let matching = pop
+        .users()
+        .filter(|u| p.username.as_deref().is_none_or(|name| u.username == name));
+    let start = usize::try_from(cursor).unwrap_or(usize::MAX);
+    let users: Vec<_> = matching.skip(start).take(limit + 1).cloned().collect();
+    let (users, next_cursor) = if users.len() > limit {
+        let mut users = users;
+        users.truncate(limit);
+        (users, Some((start + limit).to_string()))
+    } else {
+        (users, None)
+    };
+    Ok(with_etag(&etag, Json(UserPage { users, next_cursor })))
+}
+
+async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, DemoError> {
+    Ok(Json(state.pop().user(&id)?.clone()).into_response())
+}
+
+async fn list_sessions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<PageParams>,
+) -> Result<Response, DemoError> {
+    let cursor = parse_cursor(p.cursor.as_deref())?;
+    let limit = limit(p.limit);
+    let pop = state.pop();
+    let etag = format!(
+        "W/\"s-{}-{}-{}\"",
+        pop.sessions_version(),
+        cursor.map_or(String::new(), |c| c.to_string()),
+        limit
+    );
+    if not_modified(&headers, &etag) {
+        return Ok(with_etag(&etag, StatusCode::NOT_MODIFIED));
+    }
+    let (sessions, next) = pop.sessions_page(cursor, limit);
+    let body = SessionPage {
+        sessions,
+        next_cursor: next.map(|n| n.to_string()),
+        watermark: pop.watermark(),
+    };
+    drop(pop);
+    Ok(with_etag(&etag, Json(body)))
+}
+
+#[derive(Deserialize)]
+struct ChangeParams {
+    since: String,
+    limit: Option<usize>,
+}
+
+async fn changes(State(state): State<AppState>, Query(p): Query<ChangeParams>) -> Result<Response, DemoError> {
+    let page = state.pop().changes(&p.since, limit(p.limit))?;
+    Ok(Json(page).into_response())
+}
+
+async fn get_session(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, DemoError> {
+    let pop = state.pop();
+    let s = pop.session(&id).ok_or(DemoError::NotFound("unknown_session"))?;
+    Ok(Json(s.clone()).into_response())
+}
+
+async fn end_session(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, DemoError> {
+    state.pop().end(&id, Utc::now())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn end_user_sessions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<EndedCount>, DemoError> {
+    let ended = state.pop().end_user_sessions(&id, Utc::now(), "terminated")?;
+    Ok(Json(EndedCount { ended }))
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Option<Json<DisableRequest>>,
+) -> Result<Json<UserResult>, DemoError> {
+    let end = body.map(|Json(b)| b.end_sessions).unwrap_or(false);
+    let (user, ended_sessions) = state.pop().set_disabled(&id, true, end, Utc::now())?;
+    Ok(Json(UserResult { user, ended_sessions }))
+}
+
+async fn enable_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<UserResult>, DemoError> {
+    let (user, _) = state.pop().set_disabled(&id, false, false, Utc::now())?;
+    Ok(Json(UserResult { user, ended_sessions: 0 }))
+}
+
+async fn sign_in(State(state): State<AppState>, Json(req): Json<SignInRequest>) -> Result<Response, DemoError> {
+    let session = state.pop().sign_in(
+        &req.username,
+        req.ip.as_deref(),
+        req.user_agent.as_deref(),
+        req.session_type.as_deref(),
+        req.login_type.as_deref(),
+        Utc::now(),
+    )?;
+    Ok((StatusCode::CREATED, Json(session)).into_response())
+}
