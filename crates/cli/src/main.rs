@@ -1,1 +1,376 @@
-fn main() {}
+//! `vigil` — every Vigil feature from a terminal. A thin shell over vigil-core.
+//!
+//! Exit codes: 0 success, 1 a tenant or some items failed, 2 usage or configuration error.
+
+mod output;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use vigil_core::connector::{self, Connector, PollUpdate};
+use vigil_core::model::{ConnectorKind, SessionRef, TenantSpec};
+use vigil_core::store::{SessionQuery, SessionStore, SortColumn};
+use vigil_core::{Error, ErrorCode, SecretString, actions};
+
+#[derive(Parser)]
+#[command(name = "vigil", version, about = "Watch and end the active sessions of many tenants")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The demo tenant (a Vigil Session API server with a living population).
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// List active sessions.
+    Sessions(SessionsArgs),
+    /// End sessions by id.
+    Terminate {
+        #[command(flatten)]
+        tenant: AdHocTenant,
+        /// Session ids to end.
+        #[arg(required = true, value_name = "SESSION_ID")]
+        sessions: Vec<String>,
+    },
+    /// End every session of each user (force logout).
+    Logout {
+        #[command(flatten)]
+        tenant: AdHocTenant,
+        /// User names.
+        #[arg(required = true, value_name = "USER")]
+        users: Vec<String>,
+    },
+    /// Disable user accounts.
+    Disable {
+        #[command(flatten)]
+        tenant: AdHocTenant,
+        /// Also end the users' sessions.
+        #[arg(long)]
+        end_sessions: bool,
+        #[arg(required = true, value_name = "USER")]
+        users: Vec<String>,
+    },
+    /// Re-enable user accounts.
+    Enable {
+        #[command(flatten)]
+        tenant: AdHocTenant,
+        #[arg(required = true, value_name = "USER")]
+        users: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Serve the demo tenant until interrupted. Prints `listening on http://ADDR` first.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Sessions at start (the population lives around this size).
+        #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(0..=2_000_000))]
+        sessions: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Bearer token clients must send; random (and printed to stderr) if absent.
+        #[arg(long, env = "VIGIL_DEMO_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// The tenant's IANA timezone (drives the working-day curve).
+        #[arg(long, default_value = "Europe/Berlin")]
+        timezone: String,
+        /// Seconds between population changes; 0 freezes the population.
+        #[arg(long, default_value_t = 1.0)]
+        tick: f64,
+    },
+}
+
+/// A tenant given on the command line; its secret comes from `$VIGIL_SECRET`.
+#[derive(Args, Clone)]
+struct AdHocTenant {
+    /// Base URL of the tenant's admin API.
+    #[arg(long)]
+    url: String,
+    #[arg(long, default_value = "vigil")]
+    kind: String,
+    /// Name shown in output (default: the URL's host).
+    #[arg(long)]
+    name: Option<String>,
+}
+
+#[derive(Args)]
+struct SessionsArgs {
+    #[command(flatten)]
+    tenant: AdHocTenant,
+    /// Only this user.
+    #[arg(long)]
+    user: Option<String>,
+    /// Only sessions from this address or CIDR network.
+    #[arg(long, value_name = "CIDR")]
+    ip: Option<String>,
+    /// Only SuperUsers.
+    #[arg(long)]
+    superuser: bool,
+    /// Search text (user, name, IP, department, user agent …).
+    #[arg(long)]
+    search: Option<String>,
+    #[arg(long, value_enum, default_value_t = Sort::Created)]
+    sort: Sort,
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    #[arg(long)]
+    csv: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Sort {
+    Created,
+    User,
+    Ip,
+    Activity,
+    Expires,
+}
+
+impl From<Sort> for SortColumn {
+    fn from(s: Sort) -> Self {
+        match s {
+            Sort::Created => SortColumn::CreatedAt,
+            Sort::User => SortColumn::Username,
+            Sort::Ip => SortColumn::Ip,
+            Sort::Activity => SortColumn::LastActivityAt,
+            Sort::Expires => SortColumn::ExpiresAt,
+        }
+    }
+}
+
+/// A failure with the exit code it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(e: &Error) -> Self {
+        Self { code: 2, message: e.message.clone() }
+    }
+    fn tenant(tenant: &str, e: &Error) -> Self {
+        Self { code: 1, message: format!("tenant '{tenant}': {}", e.message) }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("vigil: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("vigil: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Demo { command: DemoCommand::Serve { addr, sessions, seed, token, timezone, tick } } => {
+            demo_serve(addr, sessions as usize, seed, token, &timezone, tick).await
+        }
+        Command::Sessions(args) => sessions(args).await,
+        Command::Terminate { tenant, sessions } => terminate(&tenant, sessions).await,
+        Command::Logout { tenant, users } => user_action(&tenant, users, UserAction::Logout).await,
+        Command::Disable { tenant, end_sessions, users } => {
+            user_action(&tenant, users, UserAction::Disable { end_sessions }).await
+        }
+        Command::Enable { tenant, users } => user_action(&tenant, users, UserAction::Enable).await,
+    }
+}
+
+async fn demo_serve(
+    addr: SocketAddr,
+    sessions: usize,
+    seed: u64,
+    token: Option<String>,
+    tz: &str,
+    tick: f64,
+) -> Result<(), Failure> {
+    if !(tick == 0.0 || (0.01..=86_400.0).contains(&tick)) {
+        return Err(Failure::usage(&Error::invalid_input("--tick must be 0 or between 0.01 and 86400 seconds")));
+    }
+    // A frozen population still "ticks", once a century.
+    let tick = std::time::Duration::from_secs_f64(if tick == 0.0 { 3.15e9 } else { tick });
+    let timezone: chrono_tz::Tz = tz.parse().map_err(|_| {
+        Failure::usage(&Error::invalid_input(format!("unknown timezone {tz:?} (use an IANA name such as Europe/Berlin)")))
+    })?;
+    let generated = token.is_none();
+    let token = token.unwrap_or_else(vigil_demo::random_token);
+    if token.is_empty() {
+        return Err(Failure::usage(&Error::invalid_input("--token must not be empty")));
+    }
+    let config = vigil_demo::DemoConfig { sessions, seed, token: token.clone(), timezone, tick, ..Default::default() };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure { code: 1, message: format!("cannot listen on {addr}: {e}") })?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure { code: 1, message: format!("cannot listen on {addr}: {e}") })?;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening on http://{local}");
+    let _ = out.flush();
+    if generated {
+        eprintln!("demo token (pass --token to choose one): {token}");
+    }
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        on_signal.cancel();
+    });
+    vigil_demo::serve(listener, config, cancel)
+        .await
+        .map_err(|e| Failure { code: 1, message: format!("demo server failed: {e}") })
+}
+
+/// Builds the connector for an ad-hoc tenant; the secret comes from `$VIGIL_SECRET`.
+fn adhoc(t: &AdHocTenant) -> Result<Arc<dyn Connector>, Failure> {
+    let kind: ConnectorKind = t.kind.parse().map_err(|e| Failure::usage(&e))?;
+    let url = vigil_core::model::parse_base_url(&t.url).map_err(|e| Failure::usage(&e))?;
+    let name = match &t.name {
+        Some(n) => n.clone(),
+        None => url.host_str().unwrap_or("tenant").trim_matches(['[', ']']).replace(':', "-"),
+    };
+    let spec = TenantSpec::new(&name, kind, url.as_str()).map_err(|e| Failure::usage(&e))?;
+    let secret = match std::env::var("VIGIL_SECRET") {
+        Ok(s) if !s.is_empty() => SecretString::new(s),
+        _ => {
+            return Err(Failure::usage(&Error::config(
+                "VIGIL_SECRET is not set: an ad-hoc tenant (--url) takes its token from that environment variable",
+            )));
+        }
+    };
+    connector::build(&spec, secret).map_err(|e| Failure::usage(&e))
+}
+
+async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
+    let connector = adhoc(&args.tenant)?;
+    let tenant = connector.tenant().clone();
+    let started = Instant::now();
+    let update = connector.poll().await.map_err(|e| Failure::tenant(&tenant, &e))?;
+    let store = SessionStore::new();
+    store.register_tenant(&tenant, connector.kind());
+    let update = match update {
+        full @ PollUpdate::Full(_) => full,
+        PollUpdate::Delta { .. } => return Err(Failure::tenant(&tenant, &Error::internal("first poll was not a full listing"))),
+    };
+    store.apply(&tenant, update, started.elapsed()).map_err(|e| Failure::tenant(&tenant, &e))?;
+    let query = SessionQuery {
+        search: args.search,
+        user: args.user,
+        ip: args.ip,
+        superuser_only: args.superuser,
+        sort: args.sort.into(),
+        descending: matches!(args.sort, Sort::Created | Sort::Activity),
+        offset: 0,
+        limit: usize::MAX,
+        ..SessionQuery::default()
+    };
+    let page = store.query_all(&query).map_err(|e| Failure::usage(&e))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = if args.json {
+        output::json(&mut out, &page)
+    } else if args.csv {
+        output::csv(&mut out, &page)
+    } else {
+        output::table(&mut out, &page)
+    };
+    written
+        .and_then(|()| out.flush())
+        .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) })
+        .map_err(|e| Failure { code: 1, message: format!("cannot write output: {e}") })
+}
+
+async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {
+    let connector = adhoc(t)?;
+    let tenant = connector.tenant().to_string();
+    let targets = ids
+        .into_iter()
+        .map(|session_id| SessionRef { tenant: tenant.clone(), session_id })
+        .collect();
+    let connectors = std::collections::HashMap::from([(tenant.clone(), connector)]);
+    let report = actions::end_sessions(&connectors, None, targets).await;
+    for item in &report.items {
+        match (&item.error, item.already_gone) {
+            (None, false) => println!("ended {} ({})", item.target.session_id, tenant),
+            (None, true) => println!("already gone {} ({})", item.target.session_id, tenant),
+            (Some(e), _) => eprintln!("vigil: tenant '{tenant}': {}: {}", item.target.session_id, e.message),
+        }
+    }
+    match report.failed() {
+        0 => Ok(()),
+        n => Err(Failure { code: 1, message: format!("{n} of {} sessions could not be ended", report.items.len()) }),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum UserAction {
+    Logout,
+    Disable { end_sessions: bool },
+    Enable,
+}
+
+async fn user_action(t: &AdHocTenant, users: Vec<String>, action: UserAction) -> Result<(), Failure> {
+    let connector = adhoc(t)?;
+    let tenant = connector.tenant().to_string();
+    let mut failed = 0;
+    for username in &users {
+        let result: Result<String, Error> = async {
+            let user = connector
+                .find_user(username)
+                .await?
+                .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no user named {username:?}")))?;
+            match action {
+                UserAction::Logout => {
+                    let n = connector.end_user_sessions(&user.id).await?;
+                    Ok(format!("logged out {username}: {n} sessions ended"))
+                }
+                UserAction::Disable { end_sessions } => {
+                    connector.disable_user(&user.id, end_sessions).await?;
+                    Ok(format!("disabled {username}"))
+                }
+                UserAction::Enable => {
+                    connector.enable_user(&user.id).await?;
+                    Ok(format!("enabled {username}"))
+                }
+            }
+        }
+        .await;
+        match result {
+            Ok(msg) => println!("{msg} ({tenant})"),
+            Err(e) => {
+                failed += 1;
+                eprintln!("vigil: tenant '{tenant}': {username}: {}", e.message);
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(Failure { code: 1, message: format!("{n} of {} users failed", users.len()) }),
+    }
+}

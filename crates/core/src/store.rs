@@ -284,8 +284,17 @@ impl SessionStore {
         self.read().tenants.get(tenant).map(|t| t.health.clone())
     }
 
-    /// Filter + sort + window.
+    /// Filter + sort + window (at most [`MAX_WINDOW`] rows).
     pub fn query(&self, q: &SessionQuery) -> Result<SessionPage> {
+        self.query_capped(q, MAX_WINDOW)
+    }
+
+    /// Filter + sort with no cap on the window (exports, the CLI).
+    pub fn query_all(&self, q: &SessionQuery) -> Result<SessionPage> {
+        self.query_capped(q, usize::MAX)
+    }
+
+    fn query_capped(&self, q: &SessionQuery, cap: usize) -> Result<SessionPage> {
         let filter = Filter::new(q)?;
         let inner = self.read();
         let mut rows: Vec<&Session> = inner
@@ -302,7 +311,7 @@ impl SessionStore {
             // A stable total order so windows never overlap or skip between queries.
             ord.then_with(|| a.tenant.cmp(&b.tenant)).then_with(|| a.id.cmp(&b.id))
         };
-        let limit = q.limit.min(MAX_WINDOW);
+        let limit = q.limit.min(cap);
         let end = q.offset.saturating_add(limit).min(total);
         if q.offset < total && end < total / 2 {
             // Only the window is needed: partial selection, then sort the front.
