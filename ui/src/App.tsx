@@ -1,0 +1,427 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { ActionResult, type Notice } from "./components/ActionResult";
+import { Cards } from "./components/Cards";
+import { ConfirmDialog } from "./components/ConfirmDialog";
+import { Header } from "./components/Header";
+import { type RowModifiers, SessionTable } from "./components/SessionTable";
+import { StatusBar } from "./components/StatusBar";
+import {
+  type BaseQuery,
+  invalidateAll,
+  PAGE_SIZE,
+  pageQueryOptions,
+  summaryQueryOptions,
+} from "./hooks/queries";
+import { useDebouncedValue } from "./hooks/useDebouncedValue";
+import { useSessionsChangedInvalidation } from "./hooks/useSessionsChanged";
+import type { ErrorCode } from "./ipc/bindings/ErrorCode";
+import type { Session } from "./ipc/bindings/Session";
+import type { SortColumn } from "./ipc/bindings/SortColumn";
+import { endSessions, errorMessage, isErrorPayload, querySessions, refresh } from "./ipc/ipc";
+import { formatCount, plural } from "./lib/format";
+import {
+  describeEnd,
+  EMPTY_SELECTION,
+  endButtonLabel,
+  type SelectedSession,
+  type Selection,
+  sessionKey,
+  summarizeReport,
+  toRefs,
+  toSelected,
+} from "./lib/selection";
+
+export const SEARCH_DEBOUNCE_MS = 150;
+/** Most sessions one select-all / range selection will pick. */
+export const SELECT_CAP = 10_000;
+const SELECT_BATCH = 1_000;
+
+const DEFAULT_SORT: { sort: SortColumn; descending: boolean } = {
+  sort: "last_activity_at",
+  descending: true,
+};
+
+function hintFor(code: ErrorCode | undefined): string {
+  switch (code) {
+    case "unauthorized":
+    case "forbidden":
+      return "Check the tenant's credentials and permissions in the configuration.";
+    case "unreachable":
+    case "timeout":
+      return "Check the network connection to the tenant, then press Refresh.";
+    case "config":
+      return "Fix the configuration file and restart Vigil.";
+    case "rate_limited":
+      return "The tenant is rate limiting Vigil; it will retry shortly.";
+    default:
+      return "Press Refresh to try again; if it persists, check Vigil's log.";
+  }
+}
+
+function isTextEntry(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement) return true;
+  if (target instanceof HTMLInputElement) {
+    return !["checkbox", "radio", "button", "submit", "reset"].includes(target.type);
+  }
+  return false;
+}
+
+export function App() {
+  const qc = useQueryClient();
+  const [search, setSearch] = useState("");
+  const [superuserOnly, setSuperuserOnly] = useState(false);
+  const [sort, setSort] = useState(DEFAULT_SORT);
+  const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
+  const [anchor, setAnchor] = useState<number | null>(null);
+  const [focusIndex, setFocusIndex] = useState(-1);
+  const [confirmOpen, setConfirmOpen] = useState(false);
+  const [notice, setNotice] = useState<Notice | null>(null);
+
+  const debouncedSearch = useDebouncedValue(search.trim(), SEARCH_DEBOUNCE_MS);
+  const base = useMemo<BaseQuery>(
+    () => ({
+      search: debouncedSearch === "" ? null : debouncedSearch,
+      tenant: null,
+      superuser_only: superuserOnly,
+      sort: sort.sort,
+      descending: sort.descending,
+    }),
+    [debouncedSearch, superuserOnly, sort],
+  );
+  const baseRef = useRef(base);
+  baseRef.current = base;
+
+  // A new filter means a new list: selection and positions refer to the old one.
+  const filterKey = `${debouncedSearch}\u0000${superuserOnly}`;
+  const [prevFilterKey, setPrevFilterKey] = useState(filterKey);
+  if (prevFilterKey !== filterKey) {
+    setPrevFilterKey(filterKey);
+    setSelection(EMPTY_SELECTION);
+    setAnchor(null);
+    setFocusIndex(-1);
+  }
+
+  useSessionsChangedInvalidation(qc);
+  const summaryQ = useQuery(summaryQueryOptions());
+  const head = useQuery({ ...pageQueryOptions(base, 0), placeholderData: keepPreviousData });
+  const total = head.data?.total ?? 0;
+
+  // ---- selection -------------------------------------------------------------------------
+  const fetchRows = useCallback(
+    async (from: number, to: number): Promise<Session[]> => {
+      const lo = Math.max(0, Math.min(from, to));
+      const hi = Math.min(Math.max(from, to), lo + SELECT_CAP - 1);
+      const out: Session[] = [];
+      for (let p = Math.floor(lo / PAGE_SIZE); p <= Math.floor(hi / PAGE_SIZE); p++) {
+        const page = await qc.ensureQueryData(pageQueryOptions(base, p));
+        page.rows.forEach((row, i) => {
+          const idx = page.offset + i;
+          if (idx >= lo && idx <= hi) out.push(row);
+        });
+        if (page.rows.length === 0) break;
+      }
+      return out;
+    },
+    [qc, base],
+  );
+
+  const onRowClick = useCallback(
+    (index: number, s: Session, mods: RowModifiers) => {
+      const key = sessionKey(s.tenant, s.id);
+      setFocusIndex(index);
+      if (mods.range && anchor !== null) {
+        const forBase = base;
+        fetchRows(anchor, index).then(
+          (rows) => {
+            if (baseRef.current !== forBase) return;
+            setSelection((prev) => {
+              const next = new Map(mods.toggle ? prev : []);
+              for (const r of rows) next.set(sessionKey(r.tenant, r.id), toSelected(r));
+              return next;
+            });
+          },
+          (err: unknown) =>
+            setNotice({ tone: "error", title: `Could not select range: ${errorMessage(err)}` }),
+        );
+        return;
+      }
+      setAnchor(index);
+      if (mods.toggle) {
+        setSelection((prev) => {
+          const next = new Map(prev);
+          if (next.has(key)) next.delete(key);
+          else next.set(key, toSelected(s));
+          return next;
+        });
+      } else {
+        setSelection(new Map([[key, toSelected(s)]]));
+      }
+    },
+    [anchor, base, fetchRows],
+  );
+
+  const selectAll = useCallback(async () => {
+    if (total === 0) return;
+    const forBase = base;
+    const want = Math.min(total, SELECT_CAP);
+    const next = new Map<string, SelectedSession>();
+    try {
+      let offset = 0;
+      while (next.size < want) {
+        const page = await querySessions({ ...forBase, offset, limit: SELECT_BATCH });
+        for (const r of page.rows) {
+          if (next.size >= want) break;
+          next.set(sessionKey(r.tenant, r.id), toSelected(r));
+        }
+        offset += page.rows.length;
+        if (page.rows.length === 0 || offset >= page.total) break;
+      }
+    } catch (err) {
+      setNotice({ tone: "error", title: `Could not select all sessions: ${errorMessage(err)}` });
+      return;
+    }
+    if (baseRef.current !== forBase) return;
+    setSelection(next);
+    if (total > SELECT_CAP) {
+      setNotice({
+        tone: "warning",
+        title: `Selected the first ${formatCount(SELECT_CAP)} of ${plural(total, "session")}`,
+        details: ["Narrow the search to select the rest."],
+      });
+    }
+  }, [base, total]);
+
+  const clearSelection = useCallback(() => {
+    setSelection(EMPTY_SELECTION);
+    setAnchor(null);
+  }, []);
+
+  const allSelected = selection.size > 0 && selection.size >= Math.min(total, SELECT_CAP);
+  const onToggleAll = useCallback(() => {
+    if (selection.size > 0) clearSelection();
+    else void selectAll();
+  }, [selection.size, clearSelection, selectAll]);
+
+  // ---- actions ---------------------------------------------------------------------------
+  const endMutation = useMutation({
+    mutationFn: ({ sel }: { sel: Selection }) => endSessions(toRefs(sel)),
+    onSuccess: (report, { sel }) => {
+      const outcome = summarizeReport(report, sel);
+      setSelection((prev) => {
+        const next = new Map(prev);
+        for (const k of outcome.doneKeys) next.delete(k);
+        return next;
+      });
+      setNotice({ tone: outcome.tone, title: outcome.title, details: outcome.failures });
+    },
+    onError: (err) => {
+      setNotice({ tone: "error", title: `Could not end sessions: ${errorMessage(err)}` });
+    },
+    onSettled: () => {
+      void invalidateAll(qc);
+    },
+  });
+
+  const runEnd = useCallback(
+    (sel: Selection) => {
+      setConfirmOpen(false);
+      if (sel.size === 0) return;
+      setNotice({ tone: "info", title: `Ending ${plural(sel.size, "session")}…` });
+      endMutation.mutate({ sel });
+    },
+    [endMutation],
+  );
+
+  const requestEnd = useCallback(
+    (skipConfirm: boolean) => {
+      if (selection.size === 0 || endMutation.isPending) return;
+      if (skipConfirm) runEnd(selection);
+      else setConfirmOpen(true);
+    },
+    [selection, endMutation.isPending, runEnd],
+  );
+
+  const refreshMutation = useMutation({
+    mutationFn: refresh,
+    onSuccess: () => void invalidateAll(qc),
+    onError: (err) => setNotice({ tone: "error", title: `Refresh failed: ${errorMessage(err)}` }),
+  });
+  const doRefresh = useCallback(() => {
+    if (!refreshMutation.isPending) refreshMutation.mutate();
+  }, [refreshMutation]);
+
+  // ---- global shortcuts ------------------------------------------------------------------
+  const shortcuts = useRef({ requestEnd, selectAll, doRefresh, clearSelection, confirmOpen });
+  shortcuts.current = { requestEnd, selectAll, doRefresh, clearSelection, confirmOpen };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const k = shortcuts.current;
+      const mod = e.ctrlKey || e.metaKey;
+      if (e.key === "F5" || (mod && !e.shiftKey && e.key.toLowerCase() === "r")) {
+        e.preventDefault(); // never reload the webview
+        if (!k.confirmOpen) k.doRefresh();
+        return;
+      }
+      if (k.confirmOpen || e.defaultPrevented || isTextEntry(e.target)) return;
+      if (e.key === "Delete") {
+        e.preventDefault();
+        k.requestEnd(false);
+      } else if (mod && e.key.toLowerCase() === "a") {
+        e.preventDefault();
+        void k.selectAll();
+      } else if (e.key === "Escape") {
+        k.clearSelection();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  useEffect(() => {
+    if (!notice || notice.tone === "error" || notice.tone === "warning") return;
+    const t = setTimeout(() => setNotice((n) => (n === notice ? null : n)), 8_000);
+    return () => clearTimeout(t);
+  }, [notice]);
+
+  const onSort = useCallback((s: SortColumn, descending: boolean) => {
+    setSort({ sort: s, descending });
+  }, []);
+
+  const filtersActive = debouncedSearch !== "" || superuserOnly || search.trim() !== "";
+  const clearFilters = () => {
+    setSearch("");
+    setSuperuserOnly(false);
+  };
+
+  const selected = [...selection.values()];
+  const includesOwn = selected.some((s) => s.current);
+
+  // ---- render ----------------------------------------------------------------------------
+  let main: ReactNode;
+  if (head.isPending) {
+    main = (
+      <div className="state" data-testid="loading-state" role="status">
+        <span className="spinner" aria-hidden="true" /> Loading sessions…
+      </div>
+    );
+  } else if (head.isError && !head.data) {
+    const code = isErrorPayload(head.error) ? head.error.code : undefined;
+    main = (
+      <div className="state error" data-testid="error-state" role="alert">
+        <strong>Could not load sessions</strong>
+        <p className="error-message">{errorMessage(head.error)}</p>
+        <p className="muted">{hintFor(code)}</p>
+        <button type="button" className="button" onClick={() => void head.refetch()}>
+          Try again
+        </button>
+      </div>
+    );
+  } else if (total === 0) {
+    main = (
+      <div className="state" data-testid="empty-state">
+        {filtersActive ? (
+          <>
+            <strong>No sessions match your filters</strong>
+            <button type="button" className="button" onClick={clearFilters}>
+              Clear filters
+            </button>
+          </>
+        ) : (
+          <>
+            <strong>No active sessions</strong>
+            <p className="muted">
+              Vigil polls every tenant continuously; new sessions appear here.
+            </p>
+          </>
+        )}
+      </div>
+    );
+  } else {
+    main = (
+      <SessionTable
+        base={base}
+        total={total}
+        selection={selection}
+        allSelected={allSelected}
+        focusIndex={focusIndex}
+        onFocusIndex={setFocusIndex}
+        onSort={onSort}
+        onRowClick={onRowClick}
+        onToggleAll={onToggleAll}
+      />
+    );
+  }
+
+  return (
+    <div className="app">
+      <Header
+        search={search}
+        onSearch={setSearch}
+        superuserOnly={superuserOnly}
+        onSuperuserOnly={setSuperuserOnly}
+        onRefresh={doRefresh}
+        refreshing={refreshMutation.isPending}
+      />
+      <Cards
+        counts={summaryQ.data?.total}
+        superuserOnly={superuserOnly}
+        onToggleSuperusers={() => setSuperuserOnly((v) => !v)}
+      />
+      {summaryQ.isError && (
+        <div className="inline-error" role="alert" data-testid="summary-error">
+          Could not load the summary: {errorMessage(summaryQ.error)}
+        </div>
+      )}
+      <div className="toolbar">
+        <span className="row-count" data-testid="row-count" aria-live="polite">
+          {head.isPending ? "Loading…" : plural(total, "session")}
+        </span>
+        {head.isError && head.data && (
+          <span className="inline-error" role="alert">
+            Showing last known data: {errorMessage(head.error)}
+          </span>
+        )}
+        <span className="spacer" />
+        {selection.size > 0 && (
+          <span className="selection-info" data-testid="selection-count">
+            {formatCount(selection.size)} selected
+            <button type="button" className="link-button" onClick={clearSelection}>
+              Clear
+            </button>
+          </span>
+        )}
+        <button
+          type="button"
+          className="button danger"
+          data-testid="end-sessions"
+          disabled={selection.size === 0 || endMutation.isPending}
+          onClick={(e) => requestEnd(e.ctrlKey || e.metaKey)}
+          title="End the selected sessions (Delete). Ctrl/Cmd+click skips the confirmation."
+          aria-keyshortcuts="Delete"
+        >
+          {endButtonLabel(selection.size)}
+        </button>
+      </div>
+      {notice && <ActionResult notice={notice} onDismiss={() => setNotice(null)} />}
+      <main className="main">{main}</main>
+      <StatusBar tenants={summaryQ.data?.tenants} />
+      {confirmOpen && selection.size > 0 && (
+        <ConfirmDialog
+          title="End sessions"
+          message={describeEnd(selected)}
+          detail={
+            includesOwn
+              ? "This includes your own session: you will be signed out of that tenant."
+              : "Users are signed out immediately and must log in again."
+          }
+          confirmLabel={endButtonLabel(selection.size)}
+          busy={endMutation.isPending}
+          onConfirm={() => runEnd(selection)}
+          onCancel={() => setConfirmOpen(false)}
+        />
+      )}
+    </div>
+  );
+}

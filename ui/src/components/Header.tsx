@@ -1,0 +1,71 @@
+import type { ChangeEvent } from "react";
+
+export type HeaderProps = {
+  search: string;
+  onSearch: (value: string) => void;
+  superuserOnly: boolean;
+  onSuperuserOnly: (value: boolean) => void;
+  onRefresh: () => void;
+  refreshing: boolean;
+};
+
+export function Header(props: HeaderProps) {
+  return (
+    <header className="app-header">
+      <div className="brand">
+        <svg className="brand-mark" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+          <path
+            d="M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5l-8-3Z"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="2"
+            strokeLinejoin="round"
+          />
+          <circle cx="12" cy="11" r="2.5" fill="currentColor" />
+        </svg>
+        <h1>Vigil</h1>
+      </div>
+      <div className="search">
+        <input
+          type="search"
+          data-testid="search"
+          aria-label="Search sessions"
+          placeholder="Search user, name, IP, department, organisation, browser, tenant…"
+          value={props.search}
+          onChange={(e: ChangeEvent<HTMLInputElement>) => props.onSearch(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Escape" && props.search !== "") {
+              e.preventDefault();
+              props.onSearch("");
+            }
+          }}
+          spellCheck={false}
+          autoComplete="off"
+        />
+      </div>
+      <label className="toggle">
+        <input
+          type="checkbox"
+          data-testid="superuser-toggle"
+          checked={props.superuserOnly}
+          onChange={(e) => props.onSuperuserOnly(e.target.checked)}
+        />
+        <span>SuperUsers only</span>
+      </label>
+      <button
+        type="button"
+        className="button"
+        data-testid="refresh"
+        onClick={props.onRefresh}
+        disabled={props.refreshing}
+        title="Poll all tenants now (F5)"
+        aria-keyshortcuts="F5 Control+R Meta+R"
+      >
+        <span className={props.refreshing ? "spin" : undefined} aria-hidden="true">
+          ↻
+        </span>{" "}
+        {props.refreshing ? "Refreshing…" : "Refresh"}
+      </button>
+    </header>
+  );
+}

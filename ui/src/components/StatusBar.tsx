@@ -1,0 +1,39 @@
+import { useNow } from "../hooks/useNow";
+import type { TenantSummary } from "../ipc/bindings/TenantSummary";
+import { formatAgo } from "../lib/format";
+
+export function StatusBar({ tenants }: { tenants: readonly TenantSummary[] | undefined }) {
+  const now = useNow(1000);
+  return (
+    <section className="status-bar" aria-label="Tenant status">
+      {tenants === undefined && <span className="muted">Connecting…</span>}
+      {tenants?.length === 0 && <span className="muted">No tenants configured</span>}
+      {tenants?.map(({ health }) => {
+        const ago = formatAgo(health.last_poll_at, now);
+        const state = health.error ? "error" : health.stale ? "stale" : "ok";
+        return (
+          <span
+            key={health.tenant}
+            className={`tenant-status ${state}`}
+            data-testid="tenant-status"
+            data-tenant={health.tenant}
+            title={health.error ? `${health.error.code}: ${health.error.message}` : undefined}
+          >
+            <span className="dot" aria-hidden="true" />
+            <strong>{health.tenant}</strong>
+            <span className="muted">{health.kind}</span>
+            {health.error ? (
+              <span className="tenant-error">{health.error.message}</span>
+            ) : (
+              <span>
+                {ago ? `polled ${ago}` : "not polled yet"}
+                {health.latency_ms !== null ? ` · ${health.latency_ms} ms` : ""}
+              </span>
+            )}
+            {health.stale && <span className="badge badge-stale">stale</span>}
+          </span>
+        );
+      })}
+    </section>
+  );
+}

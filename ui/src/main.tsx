@@ -1,0 +1,19 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./App";
+import { createQueryClient } from "./lib/queryClient";
+import "./styles.css";
+
+const root = document.getElementById("root");
+if (!root) throw new Error("#root element missing from index.html");
+
+const queryClient = createQueryClient();
+
+createRoot(root).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <App />
+    </QueryClientProvider>
+  </StrictMode>,
+);
