@@ -17,7 +17,11 @@ use vigil_core::store::{SessionQuery, SessionStore, SortColumn};
 use vigil_core::{Error, ErrorCode, SecretString, actions};
 
 #[derive(Parser)]
-#[command(name = "vigil", version, about = "Watch and end the active sessions of many tenants")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Watch and end the active sessions of many tenants"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -156,10 +160,16 @@ struct Failure {
 
 impl Failure {
     fn usage(e: &Error) -> Self {
-        Self { code: 2, message: e.message.clone() }
+        Self {
+            code: 2,
+            message: e.message.clone(),
+        }
     }
     fn tenant(tenant: &str, e: &Error) -> Self {
-        Self { code: 1, message: format!("tenant '{tenant}': {}", e.message) }
+        Self {
+            code: 1,
+            message: format!("tenant '{tenant}': {}", e.message),
+        }
     }
 }
 
@@ -167,11 +177,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("vigil: cannot start the async runtime: {e}");
@@ -189,15 +203,25 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Demo { command: DemoCommand::Serve { addr, sessions, seed, token, timezone, tick } } => {
-            demo_serve(addr, sessions as usize, seed, token, &timezone, tick).await
-        }
+        Command::Demo {
+            command:
+                DemoCommand::Serve {
+                    addr,
+                    sessions,
+                    seed,
+                    token,
+                    timezone,
+                    tick,
+                },
+        } => demo_serve(addr, sessions as usize, seed, token, &timezone, tick).await,
         Command::Sessions(args) => sessions(args).await,
         Command::Terminate { tenant, sessions } => terminate(&tenant, sessions).await,
         Command::Logout { tenant, users } => user_action(&tenant, users, UserAction::Logout).await,
-        Command::Disable { tenant, end_sessions, users } => {
-            user_action(&tenant, users, UserAction::Disable { end_sessions }).await
-        }
+        Command::Disable {
+            tenant,
+            end_sessions,
+            users,
+        } => user_action(&tenant, users, UserAction::Disable { end_sessions }).await,
         Command::Enable { tenant, users } => user_action(&tenant, users, UserAction::Enable).await,
     }
 }
@@ -211,25 +235,42 @@ async fn demo_serve(
     tick: f64,
 ) -> Result<(), Failure> {
     if !(tick == 0.0 || (0.01..=86_400.0).contains(&tick)) {
-        return Err(Failure::usage(&Error::invalid_input("--tick must be 0 or between 0.01 and 86400 seconds")));
+        return Err(Failure::usage(&Error::invalid_input(
+            "--tick must be 0 or between 0.01 and 86400 seconds",
+        )));
     }
     // A frozen population still "ticks", once a century.
     let tick = std::time::Duration::from_secs_f64(if tick == 0.0 { 3.15e9 } else { tick });
     let timezone: chrono_tz::Tz = tz.parse().map_err(|_| {
-        Failure::usage(&Error::invalid_input(format!("unknown timezone {tz:?} (use an IANA name such as Europe/Berlin)")))
+        Failure::usage(&Error::invalid_input(format!(
+            "unknown timezone {tz:?} (use an IANA name such as Europe/Berlin)"
+        )))
     })?;
     let generated = token.is_none();
     let token = token.unwrap_or_else(vigil_demo::random_token);
     if token.is_empty() {
-        return Err(Failure::usage(&Error::invalid_input("--token must not be empty")));
+        return Err(Failure::usage(&Error::invalid_input(
+            "--token must not be empty",
+        )));
     }
-    let config = vigil_demo::DemoConfig { sessions, seed, token: token.clone(), timezone, tick, ..Default::default() };
+    let config = vigil_demo::DemoConfig {
+        sessions,
+        seed,
+        token: token.clone(),
+        timezone,
+        tick,
+        ..Default::default()
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| Failure { code: 1, message: format!("cannot listen on {addr}: {e}") })?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Failure { code: 1, message: format!("cannot listen on {addr}: {e}") })?;
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot listen on {addr}: {e}"),
+        })?;
+    let local = listener.local_addr().map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot listen on {addr}: {e}"),
+    })?;
     let mut out = std::io::stdout();
     let _ = writeln!(out, "listening on http://{local}");
     let _ = out.flush();
@@ -244,7 +285,10 @@ async fn demo_serve(
     });
     vigil_demo::serve(listener, config, cancel)
         .await
-        .map_err(|e| Failure { code: 1, message: format!("demo server failed: {e}") })
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("demo server failed: {e}"),
+        })
 }
 
 /// Builds the connector for an ad-hoc tenant; the secret comes from `$VIGIL_SECRET`.
@@ -253,7 +297,11 @@ fn adhoc(t: &AdHocTenant) -> Result<Arc<dyn Connector>, Failure> {
     let url = vigil_core::model::parse_base_url(&t.url).map_err(|e| Failure::usage(&e))?;
     let name = match &t.name {
         Some(n) => n.clone(),
-        None => url.host_str().unwrap_or("tenant").trim_matches(['[', ']']).replace(':', "-"),
+        None => url
+            .host_str()
+            .unwrap_or("tenant")
+            .trim_matches(['[', ']'])
+            .replace(':', "-"),
     };
     let spec = TenantSpec::new(&name, kind, url.as_str()).map_err(|e| Failure::usage(&e))?;
     let secret = match std::env::var("VIGIL_SECRET") {
@@ -271,14 +319,24 @@ async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
     let connector = adhoc(&args.tenant)?;
     let tenant = connector.tenant().clone();
     let started = Instant::now();
-    let update = connector.poll().await.map_err(|e| Failure::tenant(&tenant, &e))?;
+    let update = connector
+        .poll()
+        .await
+        .map_err(|e| Failure::tenant(&tenant, &e))?;
     let store = SessionStore::new();
     store.register_tenant(&tenant, connector.kind());
     let update = match update {
         full @ PollUpdate::Full(_) => full,
-        PollUpdate::Delta { .. } => return Err(Failure::tenant(&tenant, &Error::internal("first poll was not a full listing"))),
+        PollUpdate::Delta { .. } => {
+            return Err(Failure::tenant(
+                &tenant,
+                &Error::internal("first poll was not a full listing"),
+            ));
+        }
     };
-    store.apply(&tenant, update, started.elapsed()).map_err(|e| Failure::tenant(&tenant, &e))?;
+    store
+        .apply(&tenant, update, started.elapsed())
+        .map_err(|e| Failure::tenant(&tenant, &e))?;
     let query = SessionQuery {
         search: args.search,
         user: args.user,
@@ -302,8 +360,17 @@ async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
     };
     written
         .and_then(|()| out.flush())
-        .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) })
-        .map_err(|e| Failure { code: 1, message: format!("cannot write output: {e}") })
+        .or_else(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot write output: {e}"),
+        })
 }
 
 async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {
@@ -311,7 +378,10 @@ async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {
     let tenant = connector.tenant().to_string();
     let targets = ids
         .into_iter()
-        .map(|session_id| SessionRef { tenant: tenant.clone(), session_id })
+        .map(|session_id| SessionRef {
+            tenant: tenant.clone(),
+            session_id,
+        })
         .collect();
     let connectors = std::collections::HashMap::from([(tenant.clone(), connector)]);
     let report = actions::end_sessions(&connectors, None, targets).await;
@@ -319,12 +389,18 @@ async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {
         match (&item.error, item.already_gone) {
             (None, false) => println!("ended {} ({})", item.target.session_id, tenant),
             (None, true) => println!("already gone {} ({})", item.target.session_id, tenant),
-            (Some(e), _) => eprintln!("vigil: tenant '{tenant}': {}: {}", item.target.session_id, e.message),
+            (Some(e), _) => eprintln!(
+                "vigil: tenant '{tenant}': {}: {}",
+                item.target.session_id, e.message
+            ),
         }
     }
     match report.failed() {
         0 => Ok(()),
-        n => Err(Failure { code: 1, message: format!("{n} of {} sessions could not be ended", report.items.len()) }),
+        n => Err(Failure {
+            code: 1,
+            message: format!("{n} of {} sessions could not be ended", report.items.len()),
+        }),
     }
 }
 
@@ -335,16 +411,19 @@ enum UserAction {
     Enable,
 }
 
-async fn user_action(t: &AdHocTenant, users: Vec<String>, action: UserAction) -> Result<(), Failure> {
+async fn user_action(
+    t: &AdHocTenant,
+    users: Vec<String>,
+    action: UserAction,
+) -> Result<(), Failure> {
     let connector = adhoc(t)?;
     let tenant = connector.tenant().to_string();
     let mut failed = 0;
     for username in &users {
         let result: Result<String, Error> = async {
-            let user = connector
-                .find_user(username)
-                .await?
-                .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no user named {username:?}")))?;
+            let user = connector.find_user(username).await?.ok_or_else(|| {
+                Error::new(ErrorCode::NotFound, format!("no user named {username:?}"))
+            })?;
             match action {
                 UserAction::Logout => {
                     let n = connector.end_user_sessions(&user.id).await?;
@@ -371,6 +450,9 @@ async fn user_action(t: &AdHocTenant, users: Vec<String>, action: UserAction) ->
     }
     match failed {
         0 => Ok(()),
-        n => Err(Failure { code: 1, message: format!("{n} of {} users failed", users.len()) }),
+        n => Err(Failure {
+            code: 1,
+            message: format!("{n} of {} users failed", users.len()),
+        }),
     }
 }

@@ -13,9 +13,26 @@ pub fn json(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
 }
 
 const CSV_HEADER: [&str; 20] = [
-    "tenant", "id", "username", "display_name", "first_name", "last_name", "department", "organisation",
-    "superuser", "protected", "disabled", "ip", "user_agent", "session_type", "login_type", "server_name",
-    "created_at", "last_activity_at", "expires_at", "idle_timeout_seconds",
+    "tenant",
+    "id",
+    "username",
+    "display_name",
+    "first_name",
+    "last_name",
+    "department",
+    "organisation",
+    "superuser",
+    "protected",
+    "disabled",
+    "ip",
+    "user_agent",
+    "session_type",
+    "login_type",
+    "server_name",
+    "created_at",
+    "last_activity_at",
+    "expires_at",
+    "idle_timeout_seconds",
 ];
 
 /// RFC 4180 CSV. Cells that a spreadsheet would run as a formula are prefixed with `'`.
@@ -43,7 +60,9 @@ pub fn csv(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
             ts(s.created_at),
             ts(s.last_activity_at),
             ts(s.expires_at),
-            s.idle_timeout_seconds.map(|v| v.to_string()).unwrap_or_default(),
+            s.idle_timeout_seconds
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         writeln!(out, "{}", line.join(","))?;
@@ -56,7 +75,11 @@ fn opt(v: &Option<String>) -> String {
 }
 
 pub fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v.to_owned() };
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_owned()
+    };
     if v.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
@@ -68,11 +91,15 @@ pub fn csv_cell(v: &str) -> String {
 pub fn table(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
     writeln!(
         out,
-        "{:<10} {:<16} {:<22} {:<39} {:<7} {:<8} {:<19} {}",
-        "TENANT", "USER", "NAME", "IP", "TYPE", "LOGIN", "LOGIN TIME", "CLIENT"
+        "{:<10} {:<16} {:<22} {:<39} {:<7} {:<8} {:<19} CLIENT",
+        "TENANT", "USER", "NAME", "IP", "TYPE", "LOGIN", "LOGIN TIME"
     )?;
     for s in &page.rows {
-        let user = if s.superuser { format!("{} *", s.username) } else { s.username.clone() };
+        let user = if s.superuser {
+            format!("{} *", s.username)
+        } else {
+            s.username.clone()
+        };
         writeln!(
             out,
             "{:<10} {:<16} {:<22} {:<39} {:<7} {:<8} {:<19} {}",
@@ -83,7 +110,10 @@ pub fn table(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
             s.session_type.as_deref().unwrap_or("-"),
             s.login_type.as_deref().unwrap_or("-"),
             s.created_at
-                .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string())
+                .map(|t| t
+                    .with_timezone(&Local)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string())
                 .unwrap_or_else(|| "-".into()),
             truncate(s.user_agent.as_deref().unwrap_or("-"), 60),
         )?;

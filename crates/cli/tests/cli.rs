@@ -1,5 +1,7 @@
 //! The `vigil` binary end to end against `vigil demo serve`.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
@@ -21,15 +23,30 @@ impl Drop for Demo {
 
 fn demo(sessions: u32, tick: &str) -> Demo {
     let mut child = Command::new(BIN)
-        .args(["demo", "serve", "--addr", "127.0.0.1:0", "--token", TOKEN, "--tick", tick])
+        .args([
+            "demo",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            TOKEN,
+            "--tick",
+            tick,
+        ])
         .args(["--sessions", &sessions.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
     Demo { child, url }
 }
@@ -45,7 +62,11 @@ fn vigil(args: &[&str], secret: Option<&str>) -> Output {
 
 fn sessions_json(url: &str) -> Vec<serde_json::Value> {
     let out = vigil(&["sessions", "--url", url, "--json"], Some(TOKEN));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -61,7 +82,10 @@ fn lists_the_whole_population_through_pagination() {
         }
         assert!(r["superuser"].is_boolean());
         let created = r["created_at"].as_str().unwrap();
-        assert!(chrono::DateTime::parse_from_rfc3339(created).is_ok(), "{created}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(created).is_ok(),
+            "{created}"
+        );
     }
     assert!(rows.iter().any(|r| r["superuser"] == true));
 }
@@ -81,7 +105,11 @@ fn terminate_ends_a_session_for_good() {
     let rows = sessions_json(&d.url);
     let id = rows[7]["id"].as_str().unwrap().to_owned();
     let out = vigil(&["terminate", "--url", &d.url, &id], Some(TOKEN));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("ended {id}")));
     let after = sessions_json(&d.url);
     assert_eq!(after.len(), 499);
@@ -95,12 +123,30 @@ fn terminate_ends_a_session_for_good() {
 #[test]
 fn filters_and_csv() {
     let d = demo(800, "0");
-    let out = vigil(&["sessions", "--url", &d.url, "--superuser", "--json"], Some(TOKEN));
+    let out = vigil(
+        &["sessions", "--url", &d.url, "--superuser", "--json"],
+        Some(TOKEN),
+    );
     let supers: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!supers.is_empty() && supers.iter().all(|r| r["superuser"] == true));
-    let out = vigil(&["sessions", "--url", &d.url, "--ip", "10.20.0.0/16", "--json"], Some(TOKEN));
+    let out = vigil(
+        &[
+            "sessions",
+            "--url",
+            &d.url,
+            "--ip",
+            "10.20.0.0/16",
+            "--json",
+        ],
+        Some(TOKEN),
+    );
     let office: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(!office.is_empty() && office.iter().all(|r| r["ip"].as_str().unwrap().starts_with("10.20.")));
+    assert!(
+        !office.is_empty()
+            && office
+                .iter()
+                .all(|r| r["ip"].as_str().unwrap().starts_with("10.20."))
+    );
     let out = vigil(&["sessions", "--url", &d.url, "--csv"], Some(TOKEN));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("tenant,id,username,"));
@@ -111,16 +157,33 @@ fn filters_and_csv() {
 fn user_actions_logout_disable_enable() {
     let d = demo(300, "0");
     let rows = sessions_json(&d.url);
-    let victim = rows.iter().find(|r| r["protected"] == false).unwrap()["username"].as_str().unwrap().to_owned();
-    let out = vigil(&["disable", "--url", &d.url, "--end-sessions", &victim], Some(TOKEN));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(sessions_json(&d.url).iter().all(|r| r["username"] != victim.as_str()));
+    let victim = rows.iter().find(|r| r["protected"] == false).unwrap()["username"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = vigil(
+        &["disable", "--url", &d.url, "--end-sessions", &victim],
+        Some(TOKEN),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        sessions_json(&d.url)
+            .iter()
+            .all(|r| r["username"] != victim.as_str())
+    );
     let out = vigil(&["enable", "--url", &d.url, &victim], Some(TOKEN));
     assert!(out.status.success());
     let out = vigil(&["disable", "--url", &d.url, "admin"], Some(TOKEN));
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("protected_account"));
-    let out = vigil(&["logout", "--url", &d.url, "admin", "no-such-user"], Some(TOKEN));
+    let out = vigil(
+        &["logout", "--url", &d.url, "admin", "no-such-user"],
+        Some(TOKEN),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no user named \"no-such-user\""), "{err}");
@@ -132,14 +195,46 @@ fn errors_name_the_tenant_and_the_cause_with_exit_codes() {
     let out = vigil(&["sessions", "--url", &d.url], Some("wrong-token"));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("tenant '127.0.0.1'") && err.contains("credential rejected (HTTP 401"), "{err}");
+    assert!(
+        err.contains("tenant '127.0.0.1'") && err.contains("credential rejected (HTTP 401"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-token"));
     // Usage errors exit 2.
-    assert_eq!(vigil(&["sessions", "--url", &d.url], None).status.code(), Some(2));
+    assert_eq!(
+        vigil(&["sessions", "--url", &d.url], None).status.code(),
+        Some(2)
+    );
     assert_eq!(vigil(&["sessions"], Some(TOKEN)).status.code(), Some(2));
-    assert_eq!(vigil(&["sessions", "--url", "http://example.com"], Some(TOKEN)).status.code(), Some(2));
-    assert_eq!(vigil(&["sessions", "--url", &d.url, "--kind", "nope"], Some(TOKEN)).status.code(), Some(2));
-    assert_eq!(vigil(&["sessions", "--url", &d.url, "--ip", "1.2.3.4/77"], Some(TOKEN)).status.code(), Some(2));
-    assert_eq!(vigil(&["demo", "serve", "--timezone", "Mars/Base"], None).status.code(), Some(2));
+    assert_eq!(
+        vigil(&["sessions", "--url", "http://example.com"], Some(TOKEN))
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        vigil(
+            &["sessions", "--url", &d.url, "--kind", "nope"],
+            Some(TOKEN)
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        vigil(
+            &["sessions", "--url", &d.url, "--ip", "1.2.3.4/77"],
+            Some(TOKEN)
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        vigil(&["demo", "serve", "--timezone", "Mars/Base"], None)
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(vigil(&["bogus"], None).status.code(), Some(2));
 }

@@ -53,7 +53,10 @@ pub async fn end_sessions(
         async move {
             let Some(connector) = connector else {
                 let e = Error::invalid_input(format!("unknown tenant {tenant:?}"));
-                return targets.into_iter().map(|t| failed(t, &e)).collect::<Vec<_>>();
+                return targets
+                    .into_iter()
+                    .map(|t| failed(t, &e))
+                    .collect::<Vec<_>>();
             };
             futures::stream::iter(targets)
                 .map(|t| {
@@ -65,11 +68,19 @@ pub async fn end_sessions(
                 .await
         }
     });
-    let items = futures::future::join_all(per_tenant).await.into_iter().flatten().collect();
+    let items = futures::future::join_all(per_tenant)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     ActionReport { items }
 }
 
-async fn end_one(connector: &dyn Connector, store: Option<&SessionStore>, target: SessionRef) -> ActionItem {
+async fn end_one(
+    connector: &dyn Connector,
+    store: Option<&SessionStore>,
+    target: SessionRef,
+) -> ActionItem {
     if target.session_id.is_empty() || target.session_id.len() > 512 {
         return failed(target, &Error::invalid_input("invalid session id"));
     }
@@ -83,8 +94,18 @@ async fn end_one(connector: &dyn Connector, store: Option<&SessionStore>, target
         }
     }
     match connector.end_session(&target.session_id).await {
-        Ok(EndOutcome::Ended) => ActionItem { target, ok: true, already_gone: false, error: None },
-        Ok(EndOutcome::AlreadyGone) => ActionItem { target, ok: true, already_gone: true, error: None },
+        Ok(EndOutcome::Ended) => ActionItem {
+            target,
+            ok: true,
+            already_gone: false,
+            error: None,
+        },
+        Ok(EndOutcome::AlreadyGone) => ActionItem {
+            target,
+            ok: true,
+            already_gone: true,
+            error: None,
+        },
         Err(e) => {
             let e = e.context(format!("tenant {}", target.tenant));
             failed(target, &e)

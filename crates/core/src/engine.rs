@@ -54,11 +54,17 @@ impl Engine {
     /// Adds a tenant and starts polling it at once.
     pub fn add_tenant(&self, connector: Arc<dyn Connector>, interval: Duration) -> Result<()> {
         let name = connector.tenant().to_string();
-        let mut tenants = self.tenants.write().map_err(|_| Error::internal("engine lock poisoned"))?;
+        let mut tenants = self
+            .tenants
+            .write()
+            .map_err(|_| Error::internal("engine lock poisoned"))?;
         if tenants.contains_key(&name) {
-            return Err(Error::invalid_input(format!("tenant {name:?} already exists")));
+            return Err(Error::invalid_input(format!(
+                "tenant {name:?} already exists"
+            )));
         }
-        self.store.register_tenant(connector.tenant(), connector.kind());
+        self.store
+            .register_tenant(connector.tenant(), connector.kind());
         let handle = TenantHandle {
             connector: Arc::clone(&connector),
             refresh: Arc::new(Notify::new()),
@@ -94,7 +100,9 @@ impl Engine {
 
     /// Polls now: one tenant, or all.
     pub fn refresh(&self, tenant: Option<&str>) {
-        let Ok(tenants) = self.tenants.read() else { return };
+        let Ok(tenants) = self.tenants.read() else {
+            return;
+        };
         for (name, h) in tenants.iter() {
             if tenant.is_none_or(|t| t == name) {
                 h.refresh.notify_one();
@@ -105,7 +113,11 @@ impl Engine {
     fn connectors(&self) -> HashMap<String, Arc<dyn Connector>> {
         self.tenants
             .read()
-            .map(|t| t.iter().map(|(k, v)| (k.clone(), Arc::clone(&v.connector))).collect())
+            .map(|t| {
+                t.iter()
+                    .map(|(k, v)| (k.clone(), Arc::clone(&v.connector)))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

@@ -97,7 +97,11 @@ impl Error {
     }
 
     /// Maps an HTTP error status to an error, with the server's own error code if it gave one.
-    pub fn from_status(status: u16, server_code: Option<&str>, retry_after_secs: Option<u64>) -> Self {
+    pub fn from_status(
+        status: u16,
+        server_code: Option<&str>,
+        retry_after_secs: Option<u64>,
+    ) -> Self {
         let (code, what) = match status {
             401 => (ErrorCode::Unauthorized, "credential rejected"),
             403 => (ErrorCode::Forbidden, "permission denied"),
@@ -174,13 +178,19 @@ impl From<reqwest::Error> for Error {
         if e.is_timeout() {
             Self::new(ErrorCode::Timeout, "tenant timed out")
         } else if e.is_connect() {
-            Self::new(ErrorCode::Unreachable, format!("unreachable ({})", root_cause(&e)))
+            Self::new(
+                ErrorCode::Unreachable,
+                format!("unreachable ({})", root_cause(&e)),
+            )
         } else if e.is_decode() || e.is_body() {
             Self::malformed(format!("unreadable response body ({})", root_cause(&e)))
         } else if e.is_redirect() {
             Self::new(ErrorCode::Unreachable, "too many or unsafe redirects")
         } else {
-            Self::new(ErrorCode::Unreachable, format!("request failed ({})", root_cause(&e)))
+            Self::new(
+                ErrorCode::Unreachable,
+                format!("request failed ({})", root_cause(&e)),
+            )
         }
     }
 }
@@ -206,7 +216,10 @@ mod tests {
         assert_eq!(e.code, ErrorCode::RateLimited);
         assert_eq!(e.message, "rate limited (HTTP 429); retry after 30 s");
         assert_eq!(e.retry_after_secs, Some(30));
-        assert_eq!(Error::from_status(503, None, None).code, ErrorCode::ServerError);
+        assert_eq!(
+            Error::from_status(503, None, None).code,
+            ErrorCode::ServerError
+        );
     }
 
     #[test]

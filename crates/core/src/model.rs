@@ -245,7 +245,10 @@ mod tests {
 
     #[test]
     fn connector_kinds_parse() {
-        assert_eq!("vigil".parse::<ConnectorKind>().ok(), Some(ConnectorKind::Vigil));
+        assert_eq!(
+            "vigil".parse::<ConnectorKind>().ok(),
+            Some(ConnectorKind::Vigil)
+        );
         let e = "nope".parse::<ConnectorKind>().err();
         assert!(e.is_some_and(|e| e.message.contains("known: vigil")));
     }

@@ -81,7 +81,10 @@ impl Poller {
                     failures = failures.saturating_add(1);
                     let e = Error::new(
                         ErrorCode::Timeout,
-                        format!("poll did not finish within {} s", self.policy.poll_timeout.as_secs()),
+                        format!(
+                            "poll did not finish within {} s",
+                            self.policy.poll_timeout.as_secs()
+                        ),
                     );
                     self.on_error(&tenant, &e, latency).await;
                     None

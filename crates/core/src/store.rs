@@ -186,26 +186,33 @@ impl SessionStore {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters more than losing the whole view, so recover the guard.
-        self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn register_tenant(&self, tenant: &Arc<str>, kind: ConnectorKind) {
         let mut inner = self.write();
-        inner.tenants.entry(Arc::clone(tenant)).or_insert_with(|| TenantData {
-            sessions: HashMap::new(),
-            health: TenantHealth {
-                tenant: tenant.to_string(),
-                kind,
-                last_poll_at: None,
-                latency_ms: None,
-                error: None,
-                stale: true,
-            },
-        });
+        inner
+            .tenants
+            .entry(Arc::clone(tenant))
+            .or_insert_with(|| TenantData {
+                sessions: HashMap::new(),
+                health: TenantHealth {
+                    tenant: tenant.to_string(),
+                    kind,
+                    last_poll_at: None,
+                    latency_ms: None,
+                    error: None,
+                    stale: true,
+                },
+            });
     }
 
     pub fn remove_tenant(&self, tenant: &str) {
@@ -236,9 +243,11 @@ impl SessionStore {
                 .ok_or_else(|| Error::internal(format!("tenant {tenant:?} is not registered")))?;
             let diff = match update {
                 PollUpdate::Full(sessions) => apply_full(&mut data.sessions, sessions),
-                PollUpdate::Delta { upserted, ended, users } => {
-                    apply_delta(&mut data.sessions, upserted, ended, &users)
-                }
+                PollUpdate::Delta {
+                    upserted,
+                    ended,
+                    users,
+                } => apply_delta(&mut data.sessions, upserted, ended, &users),
             };
             data.health.last_poll_at = Some(Utc::now());
             data.health.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
@@ -309,7 +318,8 @@ impl SessionStore {
             let ord = compare(a, b, q.sort);
             let ord = if q.descending { ord.reverse() } else { ord };
             // A stable total order so windows never overlap or skip between queries.
-            ord.then_with(|| a.tenant.cmp(&b.tenant)).then_with(|| a.id.cmp(&b.id))
+            ord.then_with(|| a.tenant.cmp(&b.tenant))
+                .then_with(|| a.id.cmp(&b.id))
         };
         let limit = q.limit.min(cap);
         let end = q.offset.saturating_add(limit).min(total);
@@ -442,8 +452,12 @@ fn compare(a: &Session, b: &Session, col: SortColumn) -> Ordering {
         SortColumn::Department => text(a.department.as_ref(), b.department.as_ref()),
         SortColumn::Organisation => text(a.organisation.as_ref(), b.organisation.as_ref()),
         SortColumn::Ip => opt(
-            a.ip.as_deref().and_then(|i| i.parse::<std::net::IpAddr>().ok()).as_ref(),
-            b.ip.as_deref().and_then(|i| i.parse::<std::net::IpAddr>().ok()).as_ref(),
+            a.ip.as_deref()
+                .and_then(|i| i.parse::<std::net::IpAddr>().ok())
+                .as_ref(),
+            b.ip.as_deref()
+                .and_then(|i| i.parse::<std::net::IpAddr>().ok())
+                .as_ref(),
         ),
         SortColumn::SessionType => text(a.session_type.as_ref(), b.session_type.as_ref()),
         SortColumn::LoginType => text(a.login_type.as_ref(), b.login_type.as_ref()),
@@ -476,13 +490,16 @@ impl Filter {
         let ip = match q.ip.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(raw) => Some(if raw.contains('/') {
-                IpFilter::Net(raw.parse().map_err(|_| {
-                    Error::invalid_input(format!("invalid CIDR network {raw:?}"))
-                })?)
+                IpFilter::Net(
+                    raw.parse().map_err(|_| {
+                        Error::invalid_input(format!("invalid CIDR network {raw:?}"))
+                    })?,
+                )
             } else {
-                IpFilter::Addr(raw.parse().map_err(|_| {
-                    Error::invalid_input(format!("invalid IP address {raw:?}"))
-                })?)
+                IpFilter::Addr(
+                    raw.parse()
+                        .map_err(|_| Error::invalid_input(format!("invalid IP address {raw:?}")))?,
+                )
             }),
         };
         Ok(Self {
@@ -508,7 +525,10 @@ impl Filter {
             }
         }
         if let Some(ip) = &self.ip {
-            let Some(addr) = s.ip.as_deref().and_then(|i| i.parse::<std::net::IpAddr>().ok()) else {
+            let Some(addr) =
+                s.ip.as_deref()
+                    .and_then(|i| i.parse::<std::net::IpAddr>().ok())
+            else {
                 return false;
             };
             let ok = match ip {
@@ -554,7 +574,14 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn session(tenant: &str, id: &str, user: &str, ip: &str, superuser: bool, minute: u32) -> Session {
+    fn session(
+        tenant: &str,
+        id: &str,
+        user: &str,
+        ip: &str,
+        superuser: bool,
+        minute: u32,
+    ) -> Session {
         Session {
             tenant: Arc::from(tenant),
             id: id.into(),
@@ -590,7 +617,11 @@ mod tests {
         for (t, ss) in by_tenant {
             let name: Arc<str> = Arc::from(t.as_str());
             store.register_tenant(&name, ConnectorKind::Vigil);
-            assert!(store.apply(&t, PollUpdate::Full(ss), Duration::from_millis(5)).is_ok());
+            assert!(
+                store
+                    .apply(&t, PollUpdate::Full(ss), Duration::from_millis(5))
+                    .is_ok()
+            );
         }
         store
     }
@@ -609,20 +640,46 @@ mod tests {
         ]);
         let q = SessionQuery::default();
         assert_eq!(ids(&store.query(&q)?), ["4", "1", "3", "2"]);
-        let q = SessionQuery { descending: false, offset: 1, limit: 2, ..Default::default() };
+        let q = SessionQuery {
+            descending: false,
+            offset: 1,
+            limit: 2,
+            ..Default::default()
+        };
         let page = store.query(&q)?;
         assert_eq!((page.total, ids(&page)), (4, vec!["3", "1"]));
-        let q = SessionQuery { search: Some("ALI".into()), sort: SortColumn::Tenant, descending: false, ..Default::default() };
+        let q = SessionQuery {
+            search: Some("ALI".into()),
+            sort: SortColumn::Tenant,
+            descending: false,
+            ..Default::default()
+        };
         assert_eq!(ids(&store.query(&q)?), ["1", "4"]);
-        let q = SessionQuery { ip: Some("10.0.0.0/8".into()), ..Default::default() };
+        let q = SessionQuery {
+            ip: Some("10.0.0.0/8".into()),
+            ..Default::default()
+        };
         assert_eq!(ids(&store.query(&q)?), ["1", "2"]);
-        let q = SessionQuery { ip: Some("2001:db8::/32".into()), ..Default::default() };
+        let q = SessionQuery {
+            ip: Some("2001:db8::/32".into()),
+            ..Default::default()
+        };
         assert_eq!(ids(&store.query(&q)?), ["3"]);
-        let q = SessionQuery { superuser_only: true, ..Default::default() };
+        let q = SessionQuery {
+            superuser_only: true,
+            ..Default::default()
+        };
         assert_eq!(ids(&store.query(&q)?), ["2"]);
-        let q = SessionQuery { tenant: Some("b".into()), user: Some("alice".into()), ..Default::default() };
+        let q = SessionQuery {
+            tenant: Some("b".into()),
+            user: Some("alice".into()),
+            ..Default::default()
+        };
         assert_eq!(ids(&store.query(&q)?), ["4"]);
-        let q = SessionQuery { ip: Some("10.0.0.0/99".into()), ..Default::default() };
+        let q = SessionQuery {
+            ip: Some("10.0.0.0/99".into()),
+            ..Default::default()
+        };
         assert!(store.query(&q).is_err());
         Ok(())
     }
@@ -630,13 +687,30 @@ mod tests {
     #[test]
     fn windows_of_a_large_set_tile_the_full_sort() -> Result<()> {
         let sessions: Vec<Session> = (0..1000u32)
-            .map(|i| session("t", &format!("{i:04}"), &format!("user{}", i % 37), "10.0.0.1", false, i % 50))
+            .map(|i| {
+                session(
+                    "t",
+                    &format!("{i:04}"),
+                    &format!("user{}", i % 37),
+                    "10.0.0.1",
+                    false,
+                    i % 50,
+                )
+            })
             .collect();
         let store = store_with(sessions);
-        let all = store.query(&SessionQuery { sort: SortColumn::Username, ..Default::default() })?;
+        let all = store.query(&SessionQuery {
+            sort: SortColumn::Username,
+            ..Default::default()
+        })?;
         let mut tiled = Vec::new();
         for offset in (0..1000).step_by(64) {
-            let q = SessionQuery { sort: SortColumn::Username, offset, limit: 64, ..Default::default() };
+            let q = SessionQuery {
+                sort: SortColumn::Username,
+                offset,
+                limit: 64,
+                ..Default::default()
+            };
             tiled.extend(store.query(&q)?.rows);
         }
         assert_eq!(tiled, all.rows);
@@ -653,11 +727,23 @@ mod tests {
         moved.last_activity_at = DateTime::from_timestamp(1_700_009_000, 0);
         let diff = store.apply(
             "t",
-            PollUpdate::Full(vec![moved, session("t", "3", "carol", "10.0.0.3", false, 3)]),
+            PollUpdate::Full(vec![
+                moved,
+                session("t", "3", "carol", "10.0.0.3", false, 3),
+            ]),
             Duration::ZERO,
         )?;
-        assert_eq!(diff.started.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["3"]);
-        assert_eq!(diff.ended.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["1"]);
+        assert_eq!(
+            diff.started
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>(),
+            ["3"]
+        );
+        assert_eq!(
+            diff.ended.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["1"]
+        );
         assert_eq!(diff.updated, 1);
         let diff = store.apply(
             "t",
@@ -683,7 +769,14 @@ mod tests {
             session("u", "9", "bob", "10.0.0.3", true, 3),
         ]);
         let s = store.summary();
-        assert_eq!(s.total, Counts { active_users: 3, active_sessions: 4, superusers_online: 2 });
+        assert_eq!(
+            s.total,
+            Counts {
+                active_users: 3,
+                active_sessions: 4,
+                superusers_online: 2
+            }
+        );
         let promoted = User {
             id: "u-alice".into(),
             username: "alice".into(),
@@ -696,9 +789,20 @@ mod tests {
             protected: false,
             disabled: false,
         };
-        store.apply("t", PollUpdate::Delta { upserted: vec![], ended: vec![], users: vec![promoted] }, Duration::ZERO)?;
+        store.apply(
+            "t",
+            PollUpdate::Delta {
+                upserted: vec![],
+                ended: vec![],
+                users: vec![promoted],
+            },
+            Duration::ZERO,
+        )?;
         assert_eq!(store.summary().tenants[0].counts.superusers_online, 2);
-        assert_eq!(store.get("t", "1").and_then(|s| s.display_name).as_deref(), Some("Alice A."));
+        assert_eq!(
+            store.get("t", "1").and_then(|s| s.display_name).as_deref(),
+            Some("Alice A.")
+        );
         Ok(())
     }
 
@@ -706,10 +810,19 @@ mod tests {
     fn errors_mark_a_tenant_stale_and_keep_its_rows() -> Result<()> {
         let store = store_with(vec![session("t", "1", "alice", "10.0.0.1", false, 1)]);
         let mut events = store.subscribe();
-        store.record_error("t", &Error::from_status(401, None, None), Duration::from_millis(7));
-        let h = store.health("t").ok_or_else(|| Error::internal("no health"))?;
+        store.record_error(
+            "t",
+            &Error::from_status(401, None, None),
+            Duration::from_millis(7),
+        );
+        let h = store
+            .health("t")
+            .ok_or_else(|| Error::internal("no health"))?;
         assert!(h.stale);
-        assert_eq!(h.error.map(|e| e.message).as_deref(), Some("credential rejected (HTTP 401)"));
+        assert_eq!(
+            h.error.map(|e| e.message).as_deref(),
+            Some("credential rejected (HTTP 401)")
+        );
         assert_eq!(store.summary().total.active_sessions, 1);
         assert!(events.try_recv().is_ok_and(|e| e.tenant == "t"));
         Ok(())

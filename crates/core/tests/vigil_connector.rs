@@ -1,5 +1,7 @@
 //! The Vigil connector and the engine against the real demo server over HTTP.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,7 +30,9 @@ async fn demo(sessions: usize, tick: Duration) -> RunningDemo {
 
 fn connector(demo: &RunningDemo, token: &str, page: usize) -> VigilConnector {
     let spec = TenantSpec::new("demo", ConnectorKind::Vigil, &demo.url()).unwrap();
-    VigilConnector::new(&spec, SecretString::new(token)).unwrap().with_page_limit(page)
+    VigilConnector::new(&spec, SecretString::new(token))
+        .unwrap()
+        .with_page_limit(page)
 }
 
 async fn sign_in(demo: &RunningDemo, username: &str) -> reqwest::Response {
@@ -51,9 +55,17 @@ async fn full_listing_pages_through_every_session_once() {
     let ids: HashSet<&str> = sessions.iter().map(|s| s.id.as_str()).collect();
     assert_eq!((sessions.len(), ids.len()), (5_000, 5_000));
     // Users are joined onto sessions; nothing invented where the API is silent.
-    assert!(sessions.iter().all(|s| s.display_name.is_some() && s.department.is_some()));
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s.display_name.is_some() && s.department.is_some())
+    );
     assert!(sessions.iter().any(|s| s.superuser));
-    assert!(sessions.iter().all(|s| s.created_at.is_some() && &*s.tenant == "demo"));
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s.created_at.is_some() && &*s.tenant == "demo")
+    );
     demo.stop().await.unwrap();
 }
 
@@ -61,10 +73,16 @@ async fn full_listing_pages_through_every_session_once() {
 async fn later_polls_read_only_the_change_feed() {
     let demo = demo(300, Duration::from_secs(3600)).await;
     let c = connector(&demo, TOKEN, 100);
-    let PollUpdate::Full(first) = c.poll().await.unwrap() else { panic!("full") };
+    let PollUpdate::Full(first) = c.poll().await.unwrap() else {
+        panic!("full")
+    };
     // Nothing happened: an empty delta.
     match c.poll().await.unwrap() {
-        PollUpdate::Delta { upserted, ended, users } => {
+        PollUpdate::Delta {
+            upserted,
+            ended,
+            users,
+        } => {
             assert!(upserted.is_empty() && ended.is_empty() && users.is_empty());
         }
         PollUpdate::Full(_) => panic!("expected a delta"),
@@ -74,13 +92,21 @@ async fn later_polls_read_only_the_change_feed() {
     let created: serde_json::Value = resp.json().await.unwrap();
     let victim = &first[0];
     assert_eq!(c.end_session(&victim.id).await.unwrap(), EndOutcome::Ended);
-    assert_eq!(c.end_session(&victim.id).await.unwrap(), EndOutcome::AlreadyGone);
+    assert_eq!(
+        c.end_session(&victim.id).await.unwrap(),
+        EndOutcome::AlreadyGone
+    );
     match c.poll().await.unwrap() {
-        PollUpdate::Delta { upserted, ended, .. } => {
+        PollUpdate::Delta {
+            upserted, ended, ..
+        } => {
             assert_eq!(upserted.len(), 1);
             assert_eq!(upserted[0].id, created["id"].as_str().unwrap());
             assert_eq!(upserted[0].ip.as_deref(), Some("203.0.113.9"));
-            assert!(upserted[0].protected, "helpdesk is a protected helper account");
+            assert!(
+                upserted[0].protected,
+                "helpdesk is a protected helper account"
+            );
             assert_eq!(ended, vec![victim.id.clone()]);
         }
         PollUpdate::Full(_) => panic!("expected a delta"),
@@ -92,7 +118,9 @@ async fn later_polls_read_only_the_change_feed() {
 async fn disabling_ends_sessions_blocks_sign_in_and_reaches_the_next_poll() {
     let demo = demo(300, Duration::from_secs(3600)).await;
     let c = connector(&demo, TOKEN, 1000);
-    let PollUpdate::Full(first) = c.poll().await.unwrap() else { panic!("full") };
+    let PollUpdate::Full(first) = c.poll().await.unwrap() else {
+        panic!("full")
+    };
     let victim = first.iter().find(|s| !s.protected).unwrap().clone();
     let user = c.disable_user(&victim.user_id, true).await.unwrap();
     assert!(user.disabled);
@@ -123,7 +151,11 @@ async fn a_wrong_token_is_a_clear_error() {
     let demo = demo(50, Duration::from_secs(3600)).await;
     let err = connector(&demo, "wrong", 100).poll().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Unauthorized);
-    assert!(err.message.contains("credential rejected (HTTP 401"), "{}", err.message);
+    assert!(
+        err.message.contains("credential rejected (HTTP 401"),
+        "{}",
+        err.message
+    );
     assert!(!err.message.contains(TOKEN));
     demo.stop().await.unwrap();
 }
@@ -131,8 +163,17 @@ async fn a_wrong_token_is_a_clear_error() {
 #[tokio::test]
 async fn an_unreachable_tenant_is_a_clear_error() {
     // Bind and drop to find a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let spec = TenantSpec::new("gone", ConnectorKind::Vigil, &format!("http://127.0.0.1:{port}")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let spec = TenantSpec::new(
+        "gone",
+        ConnectorKind::Vigil,
+        &format!("http://127.0.0.1:{port}"),
+    )
+    .unwrap();
     let c = VigilConnector::new(&spec, SecretString::new(TOKEN)).unwrap();
     let err = c.poll().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Unreachable, "{}", err.message);
@@ -146,39 +187,71 @@ async fn the_engine_polls_a_living_tenant_and_ends_sessions() {
     engine.add_tenant(c, Duration::from_millis(300)).unwrap();
     let store = engine.store().clone();
     let mut events = store.subscribe();
-    tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
     let summary = store.summary();
     assert!(summary.total.active_sessions > 1_500, "{summary:?}");
     assert!(summary.total.active_users > 500 && summary.total.superusers_online > 0);
     assert!(!summary.tenants[0].health.stale);
 
-    let page = store.query(&SessionQuery { limit: 3, ..Default::default() }).unwrap();
+    let page = store
+        .query(&SessionQuery {
+            limit: 3,
+            ..Default::default()
+        })
+        .unwrap();
     let targets: Vec<SessionRef> = page
         .rows
         .iter()
-        .map(|s| SessionRef { tenant: "demo".into(), session_id: s.id.clone() })
+        .map(|s| SessionRef {
+            tenant: "demo".into(),
+            session_id: s.id.clone(),
+        })
         .collect();
     let report = engine.end_sessions(targets.clone()).await;
-    assert!(report.items.iter().all(|i| i.ok && !i.already_gone), "{report:?}");
+    assert!(
+        report.items.iter().all(|i| i.ok && !i.already_gone),
+        "{report:?}"
+    );
     // Gone on a following poll.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while targets.iter().any(|t| store.get("demo", &t.session_id).is_some()) {
-        assert!(tokio::time::Instant::now() < deadline, "ended sessions still listed");
+    while targets
+        .iter()
+        .any(|t| store.get("demo", &t.session_id).is_some())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "ended sessions still listed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Unknown tenants and sessions report per item.
     let report = engine
         .end_sessions(vec![
-            SessionRef { tenant: "demo".into(), session_id: targets[0].session_id.clone() },
-            SessionRef { tenant: "nope".into(), session_id: "x".into() },
+            SessionRef {
+                tenant: "demo".into(),
+                session_id: targets[0].session_id.clone(),
+            },
+            SessionRef {
+                tenant: "nope".into(),
+                session_id: "x".into(),
+            },
         ])
         .await;
     assert!(report.items.iter().any(|i| i.ok && i.already_gone));
-    assert!(report.items.iter().any(|i| !i.ok && i.target.tenant == "nope"));
+    assert!(
+        report
+            .items
+            .iter()
+            .any(|i| !i.ok && i.target.tenant == "nope")
+    );
 
     // A broken tenant beside it is marked stale with the cause; the good one keeps going.
     let spec = TenantSpec::new("broken", ConnectorKind::Vigil, &demo.url()).unwrap();
-    let bad: Arc<dyn Connector> = Arc::new(VigilConnector::new(&spec, SecretString::new("nope")).unwrap());
+    let bad: Arc<dyn Connector> =
+        Arc::new(VigilConnector::new(&spec, SecretString::new("nope")).unwrap());
     engine.add_tenant(bad, Duration::from_millis(300)).unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {

@@ -132,7 +132,15 @@ impl Population {
             ("secops", "Security", "Operations", "IT", true, false),
         ];
         for (username, first, last, dept, superuser, protected) in fixed {
-            self.push_user(username.to_owned(), first, last, dept, "Head Office", superuser, protected);
+            self.push_user(
+                username.to_owned(),
+                first,
+                last,
+                dept,
+                "Head Office",
+                superuser,
+                protected,
+            );
         }
         while self.users.len() < count {
             let first = pick(&mut self.rng, data::FIRST_NAMES);
@@ -152,7 +160,16 @@ impl Population {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push_user(&mut self, username: String, first: &str, last: &str, dept: &str, org: &str, superuser: bool, protected: bool) {
+    fn push_user(
+        &mut self,
+        username: String,
+        first: &str,
+        last: &str,
+        dept: &str,
+        org: &str,
+        superuser: bool,
+        protected: bool,
+    ) {
         let idx = self.users.len();
         let home = weighted(&mut self.rng, NETWORKS.iter().map(|n| n.weight));
         let agent = weighted(&mut self.rng, AGENTS.iter().map(|a| a.weight));
@@ -184,7 +201,10 @@ impl Population {
                 let back = self.rng.random_range(0..max_life.num_seconds().max(60));
                 let t = now - Duration::seconds(back);
                 let local = t.with_timezone(&self.tz);
-                let w = activity_curve(f64::from(local.hour()) + f64::from(local.minute()) / 60.0, local.weekday());
+                let w = activity_curve(
+                    f64::from(local.hour()) + f64::from(local.minute()) / 60.0,
+                    local.weekday(),
+                );
                 if self.rng.random_bool(w.clamp(0.02, 1.0)) {
                     break t;
                 }
@@ -253,7 +273,10 @@ impl Population {
     ) -> ApiSession {
         let n = self.next_session;
         self.next_session += 1;
-        let agent_type = AGENTS.iter().find(|a| a.ua == ua).map_or("ui", |a| a.session_type);
+        let agent_type = AGENTS
+            .iter()
+            .find(|a| a.ua == ua)
+            .map_or("ui", |a| a.session_type);
         let session_type = session_type.unwrap_or_else(|| agent_type.to_owned());
         let (max_life, idle) = lifetime(&session_type);
         let login_type = login_type.unwrap_or_else(|| {
@@ -363,7 +386,8 @@ impl Population {
             }
         }
         // Now and then: a SuperUser at night; a user from a second, distant network.
-        let night = !(7.0..20.0).contains(&hour) || matches!(local.weekday(), Weekday::Sat | Weekday::Sun);
+        let night =
+            !(7.0..20.0).contains(&hour) || matches!(local.weekday(), Weekday::Sat | Weekday::Sun);
         if night && self.rng.random_bool((dt / 900.0).min(1.0)) {
             let user = self.pick_user(true);
             self.sign_in_user(user, now, None, None, None, None);
@@ -418,7 +442,10 @@ impl Population {
         login_type: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ApiSession, DemoError> {
-        let user = *self.user_index.get(username).ok_or(DemoError::NotFound("unknown_user"))?;
+        let user = *self
+            .user_index
+            .get(username)
+            .ok_or(DemoError::NotFound("unknown_user"))?;
         if self.users[user].api.disabled {
             return Err(DemoError::Disabled);
         }
@@ -457,7 +484,11 @@ impl Population {
     }
 
     /// Keyset page: sessions after `cursor` in creation order.
-    pub fn sessions_page(&self, cursor: Option<u64>, limit: usize) -> (Vec<ApiSession>, Option<u64>) {
+    pub fn sessions_page(
+        &self,
+        cursor: Option<u64>,
+        limit: usize,
+    ) -> (Vec<ApiSession>, Option<u64>) {
         let start = cursor.map_or(0, |c| c.saturating_add(1));
         let mut page: Vec<ApiSession> = Vec::with_capacity(limit.min(self.sessions.len()));
         let mut last = None;
@@ -492,12 +523,7 @@ impl Population {
         let mut seen = std::collections::HashSet::new();
         let mut ended = Vec::new();
         let mut last = seq;
-        let mut taken = 0;
-        for (s, e) in self.events.iter().skip(skip) {
-            if taken == limit {
-                break;
-            }
-            taken += 1;
+        for (s, e) in self.events.iter().skip(skip).take(limit) {
             last = *s;
             match e {
                 Event::Upsert(n) => {
@@ -543,9 +569,19 @@ impl Population {
         }
     }
 
-    pub fn end_user_sessions(&mut self, user_id: &str, now: DateTime<Utc>, reason: &str) -> Result<u64, DemoError> {
+    pub fn end_user_sessions(
+        &mut self,
+        user_id: &str,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<u64, DemoError> {
         let idx = self.user_idx(user_id)?;
-        let mine: Vec<u64> = self.owner.iter().filter(|(_, u)| **u == idx).map(|(n, _)| *n).collect();
+        let mine: Vec<u64> = self
+            .owner
+            .iter()
+            .filter(|(_, u)| **u == idx)
+            .map(|(n, _)| *n)
+            .collect();
         let mut count = 0;
         for n in mine {
             count += u64::from(self.end_session(n, now, reason));
@@ -553,7 +589,13 @@ impl Population {
         Ok(count)
     }
 
-    pub fn set_disabled(&mut self, user_id: &str, disabled: bool, end_sessions: bool, now: DateTime<Utc>) -> Result<(ApiUser, u64), DemoError> {
+    pub fn set_disabled(
+        &mut self,
+        user_id: &str,
+        disabled: bool,
+        end_sessions: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(ApiUser, u64), DemoError> {
         let idx = self.user_idx(user_id)?;
         if disabled && self.users[idx].api.protected {
             return Err(DemoError::Protected);
@@ -611,7 +653,11 @@ fn weighted(rng: &mut ChaCha8Rng, weights: impl Iterator<Item = u32> + Clone) ->
 fn random_v4(rng: &mut ChaCha8Rng, (base, prefix): ([u8; 4], u8)) -> IpAddr {
     let base = u32::from_be_bytes(base);
     let host_bits = 32 - u32::from(prefix);
-    let mask = if host_bits == 32 { u32::MAX } else { (1u32 << host_bits) - 1 };
+    let mask = if host_bits == 32 {
+        u32::MAX
+    } else {
+        (1u32 << host_bits) - 1
+    };
     // Avoid network and broadcast-looking addresses.
     let host = rng.random_range(1..mask.max(2));
     IpAddr::V4(Ipv4Addr::from(base | (host & mask)))
@@ -674,14 +720,31 @@ mod tests {
         let first = page[0].clone();
         assert_eq!(p.end(&first.id, now()), Ok(()));
         assert!(p.session(&first.id).is_none());
-        assert_eq!(p.end(&first.id, now()), Err(DemoError::NotFound("unknown_session")));
-        let victim = p.users().find(|u| !u.protected).map(|u| (u.id.clone(), u.username.clone()));
+        assert_eq!(
+            p.end(&first.id, now()),
+            Err(DemoError::NotFound("unknown_session"))
+        );
+        let victim = p
+            .users()
+            .find(|u| !u.protected)
+            .map(|u| (u.id.clone(), u.username.clone()));
         let (uid, uname) = victim.unwrap_or_default();
         let res = p.set_disabled(&uid, true, true, now());
         assert!(res.is_ok_and(|(u, _)| u.disabled));
-        assert!(p.sessions_page(None, 10_000).0.iter().all(|s| s.user_id != uid));
-        assert_eq!(p.sign_in(&uname, None, None, None, None, now()).err(), Some(DemoError::Disabled));
-        assert_eq!(p.set_disabled("usr_000001", true, false, now()).err(), Some(DemoError::Protected));
+        assert!(
+            p.sessions_page(None, 10_000)
+                .0
+                .iter()
+                .all(|s| s.user_id != uid)
+        );
+        assert_eq!(
+            p.sign_in(&uname, None, None, None, None, now()).err(),
+            Some(DemoError::Disabled)
+        );
+        assert_eq!(
+            p.set_disabled("usr_000001", true, false, now()).err(),
+            Some(DemoError::Protected)
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use vigil_core::api::{
-    self, DisableRequest, EndedCount, ErrorBody, ErrorDetail, Info, SessionPage, SignInRequest, UserPage,
-    UserResult,
+    self, DisableRequest, EndedCount, ErrorBody, ErrorDetail, Info, SessionPage, SignInRequest,
+    UserPage, UserResult,
 };
 
 use crate::population::{DemoError, Population};
@@ -67,7 +67,9 @@ struct AppState {
 
 impl AppState {
     fn pop(&self) -> MutexGuard<'_, Population> {
-        self.pop.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.pop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -104,9 +106,16 @@ pub async fn start(addr: SocketAddr, config: DemoConfig) -> std::io::Result<Runn
 }
 
 /// Serves until `cancel` fires.
-pub async fn serve(listener: tokio::net::TcpListener, config: DemoConfig, cancel: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: DemoConfig,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
     if config.token.is_empty() {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "the demo token must not be empty"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the demo token must not be empty",
+        ));
     }
     let pop = Population::new(config.seed, config.sessions, config.timezone, Utc::now());
     let state = AppState {
@@ -175,7 +184,11 @@ impl IntoResponse for DemoError {
                 "protected_account",
                 "administrative and helper accounts can have their sessions ended but cannot be disabled",
             ),
-            DemoError::Disabled => error(StatusCode::FORBIDDEN, "account_disabled", "the account is disabled"),
+            DemoError::Disabled => error(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "the account is disabled",
+            ),
             DemoError::WatermarkExpired => error(
                 StatusCode::GONE,
                 "watermark_expired",
@@ -195,7 +208,11 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
     match presented {
         Some(t) if constant_time_eq(t.as_bytes(), state.token.as_bytes()) => next.run(req).await,
         _ => {
-            let mut resp = error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid bearer token");
+            let mut resp = error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or invalid bearer token",
+            );
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             resp
@@ -218,12 +235,16 @@ struct PageParams {
 }
 
 fn limit(l: Option<usize>) -> usize {
-    l.unwrap_or(api::DEFAULT_PAGE_LIMIT).clamp(1, api::MAX_PAGE_LIMIT)
+    l.unwrap_or(api::DEFAULT_PAGE_LIMIT)
+        .clamp(1, api::MAX_PAGE_LIMIT)
 }
 
 fn parse_cursor(c: Option<&str>) -> Result<Option<u64>, DemoError> {
-    c.map(|c| c.parse::<u64>().map_err(|_| DemoError::BadRequest(format!("invalid cursor {c:?}"))))
-        .transpose()
+    c.map(|c| {
+        c.parse::<u64>()
+            .map_err(|_| DemoError::BadRequest(format!("invalid cursor {c:?}")))
+    })
+    .transpose()
 }
 
 /// `ETag` handling: 304 when the client already has this version.
@@ -249,9 +270,14 @@ async fn info(State(state): State<AppState>) -> Json<Info> {
         name: Some(state.name.to_string()),
         server_time: Utc::now(),
         timezone: Some(tz.name().to_owned()),
-        permissions: ["sessions:read", "sessions:end", "users:read", "users:disable"]
-            .map(str::to_owned)
-            .to_vec(),
+        permissions: [
+            "sessions:read",
+            "sessions:end",
+            "users:read",
+            "users:disable",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
     })
 }
 
@@ -263,7 +289,13 @@ async fn list_users(
     let cursor = parse_cursor(p.cursor.as_deref())?.unwrap_or(0);
     let limit = limit(p.limit);
     let pop = state.pop();
-    let etag = format!("W/\"u-{}-{}-{}-{}\"", pop.users_version(), cursor, limit, p.username.as_deref().unwrap_or(""));
+    let etag = format!(
+        "W/\"u-{}-{}-{}-{}\"",
+        pop.users_version(),
+        cursor,
+        limit,
+        p.username.as_deref().unwrap_or("")
+    );
     if not_modified(&headers, &etag) {
         return Ok(with_etag(&etag, StatusCode::NOT_MODIFIED));
     }
@@ -282,7 +314,10 @@ async fn list_users(
     Ok(with_etag(&etag, Json(UserPage { users, next_cursor })))
 }
 
-async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, DemoError> {
+async fn get_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, DemoError> {
     Ok(Json(state.pop().user(&id)?.clone()).into_response())
 }
 
@@ -319,24 +354,40 @@ struct ChangeParams {
     limit: Option<usize>,
 }
 
-async fn changes(State(state): State<AppState>, Query(p): Query<ChangeParams>) -> Result<Response, DemoError> {
+async fn changes(
+    State(state): State<AppState>,
+    Query(p): Query<ChangeParams>,
+) -> Result<Response, DemoError> {
     let page = state.pop().changes(&p.since, limit(p.limit))?;
     Ok(Json(page).into_response())
 }
 
-async fn get_session(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, DemoError> {
+async fn get_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, DemoError> {
     let pop = state.pop();
-    let s = pop.session(&id).ok_or(DemoError::NotFound("unknown_session"))?;
+    let s = pop
+        .session(&id)
+        .ok_or(DemoError::NotFound("unknown_session"))?;
     Ok(Json(s.clone()).into_response())
 }
 
-async fn end_session(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, DemoError> {
+async fn end_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, DemoError> {
     state.pop().end(&id, Utc::now())?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn end_user_sessions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<EndedCount>, DemoError> {
-    let ended = state.pop().end_user_sessions(&id, Utc::now(), "terminated")?;
+async fn end_user_sessions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<EndedCount>, DemoError> {
+    let ended = state
+        .pop()
+        .end_user_sessions(&id, Utc::now(), "terminated")?;
     Ok(Json(EndedCount { ended }))
 }
 
@@ -347,15 +398,27 @@ async fn disable_user(
 ) -> Result<Json<UserResult>, DemoError> {
     let end = body.map(|Json(b)| b.end_sessions).unwrap_or(false);
     let (user, ended_sessions) = state.pop().set_disabled(&id, true, end, Utc::now())?;
-    Ok(Json(UserResult { user, ended_sessions }))
+    Ok(Json(UserResult {
+        user,
+        ended_sessions,
+    }))
 }
 
-async fn enable_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<UserResult>, DemoError> {
+async fn enable_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<UserResult>, DemoError> {
     let (user, _) = state.pop().set_disabled(&id, false, false, Utc::now())?;
-    Ok(Json(UserResult { user, ended_sessions: 0 }))
+    Ok(Json(UserResult {
+        user,
+        ended_sessions: 0,
+    }))
 }
 
-async fn sign_in(State(state): State<AppState>, Json(req): Json<SignInRequest>) -> Result<Response, DemoError> {
+async fn sign_in(
+    State(state): State<AppState>,
+    Json(req): Json<SignInRequest>,
+) -> Result<Response, DemoError> {
     let session = state.pop().sign_in(
         &req.username,
         req.ip.as_deref(),

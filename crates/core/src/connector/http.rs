@@ -193,7 +193,9 @@ async fn error_from_response(resp: reqwest::Response) -> Error {
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let body = read_capped(resp, MAX_ERROR_BODY_BYTES).await.unwrap_or_default();
+    let body = read_capped(resp, MAX_ERROR_BODY_BYTES)
+        .await
+        .unwrap_or_default();
     let server_code = serde_json::from_slice::<ErrorBody>(&body)
         .ok()
         .map(|b| b.error.code);

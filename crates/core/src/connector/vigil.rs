@@ -76,7 +76,11 @@ impl VigilConnector {
         P: serde::de::DeserializeOwned + Clone,
     {
         let first_url = format!("{path}?limit={}", self.page_limit);
-        let (first, first_etag) = match self.http.get_json::<P>(&first_url, &self.token, etag).await? {
+        let (first, first_etag) = match self
+            .http
+            .get_json::<P>(&first_url, &self.token, etag)
+            .await?
+        {
             Fetched::NotModified => return Ok(None),
             Fetched::Fresh { value, etag } => (value, etag),
         };
@@ -86,15 +90,21 @@ impl VigilConnector {
         let mut pages = 1;
         while let Some(c) = cursor.take() {
             if !seen_cursors.insert(c.clone()) {
-                return Err(Error::malformed(format!("{path}: pagination loops (cursor repeated)")));
+                return Err(Error::malformed(format!(
+                    "{path}: pagination loops (cursor repeated)"
+                )));
             }
             pages += 1;
             if pages > MAX_PAGES {
-                return Err(Error::malformed(format!("{path}: more than {MAX_PAGES} pages")));
+                return Err(Error::malformed(format!(
+                    "{path}: more than {MAX_PAGES} pages"
+                )));
             }
             let url = format!("{path}?limit={}&cursor={}", self.page_limit, encode(&c));
             match self.http.get_json::<P>(&url, &self.token, None).await? {
-                Fetched::NotModified => return Err(Error::malformed("304 without a conditional request")),
+                Fetched::NotModified => {
+                    return Err(Error::malformed("304 without a conditional request"));
+                }
                 Fetched::Fresh { value, .. } => {
                     let (more, next) = split(value);
                     items.extend(more);
@@ -107,9 +117,15 @@ impl VigilConnector {
 
     /// Refreshes the user directory if it changed. Returns the users that changed.
     async fn refresh_users(&self, state: &mut SyncState, force: bool) -> Result<Vec<User>> {
-        let etag = if force { None } else { state.users_etag.clone() };
+        let etag = if force {
+            None
+        } else {
+            state.users_etag.clone()
+        };
         let fetched = self
-            .fetch_pages::<UserPage, ApiUser>("v1/users", etag.as_deref(), |p| (p.users, p.next_cursor))
+            .fetch_pages::<UserPage, ApiUser>("v1/users", etag.as_deref(), |p| {
+                (p.users, p.next_cursor)
+            })
             .await
             .map_err(|e| e.context("listing users"))?;
         let Some((users, etag, _)) = fetched else {
@@ -132,7 +148,9 @@ impl VigilConnector {
     async fn full_listing(&self, state: &mut SyncState) -> Result<PollUpdate> {
         self.refresh_users(state, true).await?;
         let fetched = self
-            .fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| (p.sessions, p.next_cursor))
+            .fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| {
+                (p.sessions, p.next_cursor)
+            })
             .await
             .map_err(|e| e.context("listing sessions"))?;
         let Some((raw, _, head)) = fetched else {
@@ -172,7 +190,9 @@ impl VigilConnector {
             );
             let page: ChangePage = match self.http.get_json(&path, &self.token, None).await {
                 Ok(Fetched::Fresh { value, .. }) => value,
-                Ok(Fetched::NotModified) => return Err(Error::malformed("304 without a conditional request")),
+                Ok(Fetched::NotModified) => {
+                    return Err(Error::malformed("304 without a conditional request"));
+                }
                 Err(e) if e.http_status == Some(410) => {
                     // The server no longer has our position: start over with a full listing.
                     tracing::info!(tenant = %self.tenant, "change feed position expired; full resync");
@@ -194,7 +214,10 @@ impl VigilConnector {
                 break;
             }
         }
-        if upserted.values().any(|s| !state.users.contains_key(&s.user_id)) {
+        if upserted
+            .values()
+            .any(|s| !state.users.contains_key(&s.user_id))
+        {
             let more = self.refresh_users(state, true).await?;
             return self.finish_delta(state, watermark, upserted, ended, merge_users(users, more));
         }
@@ -252,7 +275,12 @@ impl VigilConnector {
         session
     }
 
-    async fn user_action(&self, user_id: &str, verb: &str, body: serde_json::Value) -> Result<User> {
+    async fn user_action(
+        &self,
+        user_id: &str,
+        verb: &str,
+        body: serde_json::Value,
+    ) -> Result<User> {
         let path = format!("v1/users/{}/{verb}", encode(user_id));
         let res: UserResult = self
             .http
@@ -328,7 +356,11 @@ impl Connector for VigilConnector {
 
     async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
         let path = format!("v1/sessions/{}", encode(session_id));
-        match self.http.call(Method::DELETE, &path, &self.token, None).await {
+        match self
+            .http
+            .call(Method::DELETE, &path, &self.token, None)
+            .await
+        {
             Ok(_) => Ok(EndOutcome::Ended),
             Err(e) if is_not_found(&e) => Ok(EndOutcome::AlreadyGone),
             Err(e) => Err(e),
@@ -337,28 +369,43 @@ impl Connector for VigilConnector {
 
     async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
         let path = format!("v1/users/{}/sessions", encode(user_id));
-        let res: api::EndedCount = self.http.call_json(Method::DELETE, &path, &self.token, None).await?;
+        let res: api::EndedCount = self
+            .http
+            .call_json(Method::DELETE, &path, &self.token, None)
+            .await?;
         Ok(res.ended)
     }
 
     async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
-        self.user_action(user_id, "disable", serde_json::json!({ "end_sessions": end_sessions }))
-            .await
+        self.user_action(
+            user_id,
+            "disable",
+            serde_json::json!({ "end_sessions": end_sessions }),
+        )
+        .await
     }
 
     async fn enable_user(&self, user_id: &str) -> Result<User> {
-        self.user_action(user_id, "enable", serde_json::json!({})).await
+        self.user_action(user_id, "enable", serde_json::json!({}))
+            .await
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {
         let path = format!("v1/users?username={}", encode(username));
-        match self.http.get_json::<UserPage>(&path, &self.token, None).await? {
+        match self
+            .http
+            .get_json::<UserPage>(&path, &self.token, None)
+            .await?
+        {
             Fetched::Fresh { value, .. } => Ok(value
                 .users
                 .into_iter()
                 .find(|u| u.username == username)
                 .map(user_from_api)),
-            Fetched::NotModified => Err(Error::new(ErrorCode::MalformedResponse, "304 without a conditional request")),
+            Fetched::NotModified => Err(Error::new(
+                ErrorCode::MalformedResponse,
+                "304 without a conditional request",
+            )),
         }
     }
 }

@@ -1,0 +1,89 @@
+"""A minimal W3C WebDriver client (standard library only) for driving the Vigil window
+through WebKitWebDriver."""
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.request
+
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+class WebDriverError(RuntimeError):
+    pass
+
+
+class Session:
+    def __init__(self, url, capabilities, timeout=60):
+        self.url = url.rstrip("/")
+        value = self._call("POST", "/session", {"capabilities": capabilities}, timeout=timeout)
+        self.id = value["sessionId"]
+
+    def _call(self, method, path, body=None, timeout=30):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.url + path, data=data, method=method,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                payload = json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            raise WebDriverError(f"{method} {path}: HTTP {e.code}: {e.read()[:500]!r}") from None
+        return payload.get("value")
+
+    def cmd(self, method, path, body=None):
+        return self._call(method, f"/session/{self.id}{path}", body)
+
+    def quit(self):
+        try:
+            self._call("DELETE", f"/session/{self.id}", timeout=10)
+        except Exception:  # the app may already be gone
+            pass
+
+    def find_all(self, css):
+        found = self.cmd("POST", "/elements", {"using": "css selector", "value": css})
+        return [e[ELEMENT] for e in found]
+
+    def find(self, css):
+        return self.cmd("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+
+    def text(self, el):
+        return self.cmd("GET", f"/element/{el}/text")
+
+    def attr(self, el, name):
+        return self.cmd("GET", f"/element/{el}/attribute/{name}")
+
+    def click(self, el):
+        self.cmd("POST", f"/element/{el}/click", {})
+
+    def type(self, el, text):
+        self.cmd("POST", f"/element/{el}/value", {"text": text})
+
+    def execute(self, script, *args):
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def screenshot(self, path):
+        png = base64.b64decode(self.cmd("GET", "/screenshot"))
+        with open(path, "wb") as f:
+            f.write(png)
+
+    def wait(self, what, predicate, timeout=30, interval=0.2):
+        deadline = time.monotonic() + timeout
+        last_err = None
+        while time.monotonic() < deadline:
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except WebDriverError as e:
+                last_err = e
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f" ({last_err})" if last_err else ""))
+
+    def clear(self, el):
+        self.cmd("POST", f"/element/{el}/clear", {})
+
+    def execute_async(self, script, *args):
+        return self.cmd("POST", "/execute/async", {"script": script, "args": list(args)})
