@@ -52,12 +52,14 @@ ensure_node() {
   command -v node >/dev/null || die "Node.js >= 20.19 is needed (https://nodejs.org or your package manager)"
   node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
     || die "Node.js >= 20.19 is needed, found $(node --version)"
-  # npm ci only when the lock file changed since the last install.
+  # Install only when the lock file changed since the last install. `npm install` rather
+  # than `npm ci`: the lock records only this platform's optional packages (Biome's
+  # per-platform binaries), which `npm ci` rejects as out of sync.
   local stamp="$ROOT/ui/node_modules/.vigil-lock-stamp"
   local want; want=$(sha256sum "$ROOT/ui/package-lock.json" | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    step "npm ci (ui)"
-    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    step "npm install (ui)"
+    (cd "$ROOT/ui" && npm install --no-audit --no-fund --loglevel=error)
     echo "$want" > "$stamp"
   fi
 }

@@ -2,7 +2,12 @@ fn main() {
     // Every app command is listed here, so the capability file decides which window may
     // call which command (nothing is allowed by default). tauri-build reads the config
     // through the `src-tauri/tauri.conf.json` link to the root `tauri.conf.json`.
-    let manifest = tauri_build::AppManifest::new().commands(&["query_sessions", "summary", "end_sessions", "refresh"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "query_sessions",
+        "summary",
+        "end_sessions",
+        "refresh",
+    ]);
     let attrs = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attrs) {
         println!("cargo::error=tauri-build failed: {e:#}");

@@ -14,12 +14,21 @@ const MAX_SEARCH: usize = 256;
 const MAX_TARGETS: usize = 10_000;
 
 #[tauri::command]
-pub async fn query_sessions(state: State<'_, AppState>, query: SessionQuery) -> Result<SessionPage, ErrorPayload> {
+pub async fn query_sessions(
+    state: State<'_, AppState>,
+    query: SessionQuery,
+) -> Result<SessionPage, ErrorPayload> {
     if query.limit > MAX_WINDOW {
-        return Err(Error::invalid_input(format!("limit {} exceeds {MAX_WINDOW}", query.limit)).into());
+        return Err(
+            Error::invalid_input(format!("limit {} exceeds {MAX_WINDOW}", query.limit)).into(),
+        );
     }
     let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > MAX_SEARCH);
-    if too_long(&query.search) || too_long(&query.user) || too_long(&query.ip) || too_long(&query.tenant) {
+    if too_long(&query.search)
+        || too_long(&query.user)
+        || too_long(&query.ip)
+        || too_long(&query.tenant)
+    {
         return Err(Error::invalid_input("filter text too long").into());
     }
     state.engine.store().query(&query).map_err(Into::into)
@@ -31,9 +40,15 @@ pub async fn summary(state: State<'_, AppState>) -> Result<Summary, ErrorPayload
 }
 
 #[tauri::command]
-pub async fn end_sessions(state: State<'_, AppState>, targets: Vec<SessionRef>) -> Result<ActionReport, ErrorPayload> {
+pub async fn end_sessions(
+    state: State<'_, AppState>,
+    targets: Vec<SessionRef>,
+) -> Result<ActionReport, ErrorPayload> {
     if targets.is_empty() || targets.len() > MAX_TARGETS {
-        return Err(Error::invalid_input(format!("between 1 and {MAX_TARGETS} sessions per action")).into());
+        return Err(Error::invalid_input(format!(
+            "between 1 and {MAX_TARGETS} sessions per action"
+        ))
+        .into());
     }
     Ok(state.engine.end_sessions(targets).await)
 }

@@ -18,7 +18,9 @@ impl Settings {
     pub fn from_env() -> Result<Self> {
         Ok(Self {
             demo_sessions: env_number("VIGIL_DEMO_SESSIONS", 2_000)?,
-            poll_interval: Duration::from_millis(env_number("VIGIL_POLL_INTERVAL_MS", 2_000)?.max(100) as u64),
+            poll_interval: Duration::from_millis(
+                env_number("VIGIL_POLL_INTERVAL_MS", 2_000)?.max(100) as u64,
+            ),
         })
     }
 }
@@ -58,6 +60,9 @@ impl AppState {
         let connector = VigilConnector::new(&spec, SecretString::new(token))?;
         engine.add_tenant(Arc::new(connector), settings.poll_interval)?;
         tracing::info!(url = %demo.url(), "demo tenant started");
-        Ok(Self { engine, _demo: Some(demo) })
+        Ok(Self {
+            engine,
+            _demo: Some(demo),
+        })
     }
 }
