@@ -58,6 +58,16 @@ def click(s, el, **modifiers):
     """, {webdriver.ELEMENT: el}, modifiers)
 
 
+def snap(s, name):
+    """Saves a screenshot. WebKitGTK under Xvfb hands back the frame before the latest
+    paint, so wait a little and take the second of two."""
+    time.sleep(0.5)
+    path = os.path.join(ARTIFACTS, name)
+    s.screenshot(path)
+    time.sleep(0.3)
+    s.screenshot(path)
+
+
 def rows(s):
     return s.find_all("[data-testid=session-row]")
 
@@ -76,8 +86,7 @@ def test_demo_sessions_appear(s):
     first = rows(s)[0]
     assert s.attr(first, "data-tenant") == "demo"
     assert s.attr(first, "data-session-id")
-    time.sleep(1.0)  # let fonts and the status bar settle for the screenshot
-    s.screenshot(os.path.join(ARTIFACTS, "vigil-main.png"))
+    snap(s, "vigil-main.png")
 
 
 def test_end_a_session_and_it_is_gone(s):
@@ -91,12 +100,12 @@ def test_end_a_session_and_it_is_gone(s):
     click(s, button)
     dialog = s.wait("the confirmation dialog", lambda: s.find_all("[data-testid=confirm-dialog]"))[0]
     assert "End" in s.text(dialog), s.text(dialog)
-    s.screenshot(os.path.join(ARTIFACTS, "vigil-confirm.png"))
+    snap(s, "vigil-confirm.png")
     click(s, s.find("[data-testid=confirm-end]"))
     result = s.wait("the action result", lambda: s.find_all("[data-testid=action-result]"))[0]
     assert "1" in s.text(result), s.text(result)
     s.wait("the ended session to disappear", lambda: not rows(s) and s.find_all("[data-testid=empty-state]"), timeout=20)
-    s.screenshot(os.path.join(ARTIFACTS, "vigil-ended.png"))
+    snap(s, "vigil-ended.png")
     set_search(s, "")
     s.wait("the table to come back", lambda: len(rows(s)) > 5)
     ids = {s.attr(r, "data-session-id") for r in rows(s)}

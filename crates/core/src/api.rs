@@ -76,8 +76,10 @@ pub struct SessionPage {
     /// Opaque; absent or null on the last page.
     #[serde(default)]
     pub next_cursor: Option<String>,
-    /// Change-feed position at the moment the first page was served: a client that read
-    /// every page and then asks `GET /v1/sessions/changes?since=watermark` misses nothing.
+    /// Change-feed position when this page was served. A client keeps the watermark of the
+    /// *first* page: after reading every page it asks
+    /// `GET /v1/sessions/changes?since=<first watermark>` and misses nothing that changed
+    /// while it paged (later pages carry later positions).
     pub watermark: String,
 }
 

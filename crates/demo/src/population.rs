@@ -69,8 +69,10 @@ pub fn session_id(n: u64) -> String {
     format!("{SESSION_PREFIX}{n:08}")
 }
 
+/// The number behind a session id; only the canonical spelling resolves.
 pub fn session_number(id: &str) -> Option<u64> {
-    id.strip_prefix(SESSION_PREFIX)?.parse().ok()
+    let n = id.strip_prefix(SESSION_PREFIX)?.parse().ok()?;
+    (session_id(n) == id).then_some(n)
 }
 
 /// Relative sign-in activity at a local time: a working-day curve.
@@ -394,7 +396,7 @@ impl Population {
         }
         if self.rng.random_bool((dt / 600.0).min(1.0)) {
             if let Some(n) = self.random_active() {
-                if let Some(&user) = self.owner.get(&n) {
+                if let Some(&user) = self.owner.get(&n).filter(|u| !self.users[**u].api.disabled) {
                     let ip = self.pick_ip(user, true);
                     self.sign_in_user(user, now, Some(ip), None, None, None);
                 }
@@ -552,7 +554,7 @@ impl Population {
         id.strip_prefix("usr_")
             .and_then(|n| n.parse::<usize>().ok())
             .and_then(|n| n.checked_sub(1))
-            .filter(|i| *i < self.users.len())
+            .filter(|i| self.users.get(*i).is_some_and(|u| u.api.id == id))
             .ok_or(DemoError::NotFound("unknown_user"))
     }
 
@@ -762,6 +764,17 @@ mod tests {
         }
         let unique: std::collections::HashSet<_> = all.iter().collect();
         assert_eq!((all.len(), unique.len()), (1234, 1234));
+    }
+
+    #[test]
+    fn only_canonical_ids_resolve() {
+        let p = Population::new(2, 50, chrono_tz::UTC, now());
+        assert_eq!(session_number("ses_00000002"), Some(2));
+        assert_eq!(session_number("ses_2"), None);
+        assert_eq!(session_number("ses_+0000002"), None);
+        assert!(p.user("usr_000003").is_ok());
+        assert!(p.user("usr_3").is_err());
+        assert!(p.user("usr_+00003").is_err());
     }
 
     #[test]
