@@ -32,6 +32,8 @@ pub enum ErrorCode {
     InvalidInput,
     /// Bad configuration.
     Config,
+    /// The OS keychain is unavailable, locked or failed.
+    SecretStore,
     /// A bug or an unexpected local failure.
     Internal,
 }
@@ -51,6 +53,7 @@ impl ErrorCode {
             Self::MalformedResponse => "malformed_response",
             Self::InvalidInput => "invalid_input",
             Self::Config => "config",
+            Self::SecretStore => "secret_store",
             Self::Internal => "internal",
         }
     }

@@ -6,12 +6,15 @@
 
 pub mod actions;
 pub mod api;
+pub mod calendar;
+pub mod config;
 pub mod connector;
 pub mod engine;
 pub mod error;
 pub mod model;
 pub mod poll;
 pub mod secret;
+pub mod secrets;
 pub mod store;
 
 pub use engine::Engine;

@@ -151,6 +151,24 @@ pub struct Capabilities {
     pub change_feed: bool,
 }
 
+/// The result of "Test connection".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TenantCheck {
+    pub reachable: bool,
+    /// The credential was accepted.
+    pub authenticated: bool,
+    pub latency_ms: Option<u64>,
+    /// Server clock minus local clock (positive: the server is ahead).
+    pub clock_offset_ms: Option<i64>,
+    pub server_time: Option<DateTime<Utc>>,
+    pub timezone: Option<String>,
+    /// What the credential may do, as the tenant reports it.
+    pub permissions: Vec<String>,
+    pub capabilities: Option<Capabilities>,
+    pub error: Option<crate::error::ErrorPayload>,
+}
+
 /// Everything needed to connect to one tenant, minus its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantSpec {

@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
 use crate::error::Result;
-use crate::model::{Capabilities, ConnectorKind, Session, TenantSpec, User};
+use crate::model::{Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User};
 use crate::secret::SecretString;
 
 /// What one poll learned about a tenant.
@@ -55,6 +58,53 @@ pub trait Connector: Send + Sync {
 
     /// Looks a user up by user name (for CLI arguments and cross-tenant matching).
     async fn find_user(&self, username: &str) -> Result<Option<User>>;
+
+    /// "Test connection": reachability, whether the credential is accepted, what it may
+    /// do, and the server's clock offset. Never fails: problems are in the result.
+    async fn check(&self) -> TenantCheck;
+}
+
+/// A kind-specific option the tenant form shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OptionField {
+    pub key: String,
+    pub label: String,
+    pub required: bool,
+    pub help: String,
+}
+
+/// What the tenant form needs to know about a connector kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct KindInfo {
+    pub kind: ConnectorKind,
+    pub label: String,
+    pub description: String,
+    pub url_hint: String,
+    /// What the secret is called for this kind (API token, client secret …).
+    pub secret_label: String,
+    pub options: Vec<OptionField>,
+}
+
+/// Every connector kind, for the tenant form and `vigil tenant add --help`.
+pub fn kinds() -> Vec<KindInfo> {
+    ConnectorKind::ALL.iter().map(|k| kind_info(*k)).collect()
+}
+
+pub fn kind_info(kind: ConnectorKind) -> KindInfo {
+    match kind {
+        ConnectorKind::Vigil => KindInfo {
+            kind,
+            label: "Vigil Session API".into(),
+            description: "In-house systems that implement the open Vigil Session API (docs/session-api.openapi.yaml), \
+                          and the demo tenant (`vigil demo serve`)."
+                .into(),
+            url_hint: "https://sessions.example.com".into(),
+            secret_label: "API token".into(),
+            options: Vec::new(),
+        },
+    }
 }
 
 /// Builds the connector for a tenant.

@@ -16,7 +16,7 @@ use super::http::{Fetched, HttpClient, is_not_found};
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::api::{self, ApiSession, ApiUser, ChangePage, SessionPage, UserPage, UserResult};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Capabilities, ConnectorKind, Session, TenantSpec, User};
+use crate::model::{Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User};
 use crate::secret::SecretString;
 
 /// A listing that needs more pages than this is treated as a looping server.
@@ -388,6 +388,39 @@ impl Connector for VigilConnector {
     async fn enable_user(&self, user_id: &str) -> Result<User> {
         self.user_action(user_id, "enable", serde_json::json!({}))
             .await
+    }
+
+    async fn check(&self) -> TenantCheck {
+        let sent = chrono::Utc::now();
+        let started = std::time::Instant::now();
+        let result = self.info().await;
+        let latency = started.elapsed();
+        let latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
+        match result {
+            Ok(info) => {
+                // Compare with the local time halfway through the round trip.
+                let midpoint = sent + chrono::Duration::from_std(latency / 2).unwrap_or_default();
+                TenantCheck {
+                    reachable: true,
+                    authenticated: true,
+                    latency_ms,
+                    clock_offset_ms: Some((info.server_time - midpoint).num_milliseconds()),
+                    server_time: Some(info.server_time),
+                    timezone: info.timezone,
+                    permissions: info.permissions,
+                    capabilities: Some(self.capabilities()),
+                    error: None,
+                }
+            }
+            Err(e) => TenantCheck {
+                // An HTTP answer, even a refusal, means the tenant is reachable.
+                reachable: e.http_status.is_some(),
+                authenticated: false,
+                latency_ms: e.http_status.map(|_| latency_ms).unwrap_or_default(),
+                error: Some(e.payload()),
+                ..TenantCheck::default()
+            },
+        }
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {

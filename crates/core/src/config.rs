@@ -1,0 +1,667 @@
+//! The configuration file: tenants and app settings as TOML in the OS config directory
+//! (`VIGIL_CONFIG_DIR` overrides it). **No secret is ever written here**: secrets live in
+//! the OS keychain ([`crate::secrets`]).
+//!
+//! The file is edited in place with `toml_edit`, so comments and fields this version does
+//! not know survive every save. Writes are atomic (temp file, fsync, rename). A file that
+//! does not load is never overwritten: every change needs a loaded file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value, value};
+use ts_rs::TS;
+
+use crate::calendar::{self, WorkingHours};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{self, ConnectorKind, TenantSpec};
+
+pub const FILE_NAME: &str = "config.toml";
+/// Shortest and longest poll interval accepted, in seconds.
+pub const POLL_INTERVAL_RANGE: (u64, u64) = (2, 86_400);
+pub const DEFAULT_POLL_INTERVAL: u64 = 30;
+
+/// One tenant as configured (everything but its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TenantConfig {
+    pub name: String,
+    pub kind: ConnectorKind,
+    pub url: String,
+    /// Kind-specific options (realm, org id …).
+    #[ts(type = "{ [key in string]?: string }")]
+    pub options: BTreeMap<String, String>,
+    /// IANA timezone, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// Working hours, e.g. `mon-fri 08:00-18:00; sat 09:00-12:00`.
+    pub hours: Option<String>,
+    /// Holidays as `YYYY-MM-DD`.
+    pub holidays: Vec<String>,
+    pub poll_interval_secs: u64,
+    pub tags: Vec<String>,
+}
+
+/// A validation failure naming the field.
+struct FieldError {
+    field: &'static str,
+    message: String,
+}
+
+impl TenantConfig {
+    pub fn new(name: &str, kind: ConnectorKind, url: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind,
+            url: url.to_owned(),
+            options: BTreeMap::new(),
+            timezone: None,
+            hours: None,
+            holidays: Vec::new(),
+            poll_interval_secs: DEFAULT_POLL_INTERVAL,
+            tags: Vec::new(),
+        }
+    }
+
+    /// Checks every field; the error names the tenant and the field.
+    pub fn validate(&self) -> Result<()> {
+        self.check().map_err(|e| {
+            Error::invalid_input(format!(
+                "tenant '{}': {}: {}",
+                self.name, e.field, e.message
+            ))
+        })
+    }
+
+    fn check(&self) -> Result<(), FieldError> {
+        let f = |field: &'static str| {
+            move |e: Error| FieldError {
+                field,
+                message: e.message,
+            }
+        };
+        model::validate_tenant_name(&self.name).map_err(f("name"))?;
+        model::parse_base_url(&self.url).map_err(f("url"))?;
+        if let Some(tz) = &self.timezone {
+            calendar::parse_timezone(tz).map_err(f("timezone"))?;
+        }
+        if let Some(h) = &self.hours {
+            WorkingHours::parse(h).map_err(f("hours"))?;
+        }
+        for d in &self.holidays {
+            calendar::parse_holiday(d).map_err(f("holidays"))?;
+        }
+        let (lo, hi) = POLL_INTERVAL_RANGE;
+        if !(lo..=hi).contains(&self.poll_interval_secs) {
+            return Err(FieldError {
+                field: "poll_interval_secs",
+                message: format!("{} is outside {lo}..={hi} seconds", self.poll_interval_secs),
+            });
+        }
+        for tag in &self.tags {
+            if tag.trim().is_empty() || tag.len() > 64 {
+                return Err(FieldError {
+                    field: "tags",
+                    message: format!("invalid tag {tag:?}"),
+                });
+            }
+        }
+        let info = crate::connector::kind_info(self.kind);
+        for opt in info.options.iter().filter(|o| o.required) {
+            if self
+                .options
+                .get(&opt.key)
+                .is_none_or(|v| v.trim().is_empty())
+            {
+                return Err(FieldError {
+                    field: "options",
+                    message: format!("{} ({}) is required", opt.key, opt.label),
+                });
+            }
+        }
+        for key in self.options.keys() {
+            if !info.options.iter().any(|o| &o.key == key) {
+                return Err(FieldError {
+                    field: "options",
+                    message: format!("unknown option {key:?} for kind {}", self.kind),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// What the engine needs to connect.
+    pub fn spec(&self) -> Result<TenantSpec> {
+        self.validate()?;
+        let mut spec = TenantSpec::new(&self.name, self.kind, &self.url)?;
+        spec.poll_interval = Duration::from_secs(self.poll_interval_secs);
+        Ok(spec)
+    }
+}
+
+// Raw shapes read from the file, with spans so errors can name the line.
+#[derive(Deserialize)]
+struct RawFile {
+    #[serde(default)]
+    tenants: Vec<Spanned<RawTenant>>,
+    #[serde(default)]
+    app: RawApp,
+}
+
+#[derive(Deserialize, Default)]
+struct RawApp {
+    #[serde(default)]
+    demo_tenant: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct RawTenant {
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    url: Spanned<String>,
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+    #[serde(default)]
+    timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    hours: Option<Spanned<String>>,
+    #[serde(default)]
+    holidays: Vec<Spanned<String>>,
+    #[serde(default)]
+    poll_interval_secs: Option<Spanned<i64>>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// The loaded configuration file.
+pub struct ConfigFile {
+    path: PathBuf,
+    doc: DocumentMut,
+    tenants: Vec<TenantConfig>,
+    demo_tenant: Option<bool>,
+}
+
+impl std::fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("path", &self.path)
+            .field("tenants", &self.tenants)
+            .finish()
+    }
+}
+
+/// The directory holding `config.toml`: `$VIGIL_CONFIG_DIR`, else the OS config dir.
+pub fn config_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("VIGIL_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::config_dir().map(|d| d.join("vigil")).ok_or_else(|| {
+        Error::config("no configuration directory on this system; set VIGIL_CONFIG_DIR")
+    })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(0, |t| t.bytes().filter(|b| *b == b'\n').count())
+        + 1
+}
+
+impl ConfigFile {
+    /// Loads `config.toml` from `dir`; a missing file is an empty configuration.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(FILE_NAME);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(Error::config(format!(
+                    "{}: cannot read: {e}",
+                    path.display()
+                )));
+            }
+        };
+        Self::parse(path, &text)
+    }
+
+    fn parse(path: PathBuf, text: &str) -> Result<Self> {
+        let shown = path.display().to_string();
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+            Error::config(format!("{shown}: {}", one_line(&e.to_string())))
+        })?;
+        let raw: RawFile = toml::from_str(text)
+            .map_err(|e| Error::config(format!("{shown}: {}", one_line(&e.to_string()))))?;
+        let mut tenants: Vec<TenantConfig> = Vec::with_capacity(raw.tenants.len());
+        for t in raw.tenants {
+            let at = |span: std::ops::Range<usize>| line_of(text, span.start);
+            let t_line = at(t.span());
+            let t = t.into_inner();
+            let name = t.name.get_ref().clone();
+            let fail = |line: usize, field: &str, msg: String| {
+                Error::config(format!("{shown}:{line}: tenant '{name}': {field}: {msg}"))
+            };
+            let kind: ConnectorKind = t
+                .kind
+                .get_ref()
+                .parse()
+                .map_err(|e: Error| fail(at(t.kind.span()), "kind", e.message))?;
+            let poll_interval_secs = match &t.poll_interval_secs {
+                Some(p) => u64::try_from(*p.get_ref()).map_err(|_| {
+                    fail(
+                        at(p.span()),
+                        "poll_interval_secs",
+                        "must not be negative".into(),
+                    )
+                })?,
+                None => DEFAULT_POLL_INTERVAL,
+            };
+            let cfg = TenantConfig {
+                name: name.clone(),
+                kind,
+                url: t.url.get_ref().clone(),
+                options: t.options,
+                timezone: t.timezone.as_ref().map(|s| s.get_ref().clone()),
+                hours: t.hours.as_ref().map(|s| s.get_ref().clone()),
+                holidays: t.holidays.iter().map(|s| s.get_ref().clone()).collect(),
+                poll_interval_secs,
+                tags: t.tags,
+            };
+            if let Err(e) = cfg.check() {
+                let line = match e.field {
+                    "name" => at(t.name.span()),
+                    "url" => at(t.url.span()),
+                    "timezone" => t.timezone.as_ref().map_or(t_line, |s| at(s.span())),
+                    "hours" => t.hours.as_ref().map_or(t_line, |s| at(s.span())),
+                    "poll_interval_secs" => t
+                        .poll_interval_secs
+                        .as_ref()
+                        .map_or(t_line, |s| at(s.span())),
+                    "holidays" => t
+                        .holidays
+                        .iter()
+                        .find(|h| calendar::parse_holiday(h.get_ref()).is_err())
+                        .map_or(t_line, |s| at(s.span())),
+                    _ => t_line,
+                };
+                return Err(fail(line, e.field, e.message));
+            }
+            if tenants.iter().any(|o| o.name == name) {
+                return Err(fail(
+                    at(t.name.span()),
+                    "name",
+                    "a tenant with this name is already configured".into(),
+                ));
+            }
+            tenants.push(cfg);
+        }
+        Ok(Self {
+            path,
+            doc,
+            tenants,
+            demo_tenant: raw.app.demo_tenant,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn tenants(&self) -> &[TenantConfig] {
+        &self.tenants
+    }
+
+    pub fn tenant(&self, name: &str) -> Option<&TenantConfig> {
+        self.tenants.iter().find(|t| t.name == name)
+    }
+
+    /// Whether the built-in demo tenant runs: as configured, else only with no tenants.
+    pub fn demo_tenant(&self) -> bool {
+        self.demo_tenant.unwrap_or(self.tenants.is_empty())
+    }
+
+    /// Adds a tenant, or replaces `previous` (which may be a rename). In memory only:
+    /// call [`ConfigFile::save`].
+    pub fn upsert_tenant(&mut self, tenant: TenantConfig, previous: Option<&str>) -> Result<()> {
+        tenant.validate()?;
+        let target = previous.unwrap_or(&tenant.name);
+        let exists = self.tenants.iter().position(|t| t.name == target);
+        if previous.is_some() && exists.is_none() {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("no tenant named '{target}'"),
+            ));
+        }
+        if self
+            .tenants
+            .iter()
+            .any(|t| t.name == tenant.name && Some(t.name.as_str()) != previous)
+        {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!("a tenant named '{}' already exists", tenant.name),
+            ));
+        }
+        let tables = self.tenant_tables()?;
+        let pos = tables.iter().position(|t| t.get("name").and_then(Item::as_str) == Some(target));
+        let pos = match pos {
+            Some(p) => p,
+            None => {
+                tables.push(Table::new());
+                tables.len() - 1
+            }
+        };
+        let table = tables.get_mut(pos).ok_or_else(|| Error::internal("tenant table vanished"))?;
+        write_tenant(table, &tenant);
+        match exists {
+            Some(i) => self.tenants[i] = tenant,
+            None => self.tenants.push(tenant),
+        }
+        Ok(())
+    }
+
+    /// Removes a tenant (in memory; call [`ConfigFile::save`]). Returns whether it existed.
+    pub fn remove_tenant(&mut self, name: &str) -> Result<bool> {
+        let Some(i) = self.tenants.iter().position(|t| t.name == name) else {
+            return Ok(false);
+        };
+        let tables = self.tenant_tables()?;
+        let mut idx = None;
+        for (j, t) in tables.iter().enumerate() {
+            if t.get("name").and_then(Item::as_str) == Some(name) {
+                idx = Some(j);
+            }
+        }
+        if let Some(j) = idx {
+            tables.remove(j);
+        }
+        self.tenants.remove(i);
+        Ok(true)
+    }
+
+    pub fn set_demo_tenant(&mut self, on: bool) {
+        self.demo_tenant = Some(on);
+        let app = self.doc.entry("app").or_insert(toml_edit::table());
+        if let Some(t) = app.as_table_like_mut() {
+            t.insert("demo_tenant", value(on));
+        }
+    }
+
+    fn tenant_tables(&mut self) -> Result<&mut toml_edit::ArrayOfTables> {
+        let item = self
+            .doc
+            .entry("tenants")
+            .or_insert(Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
+        item.as_array_of_tables_mut().ok_or_else(|| {
+            Error::config("`tenants` in the config file is not an array of tables ([[tenants]])")
+        })
+    }
+
+    /// Writes the file atomically, readable by the owner only.
+    pub fn save(&self) -> Result<()> {
+        let text = self.render();
+        write_atomic(&self.path, text.as_bytes())
+    }
+
+    fn render(&self) -> String {
+        let body = self.doc.to_string();
+        if body.starts_with("# Vigil") {
+            body
+        } else {
+            format!(
+                "# Vigil configuration. Secrets are not stored here: they live in the OS keychain.\n{body}"
+            )
+        }
+    }
+}
+
+fn write_tenant(t: &mut Table, c: &TenantConfig) {
+    t.insert("name", value(&c.name));
+    t.insert("kind", value(c.kind.as_str()));
+    t.insert("url", value(&c.url));
+    set_opt(t, "timezone", c.timezone.as_deref());
+    set_opt(t, "hours", c.hours.as_deref());
+    if c.holidays.is_empty() {
+        t.remove("holidays");
+    } else {
+        t.insert("holidays", value(c.holidays.iter().collect::<Array>()));
+    }
+    t.insert(
+        "poll_interval_secs",
+        value(i64::try_from(c.poll_interval_secs).unwrap_or(i64::MAX)),
+    );
+    if c.tags.is_empty() {
+        t.remove("tags");
+    } else {
+        t.insert("tags", value(c.tags.iter().collect::<Array>()));
+    }
+    if c.options.is_empty() {
+        t.remove("options");
+    } else {
+        let mut inline = InlineTable::new();
+        for (k, v) in &c.options {
+            inline.insert(k, Value::from(v.as_str()));
+        }
+        t.insert("options", value(inline));
+    }
+}
+
+fn set_opt(t: &mut Table, key: &str, v: Option<&str>) {
+    match v {
+        Some(v) => {
+            t.insert(key, value(v));
+        }
+        None => {
+            t.remove(key);
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Writes `bytes` to `path` via a temporary file in the same directory, then renames it
+/// over the target, so a crash leaves either the old or the new file, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::config(format!("{}: no parent directory", path.display())))?;
+    let fail = |what: &str, e: std::io::Error| {
+        Error::config(format!("{}: cannot {what}: {e}", path.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail("create the directory", e))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("config"),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp).map_err(|e| fail("write", e))?;
+        f.write_all(bytes).map_err(|e| fail("write", e))?;
+        f.sync_all().map_err(|e| fail("sync", e))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(|e| fail("replace", e))?;
+        #[cfg(unix)]
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    fn sample() -> TenantConfig {
+        let mut t = TenantConfig::new(
+            "acme-prod",
+            ConnectorKind::Vigil,
+            "https://sessions.acme.example",
+        );
+        t.timezone = Some("Europe/Berlin".into());
+        t.hours = Some("mon-fri 08:00-18:00".into());
+        t.holidays = vec!["2026-12-25".into()];
+        t.tags = vec!["eu".into(), "prod".into()];
+        t.poll_interval_secs = 15;
+        t
+    }
+
+    #[test]
+    fn a_missing_file_is_an_empty_config_with_the_demo_tenant() {
+        let d = dir();
+        let c = ConfigFile::load(d.path()).unwrap();
+        assert!(c.tenants().is_empty());
+        assert!(c.demo_tenant());
+    }
+
+    #[test]
+    fn round_trips_and_keeps_unknown_fields_and_comments() {
+        let d = dir();
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            "# my notes\nfuture_setting = 7\n\n[[tenants]]\nname = \"old\"\nkind = \"vigil\"\nurl = \"https://old.example\"\nnewer_field = \"kept\"\n",
+        )
+        .unwrap();
+        let mut c = ConfigFile::load(d.path()).unwrap();
+        c.upsert_tenant(sample(), None).unwrap();
+        let mut renamed = c.tenant("old").unwrap().clone();
+        renamed.name = "older".into();
+        c.upsert_tenant(renamed, Some("old")).unwrap();
+        c.save().unwrap();
+        let text = std::fs::read_to_string(d.path().join(FILE_NAME)).unwrap();
+        assert!(text.contains("# my notes") && text.contains("future_setting = 7"));
+        assert!(text.contains("newer_field = \"kept\""), "{text}");
+        let again = ConfigFile::load(d.path()).unwrap();
+        assert_eq!(again.tenants().len(), 2);
+        assert_eq!(again.tenant("acme-prod"), Some(&sample()));
+        assert!(again.tenant("older").is_some() && again.tenant("old").is_none());
+        assert!(!again.demo_tenant());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(d.path().join(FILE_NAME))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn remove_and_duplicates() {
+        let d = dir();
+        let mut c = ConfigFile::load(d.path()).unwrap();
+        c.upsert_tenant(sample(), None).unwrap();
+        let e = c.upsert_tenant(sample(), None).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Conflict);
+        assert!(c.remove_tenant("acme-prod").unwrap());
+        assert!(!c.remove_tenant("acme-prod").unwrap());
+        c.save().unwrap();
+        assert!(ConfigFile::load(d.path()).unwrap().tenants().is_empty());
+        let e = c.upsert_tenant(sample(), Some("ghost")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_field() {
+        let cases = [
+            (
+                "[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://a.example\"\ntimezone = \"Mars/Base\"\n",
+                ":5: tenant 'a': timezone:",
+            ),
+            (
+                "[[tenants]]\nname = \"a\"\nkind = \"nope\"\nurl = \"https://a.example\"\n",
+                ":3: tenant 'a': kind: unknown connector kind",
+            ),
+            (
+                "[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"http://a.example\"\n",
+                ":4: tenant 'a': url: refusing plain http",
+            ),
+            (
+                "[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://a\"\nhours = \"mon 9-5\"\n",
+                ":5: tenant 'a': hours:",
+            ),
+            (
+                "[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://a\"\npoll_interval_secs = 1\n",
+                ":5: tenant 'a': poll_interval_secs:",
+            ),
+            (
+                "[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://a\"\n[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://b\"\n",
+                ":6: tenant 'a': name: a tenant with this name",
+            ),
+            (
+                "[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://a\"\npoll_interval_secs = \"soon\"\n",
+                "line 5",
+            ),
+            ("[[tenants]\nname = ", "line 1"),
+            (
+                "[[tenants]]\nname = \"a\"\nkind = \"vigil\"\n",
+                "missing field `url`",
+            ),
+        ];
+        for (text, want) in cases {
+            let d = dir();
+            std::fs::write(d.path().join(FILE_NAME), text).unwrap();
+            let e = ConfigFile::load(d.path()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::Config);
+            assert!(e.message.contains("config.toml"), "{}", e.message);
+            assert!(e.message.contains(want), "want {want:?} in {:?}", e.message);
+        }
+    }
+
+    #[test]
+    fn validation_checks_every_field() {
+        let mut t = sample();
+        t.options.insert("realm".into(), "x".into());
+        assert!(t.validate().unwrap_err().message.contains("unknown option"));
+        let mut t = sample();
+        t.holidays = vec!["tomorrow".into()];
+        assert!(t.validate().unwrap_err().message.contains("holidays"));
+        let mut t = sample();
+        t.name = "bad name".into();
+        assert!(t.validate().unwrap_err().message.contains("name"));
+        assert!(
+            sample()
+                .spec()
+                .is_ok_and(|s| s.poll_interval == Duration::from_secs(15))
+        );
+    }
+
+    #[test]
+    fn atomic_writes_leave_no_temp_files() {
+        let d = dir();
+        let p = d.path().join("x.toml");
+        write_atomic(&p, b"a = 1\n").unwrap();
+        write_atomic(&p, b"a = 2\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "a = 2\n");
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+}
