@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a tenant or some items failed, 2 usage or configuration error.
 
 mod output;
+mod tenants;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use vigil_core::connector::{self, Connector, PollUpdate};
 use vigil_core::model::{ConnectorKind, SessionRef, TenantSpec};
+use vigil_core::secrets::{KeyringStore, SecretStore};
 use vigil_core::store::{SessionQuery, SessionStore, SortColumn};
 use vigil_core::{Error, ErrorCode, SecretString, actions};
 
@@ -33,6 +35,11 @@ enum Command {
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
+    },
+    /// Configured tenants: add, list, test, remove.
+    Tenant {
+        #[command(subcommand)]
+        command: tenants::TenantCommand,
     },
     /// List active sessions.
     Sessions(SessionsArgs),
@@ -94,15 +101,20 @@ enum DemoCommand {
     },
 }
 
-/// A tenant given on the command line; its secret comes from `$VIGIL_SECRET`.
+/// Which tenants a command works on: configured ones (secrets from the OS keychain), or
+/// an ad-hoc one given by URL (its secret from `$VIGIL_SECRET`).
 #[derive(Args, Clone)]
 struct AdHocTenant {
-    /// Base URL of the tenant's admin API.
-    #[arg(long)]
-    url: String,
+    /// A configured tenant (repeatable where a command accepts several; default: all).
+    #[arg(long = "tenant", value_name = "NAME")]
+    tenants: Vec<String>,
+    /// An ad-hoc tenant's base URL instead of a configured one.
+    #[arg(long, conflicts_with = "tenants")]
+    url: Option<String>,
+    /// The ad-hoc tenant's connector kind.
     #[arg(long, default_value = "vigil")]
     kind: String,
-    /// Name shown in output (default: the URL's host).
+    /// Name shown for the ad-hoc tenant (default: the URL's host).
     #[arg(long)]
     name: Option<String>,
 }
@@ -153,19 +165,19 @@ impl From<Sort> for SortColumn {
 }
 
 /// A failure with the exit code it maps to.
-struct Failure {
-    code: u8,
-    message: String,
+pub(crate) struct Failure {
+    pub code: u8,
+    pub message: String,
 }
 
 impl Failure {
-    fn usage(e: &Error) -> Self {
+    pub fn usage(e: &Error) -> Self {
         Self {
             code: 2,
             message: e.message.clone(),
         }
     }
-    fn tenant(tenant: &str, e: &Error) -> Self {
+    pub fn tenant(tenant: &str, e: &Error) -> Self {
         Self {
             code: 1,
             message: format!("tenant '{tenant}': {}", e.message),
@@ -214,6 +226,7 @@ async fn run(command: Command) -> Result<(), Failure> {
                     tick,
                 },
         } => demo_serve(addr, sessions as usize, seed, token, &timezone, tick).await,
+        Command::Tenant { command } => tenants::run(command).await,
         Command::Sessions(args) => sessions(args).await,
         Command::Terminate { tenant, sessions } => terminate(&tenant, sessions).await,
         Command::Logout { tenant, users } => user_action(&tenant, users, UserAction::Logout).await,
@@ -291,12 +304,78 @@ async fn demo_serve(
         })
 }
 
+/// A tenant that could not be set up (no secret, keychain unavailable).
+struct Unusable {
+    tenant: String,
+    error: Error,
+}
+
+/// Builds the connectors a command targets. Configuration problems are usage errors
+/// (exit 2); a tenant whose secret cannot be read is reported and skipped (exit 1 later).
+async fn resolve(t: &AdHocTenant) -> Result<(Vec<Arc<dyn Connector>>, Vec<Unusable>), Failure> {
+    if let Some(url) = &t.url {
+        return Ok((vec![adhoc(url, &t.kind, t.name.as_deref())?], Vec::new()));
+    }
+    let config = tenants::load_config()?;
+    let wanted: Vec<vigil_core::config::TenantConfig> = if t.tenants.is_empty() {
+        if config.tenants().is_empty() {
+            return Err(Failure::usage(&Error::config(format!(
+                "no tenants configured in {}: add one with `vigil tenant add`, or pass --url",
+                config.path().display()
+            ))));
+        }
+        config.tenants().to_vec()
+    } else {
+        let mut v = Vec::new();
+        for name in &t.tenants {
+            match config.tenant(name) {
+                Some(c) => v.push(c.clone()),
+                None => {
+                    return Err(Failure::usage(&Error::invalid_input(format!(
+                        "no tenant named '{name}' (see `vigil tenant list`)"
+                    ))));
+                }
+            }
+        }
+        v
+    };
+    let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+    let mut connectors = Vec::new();
+    let mut unusable = Vec::new();
+    for cfg in wanted {
+        match tenants::connector_for(&cfg, Arc::clone(&store)).await {
+            Ok(c) => connectors.push(c),
+            Err(error) => unusable.push(Unusable {
+                tenant: cfg.name.clone(),
+                error,
+            }),
+        }
+    }
+    Ok((connectors, unusable))
+}
+
+/// Exactly one tenant, for actions.
+async fn resolve_one(t: &AdHocTenant) -> Result<Arc<dyn Connector>, Failure> {
+    if t.url.is_none() && t.tenants.len() != 1 {
+        return Err(Failure::usage(&Error::invalid_input(
+            "name one tenant: --tenant NAME (or --url URL)",
+        )));
+    }
+    let (mut connectors, unusable) = resolve(t).await?;
+    if let Some(u) = unusable.into_iter().next() {
+        return Err(Failure::tenant(&u.tenant, &u.error));
+    }
+    connectors
+        .pop()
+        .ok_or_else(|| Failure::usage(&Error::invalid_input("no tenant selected")))
+}
+
 /// Builds the connector for an ad-hoc tenant; the secret comes from `$VIGIL_SECRET`.
-fn adhoc(t: &AdHocTenant) -> Result<Arc<dyn Connector>, Failure> {
-    let kind: ConnectorKind = t.kind.parse().map_err(|e| Failure::usage(&e))?;
-    let url = vigil_core::model::parse_base_url(&t.url).map_err(|e| Failure::usage(&e))?;
-    let name = match &t.name {
-        Some(n) => n.clone(),
+fn adhoc(url: &str, kind: &str, name: Option<&str>) -> Result<Arc<dyn Connector>, Failure> {
+    let kind: ConnectorKind = kind.parse().map_err(|e| Failure::usage(&e))?;
+    let url = vigil_core::model::parse_base_url(url).map_err(|e| Failure::usage(&e))?;
+    let name = match name {
+        Some(n) => n.to_owned(),
         None => url
             .host_str()
             .unwrap_or("tenant")
@@ -316,27 +395,33 @@ fn adhoc(t: &AdHocTenant) -> Result<Arc<dyn Connector>, Failure> {
 }
 
 async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
-    let connector = adhoc(&args.tenant)?;
-    let tenant = connector.tenant().clone();
-    let started = Instant::now();
-    let update = connector
-        .poll()
-        .await
-        .map_err(|e| Failure::tenant(&tenant, &e))?;
+    let (connectors, unusable) = resolve(&args.tenant).await?;
+    let mut failed: Vec<(String, Error)> =
+        unusable.into_iter().map(|u| (u.tenant, u.error)).collect();
     let store = SessionStore::new();
-    store.register_tenant(&tenant, connector.kind());
-    let update = match update {
-        full @ PollUpdate::Full(_) => full,
-        PollUpdate::Delta { .. } => {
-            return Err(Failure::tenant(
-                &tenant,
-                &Error::internal("first poll was not a full listing"),
-            ));
+    // Every tenant at once: a slow one does not delay the others.
+    let polls = connectors.iter().map(|c| async move {
+        let started = Instant::now();
+        (Arc::clone(c), c.poll().await, started.elapsed())
+    });
+    for (c, result, elapsed) in futures::future::join_all(polls).await {
+        let tenant = c.tenant().clone();
+        store.register_tenant(&tenant, c.kind());
+        match result {
+            Ok(update @ PollUpdate::Full(_)) => {
+                if let Err(e) = store.apply(&tenant, update, elapsed) {
+                    failed.push((tenant.to_string(), e));
+                }
+            }
+            Ok(PollUpdate::Delta { .. }) => {
+                failed.push((
+                    tenant.to_string(),
+                    Error::internal("first poll was not a full listing"),
+                ));
+            }
+            Err(e) => failed.push((tenant.to_string(), e)),
         }
-    };
-    store
-        .apply(&tenant, update, started.elapsed())
-        .map_err(|e| Failure::tenant(&tenant, &e))?;
+    }
     let query = SessionQuery {
         search: args.search,
         user: args.user,
@@ -370,11 +455,23 @@ async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
         .map_err(|e| Failure {
             code: 1,
             message: format!("cannot write output: {e}"),
-        })
+        })?;
+    report_tenant_failures(&failed)
+}
+
+/// Prints each failed tenant and turns any failure into exit 1.
+fn report_tenant_failures(failed: &[(String, Error)]) -> Result<(), Failure> {
+    for (tenant, e) in failed.iter().skip(1) {
+        eprintln!("vigil: tenant '{tenant}': {}", e.message);
+    }
+    match failed.first() {
+        None => Ok(()),
+        Some((tenant, e)) => Err(Failure::tenant(tenant, e)),
+    }
 }
 
 async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {
-    let connector = adhoc(t)?;
+    let connector = resolve_one(t).await?;
     let tenant = connector.tenant().to_string();
     let targets = ids
         .into_iter()
@@ -416,7 +513,7 @@ async fn user_action(
     users: Vec<String>,
     action: UserAction,
 ) -> Result<(), Failure> {
-    let connector = adhoc(t)?;
+    let connector = resolve_one(t).await?;
     let tenant = connector.tenant().to_string();
     let mut failed = 0;
     for username in &users {

@@ -343,7 +343,9 @@ impl ConfigFile {
             ));
         }
         let tables = self.tenant_tables()?;
-        let pos = tables.iter().position(|t| t.get("name").and_then(Item::as_str) == Some(target));
+        let pos = tables
+            .iter()
+            .position(|t| t.get("name").and_then(Item::as_str) == Some(target));
         let pos = match pos {
             Some(p) => p,
             None => {
@@ -351,7 +353,9 @@ impl ConfigFile {
                 tables.len() - 1
             }
         };
-        let table = tables.get_mut(pos).ok_or_else(|| Error::internal("tenant table vanished"))?;
+        let table = tables
+            .get_mut(pos)
+            .ok_or_else(|| Error::internal("tenant table vanished"))?;
         write_tenant(table, &tenant);
         match exists {
             Some(i) => self.tenants[i] = tenant,

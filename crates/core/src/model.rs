@@ -132,7 +132,7 @@ impl std::str::FromStr for ConnectorKind {
 
 impl std::fmt::Display for ConnectorKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

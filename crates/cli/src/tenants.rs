@@ -1,0 +1,290 @@
+//! `vigil tenant add|list|test|remove`: configured tenants, secrets in the OS keychain.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use std::sync::Arc;
+
+use clap::Subcommand;
+use vigil_core::config::{self, ConfigFile, TenantConfig};
+use vigil_core::connector::{self, Connector};
+use vigil_core::model::ConnectorKind;
+use vigil_core::secrets::{KeyringStore, SecretStore};
+use vigil_core::{Error, ErrorCode, SecretString};
+
+use crate::Failure;
+
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Add a tenant; its secret goes to the OS keychain, never to a file.
+    Add {
+        name: String,
+        #[arg(long)]
+        kind: String,
+        /// Base URL of the tenant's admin API.
+        #[arg(long)]
+        url: String,
+        /// Kind-specific option, KEY=VALUE (repeatable).
+        #[arg(long = "option", value_name = "KEY=VALUE")]
+        options: Vec<String>,
+        /// IANA timezone of the tenant (for working hours).
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Working hours, e.g. 'mon-fri 08:00-18:00; sat 09:00-12:00'.
+        #[arg(long)]
+        hours: Option<String>,
+        /// A holiday, YYYY-MM-DD (repeatable).
+        #[arg(long = "holiday", value_name = "DATE")]
+        holidays: Vec<String>,
+        /// Seconds between polls.
+        #[arg(long, default_value_t = config::DEFAULT_POLL_INTERVAL)]
+        poll_interval: u64,
+        /// A tag or group (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Read the secret from standard input instead of prompting.
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+    /// List configured tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Test a tenant: reachable, credential accepted, permissions, clock offset.
+    Test { name: String },
+    /// Remove a tenant and its keychain secret.
+    Remove { name: String },
+}
+
+pub fn load_config() -> Result<ConfigFile, Failure> {
+    let dir = config::config_dir().map_err(|e| Failure::usage(&e))?;
+    ConfigFile::load(&dir).map_err(|e| Failure::usage(&e))
+}
+
+/// The connector of a configured tenant, with its secret from the keychain.
+pub async fn connector_for(
+    cfg: &TenantConfig,
+    store: Arc<dyn SecretStore>,
+) -> Result<Arc<dyn Connector>, Error> {
+    let spec = cfg.spec()?;
+    let name = cfg.name.clone();
+    let secret = tokio::task::spawn_blocking(move || store.get(&name))
+        .await
+        .map_err(|e| Error::internal(format!("keychain task failed: {e}")))??
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::SecretStore,
+                format!(
+                    "no credential in the keychain for this tenant; store one with `vigil tenant add {} … --secret-stdin`",
+                    cfg.name
+                ),
+            )
+        })?;
+    connector::build(&spec, secret)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> vigil_core::Result<T> + Send + 'static,
+) -> vigil_core::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("background task failed: {e}")))?
+}
+
+pub async fn run(command: TenantCommand) -> Result<(), Failure> {
+    let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+    match command {
+        TenantCommand::Add {
+            name,
+            kind,
+            url,
+            options,
+            timezone,
+            hours,
+            holidays,
+            poll_interval,
+            tags,
+            secret_stdin,
+        } => {
+            let kind: ConnectorKind = kind.parse().map_err(|e| Failure::usage(&e))?;
+            let mut opts = BTreeMap::new();
+            for o in options {
+                let (k, v) = o.split_once('=').ok_or_else(|| {
+                    Failure::usage(&Error::invalid_input(format!(
+                        "--option {o:?}: use KEY=VALUE"
+                    )))
+                })?;
+                opts.insert(k.trim().to_owned(), v.to_owned());
+            }
+            let tenant = TenantConfig {
+                name: name.clone(),
+                kind,
+                url,
+                options: opts,
+                timezone,
+                hours,
+                holidays,
+                poll_interval_secs: poll_interval,
+                tags,
+            };
+            tenant.validate().map_err(|e| Failure::usage(&e))?;
+            let mut cfg = load_config()?;
+            if cfg.tenant(&name).is_some() {
+                return Err(Failure::usage(&Error::new(
+                    ErrorCode::Conflict,
+                    format!("a tenant named '{name}' already exists (remove it first)"),
+                )));
+            }
+            let label = connector::kind_info(kind).secret_label;
+            let secret = read_secret(&name, &label, secret_stdin)?;
+            cfg.upsert_tenant(tenant, None)
+                .map_err(|e| Failure::usage(&e))?;
+            // Keychain first, then the file: a tenant in the file always has its secret.
+            let (n, s) = (name.clone(), secret);
+            let st = Arc::clone(&store);
+            blocking(move || st.set(&n, &s))
+                .await
+                .map_err(|e| Failure::tenant(&name, &e))?;
+            if let Err(e) = cfg.save() {
+                let (n, st) = (name.clone(), Arc::clone(&store));
+                let _ = blocking(move || st.delete(&n)).await;
+                return Err(Failure::usage(&e));
+            }
+            println!("added tenant '{name}' ({kind}); its {label} is in the OS keychain");
+            println!("check it with: vigil tenant test {name}");
+            Ok(())
+        }
+        TenantCommand::List { json } => {
+            let cfg = load_config()?;
+            if json {
+                let out = serde_json::to_string_pretty(cfg.tenants()).map_err(|e| Failure {
+                    code: 1,
+                    message: e.to_string(),
+                })?;
+                println!("{out}");
+                return Ok(());
+            }
+            println!(
+                "{:<20} {:<8} {:<40} {:<18} {:>6}  TAGS",
+                "NAME", "KIND", "URL", "TIMEZONE", "POLL"
+            );
+            for t in cfg.tenants() {
+                println!(
+                    "{:<20} {:<8} {:<40} {:<18} {:>5}s  {}",
+                    t.name,
+                    t.kind,
+                    t.url,
+                    t.timezone.as_deref().unwrap_or("-"),
+                    t.poll_interval_secs,
+                    t.tags.join(",")
+                );
+            }
+            println!(
+                "{} tenants in {}",
+                cfg.tenants().len(),
+                cfg.path().display()
+            );
+            Ok(())
+        }
+        TenantCommand::Test { name } => {
+            let cfg = load_config()?;
+            let t = cfg.tenant(&name).ok_or_else(|| {
+                Failure::usage(&Error::invalid_input(format!("no tenant named '{name}'")))
+            })?;
+            let c = connector_for(t, store)
+                .await
+                .map_err(|e| Failure::tenant(&name, &e))?;
+            let check = c.check().await;
+            let yes = |b: bool| if b { "yes" } else { "no" };
+            println!("tenant:        {name} ({}, {})", t.kind, t.url);
+            println!("reachable:     {}", yes(check.reachable));
+            println!(
+                "credential:    {}",
+                if check.authenticated {
+                    "accepted"
+                } else {
+                    "not accepted"
+                }
+            );
+            if let Some(ms) = check.latency_ms {
+                println!("latency:       {ms} ms");
+            }
+            if let Some(off) = check.clock_offset_ms {
+                println!(
+                    "clock offset:  {:+.1} s (server minus local)",
+                    off as f64 / 1000.0
+                );
+            }
+            if let Some(tz) = &check.timezone {
+                println!("server zone:   {tz}");
+            }
+            if !check.permissions.is_empty() {
+                println!("permissions:   {}", check.permissions.join(", "));
+            }
+            if let Some(caps) = check.capabilities {
+                let can = [
+                    ("list sessions", caps.list_sessions),
+                    ("end a session", caps.end_session),
+                    ("end all of a user", caps.end_user_sessions),
+                    ("disable", caps.disable_user),
+                    ("re-enable", caps.enable_user),
+                    ("detect SuperUsers", caps.superuser_detection),
+                    ("change feed", caps.change_feed),
+                ];
+                let list: Vec<String> = can
+                    .iter()
+                    .map(|(what, ok)| format!("{what}: {}", yes(*ok)))
+                    .collect();
+                println!("capabilities:  {}", list.join("; "));
+            }
+            match check.error {
+                None => Ok(()),
+                Some(e) => Err(Failure {
+                    code: 1,
+                    message: format!("tenant '{name}': {}", e.message),
+                }),
+            }
+        }
+        TenantCommand::Remove { name } => {
+            let mut cfg = load_config()?;
+            if !cfg.remove_tenant(&name).map_err(|e| Failure::usage(&e))? {
+                return Err(Failure::usage(&Error::invalid_input(format!(
+                    "no tenant named '{name}'"
+                ))));
+            }
+            cfg.save().map_err(|e| Failure::usage(&e))?;
+            let n = name.clone();
+            blocking(move || store.delete(&n))
+                .await
+                .map_err(|e| Failure::tenant(&name, &e))?;
+            println!("removed tenant '{name}' and its keychain entry");
+            Ok(())
+        }
+    }
+}
+
+fn read_secret(name: &str, label: &str, from_stdin: bool) -> Result<SecretString, Failure> {
+    let secret = if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            Failure::usage(&Error::invalid_input(format!(
+                "cannot read the secret from stdin: {e}"
+            )))
+        })?;
+        s.trim_end_matches(['\r', '\n']).to_owned()
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("{label} for tenant '{name}': ")).map_err(|e| {
+            Failure::usage(&Error::invalid_input(format!(
+                "cannot read the secret: {e}"
+            )))
+        })?
+    } else {
+        return Err(Failure::usage(&Error::invalid_input(
+            "no terminal to ask for the secret: pass --secret-stdin and pipe it in",
+        )));
+    };
+    if secret.is_empty() {
+        return Err(Failure::usage(&Error::invalid_input("the secret is empty")));
+    }
+    Ok(SecretString::new(secret))
+}
