@@ -7,6 +7,12 @@ fn main() {
         "summary",
         "end_sessions",
         "refresh",
+        "app_status",
+        "list_tenants",
+        "connector_kinds",
+        "save_tenant",
+        "remove_tenant",
+        "test_tenant",
     ]);
     let attrs = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attrs) {

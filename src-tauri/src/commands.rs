@@ -2,22 +2,25 @@
 
 use tauri::State;
 use vigil_core::actions::ActionReport;
-use vigil_core::model::SessionRef;
+use vigil_core::config::TenantConfig;
+use vigil_core::connector::{self, KindInfo};
+use vigil_core::model::{SessionRef, TenantCheck};
 use vigil_core::store::{MAX_WINDOW, SessionPage, SessionQuery, Summary};
-use vigil_core::{Error, ErrorPayload};
+use vigil_core::{Error, ErrorPayload, SecretString};
 
-use crate::state::AppState;
+use crate::state::{AppState, AppStatus, TenantView};
 
 /// Longest search text accepted from the window.
 const MAX_SEARCH: usize = 256;
 /// Most sessions one action may target.
 const MAX_TARGETS: usize = 10_000;
+/// Longest secret accepted from the window.
+const MAX_SECRET: usize = 16 * 1024;
+
+type Reply<T> = Result<T, ErrorPayload>;
 
 #[tauri::command]
-pub async fn query_sessions(
-    state: State<'_, AppState>,
-    query: SessionQuery,
-) -> Result<SessionPage, ErrorPayload> {
+pub async fn query_sessions(state: State<'_, AppState>, query: SessionQuery) -> Reply<SessionPage> {
     if query.limit > MAX_WINDOW {
         return Err(
             Error::invalid_input(format!("limit {} exceeds {MAX_WINDOW}", query.limit)).into(),
@@ -35,7 +38,7 @@ pub async fn query_sessions(
 }
 
 #[tauri::command]
-pub async fn summary(state: State<'_, AppState>) -> Result<Summary, ErrorPayload> {
+pub async fn summary(state: State<'_, AppState>) -> Reply<Summary> {
     Ok(state.engine.store().summary())
 }
 
@@ -43,7 +46,7 @@ pub async fn summary(state: State<'_, AppState>) -> Result<Summary, ErrorPayload
 pub async fn end_sessions(
     state: State<'_, AppState>,
     targets: Vec<SessionRef>,
-) -> Result<ActionReport, ErrorPayload> {
+) -> Reply<ActionReport> {
     if targets.is_empty() || targets.len() > MAX_TARGETS {
         return Err(Error::invalid_input(format!(
             "between 1 and {MAX_TARGETS} sessions per action"
@@ -54,7 +57,60 @@ pub async fn end_sessions(
 }
 
 #[tauri::command]
-pub async fn refresh(state: State<'_, AppState>) -> Result<(), ErrorPayload> {
+pub async fn refresh(state: State<'_, AppState>) -> Reply<()> {
     state.engine.refresh(None);
     Ok(())
+}
+
+#[tauri::command]
+pub async fn app_status(state: State<'_, AppState>) -> Reply<AppStatus> {
+    Ok(state.status().await)
+}
+
+#[tauri::command]
+pub async fn list_tenants(state: State<'_, AppState>) -> Reply<Vec<TenantView>> {
+    Ok(state.tenants().await)
+}
+
+#[tauri::command]
+pub async fn connector_kinds() -> Reply<Vec<KindInfo>> {
+    Ok(connector::kinds())
+}
+
+fn secret(s: Option<String>) -> Result<Option<SecretString>, ErrorPayload> {
+    match s {
+        Some(s) if s.len() > MAX_SECRET => {
+            Err(Error::invalid_input("the secret is too long").into())
+        }
+        other => Ok(other.map(SecretString::new)),
+    }
+}
+
+#[tauri::command]
+pub async fn save_tenant(
+    state: State<'_, AppState>,
+    tenant: TenantConfig,
+    secret: Option<String>,
+    previous_name: Option<String>,
+) -> Reply<TenantView> {
+    let secret = self::secret(secret)?;
+    state
+        .save_tenant(tenant, secret, previous_name)
+        .await
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn remove_tenant(state: State<'_, AppState>, name: String) -> Reply<()> {
+    state.remove_tenant(&name).await.map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn test_tenant(
+    state: State<'_, AppState>,
+    tenant: TenantConfig,
+    secret: Option<String>,
+) -> Reply<TenantCheck> {
+    let secret = self::secret(secret)?;
+    state.test_tenant(tenant, secret).await.map_err(Into::into)
 }

@@ -48,6 +48,12 @@ pub fn run() -> ExitCode {
             commands::summary,
             commands::end_sessions,
             commands::refresh,
+            commands::app_status,
+            commands::list_tenants,
+            commands::connector_kinds,
+            commands::save_tenant,
+            commands::remove_tenant,
+            commands::test_tenant,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     match result {

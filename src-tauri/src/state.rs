@@ -1,24 +1,33 @@
-//! What the app holds while it runs.
+//! What the app holds while it runs: the engine, the configuration file, the keychain
+//! and, when wanted, the built-in demo tenant.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use ts_rs::TS;
+use vigil_core::config::{ConfigFile, TenantConfig};
 use vigil_core::connector::vigil::VigilConnector;
+use vigil_core::connector::{self};
 use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{Engine, Error, Result, SecretString};
+use vigil_core::secrets::{KeyringStore, SecretStore};
+use vigil_core::store::{Counts, TenantHealth};
+use vigil_core::{Engine, Error, ErrorCode, ErrorPayload, Result, SecretString};
 use vigil_demo::RunningDemo;
 
 /// Start-up settings (environment overrides; the settings screen comes later).
 pub struct Settings {
     pub demo_sessions: usize,
-    pub poll_interval: Duration,
+    pub demo_poll_interval: Duration,
 }
 
 impl Settings {
     pub fn from_env() -> Result<Self> {
         Ok(Self {
             demo_sessions: env_number("VIGIL_DEMO_SESSIONS", 2_000)?,
-            poll_interval: Duration::from_millis(
+            demo_poll_interval: Duration::from_millis(
                 env_number("VIGIL_POLL_INTERVAL_MS", 2_000)?.max(100) as u64,
             ),
         })
@@ -35,34 +44,298 @@ fn env_number(name: &str, default: usize) -> Result<usize> {
     }
 }
 
+/// A tenant as the Tenants screen shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TenantView {
+    pub config: TenantConfig,
+    /// The built-in demo tenant: not editable, not removable.
+    pub builtin: bool,
+    pub health: Option<TenantHealth>,
+    pub counts: Option<Counts>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AppStatus {
+    pub config_path: String,
+    /// Set when the configuration file did not load; Vigil then leaves it untouched.
+    pub config_error: Option<ErrorPayload>,
+    pub demo_running: bool,
+}
+
+enum Config {
+    Loaded(ConfigFile),
+    Broken { path: PathBuf, error: Error },
+}
+
+struct Demo {
+    _server: RunningDemo,
+    config: TenantConfig,
+}
+
 pub struct AppState {
     pub engine: Engine,
-    /// The embedded demo tenant, when no tenant is configured.
-    _demo: Option<RunningDemo>,
+    secrets: Arc<dyn SecretStore>,
+    config: Mutex<Config>,
+    demo: Option<Demo>,
 }
 
 impl AppState {
-    /// With no tenant configured, starts the demo tenant on a loopback port and polls it
-    /// through the same HTTP connector as any other tenant. Its token lives in memory only.
     pub async fn start(rt: tokio::runtime::Handle, settings: Settings) -> Result<Self> {
         let engine = Engine::new(rt);
-        let token = vigil_demo::random_token();
-        let config = vigil_demo::DemoConfig {
+        let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+        let dir = vigil_core::config::config_dir()?;
+        let config = match ConfigFile::load(&dir) {
+            Ok(c) => Config::Loaded(c),
+            Err(error) => {
+                tracing::error!(%error, "configuration file did not load; it is left untouched");
+                Config::Broken {
+                    path: dir.join(vigil_core::config::FILE_NAME),
+                    error,
+                }
+            }
+        };
+        let (want_demo, tenants) = match &config {
+            Config::Loaded(c) => (c.demo_tenant(), c.tenants().to_vec()),
+            Config::Broken { .. } => (true, Vec::new()),
+        };
+        for t in &tenants {
+            start_tenant(&engine, t, Arc::clone(&secrets)).await;
+        }
+        let demo = if want_demo {
+            let name = if tenants.iter().any(|t| t.name == "demo") {
+                "demo-builtin"
+            } else {
+                "demo"
+            };
+            Some(start_demo(&engine, name, &settings).await?)
+        } else {
+            None
+        };
+        Ok(Self {
+            engine,
+            secrets,
+            config: Mutex::new(config),
+            demo,
+        })
+    }
+
+    fn is_builtin(&self, name: &str) -> bool {
+        self.demo.as_ref().is_some_and(|d| d.config.name == name)
+    }
+
+    pub async fn status(&self) -> AppStatus {
+        let (path, error) = match &*self.config.lock().await {
+            Config::Loaded(c) => (c.path().to_path_buf(), None),
+            Config::Broken { path, error } => (path.clone(), Some(error.payload())),
+        };
+        AppStatus {
+            config_path: path.display().to_string(),
+            config_error: error,
+            demo_running: self.demo.is_some(),
+        }
+    }
+
+    pub async fn tenants(&self) -> Vec<TenantView> {
+        let summary = self.engine.store().summary();
+        let find = |name: &str| {
+            summary
+                .tenants
+                .iter()
+                .find(|t| t.health.tenant == name)
+                .cloned()
+        };
+        let mut configs: Vec<(TenantConfig, bool)> = match &*self.config.lock().await {
+            Config::Loaded(c) => c.tenants().iter().map(|t| (t.clone(), false)).collect(),
+            Config::Broken { .. } => Vec::new(),
+        };
+        if let Some(d) = &self.demo {
+            configs.push((d.config.clone(), true));
+        }
+        configs
+            .into_iter()
+            .map(|(config, builtin)| {
+                let s = find(&config.name);
+                TenantView {
+                    health: s.as_ref().map(|s| s.health.clone()),
+                    counts: s.map(|s| s.counts),
+                    config,
+                    builtin,
+                }
+            })
+            .collect()
+    }
+
+    /// Adds (`previous == None`) or edits a tenant: keychain first, then the file, then
+    /// the running engine. A failure part-way leaves the file as it was.
+    pub async fn save_tenant(
+        &self,
+        tenant: TenantConfig,
+        secret: Option<SecretString>,
+        previous: Option<String>,
+    ) -> Result<TenantView> {
+        tenant.validate()?;
+        if self.is_builtin(&tenant.name) || previous.as_deref().is_some_and(|p| self.is_builtin(p))
+        {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                "the built-in demo tenant cannot be edited; choose another name",
+            ));
+        }
+        let secret = secret.filter(|s| !s.is_empty());
+        if previous.is_none() && secret.is_none() {
+            return Err(Error::invalid_input(format!(
+                "tenant '{}': the {} is required",
+                tenant.name,
+                connector::kind_info(tenant.kind).secret_label
+            )));
+        }
+        let mut guard = self.config.lock().await;
+        let Config::Loaded(cfg) = &mut *guard else {
+            return Err(Error::config(
+                "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
+            ));
+        };
+        let mut next = ConfigFile::load(cfg.path().parent().unwrap_or(std::path::Path::new(".")))?;
+        next.upsert_tenant(tenant.clone(), previous.as_deref())?;
+        let name = tenant.name.clone();
+        let old = previous.clone().unwrap_or_else(|| name.clone());
+        let store = Arc::clone(&self.secrets);
+        let new_secret = secret.clone();
+        blocking(move || match new_secret {
+            Some(s) => store.set(&name, &s),
+            None => vigil_core::secrets::rename(store.as_ref(), &old, &name),
+        })
+        .await?;
+        next.save()?;
+        *cfg = next;
+        drop(guard);
+        if let Some(p) = &previous {
+            self.engine.remove_tenant(p)?;
+        }
+        self.engine.remove_tenant(&tenant.name)?;
+        start_tenant(&self.engine, &tenant, Arc::clone(&self.secrets)).await;
+        if let (Some(p), true) = (&previous, secret.is_some()) {
+            if p != &tenant.name {
+                let (store, p) = (Arc::clone(&self.secrets), p.clone());
+                let _ = blocking(move || store.delete(&p)).await;
+            }
+        }
+        Ok(TenantView {
+            config: tenant,
+            builtin: false,
+            health: None,
+            counts: None,
+        })
+    }
+
+    pub async fn remove_tenant(&self, name: &str) -> Result<()> {
+        if self.is_builtin(name) {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                "the built-in demo tenant cannot be removed",
+            ));
+        }
+        let mut guard = self.config.lock().await;
+        let Config::Loaded(cfg) = &mut *guard else {
+            return Err(Error::config(
+                "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
+            ));
+        };
+        if !cfg.remove_tenant(name)? {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("no tenant named '{name}'"),
+            ));
+        }
+        cfg.save()?;
+        drop(guard);
+        self.engine.remove_tenant(name)?;
+        let (store, n) = (Arc::clone(&self.secrets), name.to_owned());
+        blocking(move || store.delete(&n)).await
+    }
+
+    /// Tests a draft (with the typed secret) or a saved tenant (with its stored secret).
+    pub async fn test_tenant(
+        &self,
+        tenant: TenantConfig,
+        secret: Option<SecretString>,
+    ) -> Result<vigil_core::model::TenantCheck> {
+        let secret = secret.filter(|s| !s.is_empty());
+        if secret.is_none() {
+            let running = self.engine.connector(&tenant.name);
+            let unchanged = self.is_builtin(&tenant.name)
+                || match &*self.config.lock().await {
+                    Config::Loaded(c) => c.tenant(&tenant.name) == Some(&tenant),
+                    Config::Broken { .. } => false,
+                };
+            if let (Some(c), true) = (running, unchanged) {
+                return Ok(c.check().await);
+            }
+        }
+        let spec = tenant.spec()?;
+        let secret = match secret {
+            Some(s) => s,
+            None => {
+                let (store, n) = (Arc::clone(&self.secrets), tenant.name.clone());
+                blocking(move || store.get(&n)).await?.ok_or_else(|| {
+                    Error::invalid_input(format!(
+                        "no stored secret for tenant '{}': type it to test",
+                        tenant.name
+                    ))
+                })?
+            }
+        };
+        Ok(connector::build(&spec, secret)?.check().await)
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("background task failed: {e}")))?
+}
+
+/// Starts polling a configured tenant, or shows it with the reason it cannot be polled.
+async fn start_tenant(engine: &Engine, t: &TenantConfig, secrets: Arc<dyn SecretStore>) {
+    let started = match connector::connect(t, secrets).await {
+        Ok(c) => engine.add_tenant(c, Duration::from_secs(t.poll_interval_secs)),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = started {
+        tracing::warn!(tenant = %t.name, error = %e, "tenant cannot be polled");
+        engine.add_unusable_tenant(&t.name, t.kind, &e);
+    }
+}
+
+/// The demo tenant on a loopback port, polled through the same HTTP connector as any
+/// other tenant. Its token lives in memory only.
+async fn start_demo(engine: &Engine, name: &str, settings: &Settings) -> Result<Demo> {
+    let token = vigil_demo::random_token();
+    let server = vigil_demo::start(
+        ([127, 0, 0, 1], 0).into(),
+        vigil_demo::DemoConfig {
             sessions: settings.demo_sessions,
             token: token.clone(),
             seed: rand::random(),
             ..Default::default()
-        };
-        let demo = vigil_demo::start(([127, 0, 0, 1], 0).into(), config)
-            .await
-            .map_err(|e| Error::internal(format!("cannot start the demo tenant: {e}")))?;
-        let spec = TenantSpec::new("demo", ConnectorKind::Vigil, &demo.url())?;
-        let connector = VigilConnector::new(&spec, SecretString::new(token))?;
-        engine.add_tenant(Arc::new(connector), settings.poll_interval)?;
-        tracing::info!(url = %demo.url(), "demo tenant started");
-        Ok(Self {
-            engine,
-            _demo: Some(demo),
-        })
-    }
+        },
+    )
+    .await
+    .map_err(|e| Error::internal(format!("cannot start the demo tenant: {e}")))?;
+    let mut config = TenantConfig::new(name, ConnectorKind::Vigil, &server.url());
+    config.timezone = Some("Europe/Berlin".into());
+    config.hours = Some("mon-fri 08:00-18:00".into());
+    config.poll_interval_secs = settings.demo_poll_interval.as_secs().max(1);
+    let spec = TenantSpec::new(name, ConnectorKind::Vigil, &server.url())?;
+    engine.add_tenant(
+        Arc::new(VigilConnector::new(&spec, SecretString::new(token))?),
+        settings.demo_poll_interval,
+    )?;
+    tracing::info!(url = %server.url(), "demo tenant started");
+    Ok(Demo {
+        _server: server,
+        config,
+    })
 }

@@ -6,6 +6,7 @@ import { ConfirmDialog } from "./components/ConfirmDialog";
 import { Header } from "./components/Header";
 import { type RowModifiers, SessionTable } from "./components/SessionTable";
 import { StatusBar } from "./components/StatusBar";
+import { TenantsScreen } from "./components/TenantsScreen";
 import {
   type BaseQuery,
   invalidateAll,
@@ -14,11 +15,12 @@ import {
   summaryQueryOptions,
 } from "./hooks/queries";
 import { useDebouncedValue } from "./hooks/useDebouncedValue";
+import { useHashView, type View } from "./hooks/useHashView";
 import { useSessionsChangedInvalidation } from "./hooks/useSessionsChanged";
-import type { ErrorCode } from "./ipc/bindings/ErrorCode";
+import type { Counts } from "./ipc/bindings/Counts";
 import type { Session } from "./ipc/bindings/Session";
 import type { SortColumn } from "./ipc/bindings/SortColumn";
-import { endSessions, errorMessage, isErrorPayload, querySessions, refresh } from "./ipc/ipc";
+import { endSessions, errorCode, errorMessage, querySessions, refresh } from "./ipc/ipc";
 import { formatCount, plural } from "./lib/format";
 import {
   describeEnd,
@@ -42,7 +44,9 @@ const DEFAULT_SORT: { sort: SortColumn; descending: boolean } = {
   descending: true,
 };
 
-function hintFor(code: ErrorCode | undefined): string {
+const NO_COUNTS: Counts = { active_users: 0, active_sessions: 0, superusers_online: 0 };
+
+function hintFor(code: string | undefined): string {
   switch (code) {
     case "unauthorized":
     case "forbidden":
@@ -52,6 +56,8 @@ function hintFor(code: ErrorCode | undefined): string {
       return "Check the network connection to the tenant, then press Refresh.";
     case "config":
       return "Fix the configuration file and restart Vigil.";
+    case "secret_store":
+      return "The system keychain is unavailable or locked: unlock it, then press Refresh.";
     case "rate_limited":
       return "The tenant is rate limiting Vigil; it will retry shortly.";
     default:
@@ -68,7 +74,97 @@ function isTextEntry(target: EventTarget | null): boolean {
   return false;
 }
 
+/** True while a modal dialog (confirmation, tenant form) is open. */
+function modalOpen(): boolean {
+  return document.querySelector('[aria-modal="true"]') !== null;
+}
+
+const NAV: { view: View; label: string; key: string }[] = [
+  { view: "sessions", label: "Sessions", key: "1" },
+  { view: "tenants", label: "Tenants", key: "2" },
+];
+
+/** The window: a rail to switch views (Ctrl/Cmd+1, Ctrl/Cmd+2), the view kept in the URL hash. */
 export function App() {
+  const qc = useQueryClient();
+  const [view, setView] = useHashView();
+  // Lives here so that "show this tenant's sessions" from the Tenants screen can set it.
+  const [tenant, setTenant] = useState<string | null>(null);
+  // Live updates for every view: sessions, summary and tenants.
+  useSessionsChangedInvalidation(qc);
+
+  const state = useRef({ view, setView });
+  state.current = { view, setView };
+  useEffect(() => {
+    const pollNow = () => {
+      const done = () => void invalidateAll(qc);
+      refresh().then(done, done);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      const target = mod && !e.shiftKey && !e.altKey && NAV.find((n) => n.key === e.key);
+      if (target) {
+        e.preventDefault();
+        if (!modalOpen()) state.current.setView(target.view);
+        return;
+      }
+      // The session view handles its own refresh keys; elsewhere too, never reload the webview.
+      if (state.current.view === "sessions") return;
+      if (e.key === "F5" || (mod && !e.shiftKey && e.key.toLowerCase() === "r")) {
+        e.preventDefault();
+        if (!modalOpen()) pollNow();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [qc]);
+
+  const isMac = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
+  return (
+    <div className="shell">
+      <nav className="rail" aria-label="Views">
+        <div className="rail-tabs" role="tablist" aria-orientation="vertical">
+          {NAV.map((n) => (
+            <button
+              key={n.view}
+              type="button"
+              role="tab"
+              className={`rail-tab${view === n.view ? " active" : ""}`}
+              data-testid={`nav-${n.view}`}
+              aria-selected={view === n.view}
+              aria-keyshortcuts={`Control+${n.key} Meta+${n.key}`}
+              title={`${n.label} (${isMac ? "⌘" : "Ctrl+"}${n.key})`}
+              onClick={() => setView(n.view)}
+            >
+              <span className="rail-icon" aria-hidden="true">
+                {n.view === "sessions" ? "☰" : "⚙"}
+              </span>
+              {n.label}
+            </button>
+          ))}
+        </div>
+      </nav>
+      {view === "sessions" ? (
+        <SessionsView tenant={tenant} onTenant={setTenant} />
+      ) : (
+        <TenantsScreen
+          onShowSessions={(name) => {
+            setTenant(name);
+            setView("sessions");
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+export type SessionsViewProps = {
+  /** Only this tenant's sessions; null for all tenants. */
+  tenant: string | null;
+  onTenant: (tenant: string | null) => void;
+};
+
+export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
   const qc = useQueryClient();
   const [search, setSearch] = useState("");
   const [superuserOnly, setSuperuserOnly] = useState(false);
@@ -83,18 +179,18 @@ export function App() {
   const base = useMemo<BaseQuery>(
     () => ({
       search: debouncedSearch === "" ? null : debouncedSearch,
-      tenant: null,
+      tenant,
       superuser_only: superuserOnly,
       sort: sort.sort,
       descending: sort.descending,
     }),
-    [debouncedSearch, superuserOnly, sort],
+    [debouncedSearch, tenant, superuserOnly, sort],
   );
   const baseRef = useRef(base);
   baseRef.current = base;
 
   // A new filter means a new list: selection and positions refer to the old one.
-  const filterKey = `${debouncedSearch}\u0000${superuserOnly}`;
+  const filterKey = `${debouncedSearch}\u0000${superuserOnly}\u0000${tenant ?? ""}`;
   const [prevFilterKey, setPrevFilterKey] = useState(filterKey);
   if (prevFilterKey !== filterKey) {
     setPrevFilterKey(filterKey);
@@ -103,7 +199,6 @@ export function App() {
     setFocusIndex(-1);
   }
 
-  useSessionsChangedInvalidation(qc);
   const summaryQ = useQuery(summaryQueryOptions());
   const head = useQuery({ ...pageQueryOptions(base, 0), placeholderData: keepPreviousData });
   const total = head.data?.total ?? 0;
@@ -289,11 +384,27 @@ export function App() {
     setSort({ sort: s, descending });
   }, []);
 
-  const filtersActive = debouncedSearch !== "" || superuserOnly || search.trim() !== "";
+  const filtersActive =
+    debouncedSearch !== "" || superuserOnly || search.trim() !== "" || tenant !== null;
   const clearFilters = () => {
     setSearch("");
     setSuperuserOnly(false);
+    onTenant(null);
   };
+
+  // Tenants to filter by: those in the summary, plus the selected one while it has no health yet.
+  const summaryTenants = summaryQ.data?.tenants;
+  const tenantNames = useMemo(() => {
+    const names = (summaryTenants ?? []).map((t) => t.health.tenant);
+    if (tenant !== null && !names.includes(tenant)) names.push(tenant);
+    return names;
+  }, [summaryTenants, tenant]);
+  const cardCounts =
+    tenant === null
+      ? summaryQ.data?.total
+      : summaryTenants
+        ? (summaryTenants.find((t) => t.health.tenant === tenant)?.counts ?? NO_COUNTS)
+        : undefined;
 
   const selected = [...selection.values()];
   const includesOwn = selected.some((s) => s.current);
@@ -307,7 +418,7 @@ export function App() {
       </div>
     );
   } else if (head.isError && !head.data) {
-    const code = isErrorPayload(head.error) ? head.error.code : undefined;
+    const code = errorCode(head.error);
     main = (
       <div className="state error" data-testid="error-state" role="alert">
         <strong>Could not load sessions</strong>
@@ -359,13 +470,17 @@ export function App() {
       <Header
         search={search}
         onSearch={setSearch}
+        tenants={tenantNames}
+        tenant={tenant}
+        onTenant={onTenant}
         superuserOnly={superuserOnly}
         onSuperuserOnly={setSuperuserOnly}
         onRefresh={doRefresh}
         refreshing={refreshMutation.isPending}
       />
       <Cards
-        counts={summaryQ.data?.total}
+        counts={cardCounts}
+        scope={tenant}
         superuserOnly={superuserOnly}
         onToggleSuperusers={() => setSuperuserOnly((v) => !v)}
       />
@@ -406,7 +521,11 @@ export function App() {
       </div>
       {notice && <ActionResult notice={notice} onDismiss={() => setNotice(null)} />}
       <main className="main">{main}</main>
-      <StatusBar tenants={summaryQ.data?.tenants} />
+      <StatusBar
+        tenants={summaryQ.data?.tenants}
+        selected={tenant}
+        onSelect={(name) => onTenant(name === tenant ? null : name)}
+      />
       {confirmOpen && selection.size > 0 && (
         <ConfirmDialog
           title="End sessions"

@@ -66,21 +66,7 @@ pub async fn connector_for(
     cfg: &TenantConfig,
     store: Arc<dyn SecretStore>,
 ) -> Result<Arc<dyn Connector>, Error> {
-    let spec = cfg.spec()?;
-    let name = cfg.name.clone();
-    let secret = tokio::task::spawn_blocking(move || store.get(&name))
-        .await
-        .map_err(|e| Error::internal(format!("keychain task failed: {e}")))??
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::SecretStore,
-                format!(
-                    "no credential in the keychain for this tenant; store one with `vigil tenant add {} … --secret-stdin`",
-                    cfg.name
-                ),
-            )
-        })?;
-    connector::build(&spec, secret)
+    connector::connect(cfg, store).await
 }
 
 async fn blocking<T: Send + 'static>(

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::actions::{self, ActionReport};
 use crate::connector::Connector;
 use crate::error::{Error, Result};
-use crate::model::SessionRef;
+use crate::model::{ConnectorKind, SessionRef};
 use crate::poll::{PollPolicy, Poller, TenantDiff};
 use crate::store::SessionStore;
 
@@ -86,16 +86,35 @@ impl Engine {
         Ok(())
     }
 
+    /// Shows a tenant that cannot be polled (no secret, keychain locked …) with its error,
+    /// so it is visible and stale rather than silently missing.
+    pub fn add_unusable_tenant(&self, name: &str, kind: ConnectorKind, error: &Error) {
+        let name: Arc<str> = Arc::from(name);
+        self.store.register_tenant(&name, kind);
+        self.store.record_error(&name, error, Duration::ZERO);
+    }
+
+    /// Stops polling a tenant and forgets its sessions. Unknown names are not an error.
     pub fn remove_tenant(&self, name: &str) -> Result<()> {
         let handle = self
             .tenants
             .write()
             .map_err(|_| Error::internal("engine lock poisoned"))?
-            .remove(name)
-            .ok_or_else(|| Error::invalid_input(format!("unknown tenant {name:?}")))?;
-        handle.cancel.cancel();
+            .remove(name);
+        if let Some(h) = handle {
+            h.cancel.cancel();
+        }
         self.store.remove_tenant(name);
         Ok(())
+    }
+
+    /// The connector of a running tenant.
+    pub fn connector(&self, name: &str) -> Option<Arc<dyn Connector>> {
+        self.tenants
+            .read()
+            .ok()?
+            .get(name)
+            .map(|h| Arc::clone(&h.connector))
     }
 
     /// Polls now: one tenant, or all.

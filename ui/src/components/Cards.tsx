@@ -3,6 +3,8 @@ import { formatCount } from "../lib/format";
 
 export type CardsProps = {
   counts: Counts | undefined;
+  /** The tenant the counts belong to; null for the totals of all tenants. */
+  scope?: string | null;
   superuserOnly: boolean;
   onToggleSuperusers: () => void;
 };
@@ -11,9 +13,13 @@ function value(counts: Counts | undefined, pick: (c: Counts) => number): string 
   return counts ? formatCount(pick(counts)) : "…";
 }
 
-export function Cards({ counts, superuserOnly, onToggleSuperusers }: CardsProps) {
+export function Cards({ counts, scope = null, superuserOnly, onToggleSuperusers }: CardsProps) {
   return (
-    <section className="cards" aria-label="Totals">
+    <section
+      className="cards"
+      aria-label={scope === null ? "Totals" : `Tenant ${scope}`}
+      data-scope={scope ?? ""}
+    >
       <div className="card" data-testid="card-active-users">
         <span className="card-label">Active users</span>
         <span className="card-value" data-testid="card-value">

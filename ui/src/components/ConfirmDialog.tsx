@@ -1,4 +1,5 @@
 import { type KeyboardEvent, useEffect, useId, useRef } from "react";
+import { trapTab } from "../lib/focusTrap";
 
 export type ConfirmDialogProps = {
   title: string;
@@ -8,9 +9,10 @@ export type ConfirmDialogProps = {
   busy?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
+  /** Test ids of the dialog and of its confirm button. */
+  testId?: string;
+  confirmTestId?: string;
 };
-
-const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /** Modal confirmation: focus is trapped inside, Esc cancels, focus returns afterwards. */
 export function ConfirmDialog(props: ConfirmDialogProps) {
@@ -32,18 +34,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
       props.onCancel();
       return;
     }
-    if (e.key !== "Tab" || !ref.current) return;
-    const nodes = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const first = nodes[0];
-    const last = nodes[nodes.length - 1];
-    if (!first || !last) return;
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
+    trapTab(e, ref.current);
   };
 
   return (
@@ -55,7 +46,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
         aria-modal="true"
         aria-labelledby={titleId}
         aria-describedby={descId}
-        data-testid="confirm-dialog"
+        data-testid={props.testId ?? "confirm-dialog"}
         onKeyDown={onKeyDown}
       >
         <h2 id={titleId}>{props.title}</h2>
@@ -68,7 +59,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
           <button
             type="button"
             className="button danger"
-            data-testid="confirm-end"
+            data-testid={props.confirmTestId ?? "confirm-end"}
             disabled={props.busy}
             onClick={props.onConfirm}
           >

@@ -3,6 +3,10 @@ import type { ChangeEvent } from "react";
 export type HeaderProps = {
   search: string;
   onSearch: (value: string) => void;
+  /** Tenant names to filter by. */
+  tenants: readonly string[];
+  tenant: string | null;
+  onTenant: (tenant: string | null) => void;
   superuserOnly: boolean;
   onSuperuserOnly: (value: boolean) => void;
   onRefresh: () => void;
@@ -43,6 +47,21 @@ export function Header(props: HeaderProps) {
           autoComplete="off"
         />
       </div>
+      <select
+        className="tenant-filter"
+        data-testid="tenant-filter"
+        aria-label="Tenant"
+        title="Show the sessions of one tenant"
+        value={props.tenant ?? ""}
+        onChange={(e) => props.onTenant(e.target.value === "" ? null : e.target.value)}
+      >
+        <option value="">All tenants</option>
+        {props.tenants.map((t) => (
+          <option key={t} value={t}>
+            {t}
+          </option>
+        ))}
+      </select>
       <label className="toggle">
         <input
           type="checkbox"

@@ -2,7 +2,15 @@ import { useNow } from "../hooks/useNow";
 import type { TenantSummary } from "../ipc/bindings/TenantSummary";
 import { formatAgo } from "../lib/format";
 
-export function StatusBar({ tenants }: { tenants: readonly TenantSummary[] | undefined }) {
+export type StatusBarProps = {
+  tenants: readonly TenantSummary[] | undefined;
+  /** The tenant the session view is filtered to. */
+  selected?: string | null;
+  /** Clicking a tenant selects it (the caller decides what a second click does). */
+  onSelect?: (tenant: string) => void;
+};
+
+export function StatusBar({ tenants, selected = null, onSelect }: StatusBarProps) {
   const now = useNow(1000);
   return (
     <section className="status-bar" aria-label="Tenant status">
@@ -12,12 +20,22 @@ export function StatusBar({ tenants }: { tenants: readonly TenantSummary[] | und
         const ago = formatAgo(health.last_poll_at, now);
         const state = health.error ? "error" : health.stale ? "stale" : "ok";
         return (
-          <span
+          <button
+            type="button"
             key={health.tenant}
-            className={`tenant-status ${state}`}
+            className={`tenant-status ${state}${selected === health.tenant ? " selected" : ""}`}
             data-testid="tenant-status"
             data-tenant={health.tenant}
-            title={health.error ? `${health.error.code}: ${health.error.message}` : undefined}
+            aria-pressed={selected === health.tenant}
+            title={[
+              health.error ? `${health.error.code}: ${health.error.message}` : null,
+              selected === health.tenant
+                ? "Show all tenants' sessions"
+                : `Show only ${health.tenant}'s sessions`,
+            ]
+              .filter(Boolean)
+              .join("\n")}
+            onClick={() => onSelect?.(health.tenant)}
           >
             <span className="dot" aria-hidden="true" />
             <strong>{health.tenant}</strong>
@@ -31,7 +49,7 @@ export function StatusBar({ tenants }: { tenants: readonly TenantSummary[] | und
               </span>
             )}
             {health.stale && <span className="badge badge-stale">stale</span>}
-          </span>
+          </button>
         );
       })}
     </section>

@@ -1,16 +1,24 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it, vi } from "vitest";
+import { APP_STATUS, CHECK_OK, KINDS, makeConfig, TENANTS } from "../test/fixtures";
 import type { SessionQuery } from "./bindings/SessionQuery";
 import {
+  appStatus,
+  connectorKinds,
   endSessions,
+  errorCode,
   errorMessage,
   IpcError,
   isErrorPayload,
+  listTenants,
   onSessionsChanged,
   querySessions,
   refresh,
+  removeTenant,
+  saveTenant,
   summary,
+  testTenant,
   toIpcError,
 } from "./ipc";
 
@@ -104,5 +112,61 @@ describe("ipc wrapper", () => {
     unlisten();
     await emit("sessions://changed", { tenant: "demo", version: 8 });
     expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it("calls the tenant commands with the contract's arguments (camelCase previousName)", async () => {
+    const calls: [string, unknown][] = [];
+    const saved = TENANTS[1];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      switch (cmd) {
+        case "list_tenants":
+          return TENANTS;
+        case "connector_kinds":
+          return KINDS;
+        case "app_status":
+          return APP_STATUS;
+        case "save_tenant":
+          return saved;
+        case "test_tenant":
+          return CHECK_OK;
+        default:
+          return null;
+      }
+    });
+    expect(await listTenants()).toEqual(TENANTS);
+    expect(await connectorKinds()).toEqual(KINDS);
+    expect(await appStatus()).toEqual(APP_STATUS);
+    const cfg = makeConfig("prod");
+    expect(await saveTenant(cfg, null, "old")).toEqual(saved);
+    expect(await testTenant(cfg, "tok")).toEqual(CHECK_OK);
+    expect(await removeTenant("prod")).toBeUndefined();
+    expect(calls).toEqual([
+      ["list_tenants", {}],
+      ["connector_kinds", {}],
+      ["app_status", {}],
+      ["save_tenant", { tenant: cfg, secret: null, previousName: "old" }],
+      ["test_tenant", { tenant: cfg, secret: "tok" }],
+      ["remove_tenant", { name: "prod" }],
+    ]);
+  });
+
+  it("keeps the message and code of secret_store and of codes it does not know", async () => {
+    mockIPC(() => {
+      throw { code: "secret_store", message: "keychain locked" };
+    });
+    const locked = await listTenants().catch((e: unknown) => e);
+    expect(isErrorPayload(locked)).toBe(true);
+    expect(errorCode(locked)).toBe("secret_store");
+    expect(errorMessage(locked)).toBe("keychain locked");
+
+    mockIPC(() => {
+      throw { code: "from_the_future", message: "something new" };
+    });
+    const future = await listTenants().catch((e: unknown) => e);
+    expect(future).toBeInstanceOf(IpcError);
+    expect(future).toMatchObject({ code: "internal", message: "something new" });
+    expect(errorCode(future)).toBe("from_the_future");
+    expect(errorMessage({ code: "from_the_future", message: "raw" })).toBe("raw");
   });
 });

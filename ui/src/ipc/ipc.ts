@@ -2,17 +2,22 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ActionReport } from "./bindings/ActionReport";
+import type { AppStatus } from "./bindings/AppStatus";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
+import type { KindInfo } from "./bindings/KindInfo";
 import type { SessionPage } from "./bindings/SessionPage";
 import type { SessionQuery } from "./bindings/SessionQuery";
 import type { SessionRef } from "./bindings/SessionRef";
 import type { SessionsChanged } from "./bindings/SessionsChanged";
 import type { Summary } from "./bindings/Summary";
+import type { TenantCheck } from "./bindings/TenantCheck";
+import type { TenantConfig } from "./bindings/TenantConfig";
+import type { TenantView } from "./bindings/TenantView";
 
 export const SESSIONS_CHANGED_EVENT = "sessions://changed";
 
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+const KNOWN_ERROR_CODES: readonly ErrorCode[] = [
   "unauthorized",
   "forbidden",
   "not_found",
@@ -25,7 +30,12 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "invalid_input",
   "config",
   "internal",
-]);
+];
+/**
+ * Codes newer than the generated `ErrorCode` union may know about yet
+ * (`secret_store`: the system keychain is unavailable or locked).
+ */
+const ERROR_CODES: ReadonlySet<string> = new Set<string>([...KNOWN_ERROR_CODES, "secret_store"]);
 
 /** True for `{ code, message }` objects as rejected by the Rust commands. */
 export function isErrorPayload(value: unknown): value is ErrorPayload {
@@ -34,23 +44,43 @@ export function isErrorPayload(value: unknown): value is ErrorPayload {
   return typeof v.code === "string" && ERROR_CODES.has(v.code) && typeof v.message === "string";
 }
 
+/** `{ code, message }` with any string code: also codes this UI does not know yet. */
+function isErrorLike(value: unknown): value is { code: string; message: string } {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.code === "string" && typeof v.message === "string";
+}
+
 /** An IPC failure. It is an `Error` and also satisfies `ErrorPayload`. */
 export class IpcError extends Error implements ErrorPayload {
   readonly code: ErrorCode;
+  /** The code exactly as sent; differs from `code` only for codes unknown to this UI. */
+  readonly rawCode: string;
   readonly command: string;
 
-  constructor(payload: ErrorPayload, command: string) {
+  constructor(payload: ErrorPayload, command: string, rawCode?: string) {
     super(payload.message);
     this.name = "IpcError";
     this.code = payload.code;
+    this.rawCode = rawCode ?? payload.code;
     this.command = command;
   }
+}
+
+/** The error code of any error as a plain string (unknown codes included), if it has one. */
+export function errorCode(err: unknown): string | undefined {
+  if (err instanceof IpcError) return err.rawCode;
+  if (isErrorLike(err)) return err.code;
+  return undefined;
 }
 
 /** Normalises anything a rejected `invoke` may produce into an `IpcError`. */
 export function toIpcError(err: unknown, command: string): IpcError {
   if (err instanceof IpcError) return err;
   if (isErrorPayload(err)) return new IpcError(err, command);
+  // A code this build does not know (a newer back end): keep the message, degrade the code.
+  if (isErrorLike(err))
+    return new IpcError({ code: "internal", message: err.message }, command, err.code);
   if (typeof err === "string") return new IpcError({ code: "internal", message: err }, command);
   if (err instanceof Error)
     return new IpcError({ code: "internal", message: err.message }, command);
@@ -59,7 +89,7 @@ export function toIpcError(err: unknown, command: string): IpcError {
 
 /** Human readable message for any error (IPC or not). */
 export function errorMessage(err: unknown): string {
-  if (isErrorPayload(err)) return err.message;
+  if (isErrorLike(err)) return err.message;
   if (err instanceof Error) return err.message;
   if (typeof err === "string") return err;
   return "Unknown error";
@@ -87,6 +117,40 @@ export function endSessions(targets: SessionRef[]): Promise<ActionReport> {
 
 export async function refresh(): Promise<void> {
   await call<null>("refresh");
+}
+
+export function listTenants(): Promise<TenantView[]> {
+  return call<TenantView[]>("list_tenants");
+}
+
+export function connectorKinds(): Promise<KindInfo[]> {
+  return call<KindInfo[]>("connector_kinds");
+}
+
+export function appStatus(): Promise<AppStatus> {
+  return call<AppStatus>("app_status");
+}
+
+/**
+ * Adds (`previousName` null) or edits/renames a tenant. `secret: null` on edit keeps the
+ * stored secret. Tauri maps the camelCase `previousName` to the Rust `previous_name`.
+ */
+export function saveTenant(
+  tenant: TenantConfig,
+  secret: string | null,
+  previousName: string | null,
+): Promise<TenantView> {
+  return call<TenantView>("save_tenant", { tenant, secret, previousName });
+}
+
+/** Removes a tenant and its keychain secret. */
+export async function removeTenant(name: string): Promise<void> {
+  await call<null>("remove_tenant", { name });
+}
+
+/** Tests a draft tenant before saving; `secret: null` uses the stored secret. */
+export function testTenant(tenant: TenantConfig, secret: string | null): Promise<TenantCheck> {
+  return call<TenantCheck>("test_tenant", { tenant, secret });
 }
 
 /** Subscribes to `sessions://changed`; resolves to the unsubscribe function. */

@@ -1,7 +1,12 @@
+import type { AppStatus } from "../ipc/bindings/AppStatus";
+import type { KindInfo } from "../ipc/bindings/KindInfo";
 import type { Session } from "../ipc/bindings/Session";
 import type { SessionPage } from "../ipc/bindings/SessionPage";
 import type { SessionQuery } from "../ipc/bindings/SessionQuery";
 import type { Summary } from "../ipc/bindings/Summary";
+import type { TenantCheck } from "../ipc/bindings/TenantCheck";
+import type { TenantConfig } from "../ipc/bindings/TenantConfig";
+import type { TenantView } from "../ipc/bindings/TenantView";
 
 export function makeSession(i: number, over: Partial<Session> = {}): Session {
   return {
@@ -74,3 +79,79 @@ export function pageOf(rows: readonly Session[], q: SessionQuery): SessionPage {
     version: 1,
   };
 }
+
+export const KINDS: KindInfo[] = [
+  {
+    kind: "vigil",
+    label: "Vigil Session API",
+    description: "Any system implementing the Vigil Session API v1.",
+    url_hint: "https://idp.example.com/api",
+    secret_label: "API token",
+    options: [
+      { key: "realm", label: "Realm", required: true, help: "The realm to watch." },
+      { key: "client_id", label: "Client ID", required: false, help: "" },
+    ],
+  },
+];
+
+export function makeConfig(name: string, over: Partial<TenantConfig> = {}): TenantConfig {
+  return {
+    name,
+    kind: "vigil",
+    url: `https://${name}.example.com/api`,
+    options: { realm: "main" },
+    timezone: "Europe/Berlin",
+    hours: null,
+    holidays: [],
+    poll_interval_secs: 30,
+    tags: [],
+    ...over,
+  };
+}
+
+export const TENANTS: TenantView[] = [
+  {
+    config: makeConfig("demo", { url: "http://127.0.0.1:7777", timezone: null }),
+    builtin: true,
+    health: SUMMARY.tenants[0]?.health ?? null,
+    counts: SUMMARY.tenants[0]?.counts ?? null,
+  },
+  {
+    config: makeConfig("prod", { tags: ["production", "eu"], poll_interval_secs: 15 }),
+    builtin: false,
+    health: SUMMARY.tenants[1]?.health ?? null,
+    counts: SUMMARY.tenants[1]?.counts ?? null,
+  },
+  {
+    config: makeConfig("staging", { tags: [], hours: "mon-fri 08:00-18:00" }),
+    builtin: false,
+    health: null,
+    counts: null,
+  },
+];
+
+export const APP_STATUS: AppStatus = {
+  config_path: "/home/admin/.config/vigil/tenants.toml",
+  config_error: null,
+  demo_running: true,
+};
+
+export const CHECK_OK: TenantCheck = {
+  reachable: true,
+  authenticated: true,
+  latency_ms: 87,
+  clock_offset_ms: 1234,
+  server_time: "2025-01-01T09:00:01Z",
+  timezone: "Europe/Berlin",
+  permissions: ["sessions:read", "sessions:delete"],
+  capabilities: {
+    list_sessions: true,
+    end_session: true,
+    end_user_sessions: true,
+    disable_user: false,
+    enable_user: false,
+    superuser_detection: true,
+    change_feed: false,
+  },
+  error: null,
+};

@@ -24,4 +24,6 @@ if (!Element.prototype.scrollTo) {
 afterEach(() => {
   cleanup();
   clearMocks();
+  // The current view lives in location.hash; start every test on a clean URL.
+  window.history.replaceState(null, "", "/");
 });

@@ -1,0 +1,473 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { emit } from "@tauri-apps/api/event";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { App } from "./App";
+import type { AppStatus } from "./ipc/bindings/AppStatus";
+import type { ErrorPayload } from "./ipc/bindings/ErrorPayload";
+import type { SessionQuery } from "./ipc/bindings/SessionQuery";
+import type { TenantCheck } from "./ipc/bindings/TenantCheck";
+import type { TenantConfig } from "./ipc/bindings/TenantConfig";
+import type { TenantView } from "./ipc/bindings/TenantView";
+import { createQueryClient } from "./lib/queryClient";
+import {
+  APP_STATUS,
+  CHECK_OK,
+  KINDS,
+  makeConfig,
+  makeSession,
+  pageOf,
+  SUMMARY,
+  TENANTS,
+} from "./test/fixtures";
+
+type Call = { cmd: string; args: Record<string, unknown> | undefined };
+
+type Backend = {
+  status?: AppStatus;
+  saveTenant?: (args: Record<string, unknown>) => unknown;
+  testTenant?: (args: Record<string, unknown>) => TenantCheck;
+};
+
+function startApp(backend: Backend = {}, hash = "#/tenants") {
+  window.history.replaceState(null, "", hash);
+  const rows = Array.from({ length: 40 }, (_, i) => makeSession(i));
+  let tenants: TenantView[] = structuredClone(TENANTS);
+  const calls: Call[] = [];
+  mockIPC(
+    (cmd, payload) => {
+      const args = payload as Record<string, unknown> | undefined;
+      calls.push({ cmd, args });
+      switch (cmd) {
+        case "summary":
+          return SUMMARY;
+        case "query_sessions": {
+          const q = args?.query as SessionQuery;
+          return pageOf(
+            rows.filter((r) => q.tenant === null || r.tenant === q.tenant),
+            q,
+          );
+        }
+        case "list_tenants":
+          return tenants;
+        case "connector_kinds":
+          return KINDS;
+        case "app_status":
+          return backend.status ?? APP_STATUS;
+        case "save_tenant": {
+          if (backend.saveTenant) return backend.saveTenant(args ?? {});
+          const config = args?.tenant as TenantConfig;
+          const view: TenantView = { config, builtin: false, health: null, counts: null };
+          tenants = [...tenants.filter((t) => t.config.name !== args?.previousName), view];
+          return view;
+        }
+        case "remove_tenant":
+          tenants = tenants.filter((t) => t.config.name !== args?.name);
+          return null;
+        case "test_tenant":
+          return backend.testTenant ? backend.testTenant(args ?? {}) : CHECK_OK;
+        case "refresh":
+          return null;
+        default:
+          throw { code: "internal", message: `unexpected command ${cmd}` } satisfies ErrorPayload;
+      }
+    },
+    { shouldMockEvents: true },
+  );
+  const client = createQueryClient({ retry: false });
+  render(
+    <QueryClientProvider client={client}>
+      <App />
+    </QueryClientProvider>,
+  );
+  const callsOf = (cmd: string) => calls.filter((c) => c.cmd === cmd);
+  return { calls, callsOf };
+}
+
+function input(testId: string): HTMLInputElement {
+  return screen.getByTestId(testId) as HTMLInputElement;
+}
+
+function type(testId: string, value: string) {
+  fireEvent.change(input(testId), { target: { value } });
+}
+
+/** The first rendered row of a tenant (a tenant with several tags has one row per tag). */
+async function tenantRow(name: string): Promise<HTMLElement> {
+  await screen.findAllByTestId("tenant-row");
+  const el = document.querySelector<HTMLElement>(
+    `[data-testid="tenant-row"][data-tenant="${name}"]`,
+  );
+  if (!el) throw new Error(`tenant row ${name} not rendered`);
+  return el;
+}
+
+async function openAddForm(): Promise<HTMLElement> {
+  await screen.findAllByTestId("tenant-row");
+  fireEvent.click(screen.getByTestId("add-tenant"));
+  const form = await screen.findByTestId("tenant-form");
+  // The kinds are loaded: the kind's option fields are rendered.
+  await within(form).findByTestId("tenant-option-realm");
+  return form;
+}
+
+describe("Tenants screen", () => {
+  it("lists the tenants grouped by tag, the built-in one last, with the config path", async () => {
+    startApp();
+    await screen.findAllByTestId("tenant-row");
+    const groups = screen.getAllByTestId("tenant-group");
+    expect(groups.map((g) => g.dataset.group)).toEqual([
+      "eu",
+      "production",
+      "Untagged",
+      "Built-in",
+    ]);
+    const names = (g: HTMLElement) =>
+      within(g)
+        .getAllByTestId("tenant-row")
+        .map((r) => r.dataset.tenant);
+    // A tenant with two tags appears under each.
+    expect(names(groups[0] as HTMLElement)).toEqual(["prod"]);
+    expect(names(groups[1] as HTMLElement)).toEqual(["prod"]);
+    expect(names(groups[2] as HTMLElement)).toEqual(["staging"]);
+    expect(names(groups[3] as HTMLElement)).toEqual(["demo"]);
+
+    const demo = await tenantRow("demo");
+    expect(within(demo).getByText("built-in")).toBeTruthy();
+    expect(within(demo).queryByTestId("tenant-edit")).toBeNull();
+    expect(within(demo).queryByTestId("tenant-remove")).toBeNull();
+    expect(demo.textContent).toMatch(/polled \d+ s ago · 42 ms/);
+
+    const prod = await tenantRow("prod");
+    expect(prod.textContent).toContain("Vigil Session API");
+    expect(prod.textContent).toContain("https://prod.example.com/api");
+    expect(prod.textContent).toContain("Europe/Berlin");
+    expect(prod.textContent).toContain("every 15 s");
+    expect(prod.textContent).toContain("connection refused");
+    expect(prod.textContent).toContain("stale");
+    expect(prod.textContent).toContain("513 sessions · 234 users");
+    expect(within(prod).getByTestId("tenant-edit")).toBeTruthy();
+    expect(within(prod).getByTestId("tenant-remove")).toBeTruthy();
+
+    expect((await screen.findByTestId("config-path")).textContent).toBe(APP_STATUS.config_path);
+    expect(screen.queryByTestId("config-error")).toBeNull();
+  });
+
+  it("switches views from the rail and with Ctrl+1 / Ctrl+2, keeping the view in the hash", async () => {
+    startApp({}, "");
+    await screen.findByTestId("search");
+    expect(window.location.hash).toBe("#/sessions");
+    fireEvent.click(screen.getByTestId("nav-tenants"));
+    await screen.findByTestId("tenants-screen");
+    expect(window.location.hash).toBe("#/tenants");
+    expect(screen.getByTestId("nav-tenants").getAttribute("aria-selected")).toBe("true");
+    fireEvent.keyDown(window, { key: "1", ctrlKey: true });
+    await screen.findByTestId("search");
+    expect(window.location.hash).toBe("#/sessions");
+    fireEvent.keyDown(window, { key: "2", metaKey: true });
+    await screen.findByTestId("tenants-screen");
+    expect(window.location.hash).toBe("#/tenants");
+  });
+
+  it("adds a tenant with the typed secret and clears the secret afterwards", async () => {
+    const { callsOf } = startApp();
+    const form = await openAddForm();
+    expect(input("tenant-kind").value).toBe("vigil");
+    expect(form.textContent).toContain("Any system implementing the Vigil Session API v1.");
+    expect(input("tenant-url").placeholder).toBe("https://idp.example.com/api");
+    expect(input("tenant-secret").type).toBe("password");
+    expect(input("tenant-poll-interval").value).toBe("30");
+    expect(within(form).getByText("API token")).toBeTruthy();
+
+    type("tenant-name", "acme-prod");
+    type("tenant-url", " https://acme.example.com/api ");
+    type("tenant-option-realm", "staff");
+    type("tenant-secret", "s3cret-token");
+    type("tenant-timezone", "Europe/Vienna");
+    type("tenant-hours", "mon-fri 08:00-18:00");
+    type("tenant-holidays", "2025-12-25, 2025-12-26");
+    type("tenant-poll-interval", "60");
+    type("tenant-tags", "production, eu, ");
+    const secret = input("tenant-secret");
+    fireEvent.click(screen.getByTestId("tenant-save"));
+
+    await waitFor(() => expect(callsOf("save_tenant")).toHaveLength(1));
+    expect(callsOf("save_tenant")[0]?.args).toEqual({
+      tenant: {
+        name: "acme-prod",
+        kind: "vigil",
+        url: "https://acme.example.com/api",
+        options: { realm: "staff" },
+        timezone: "Europe/Vienna",
+        hours: "mon-fri 08:00-18:00",
+        holidays: ["2025-12-25", "2025-12-26"],
+        poll_interval_secs: 60,
+        tags: ["production", "eu"],
+      },
+      secret: "s3cret-token",
+      previousName: null,
+    });
+    await waitFor(() => expect(screen.queryByTestId("tenant-form")).toBeNull());
+    expect(secret.value).toBe("");
+    expect((await screen.findByTestId("action-result")).textContent).toContain(
+      "Added tenant acme-prod",
+    );
+    // The list is reloaded and shows the new tenant.
+    await waitFor(() => expect(document.querySelector('[data-tenant="acme-prod"]')).not.toBeNull());
+    // Reopening the form starts with an empty secret.
+    fireEvent.click(screen.getByTestId("add-tenant"));
+    expect(input("tenant-secret").value).toBe("");
+  });
+
+  it("catches obvious mistakes before calling Rust", async () => {
+    const { callsOf } = startApp();
+    const form = await openAddForm();
+    type("tenant-name", "has space");
+    type("tenant-url", "ftp://x");
+    type("tenant-holidays", "2025-13-01");
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    const errors = await within(form).findAllByTestId("tenant-field-error");
+    const text = errors.map((e) => e.textContent).join(" | ");
+    expect(text).toContain("no spaces");
+    expect(text).toContain("https:// or http://");
+    expect(text).toContain("Enter Realm");
+    expect(text).toContain("Enter the API token");
+    expect(text).toContain("2025-13-01");
+    expect(callsOf("save_tenant")).toHaveLength(0);
+    expect(input("tenant-name").getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe(input("tenant-name"));
+  });
+
+  it("edits with an empty secret: sends secret null and the previous name", async () => {
+    const { callsOf } = startApp();
+    fireEvent.click(within(await tenantRow("prod")).getByTestId("tenant-edit"));
+    const form = await screen.findByTestId("tenant-form");
+    await waitFor(() => expect(input("tenant-name").value).toBe("prod"));
+    expect(input("tenant-option-realm").value).toBe("main");
+    expect(input("tenant-tags").value).toBe("production, eu");
+    expect(input("tenant-secret").value).toBe("");
+    expect(form.textContent).toContain("Leave empty to keep the stored secret");
+
+    type("tenant-name", "prod-eu");
+    type("tenant-poll-interval", "20");
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() => expect(callsOf("save_tenant")).toHaveLength(1));
+    const args = callsOf("save_tenant")[0]?.args;
+    expect(args?.secret).toBeNull();
+    expect(args?.previousName).toBe("prod");
+    expect(args?.tenant).toEqual(
+      makeConfig("prod-eu", {
+        url: "https://prod.example.com/api",
+        tags: ["production", "eu"],
+        poll_interval_secs: 20,
+      }),
+    );
+    await waitFor(() => expect(screen.queryByTestId("tenant-form")).toBeNull());
+    expect(screen.getByTestId("action-result").textContent).toContain(
+      "Renamed tenant prod to prod-eu",
+    );
+  });
+
+  it("tests the draft connection and shows what works", async () => {
+    const { callsOf } = startApp();
+    const form = await openAddForm();
+    type("tenant-name", "acme");
+    type("tenant-url", "https://acme.example.com");
+    type("tenant-option-realm", "staff");
+    type("tenant-secret", "tok");
+    fireEvent.click(screen.getByTestId("tenant-form-test"));
+
+    const check = await within(form).findByText(/Reachable/);
+    const panel = check.closest("[data-testid=tenant-check]") as HTMLElement;
+    await waitFor(() => expect(panel.textContent).toContain("87 ms"));
+    expect(callsOf("test_tenant")[0]?.args).toEqual({
+      tenant: makeConfig("acme", {
+        url: "https://acme.example.com",
+        options: { realm: "staff" },
+        timezone: null,
+      }),
+      secret: "tok",
+    });
+    expect(within(panel).getByTestId("check-reachable").textContent).toContain("✓");
+    expect(within(panel).getByTestId("check-authenticated").textContent).toContain("✓");
+    expect(within(panel).getByTestId("check-offset").textContent).toContain("+1.2 s");
+    expect(within(panel).getByTestId("check-offset").className).not.toContain("warn");
+    expect(within(panel).getByTestId("check-timezone").textContent).toContain("Europe/Berlin");
+    expect(
+      within(panel)
+        .getAllByTestId("check-permission")
+        .map((c) => c.textContent),
+    ).toEqual(["sessions:read", "sessions:delete"]);
+    const caps = within(panel).getAllByTestId("check-capability");
+    expect(caps.find((c) => c.dataset.capability === "end_session")?.dataset.can).toBe("true");
+    expect(caps.find((c) => c.dataset.capability === "disable_user")?.dataset.can).toBe("false");
+    // Nothing was saved.
+    expect(callsOf("save_tenant")).toHaveLength(0);
+  });
+
+  it("tests a saved tenant from its row with the stored secret and warns about clock skew", async () => {
+    const { callsOf } = startApp({
+      testTenant: () => ({
+        ...CHECK_OK,
+        authenticated: false,
+        clock_offset_ms: -95_000,
+        permissions: [],
+        capabilities: null,
+        error: { code: "unauthorized", message: "token expired" },
+      }),
+    });
+    fireEvent.click(within(await tenantRow("staging")).getByTestId("tenant-test"));
+    const panel = await within(await tenantRow("staging")).findByTestId("tenant-check");
+    await waitFor(() => expect(panel.textContent).toContain("token expired"));
+    expect(callsOf("test_tenant")[0]?.args).toEqual({
+      tenant: TENANTS[2]?.config,
+      secret: null,
+    });
+    expect(within(panel).getByTestId("check-reachable").textContent).toContain("✓");
+    expect(within(panel).getByTestId("check-authenticated").textContent).toContain("✗");
+    const offset = within(panel).getByTestId("check-offset");
+    expect(offset.textContent).toContain("-95.0 s");
+    expect(offset.className).toContain("warn");
+  });
+
+  it("shows the Rust side's save error under the form and keeps the form open", async () => {
+    startApp({
+      saveTenant: () => {
+        throw {
+          code: "secret_store",
+          message: "the system keychain is locked",
+        };
+      },
+    });
+    await openAddForm();
+    type("tenant-name", "acme");
+    type("tenant-url", "https://acme.example.com");
+    type("tenant-option-realm", "staff");
+    type("tenant-secret", "tok");
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    const error = await screen.findByTestId("tenant-form-error");
+    expect(error.textContent).toContain("the system keychain is locked");
+    expect(error.textContent).toContain("unlock it");
+    expect(screen.getByTestId("tenant-form")).toBeTruthy();
+    // The user can retry without typing the secret again.
+    expect(input("tenant-secret").value).toBe("tok");
+  });
+
+  it("shows a conflict from save_tenant verbatim", async () => {
+    startApp({
+      saveTenant: () => {
+        throw { code: "conflict", message: "a tenant named prod exists" } satisfies ErrorPayload;
+      },
+    });
+    await openAddForm();
+    type("tenant-name", "prod");
+    type("tenant-url", "https://p.example.com");
+    type("tenant-option-realm", "staff");
+    type("tenant-secret", "tok");
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    expect((await screen.findByTestId("tenant-form-error")).textContent).toContain(
+      "a tenant named prod exists",
+    );
+  });
+
+  it("Escape cancels the form without saving", async () => {
+    const { callsOf } = startApp();
+    const form = await openAddForm();
+    expect(form.contains(document.activeElement)).toBe(true);
+    type("tenant-secret", "tok");
+    fireEvent.keyDown(input("tenant-name"), { key: "Escape" });
+    expect(screen.queryByTestId("tenant-form")).toBeNull();
+    expect(callsOf("save_tenant")).toHaveLength(0);
+  });
+
+  it("removes a tenant after a confirmation that names it", async () => {
+    const { callsOf } = startApp();
+    fireEvent.click(within(await tenantRow("staging")).getByTestId("tenant-remove"));
+    const dialog = await screen.findByRole("dialog");
+    expect(dialog.textContent).toContain("Remove tenant staging?");
+    expect(dialog.textContent).toContain("keychain");
+    expect(callsOf("remove_tenant")).toHaveLength(0);
+    fireEvent.click(screen.getByTestId("tenant-remove-confirm"));
+    await waitFor(() => expect(callsOf("remove_tenant")).toHaveLength(1));
+    expect(callsOf("remove_tenant")[0]?.args).toEqual({ name: "staging" });
+    await waitFor(() =>
+      expect(
+        document.querySelector('[data-testid="tenant-row"][data-tenant="staging"]'),
+      ).toBeNull(),
+    );
+    expect(screen.getByTestId("action-result").textContent).toContain("Removed tenant staging");
+  });
+
+  it("shows the configuration error banner", async () => {
+    startApp({
+      status: {
+        ...APP_STATUS,
+        config_error: { code: "config", message: "line 4: unknown key `urll`" },
+      },
+    });
+    const banner = await screen.findByTestId("config-error");
+    expect(banner.textContent).toContain("line 4: unknown key `urll`");
+    expect(banner.textContent).toContain("Vigil did not change the file; fix it and restart");
+  });
+
+  it("reloads the tenants on sessions://changed", async () => {
+    const { callsOf } = startApp();
+    await screen.findAllByTestId("tenant-row");
+    const before = callsOf("list_tenants").length;
+    await emit("sessions://changed", { tenant: "prod", version: 9 });
+    await waitFor(() => expect(callsOf("list_tenants").length).toBeGreaterThan(before));
+  });
+});
+
+describe("Session view tenant filter", () => {
+  const queries = (c: Call[]) =>
+    c.filter((x) => x.cmd === "query_sessions").map((x) => x.args?.query as SessionQuery);
+  const cardValue = (id: string) =>
+    within(screen.getByTestId(id)).getByTestId("card-value").textContent;
+
+  it("puts the chosen tenant into query_sessions and shows its counts", async () => {
+    const { calls } = startApp({}, "#/sessions");
+    await screen.findAllByTestId("session-row");
+    expect(queries(calls).every((q) => q.tenant === null)).toBe(true);
+    const filter = (await screen.findByTestId("tenant-filter")) as HTMLSelectElement;
+    await waitFor(() => expect(filter.options.length).toBe(3));
+    expect(filter.value).toBe("");
+    expect(filter.options[0]?.textContent).toBe("All tenants");
+
+    fireEvent.change(filter, { target: { value: "prod" } });
+    await waitFor(() => expect(queries(calls).at(-1)?.tenant).toBe("prod"));
+    await waitFor(() => expect(screen.getByTestId("row-count").textContent).toBe("20 sessions"));
+    const tenants = screen.getAllByTestId("session-row").map((r) => r.dataset.tenant);
+    expect(new Set(tenants)).toEqual(new Set(["prod"]));
+    expect(cardValue("card-active-users")).toBe("234");
+    expect(cardValue("card-active-sessions")).toBe("513");
+    expect(cardValue("card-superusers")).toBe("2");
+
+    fireEvent.change(filter, { target: { value: "" } });
+    await waitFor(() => expect(screen.getByTestId("row-count").textContent).toBe("40 sessions"));
+    expect(cardValue("card-active-users")).toBe("1,234");
+  });
+
+  it("selects a tenant from the status bar", async () => {
+    const { calls } = startApp({}, "#/sessions");
+    await screen.findAllByTestId("session-row");
+    const demo = screen
+      .getAllByTestId("tenant-status")
+      .find((s) => s.dataset.tenant === "demo") as HTMLElement;
+    fireEvent.click(demo);
+    await waitFor(() => expect(queries(calls).at(-1)?.tenant).toBe("demo"));
+    expect((screen.getByTestId("tenant-filter") as HTMLSelectElement).value).toBe("demo");
+    expect(demo.getAttribute("aria-pressed")).toBe("true");
+    await waitFor(() => expect(cardValue("card-active-sessions")).toBe("1,500"));
+  });
+
+  it("opens a tenant's sessions from the Tenants screen", async () => {
+    const { calls } = startApp();
+    const prod = await tenantRow("prod");
+    fireEvent.click(within(prod).getByText("513 sessions"));
+    await screen.findByTestId("search");
+    expect(window.location.hash).toBe("#/sessions");
+    await waitFor(() => expect(queries(calls).at(-1)?.tenant).toBe("prod"));
+  });
+});

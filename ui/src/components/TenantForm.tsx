@@ -1,0 +1,447 @@
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  type ReactNode,
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import type { ConnectorKind } from "../ipc/bindings/ConnectorKind";
+import type { KindInfo } from "../ipc/bindings/KindInfo";
+import type { TenantCheck } from "../ipc/bindings/TenantCheck";
+import type { TenantConfig } from "../ipc/bindings/TenantConfig";
+import type { TenantView } from "../ipc/bindings/TenantView";
+import { errorCode, errorMessage, saveTenant, testTenant } from "../ipc/ipc";
+import { trapTab } from "../lib/focusTrap";
+import {
+  configFromDraft,
+  type DraftErrors,
+  type DraftField,
+  draftFromConfig,
+  emptyDraft,
+  type TenantDraft,
+  timeZoneNames,
+  validateDraft,
+} from "../lib/tenants";
+import { type CheckState, TenantCheckPanel } from "./TenantCheckPanel";
+
+export type TenantFormProps = {
+  /** The tenant being edited; null adds a new one. */
+  editing: TenantView | null;
+  kinds: readonly KindInfo[] | undefined;
+  kindsError: unknown;
+  onCancel: () => void;
+  onSaved: (saved: TenantView, added: boolean) => void;
+};
+
+function saveErrorHint(code: string | undefined): string | null {
+  switch (code) {
+    case "secret_store":
+      return "The system keychain is unavailable or locked: unlock it (or sign in to your desktop session) and save again.";
+    case "conflict":
+      return "Another tenant already uses this name.";
+    case "config":
+      return "Vigil did not change the configuration file.";
+    default:
+      return null;
+  }
+}
+
+/** Add/Edit tenant dialog. The secret lives only in the password input, never in state. */
+export function TenantForm({ editing, kinds, kindsError, onCancel, onSaved }: TenantFormProps) {
+  const isEdit = editing !== null;
+  const originalKind: ConnectorKind | null = editing?.config.kind ?? null;
+  const [draft, setDraft] = useState<TenantDraft>(() =>
+    editing ? draftFromConfig(editing.config) : emptyDraft(kinds?.[0]?.kind ?? ""),
+  );
+  const [errors, setErrors] = useState<DraftErrors>({});
+  const [formError, setFormError] = useState<unknown>(null);
+  const [check, setCheck] = useState<CheckState | null>(null);
+  const secretRef = useRef<HTMLInputElement>(null);
+  const dialogRef = useRef<HTMLDivElement>(null);
+  const firstRef = useRef<HTMLSelectElement>(null);
+  const titleId = useId();
+  const ids = useId();
+  const zones = useMemo(timeZoneNames, []);
+
+  // Kinds may arrive after the form opened.
+  useEffect(() => {
+    if (!draft.kind && kinds?.[0]) setDraft((d) => ({ ...d, kind: kinds[0]?.kind ?? "" }));
+  }, [kinds, draft.kind]);
+
+  useEffect(() => {
+    const previous = document.activeElement as HTMLElement | null;
+    const first = firstRef.current;
+    if (first && !first.disabled) first.focus();
+    else dialogRef.current?.focus(); // kinds still loading: keep Esc and Tab inside
+    return () => previous?.focus?.();
+  }, []);
+
+  const kind = kinds?.find((k) => k.kind === draft.kind);
+
+  const update = (patch: Partial<TenantDraft>, field?: DraftField) => {
+    setDraft((d) => ({ ...d, ...patch }));
+    setCheck(null); // a result for another draft would mislead
+    if (field && errors[field]) setErrors(({ [field]: _, ...rest }) => rest);
+  };
+  const setOption = (key: string, value: string) =>
+    update({ options: { ...draft.options, [key]: value } }, `option:${key}`);
+
+  /** Validates; on mistakes shows them, focuses the first and returns null. */
+  const prepare = (forSave: boolean): { config: TenantConfig; secret: string | null } | null => {
+    const secret = secretRef.current?.value ?? "";
+    const found = validateDraft(draft, kind, {
+      secretTyped: secret !== "",
+      secretRequired: forSave && !isEdit,
+    });
+    setErrors(found);
+    const first = Object.keys(found)[0];
+    if (first) {
+      const el = dialogRef.current?.querySelector<HTMLElement>(`[data-field="${first}"]`);
+      el?.focus();
+      return null;
+    }
+    return { config: configFromDraft(draft, kind, originalKind), secret: secret || null };
+  };
+
+  // Plain async calls rather than mutations: a mutation would keep the secret in its
+  // variables (in the mutation cache) after the dialog closed.
+  const [busy, setBusy] = useState(false);
+  const [testing, setTesting] = useState(false);
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    setFormError(null);
+    const v = prepare(true);
+    if (!v) return;
+    setBusy(true);
+    try {
+      const saved = await saveTenant(v.config, v.secret, editing?.config.name ?? null);
+      if (secretRef.current) secretRef.current.value = "";
+      if (alive.current) setBusy(false);
+      onSaved(saved, !isEdit);
+    } catch (err) {
+      if (!alive.current) return;
+      setBusy(false);
+      setFormError(err);
+    }
+  };
+
+  const onTest = async () => {
+    if (testing) return;
+    setFormError(null);
+    const v = prepare(false);
+    if (!v) return;
+    setTesting(true);
+    setCheck({ status: "pending" });
+    try {
+      const result: TenantCheck = await testTenant(v.config, v.secret);
+      if (alive.current) setCheck({ status: "done", check: result });
+    } catch (error) {
+      if (alive.current) setCheck({ status: "failed", error });
+    } finally {
+      if (alive.current) setTesting(false);
+    }
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      if (!busy) onCancel();
+      return;
+    }
+    trapTab(e, dialogRef.current);
+  };
+
+  const field = (
+    name: DraftField,
+    label: ReactNode,
+    input: (props: {
+      id: string;
+      "data-field": DraftField;
+      "aria-invalid": boolean;
+      "aria-describedby": string | undefined;
+    }) => ReactNode,
+    help?: ReactNode,
+  ) => {
+    const id = `${ids}-${name}`;
+    const err = errors[name];
+    const describedBy = [help ? `${id}-help` : "", err ? `${id}-err` : ""].filter(Boolean);
+    return (
+      <div className="form-field" key={name}>
+        <label htmlFor={id}>{label}</label>
+        {input({
+          id,
+          "data-field": name,
+          "aria-invalid": err !== undefined,
+          "aria-describedby": describedBy.length > 0 ? describedBy.join(" ") : undefined,
+        })}
+        {help && (
+          <span className="field-help" id={`${id}-help`}>
+            {help}
+          </span>
+        )}
+        {err && (
+          <span className="field-error" id={`${id}-err`} data-testid="tenant-field-error">
+            {err}
+          </span>
+        )}
+      </div>
+    );
+  };
+
+  const required = (
+    <abbr className="required" title="required">
+      *
+    </abbr>
+  );
+  const hint = saveErrorHint(errorCode(formError));
+
+  return (
+    <div className="backdrop">
+      <div
+        ref={dialogRef}
+        className="dialog dialog-wide"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        data-testid="tenant-form"
+        tabIndex={-1}
+        onKeyDown={onKeyDown}
+      >
+        <h2 id={titleId}>{isEdit ? `Edit tenant ${editing.config.name}` : "Add tenant"}</h2>
+        <form className="tenant-form" onSubmit={(e) => void onSubmit(e)} noValidate>
+          {field(
+            "kind",
+            <>Kind {required}</>,
+            (p) => (
+              <select
+                {...p}
+                ref={firstRef}
+                data-testid="tenant-kind"
+                value={draft.kind}
+                disabled={!kinds || kinds.length === 0}
+                onChange={(e) => update({ kind: e.target.value as ConnectorKind }, "kind")}
+              >
+                {!kinds && <option value="">{kindsError ? "Unavailable" : "Loading…"}</option>}
+                {kinds?.map((k) => (
+                  <option key={k.kind} value={k.kind}>
+                    {k.label}
+                  </option>
+                ))}
+              </select>
+            ),
+            kindsError ? (
+              <span className="tenant-error">
+                Could not load the connector kinds: {errorMessage(kindsError)}
+              </span>
+            ) : (
+              kind?.description
+            ),
+          )}
+          {field(
+            "name",
+            <>Name {required}</>,
+            (p) => (
+              <input
+                {...p}
+                data-testid="tenant-name"
+                value={draft.name}
+                onChange={(e) => update({ name: e.target.value }, "name")}
+                spellCheck={false}
+                autoComplete="off"
+                maxLength={64}
+              />
+            ),
+            "Letters, digits, dots, dashes and underscores; shown in the Tenant column.",
+          )}
+          {field("url", <>URL {required}</>, (p) => (
+            <input
+              {...p}
+              type="url"
+              data-testid="tenant-url"
+              value={draft.url}
+              placeholder={kind?.url_hint ?? "https://"}
+              onChange={(e) => update({ url: e.target.value }, "url")}
+              spellCheck={false}
+              autoComplete="off"
+            />
+          ))}
+          {kind?.options.map((f) =>
+            field(
+              `option:${f.key}`,
+              <>
+                {f.label} {f.required && required}
+              </>,
+              (p) => (
+                <input
+                  {...p}
+                  data-testid={`tenant-option-${f.key}`}
+                  value={draft.options[f.key] ?? ""}
+                  required={f.required}
+                  onChange={(e) => setOption(f.key, e.target.value)}
+                  spellCheck={false}
+                  autoComplete="off"
+                />
+              ),
+              f.help || undefined,
+            ),
+          )}
+          {field(
+            "secret",
+            <>
+              {kind?.secret_label ?? "Secret"} {!isEdit && required}
+            </>,
+            (p) => (
+              <input
+                {...p}
+                ref={secretRef}
+                type="password"
+                data-testid="tenant-secret"
+                defaultValue=""
+                placeholder={isEdit ? "Leave empty to keep the stored secret" : undefined}
+                onChange={() => {
+                  setCheck(null);
+                  if (errors.secret) setErrors(({ secret: _, ...rest }) => rest);
+                }}
+                autoComplete="new-password"
+                spellCheck={false}
+              />
+            ),
+            isEdit
+              ? "Stored in the system keychain. Leave empty to keep the stored secret."
+              : "Stored in the system keychain, never in the configuration file.",
+          )}
+          <div className="form-row">
+            {field(
+              "timezone",
+              "Timezone",
+              (p) => (
+                <>
+                  <input
+                    {...p}
+                    data-testid="tenant-timezone"
+                    value={draft.timezone}
+                    list={zones.length > 0 ? `${ids}-zones` : undefined}
+                    placeholder="e.g. Europe/Berlin"
+                    onChange={(e) => update({ timezone: e.target.value }, "timezone")}
+                    spellCheck={false}
+                    autoComplete="off"
+                  />
+                  {zones.length > 0 && (
+                    <datalist id={`${ids}-zones`}>
+                      {zones.map((z) => (
+                        <option key={z} value={z} />
+                      ))}
+                    </datalist>
+                  )}
+                </>
+              ),
+              "Empty: the tenant's own timezone.",
+            )}
+            {field("pollInterval", "Poll interval (seconds)", (p) => (
+              <input
+                {...p}
+                type="number"
+                min={1}
+                step={1}
+                data-testid="tenant-poll-interval"
+                value={draft.pollInterval}
+                onChange={(e) => update({ pollInterval: e.target.value }, "pollInterval")}
+              />
+            ))}
+          </div>
+          {field(
+            "hours",
+            "Working hours",
+            (p) => (
+              <input
+                {...p}
+                data-testid="tenant-hours"
+                value={draft.hours}
+                placeholder="mon-fri 08:00-18:00"
+                onChange={(e) => update({ hours: e.target.value }, "hours")}
+                spellCheck={false}
+                autoComplete="off"
+              />
+            ),
+            "Ranges separated by “;”, e.g. mon-fri 08:00-18:00; sat 09:00-12:00",
+          )}
+          {field(
+            "holidays",
+            "Holidays",
+            (p) => (
+              <input
+                {...p}
+                data-testid="tenant-holidays"
+                value={draft.holidays}
+                placeholder="2025-12-25, 2025-12-26"
+                onChange={(e) => update({ holidays: e.target.value }, "holidays")}
+                spellCheck={false}
+                autoComplete="off"
+              />
+            ),
+            "Dates (YYYY-MM-DD), separated by commas.",
+          )}
+          <div className="form-field">
+            <label htmlFor={`${ids}-tags`}>Tags</label>
+            <input
+              id={`${ids}-tags`}
+              data-testid="tenant-tags"
+              value={draft.tags}
+              placeholder="production, eu"
+              onChange={(e) => update({ tags: e.target.value })}
+              spellCheck={false}
+              autoComplete="off"
+            />
+            <span className="field-help">Separated by commas; the Tenants list groups by tag.</span>
+          </div>
+
+          {check && <TenantCheckPanel state={check} />}
+          {formError !== null && (
+            <div className="form-error" data-testid="tenant-form-error" role="alert">
+              {errorMessage(formError)}
+              {hint && <span className="muted"> {hint}</span>}
+            </div>
+          )}
+
+          <div className="dialog-actions">
+            <button
+              type="button"
+              className="button"
+              data-testid="tenant-form-test"
+              onClick={() => void onTest()}
+              disabled={testing || !kind}
+              title="Connect with these settings without saving them"
+            >
+              {testing ? "Testing…" : "Test connection"}
+            </button>
+            <span className="spacer" />
+            <button type="button" className="button" onClick={onCancel} disabled={busy}>
+              Cancel
+            </button>
+            <button
+              type="submit"
+              className="button primary"
+              data-testid="tenant-save"
+              disabled={busy || !kind}
+            >
+              {busy ? "Saving…" : isEdit ? "Save" : "Add tenant"}
+            </button>
+          </div>
+        </form>
+      </div>
+    </div>
+  );
+}
