@@ -45,6 +45,25 @@ def set_search(s, text):
     """, text)
 
 
+def set_value(s, el, text):
+    """Sets an input/select/textarea value the way React observes it (see set_search)."""
+    s.execute("""
+        const [el, text] = arguments;
+        const proto = Object.getPrototypeOf(el);
+        const set = Object.getOwnPropertyDescriptor(proto, 'value').set;
+        setTimeout(() => {
+            set.call(el, text);
+            el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
+        }, 0);
+    """, {webdriver.ELEMENT: el}, text)
+
+
+def field(s, testid, text):
+    el = s.wait(testid, lambda: s.find_all(f"[data-testid={testid}]"))[0]
+    set_value(s, el, text)
+    s.wait(f"{testid} to hold its value", lambda: s.cmd("GET", f"/element/{el}/property/value") == text)
+
+
 def click(s, el, **modifiers):
     """Clicks like a mouse (down, up, click) from a task of its own, for the same reason
     as set_search: WebKitWebDriver's own click never returns once the handler runs."""
@@ -125,12 +144,117 @@ def test_the_window_cannot_call_what_it_was_not_granted(s):
     assert s.execute_async(script) == ["fulfilled", "rejected", "rejected"]
 
 
+TENANT = "acme-e2e"
+
+
+def secret_tool_lookup(tenant):
+    out = subprocess.run(["secret-tool", "lookup", "service", "app.vigil.desktop", "username", tenant],
+                         capture_output=True, text=True)
+    return out.stdout if out.returncode == 0 else None
+
+
+def config_dir():
+    return os.path.join(os.environ["XDG_CONFIG_HOME"], "vigil")
+
+
+def test_add_a_tenant_in_the_window(s):
+    click(s, s.find("[data-testid=nav-tenants]"))
+    s.wait("the tenants screen", lambda: s.find_all("[data-testid=tenants-screen]"))
+    s.wait("the built-in demo tenant", lambda: s.find_all("[data-testid=tenant-row][data-tenant=demo]"))
+    click(s, s.find("[data-testid=add-tenant]"))
+    s.wait("the tenant form", lambda: s.find_all("[data-testid=tenant-form]"))
+    field(s, "tenant-name", TENANT)
+    field(s, "tenant-url", EXTERNAL["url"])
+    field(s, "tenant-secret", EXTERNAL["token"])
+    field(s, "tenant-timezone", "America/New_York")
+    field(s, "tenant-hours", "mon-fri 08:00-18:00")
+    field(s, "tenant-tags", "e2e, us")
+    field(s, "tenant-poll-interval", "2")
+    click(s, s.find("[data-testid=tenant-form-test]"))
+    check = s.wait("the connection check", lambda: s.find_all("[data-testid=tenant-form] [data-testid=tenant-check]"))[0]
+    s.wait("the check to finish", lambda: "accepted" in s.text(check).lower() or "✓" in s.text(check), timeout=15)
+    snap(s, "vigil-tenant-form.png")
+    # The server reports its own zone (the demo serves Europe/Berlin by default).
+    assert "Europe/Berlin" in s.text(check) and "accepted" in s.text(check), s.text(check)
+    click(s, s.find("[data-testid=tenant-save]"))
+    s.wait("the new tenant's row", lambda: s.find_all(f"[data-testid=tenant-row][data-tenant={TENANT}]"), timeout=15)
+    s.wait("the form to close", lambda: not s.find_all("[data-testid=tenant-form]"))
+    # Polled: its health shows up in the row.
+    row = s.find(f"[data-testid=tenant-row][data-tenant={TENANT}]")
+    s.wait("the tenant to be polled", lambda: "ago" in s.text(s.find(f"[data-testid=tenant-row][data-tenant={TENANT}]")), timeout=20)
+    snap(s, "vigil-tenants.png")
+    assert secret_tool_lookup(TENANT) == EXTERNAL["token"], "the secret is in the keychain"
+    with open(os.path.join(config_dir(), "config.toml")) as f:
+        text = f.read()
+    assert TENANT in text and "America/New_York" in text, text
+    assert EXTERNAL["token"] not in text
+    del row
+    # Its sessions are in the table, with the tenant filter.
+    click(s, s.find("[data-testid=nav-sessions]"))
+    set_search(s, TENANT)
+    s.wait("tenant rows in the table", lambda: s.find_all(f"[data-testid=session-row][data-tenant={TENANT}]"), timeout=20)
+    set_search(s, "")
+
+
+def test_the_tenant_survives_a_restart(s):
+    # Called with a new app process (see main): the tenant comes back from the file and
+    # the keychain, and the demo tenant no longer runs because a tenant is configured.
+    nav = s.wait("the window to load", lambda: s.find_all("[data-testid=nav-tenants]"), timeout=60)[0]
+    click(s, nav)
+    s.wait("the tenant after restart", lambda: s.find_all(f"[data-testid=tenant-row][data-tenant={TENANT}]"), timeout=20)
+    s.wait("its sessions", lambda: "ago" in s.text(s.find(f"[data-testid=tenant-row][data-tenant={TENANT}]")), timeout=20)
+    assert not s.find_all("[data-testid=tenant-row][data-tenant=demo]")
+    click(s, s.find("[data-testid=nav-sessions]"))
+    s.wait("its rows", lambda: s.find_all(f"[data-testid=session-row][data-tenant={TENANT}]"), timeout=20)
+
+
+def test_no_file_holds_the_secret(s):
+    secret = EXTERNAL["token"].encode()
+    roots = [os.environ["XDG_CONFIG_HOME"], os.environ["XDG_DATA_HOME"], os.path.join(os.environ["HOME"], ".cache"), ARTIFACTS]
+    keyrings = os.path.join(os.environ["XDG_DATA_HOME"], "keyrings")
+    for root in roots:
+        for dirpath, _, files in os.walk(root):
+            if dirpath.startswith(keyrings):
+                continue  # the keychain itself (encrypted by gnome-keyring)
+            for name in files:
+                path = os.path.join(dirpath, name)
+                with open(path, "rb") as f:
+                    assert secret not in f.read(), f"the secret is in {path}"
+
+
+EXTERNAL = {}
+
+
+def start_external_tenant():
+    vigil = os.path.join(os.path.dirname(APP), "vigil")
+    token = "e2e-" + os.urandom(12).hex()
+    proc = subprocess.Popen([vigil, "demo", "serve", "--addr", "127.0.0.1:0", "--sessions", "150",
+                             "--tick", "0", "--token", token], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    line = proc.stdout.readline().strip()
+    assert line.startswith("listening on http://"), line
+    EXTERNAL.update(url=line.removeprefix("listening on "), token=token, proc=proc)
+
+
+def new_session(port):
+    return webdriver.Session(f"http://127.0.0.1:{port}", {
+        "alwaysMatch": {
+            # The app loads its own page; "normal" makes script commands wait on
+            # a navigation WebKitWebDriver never sees finish.
+            "pageLoadStrategy": "none",
+            "webkitgtk:browserOptions": {"binary": APP, "args": []},
+        }
+    })
+
+
 def main():
     port = free_port()
-    env = dict(os.environ, TAURI_WEBVIEW_AUTOMATION="true",
+    env = dict(os.environ, TAURI_WEBVIEW_AUTOMATION="true", VIGIL_LOG="debug",
                VIGIL_DEMO_SESSIONS="3000", VIGIL_POLL_INTERVAL_MS="1000")
+    # The app's own output goes to a file, which the secret scan reads too.
+    app_log = open(os.path.join(ARTIFACTS, "app.log"), "w")
     driver = subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=app_log, stderr=subprocess.STDOUT)
     passed = failed = 0
     s = None
     try:
@@ -143,33 +267,37 @@ def main():
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        s = webdriver.Session(f"http://127.0.0.1:{port}", {
-            "alwaysMatch": {
-                # The app loads its own page; "normal" makes script commands wait on
-                # a navigation WebKitWebDriver never sees finish.
-                "pageLoadStrategy": "none",
-                "webkitgtk:browserOptions": {"binary": APP, "args": []},
-            }
-        })
-        for test in (test_demo_sessions_appear, test_end_a_session_and_it_is_gone,
-                     test_the_window_cannot_call_what_it_was_not_granted):
-            started = time.monotonic()
-            try:
-                test(s)
-                passed += 1
-                print(f"e2e {test.__name__} ... ok ({time.monotonic() - started:.1f}s)", flush=True)
-            except Exception:
-                failed += 1
-                print(f"e2e {test.__name__} ... FAILED", flush=True)
-                traceback.print_exc()
+        start_external_tenant()
+        plan = [
+            (test_demo_sessions_appear, test_end_a_session_and_it_is_gone,
+             test_the_window_cannot_call_what_it_was_not_granted, test_add_a_tenant_in_the_window),
+            (test_the_tenant_survives_a_restart, test_no_file_holds_the_secret),
+        ]
+        for tests in plan:
+            s = new_session(port)
+            for test in tests:
+                started = time.monotonic()
                 try:
-                    s.screenshot(os.path.join(ARTIFACTS, f"failed-{test.__name__}.png"))
+                    test(s)
+                    passed += 1
+                    print(f"e2e {test.__name__} ... ok ({time.monotonic() - started:.1f}s)", flush=True)
                 except Exception:
-                    pass
+                    failed += 1
+                    print(f"e2e {test.__name__} ... FAILED", flush=True)
+                    traceback.print_exc()
+                    try:
+                        s.screenshot(os.path.join(ARTIFACTS, f"failed-{test.__name__}.png"))
+                    except Exception:
+                        pass
+            s.quit()
+            s = None
+            time.sleep(1)
     finally:
         if s is not None:
             s.quit()
         driver.terminate()
+        if "proc" in EXTERNAL:
+            EXTERNAL["proc"].kill()
         try:
             driver.wait(10)
         except subprocess.TimeoutExpired:
