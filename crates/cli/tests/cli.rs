@@ -3,52 +3,15 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vigil");
 const TOKEN: &str = "cli-test-token-81f2";
 
-struct Demo {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{BIN, Demo};
 
 fn demo(sessions: u32, tick: &str) -> Demo {
-    let mut child = Command::new(BIN)
-        .args([
-            "demo",
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--token",
-            TOKEN,
-            "--tick",
-            tick,
-        ])
-        .args(["--sessions", &sessions.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    Demo { child, url }
+    common::demo(sessions, tick, TOKEN)
 }
 
 fn vigil(args: &[&str], secret: Option<&str>) -> Output {

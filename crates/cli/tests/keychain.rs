@@ -5,52 +5,15 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vigil");
-
-struct Demo {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{BIN, Demo};
 
 fn demo(token: &str) -> Demo {
-    let mut child = Command::new(BIN)
-        .args([
-            "demo",
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--sessions",
-            "200",
-            "--tick",
-            "0",
-            "--token",
-            token,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    Demo { child, url }
+    common::demo(200, "0", token)
 }
 
 /// Runs `vigil` with a config dir, full logging, and optional stdin; keeps every byte it printed.

@@ -1,0 +1,52 @@
+//! Shared by the CLI's integration tests: a `vigil demo serve` child process.
+
+#![allow(clippy::unwrap_used, dead_code)] // helpers; not every test file uses every one
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_vigil");
+
+/// A running demo tenant, killed on drop.
+pub struct Demo {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `vigil demo serve` on a free loopback port and waits for its first line.
+pub fn demo(sessions: u32, tick: &str, token: &str) -> Demo {
+    let mut child = Command::new(BIN)
+        .args([
+            "demo",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            token,
+            "--tick",
+            tick,
+        ])
+        .args(["--sessions", &sessions.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    Demo { child, url }
+}
