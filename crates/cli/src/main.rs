@@ -117,6 +117,9 @@ struct AdHocTenant {
     /// Name shown for the ad-hoc tenant (default: the URL's host).
     #[arg(long)]
     name: Option<String>,
+    /// An ad-hoc tenant's kind-specific option, KEY=VALUE (repeatable), e.g. realm=master.
+    #[arg(long = "option", value_name = "KEY=VALUE", requires = "url")]
+    options: Vec<String>,
 }
 
 #[derive(Args)]
@@ -314,7 +317,10 @@ struct Unusable {
 /// (exit 2); a tenant whose secret cannot be read is reported and skipped (exit 1 later).
 async fn resolve(t: &AdHocTenant) -> Result<(Vec<Arc<dyn Connector>>, Vec<Unusable>), Failure> {
     if let Some(url) = &t.url {
-        return Ok((vec![adhoc(url, &t.kind, t.name.as_deref())?], Vec::new()));
+        return Ok((
+            vec![adhoc(url, &t.kind, t.name.as_deref(), &t.options)?],
+            Vec::new(),
+        ));
     }
     let config = tenants::load_config()?;
     let wanted: Vec<vigil_core::config::TenantConfig> = if t.tenants.is_empty() {
@@ -371,7 +377,12 @@ async fn resolve_one(t: &AdHocTenant) -> Result<Arc<dyn Connector>, Failure> {
 }
 
 /// Builds the connector for an ad-hoc tenant; the secret comes from `$VIGIL_SECRET`.
-fn adhoc(url: &str, kind: &str, name: Option<&str>) -> Result<Arc<dyn Connector>, Failure> {
+fn adhoc(
+    url: &str,
+    kind: &str,
+    name: Option<&str>,
+    options: &[String],
+) -> Result<Arc<dyn Connector>, Failure> {
     let kind: ConnectorKind = kind.parse().map_err(|e| Failure::usage(&e))?;
     let url = vigil_core::model::parse_base_url(url).map_err(|e| Failure::usage(&e))?;
     let name = match name {
@@ -382,7 +393,8 @@ fn adhoc(url: &str, kind: &str, name: Option<&str>) -> Result<Arc<dyn Connector>
             .trim_matches(['[', ']'])
             .replace(':', "-"),
     };
-    let spec = TenantSpec::new(&name, kind, url.as_str()).map_err(|e| Failure::usage(&e))?;
+    let mut spec = TenantSpec::new(&name, kind, url.as_str()).map_err(|e| Failure::usage(&e))?;
+    spec.options = tenants::parse_options(options).map_err(|e| Failure::usage(&e))?;
     let secret = match std::env::var("VIGIL_SECRET") {
         Ok(s) if !s.is_empty() => SecretString::new(s),
         _ => {

@@ -93,15 +93,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
             secret_stdin,
         } => {
             let kind: ConnectorKind = kind.parse().map_err(|e| Failure::usage(&e))?;
-            let mut opts = BTreeMap::new();
-            for o in options {
-                let (k, v) = o.split_once('=').ok_or_else(|| {
-                    Failure::usage(&Error::invalid_input(format!(
-                        "--option {o:?}: use KEY=VALUE"
-                    )))
-                })?;
-                opts.insert(k.trim().to_owned(), v.to_owned());
-            }
+            let opts = parse_options(&options).map_err(|e| Failure::usage(&e))?;
             let tenant = TenantConfig {
                 name: name.clone(),
                 kind,
@@ -247,6 +239,18 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// `KEY=VALUE` option arguments.
+pub fn parse_options(options: &[String]) -> Result<BTreeMap<String, String>, Error> {
+    let mut opts = BTreeMap::new();
+    for o in options {
+        let (k, v) = o
+            .split_once('=')
+            .ok_or_else(|| Error::invalid_input(format!("--option {o:?}: use KEY=VALUE")))?;
+        opts.insert(k.trim().to_owned(), v.to_owned());
+    }
+    Ok(opts)
 }
 
 fn read_secret(name: &str, label: &str, from_stdin: bool) -> Result<SecretString, Failure> {

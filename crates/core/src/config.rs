@@ -137,6 +137,7 @@ impl TenantConfig {
         self.validate()?;
         let mut spec = TenantSpec::new(&self.name, self.kind, &self.url)?;
         spec.poll_interval = Duration::from_secs(self.poll_interval_secs);
+        spec.options = self.options.clone();
         Ok(spec)
     }
 }

@@ -9,6 +9,23 @@ use ts_rs::TS;
 
 use crate::error::{Error, Result};
 
+/// An IP address in its canonical text form (`2001:db8::42`, IPv4-mapped IPv6 as IPv4);
+/// empty input is unknown, unparseable input is kept as the tenant sent it.
+pub fn normalize_ip(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    Some(match raw.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        Ok(ip) => ip.to_string(),
+        Err(_) => raw.to_owned(),
+    })
+}
+
 /// A tenant name: short, printable, safe in file names and log lines.
 pub fn validate_tenant_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
@@ -70,7 +87,53 @@ pub struct User {
     pub disabled: bool,
 }
 
+impl User {
+    /// A user with only an id and a name known.
+    pub fn new(id: String, username: String) -> Self {
+        Self {
+            id,
+            username,
+            display_name: None,
+            first_name: None,
+            last_name: None,
+            department: None,
+            organisation: None,
+            superuser: false,
+            protected: false,
+            disabled: false,
+        }
+    }
+}
+
 impl Session {
+    /// A session with only its identity known; connectors fill in what their API says.
+    pub fn new(tenant: &Arc<str>, id: String, user_id: String, username: String) -> Self {
+        Self {
+            tenant: Arc::clone(tenant),
+            id,
+            user_id,
+            username,
+            display_name: None,
+            first_name: None,
+            last_name: None,
+            department: None,
+            organisation: None,
+            superuser: false,
+            protected: false,
+            disabled: false,
+            current: false,
+            ip: None,
+            user_agent: None,
+            session_type: None,
+            login_type: None,
+            server_name: None,
+            created_at: None,
+            last_activity_at: None,
+            expires_at: None,
+            idle_timeout_seconds: None,
+        }
+    }
+
     /// Copies the user's attributes onto the session (sessions name users; users carry names).
     pub fn annotate(&mut self, user: &User) {
         self.username.clone_from(&user.username);
@@ -100,14 +163,33 @@ pub struct SessionRef {
 pub enum ConnectorKind {
     /// The open Vigil Session API (in-house systems, the demo tenant).
     Vigil,
+    /// Keycloak, one realm, through a service-account client.
+    Keycloak,
+    /// Matrix Synapse, through the admin API.
+    Synapse,
+    /// Better Auth with the admin and bearer plugins.
+    #[serde(rename = "better-auth")]
+    BetterAuth,
+    /// Ory Kratos, through the admin API.
+    Kratos,
 }
 
 impl ConnectorKind {
-    pub const ALL: &'static [ConnectorKind] = &[ConnectorKind::Vigil];
+    pub const ALL: &'static [ConnectorKind] = &[
+        ConnectorKind::Vigil,
+        ConnectorKind::Keycloak,
+        ConnectorKind::Synapse,
+        ConnectorKind::BetterAuth,
+        ConnectorKind::Kratos,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Vigil => "vigil",
+            Self::Keycloak => "keycloak",
+            Self::Synapse => "synapse",
+            Self::BetterAuth => "better-auth",
+            Self::Kratos => "kratos",
         }
     }
 }
@@ -178,6 +260,24 @@ pub struct TenantSpec {
     pub poll_interval: Duration,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// Kind-specific options (realm, client id …).
+    pub options: std::collections::BTreeMap<String, String>,
+}
+
+impl TenantSpec {
+    /// A required kind-specific option.
+    pub fn option(&self, key: &str) -> Result<&str> {
+        self.options
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "tenant '{}': option {key:?} is required for kind {}",
+                    self.name, self.kind
+                ))
+            })
+    }
 }
 
 impl TenantSpec {
@@ -190,6 +290,7 @@ impl TenantSpec {
             base_url,
             poll_interval: Duration::from_secs(5),
             request_timeout: Duration::from_secs(20),
+            options: std::collections::BTreeMap::new(),
         })
     }
 }
@@ -254,6 +355,21 @@ mod tests {
     }
 
     #[test]
+    fn ips_are_canonical() {
+        assert_eq!(
+            normalize_ip("2001:0db8:0000:0000:0000:0000:0000:0042").as_deref(),
+            Some("2001:db8::42")
+        );
+        assert_eq!(
+            normalize_ip("::ffff:192.0.2.9").as_deref(),
+            Some("192.0.2.9")
+        );
+        assert_eq!(normalize_ip(" 10.0.0.1 ").as_deref(), Some("10.0.0.1"));
+        assert_eq!(normalize_ip(""), None);
+        assert_eq!(normalize_ip("unknown").as_deref(), Some("unknown"));
+    }
+
+    #[test]
     fn tenant_names_are_checked() {
         assert!(validate_tenant_name("acme-prod_1.eu").is_ok());
         assert!(validate_tenant_name("").is_err());
@@ -268,6 +384,19 @@ mod tests {
             Some(ConnectorKind::Vigil)
         );
         let e = "nope".parse::<ConnectorKind>().err();
-        assert!(e.is_some_and(|e| e.message.contains("known: vigil")));
+        assert!(e.is_some_and(|e| {
+            e.message
+                .contains("known: vigil, keycloak, synapse, better-auth, kratos")
+        }));
+        assert_eq!(
+            "better-auth".parse::<ConnectorKind>().ok(),
+            Some(ConnectorKind::BetterAuth)
+        );
+        assert_eq!(
+            serde_json::to_string(&ConnectorKind::BetterAuth)
+                .ok()
+                .as_deref(),
+            Some("\"better-auth\"")
+        );
     }
 }

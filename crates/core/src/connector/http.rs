@@ -126,6 +126,31 @@ impl HttpClient {
         decode_json(resp).await
     }
 
+    /// GET + decode JSON, also returning the response headers (Link, Date …).
+    pub async fn get_json_headers<T: DeserializeOwned>(
+        &self,
+        url: url::Url,
+        token: &SecretString,
+    ) -> Result<(T, HeaderMap)> {
+        let resp = self.send(Method::GET, url, token, None, None).await?;
+        let headers = resp.headers().clone();
+        Ok((decode_json(resp).await?, headers))
+    }
+
+    /// POST an `application/x-www-form-urlencoded` body without credentials in headers
+    /// (OAuth token endpoints), decoding the JSON answer.
+    pub async fn post_form<T: DeserializeOwned>(
+        &self,
+        url: url::Url,
+        form: &[(&str, &str)],
+    ) -> Result<T> {
+        let resp = self.client.post(url).form(form).send().await?;
+        if !resp.status().is_success() {
+            return Err(error_from_response(resp).await);
+        }
+        decode_json(resp).await
+    }
+
     /// A request whose answer body does not matter (beyond its status).
     pub async fn call(
         &self,
@@ -196,13 +221,130 @@ async fn error_from_response(resp: reqwest::Response) -> Error {
     let body = read_capped(resp, MAX_ERROR_BODY_BYTES)
         .await
         .unwrap_or_default();
-    let server_code = serde_json::from_slice::<ErrorBody>(&body)
+    Error::from_status(status, server_code(&body).as_deref(), retry_after)
+}
+
+/// The error code a server put in its error body, in the shapes the systems Vigil talks
+/// to use: Vigil `{"error":{"code"}}`, Matrix `{"errcode"}`, Better Auth `{"code"}`,
+/// OAuth `{"error":"…"}`, Ory `{"error":{"status"}}`.
+pub fn server_code(body: &[u8]) -> Option<String> {
+    if let Ok(b) = serde_json::from_slice::<ErrorBody>(body) {
+        return Some(b.error.code);
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    text(&v["errcode"])
+        .or_else(|| text(&v["code"]))
+        .or_else(|| text(&v["error"]))
+        .or_else(|| text(&v["error"]["status"]).map(|s| s.replace(' ', "_")))
+}
+
+/// The server's clock from a `Date` header (second precision).
+pub fn server_date(headers: &HeaderMap) -> Option<chrono::DateTime<chrono::Utc>> {
+    let raw = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    chrono::DateTime::parse_from_rfc2822(raw)
         .ok()
-        .map(|b| b.error.code);
-    Error::from_status(status, server_code.as_deref(), retry_after)
+        .map(|d| d.with_timezone(&chrono::Utc))
+}
+
+/// Server clock minus local clock, from a `Date` header, taking the request's `sent` time
+/// plus half its round trip as the local moment the server answered.
+pub fn clock_offset_ms(
+    headers: &HeaderMap,
+    sent: chrono::DateTime<chrono::Utc>,
+    round_trip: Duration,
+) -> Option<i64> {
+    let half = chrono::Duration::from_std(round_trip / 2).unwrap_or_default();
+    server_date(headers).map(|d| (d - (sent + half)).num_milliseconds())
+}
+
+/// Milliseconds as reported in checks.
+pub fn millis(d: Duration) -> Option<u64> {
+    Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub fn link_next(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get(reqwest::header::LINK)?.to_str().ok()?;
+    raw.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"))
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+    })
+}
+
+/// Runs `f` over `items` with at most `limit` in flight, keeping the order.
+pub async fn bounded<I, T, F, Fut>(items: I, limit: usize, f: F) -> Vec<T>
+where
+    I: IntoIterator,
+    F: FnMut(I::Item) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    use futures::StreamExt;
+    futures::stream::iter(items)
+        .map(f)
+        .buffered(limit.max(1))
+        .collect()
+        .await
 }
 
 /// True when an error means "the target is already gone".
 pub fn is_not_found(e: &Error) -> bool {
     e.code == ErrorCode::NotFound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_from_every_shape() {
+        let code = |b: &str| server_code(b.as_bytes());
+        assert_eq!(
+            code(r#"{"error":{"code":"protected_account","message":"x"}}"#).as_deref(),
+            Some("protected_account")
+        );
+        assert_eq!(
+            code(r#"{"errcode":"M_FORBIDDEN","error":"You are not a server admin"}"#).as_deref(),
+            Some("M_FORBIDDEN")
+        );
+        assert_eq!(
+            code(r#"{"message":"m","code":"BANNED_USER"}"#).as_deref(),
+            Some("BANNED_USER")
+        );
+        assert_eq!(
+            code(r#"{"error":"unauthorized_client","error_description":"Invalid"}"#).as_deref(),
+            Some("unauthorized_client")
+        );
+        assert_eq!(
+            code(r#"{"error":{"code":404,"status":"Not Found"}}"#).as_deref(),
+            Some("Not_Found")
+        );
+        assert_eq!(code(""), None);
+        assert_eq!(code("<html>"), None);
+    }
+
+    #[test]
+    fn link_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            reqwest::header::LINK,
+            HeaderValue::from_static(
+                "</a?page_token=1>; rel=\"first\", </a?page_token=2>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(link_next(&h).as_deref(), Some("/a?page_token=2"));
+        h.insert(
+            reqwest::header::DATE,
+            HeaderValue::from_static("Sun, 22 Nov 2026 20:00:00 GMT"),
+        );
+        assert_eq!(server_date(&h).map(|d| d.timestamp()), Some(1_795_377_600));
+    }
 }

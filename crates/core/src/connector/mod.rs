@@ -1,6 +1,10 @@
 //! Connectors map a system's admin API onto Vigil's model. One file per kind.
 
+pub mod better_auth;
 pub mod http;
+pub mod keycloak;
+pub mod kratos;
+pub mod synapse;
 pub mod vigil;
 
 use std::sync::Arc;
@@ -104,6 +108,58 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             secret_label: "API token".into(),
             options: Vec::new(),
         },
+        ConnectorKind::Keycloak => KindInfo {
+            kind,
+            label: "Keycloak".into(),
+            description: "One realm, through a confidential client with a service account that has view-users and \
+                          manage-users (realm-management). Keycloak keeps no user agent or expiry per session."
+                .into(),
+            url_hint: "https://sso.example.com".into(),
+            secret_label: "Client secret".into(),
+            options: vec![
+                field("realm", "Realm", true, "The realm to watch, e.g. master or employees."),
+                field("client_id", "Client ID", true, "The confidential client whose service account Vigil uses."),
+            ],
+        },
+        ConnectorKind::Synapse => KindInfo {
+            kind,
+            label: "Matrix Synapse".into(),
+            description: "Devices of every user through the Synapse admin API. Disabling locks the account \
+                          (reversible). Synapse keeps no sign-in time per device."
+                .into(),
+            url_hint: "https://matrix.example.com".into(),
+            secret_label: "Admin access token".into(),
+            options: Vec::new(),
+        },
+        ConnectorKind::BetterAuth => KindInfo {
+            kind,
+            label: "Better Auth".into(),
+            description: "Apps using Better Auth with the admin and bearer plugins. The URL is the auth mount \
+                          point (…/api/auth); the secret is an admin's session token. Disabling bans the user."
+                .into(),
+            url_hint: "https://app.example.com/api/auth".into(),
+            secret_label: "Admin session token".into(),
+            options: Vec::new(),
+        },
+        ConnectorKind::Kratos => KindInfo {
+            kind,
+            label: "Ory Kratos".into(),
+            description: "Every active session through the Kratos admin API (Ory Network or self-hosted admin port). \
+                          SuperUsers: identities whose metadata role is admin or superuser."
+                .into(),
+            url_hint: "https://project.projects.oryapis.com".into(),
+            secret_label: "API key".into(),
+            options: Vec::new(),
+        },
+    }
+}
+
+fn field(key: &str, label: &str, required: bool, help: &str) -> OptionField {
+    OptionField {
+        key: key.into(),
+        label: label.into(),
+        required,
+        help: help.into(),
     }
 }
 
@@ -136,5 +192,11 @@ pub async fn connect(
 pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connector>> {
     match spec.kind {
         ConnectorKind::Vigil => Ok(Arc::new(vigil::VigilConnector::new(spec, secret)?)),
+        ConnectorKind::Keycloak => Ok(Arc::new(keycloak::KeycloakConnector::new(spec, secret)?)),
+        ConnectorKind::Synapse => Ok(Arc::new(synapse::SynapseConnector::new(spec, secret)?)),
+        ConnectorKind::BetterAuth => Ok(Arc::new(better_auth::BetterAuthConnector::new(
+            spec, secret,
+        )?)),
+        ConnectorKind::Kratos => Ok(Arc::new(kratos::KratosConnector::new(spec, secret)?)),
     }
 }

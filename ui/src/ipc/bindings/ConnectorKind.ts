@@ -3,4 +3,4 @@
 /**
  * The kinds of system Vigil connects to.
  */
-export type ConnectorKind = "vigil";
+export type ConnectorKind = "vigil" | "keycloak" | "synapse" | "better-auth" | "kratos";

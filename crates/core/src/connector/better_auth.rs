@@ -1,0 +1,384 @@
+//! Better Auth with the admin plugin, authenticated as an admin through the bearer plugin
+//! (`Authorization: Bearer <session token>`). The base URL is the auth mount point,
+//! usually `https://app.example.com/api/auth`.
+//!
+//! Users are paged with `limit`/`offset`; each user's sessions are read with bounded
+//! concurrency. Better Auth revokes a session by its *token*: tokens are kept in memory,
+//! keyed by session id, only as long as the session is listed, and are never shown,
+//! logged or stored. `updatedAt` is not a last-seen time, so last activity stays unknown.
+//! Users have no user name: the e-mail address serves as one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::http::{Fetched, HttpClient, bounded, clock_offset_ms, millis, server_date};
+use super::{Connector, EndOutcome, PollUpdate};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{
+    Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User, normalize_ip,
+};
+use crate::secret::SecretString;
+
+const PAGE: usize = 100;
+const MAX_PAGES: usize = 10_000;
+const CONCURRENCY: usize = 8;
+
+#[derive(Deserialize)]
+struct UserList {
+    users: Vec<BaUser>,
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct BaUser {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    banned: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct SessionList {
+    sessions: Vec<BaSession>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BaSession {
+    id: String,
+    #[serde(default)]
+    token: Option<String>,
+    user_id: String,
+    #[serde(default)]
+    ip_address: Option<String>,
+    #[serde(default)]
+    user_agent: Option<String>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    impersonated_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GetSession {
+    session: BaSession,
+}
+
+pub struct BetterAuthConnector {
+    tenant: Arc<str>,
+    http: HttpClient,
+    token: SecretString,
+    /// Session id → session token, for revoking (memory only).
+    tokens: Mutex<HashMap<String, SecretString>>,
+}
+
+fn is_admin(role: Option<&str>) -> bool {
+    role.is_some_and(|r| r.split(',').any(|p| p.trim().eq_ignore_ascii_case("admin")))
+}
+
+impl BetterAuthConnector {
+    pub fn new(spec: &TenantSpec, token: SecretString) -> Result<Self> {
+        Ok(Self {
+            tenant: Arc::from(spec.name.as_str()),
+            http: HttpClient::new(&spec.base_url, spec.request_timeout)?,
+            token,
+            tokens: Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        match self.http.get_json(path, &self.token, None).await? {
+            Fetched::Fresh { value, .. } => Ok(value),
+            Fetched::NotModified => Err(Error::malformed("304 without a conditional request")),
+        }
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<T> {
+        self.http
+            .call_json(Method::POST, path, &self.token, Some(&body))
+            .await
+    }
+
+    fn user_from(u: &BaUser) -> User {
+        let username = u.email.clone().unwrap_or_else(|| u.id.clone());
+        let mut user = User::new(u.id.clone(), username);
+        user.display_name = u.name.clone().filter(|n| !n.is_empty());
+        user.superuser = is_admin(u.role.as_deref());
+        user.disabled = u.banned == Some(true);
+        user
+    }
+
+    async fn users(&self) -> Result<Vec<BaUser>> {
+        let mut all = Vec::new();
+        for page in 0..MAX_PAGES {
+            let list: UserList = self
+                .get(&format!(
+                    "admin/list-users?limit={PAGE}&offset={}&sortBy=createdAt",
+                    page * PAGE
+                ))
+                .await?;
+            let n = list.users.len();
+            all.extend(list.users);
+            let done = list.total.map_or(n < PAGE, |t| all.len() as u64 >= t);
+            if done || n == 0 {
+                return Ok(all);
+            }
+        }
+        Err(Error::malformed("listing users: too many pages"))
+    }
+
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<BaSession>> {
+        let list: SessionList = self
+            .post(
+                "admin/list-user-sessions",
+                serde_json::json!({ "userId": user_id }),
+            )
+            .await?;
+        Ok(list.sessions)
+    }
+
+    /// Vigil's own session (the bearer token's), if the server says.
+    async fn own_session_id(&self) -> Option<String> {
+        self.get::<GetSession>("get-session")
+            .await
+            .ok()
+            .map(|g| g.session.id)
+    }
+
+    /// Ban or unban; both answer `{user}`.
+    async fn set_banned(&self, user_id: &str, banned: bool) -> Result<User> {
+        #[derive(Deserialize)]
+        struct Answer {
+            user: BaUser,
+        }
+        let answer: Answer = if banned {
+            let body = serde_json::json!({ "userId": user_id, "banReason": "disabled by an administrator with Vigil" });
+            self.post("admin/ban-user", body).await?
+        } else {
+            self.post("admin/unban-user", serde_json::json!({ "userId": user_id }))
+                .await?
+        };
+        Ok(Self::user_from(&answer.user))
+    }
+}
+
+fn seg(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[async_trait]
+impl Connector for BetterAuthConnector {
+    fn tenant(&self) -> &Arc<str> {
+        &self.tenant
+    }
+
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::BetterAuth
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            list_sessions: true,
+            end_session: true,
+            end_user_sessions: true,
+            disable_user: true,
+            enable_user: true,
+            superuser_detection: true,
+            change_feed: false,
+        }
+    }
+
+    async fn poll(&self) -> Result<PollUpdate> {
+        let users = self.users().await.map_err(|e| e.context("listing users"))?;
+        let own = self.own_session_id().await;
+        let per_user = bounded(users, CONCURRENCY, |u| async move {
+            let sessions = self.sessions_of(&u.id).await;
+            (u, sessions)
+        })
+        .await;
+        let mut tokens = HashMap::new();
+        let mut out = Vec::new();
+        for (u, sessions) in per_user {
+            let user = Self::user_from(&u);
+            let sessions = match sessions {
+                Ok(s) => s,
+                Err(e) if e.code == ErrorCode::NotFound => continue,
+                Err(e) => return Err(e.context(format!("listing sessions of {}", user.username))),
+            };
+            for s in sessions {
+                let mut session = Session::new(
+                    &self.tenant,
+                    s.id.clone(),
+                    s.user_id.clone(),
+                    user.username.clone(),
+                );
+                session.annotate(&user);
+                session.current = own.as_deref() == Some(s.id.as_str());
+                session.ip = s.ip_address.as_deref().and_then(normalize_ip);
+                session.user_agent = s.user_agent.filter(|i| !i.is_empty());
+                session.created_at = s.created_at;
+                session.expires_at = s.expires_at;
+                session.session_type = Some(
+                    if s.impersonated_by.is_some() {
+                        "impersonation"
+                    } else {
+                        "browser"
+                    }
+                    .to_owned(),
+                );
+                if let Some(t) = s.token {
+                    tokens.insert(s.id.clone(), SecretString::new(t));
+                }
+                out.push(session);
+            }
+        }
+        *self.tokens.lock().await = tokens;
+        Ok(PollUpdate::Full(out))
+    }
+
+    async fn reset(&self) {}
+
+    async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
+        let token = self.tokens.lock().await.get(session_id).cloned();
+        let Some(token) = token else {
+            // Not listed by the last poll: it ended (or never existed).
+            return Ok(EndOutcome::AlreadyGone);
+        };
+        let body = serde_json::json!({ "sessionToken": token.expose() });
+        let _: serde_json::Value = self.post("admin/revoke-user-session", body).await?;
+        self.tokens.lock().await.remove(session_id);
+        Ok(EndOutcome::Ended)
+    }
+
+    async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
+        let n = self.sessions_of(user_id).await?.len() as u64;
+        let _: serde_json::Value = self
+            .post(
+                "admin/revoke-user-sessions",
+                serde_json::json!({ "userId": user_id }),
+            )
+            .await?;
+        Ok(n)
+    }
+
+    async fn disable_user(&self, user_id: &str, _end_sessions: bool) -> Result<User> {
+        // Banning always ends the user's sessions in Better Auth.
+        self.set_banned(user_id, true).await
+    }
+
+    async fn enable_user(&self, user_id: &str) -> Result<User> {
+        self.set_banned(user_id, false).await
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>> {
+        let list: UserList = self
+            .get(&format!(
+                "admin/list-users?searchField=email&searchOperator=contains&searchValue={}&limit=100",
+                seg(username)
+            ))
+            .await?;
+        Ok(list
+            .users
+            .iter()
+            .find(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(username))
+            })
+            .map(Self::user_from))
+    }
+
+    async fn check(&self) -> TenantCheck {
+        let started = Instant::now();
+        let sent = Utc::now();
+        let who = match self.http.url("get-session") {
+            Ok(u) => {
+                self.http
+                    .get_json_headers::<Option<serde_json::Value>>(u, &self.token)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let latency = started.elapsed();
+        let (me, headers) = match who {
+            Ok((Some(v), h)) => (v, h),
+            Ok((None, _)) => {
+                return TenantCheck {
+                    reachable: true,
+                    error: Some(
+                        Error::new(
+                            ErrorCode::Unauthorized,
+                            "credential rejected (no session for this token)",
+                        )
+                        .payload(),
+                    ),
+                    ..TenantCheck::default()
+                };
+            }
+            Err(e) => {
+                return TenantCheck {
+                    reachable: e.http_status.is_some(),
+                    error: Some(e.payload()),
+                    ..TenantCheck::default()
+                };
+            }
+        };
+        let role = me["user"]["role"].as_str().map(str::to_owned);
+        let admin = self.get::<UserList>("admin/list-users?limit=1").await;
+        let base = TenantCheck {
+            reachable: true,
+            authenticated: true,
+            latency_ms: millis(latency),
+            clock_offset_ms: clock_offset_ms(&headers, sent, latency),
+            server_time: server_date(&headers),
+            permissions: role.iter().map(|r| format!("role: {r}")).collect(),
+            ..TenantCheck::default()
+        };
+        match admin {
+            Ok(_) => TenantCheck {
+                capabilities: Some(self.capabilities()),
+                ..base
+            },
+            Err(e) => TenantCheck {
+                error: Some(
+                    e.context("the session is valid but may not use the admin API")
+                        .payload(),
+                ),
+                ..base
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_roles() {
+        assert!(is_admin(Some("admin")));
+        assert!(is_admin(Some("user, admin")));
+        assert!(!is_admin(Some("administrator")));
+        assert!(!is_admin(None));
+    }
+}

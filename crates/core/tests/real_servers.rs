@@ -1,0 +1,329 @@
+//! Connectors against real, unmodified servers started by `tests/servers/*/start.sh`
+//! (Better Auth from npm, Matrix Synapse from PyPI). `scripts/test` starts them, exports
+//! `VIGIL_TEST_<SERVER>_DIR` and runs these with `--include-ignored`.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+use vigil_core::connector::{self, Connector, EndOutcome, PollUpdate};
+use vigil_core::model::{ConnectorKind, Session, TenantSpec, normalize_ip};
+use vigil_core::{ErrorCode, SecretString};
+
+struct Fixture {
+    env: HashMap<String, String>,
+    json: Value,
+}
+
+fn fixture(var: &str) -> Fixture {
+    let dir = PathBuf::from(std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: run through scripts/test, which starts the server (tests/servers)"
+        )
+    }));
+    let env = std::fs::read_to_string(dir.join("env"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let json =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("fixture.json")).unwrap()).unwrap();
+    Fixture { env, json }
+}
+
+fn build(kind: ConnectorKind, url: &str, secret: &str) -> std::sync::Arc<dyn Connector> {
+    let spec = TenantSpec::new("real", kind, url).unwrap();
+    connector::build(&spec, SecretString::new(secret)).unwrap()
+}
+
+async fn full(c: &dyn Connector) -> HashMap<String, Session> {
+    match c.poll().await.unwrap() {
+        PollUpdate::Full(s) => s.into_iter().map(|s| (s.id.clone(), s)).collect(),
+        PollUpdate::Delta { .. } => panic!("expected a full listing"),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the real Better Auth server; scripts/test starts it"]
+async fn better_auth_real_server() {
+    let f = fixture("VIGIL_TEST_BETTER_AUTH_DIR");
+    let url = &f.env["BETTER_AUTH_URL"];
+    let admin_token = &f.env["BETTER_AUTH_ADMIN_TOKEN"];
+    let c = build(ConnectorKind::BetterAuth, url, admin_token);
+
+    let check = c.check().await;
+    assert!(
+        check.reachable && check.authenticated && check.error.is_none(),
+        "{check:?}"
+    );
+    assert!(
+        check.permissions.iter().any(|p| p == "role: admin"),
+        "{:?}",
+        check.permissions
+    );
+
+    let sessions = full(c.as_ref()).await;
+    let expected: usize = f.env["BETTER_AUTH_EXPECTED_SESSIONS"].parse().unwrap();
+    assert_eq!(sessions.len(), expected);
+    let mut by_email: HashMap<String, (String, Vec<String>)> = HashMap::new();
+    for u in f.json["users"].as_array().unwrap() {
+        let email = u["email"].as_str().unwrap().to_owned();
+        let mut ids = Vec::new();
+        for fs in u["sessions"].as_array().unwrap() {
+            let id = fs["id"].as_str().unwrap();
+            let s = sessions
+                .get(id)
+                .unwrap_or_else(|| panic!("session {id} of {email} missing"));
+            assert_eq!(s.username, email);
+            assert_eq!(s.display_name.as_deref(), u["name"].as_str());
+            assert_eq!(s.superuser, u["role"] == "admin");
+            assert_eq!(
+                s.ip,
+                normalize_ip(fs["sentIp"].as_str().unwrap()),
+                "canonical IP for {id}"
+            );
+            assert_eq!(s.user_agent.as_deref(), fs["ua"].as_str());
+            assert_eq!(
+                s.created_at
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                    .as_deref(),
+                fs["createdAt"].as_str()
+            );
+            assert!(s.expires_at.is_some() && s.last_activity_at.is_none());
+            assert_eq!(
+                s.current,
+                fs["isAdminToken"] == true,
+                "only Vigil's own session is current"
+            );
+            ids.push(id.to_owned());
+        }
+        by_email.insert(email, (u["id"].as_str().unwrap().to_owned(), ids));
+    }
+    let dump = format!("{sessions:?}");
+    assert!(
+        !dump.contains(admin_token.as_str()),
+        "session tokens never reach the model"
+    );
+
+    // End one session (by its token, which only the connector holds).
+    let (_, alice) = &by_email["alice@example.org"];
+    assert_eq!(c.end_session(&alice[0]).await.unwrap(), EndOutcome::Ended);
+    let after = full(c.as_ref()).await;
+    assert!(!after.contains_key(&alice[0]) && after.contains_key(&alice[1]));
+    assert_eq!(
+        c.end_session(&alice[0]).await.unwrap(),
+        EndOutcome::AlreadyGone
+    );
+
+    // End all sessions of a user.
+    let (carol_id, carol) = &by_email["carol@example.org"];
+    assert_eq!(
+        c.end_user_sessions(carol_id).await.unwrap(),
+        carol.len() as u64
+    );
+    let after = full(c.as_ref()).await;
+    assert!(carol.iter().all(|id| !after.contains_key(id)));
+
+    // Disable (ban) and re-enable; a banned user cannot sign in.
+    let (mallory_id, mallory) = &by_email["mallory@example.org"];
+    let u = c.disable_user(mallory_id, true).await.unwrap();
+    assert!(u.disabled);
+    let after = full(c.as_ref()).await;
+    assert!(mallory.iter().all(|id| !after.contains_key(id)));
+    let http = reqwest::Client::new();
+    let sign_in = |email: &str| {
+        http.post(format!("{url}/sign-in/email"))
+            .json(&serde_json::json!({"email": email, "password": f.env["BETTER_AUTH_USER_PASSWORD"]}))
+            .send()
+    };
+    assert_eq!(sign_in("mallory@example.org").await.unwrap().status(), 403);
+    assert!(!c.enable_user(mallory_id).await.unwrap().disabled);
+    assert_eq!(sign_in("mallory@example.org").await.unwrap().status(), 200);
+
+    let bob = c.find_user("bob@example.org").await.unwrap().unwrap();
+    assert_eq!(bob.id, by_email["bob@example.org"].0);
+    assert!(c.find_user("nobody@example.org").await.unwrap().is_none());
+
+    // A non-admin's token is authenticated but refused the admin API.
+    let resp: Value = sign_in("bob@example.org")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bob_token = resp["token"].as_str().unwrap();
+    let err = build(ConnectorKind::BetterAuth, url, bob_token)
+        .poll()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "{}", err.message);
+    let check = build(ConnectorKind::BetterAuth, url, bob_token)
+        .check()
+        .await;
+    assert!(check.authenticated && check.error.is_some());
+
+    // A wrong token is a clear error that does not echo any secret.
+    let err = build(ConnectorKind::BetterAuth, url, "not-a-token")
+        .poll()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+    assert!(
+        err.message.contains("credential rejected (HTTP 401"),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains("not-a-token"));
+    let check = build(ConnectorKind::BetterAuth, url, "not-a-token")
+        .check()
+        .await;
+    assert!(check.reachable && !check.authenticated);
+}
+
+#[tokio::test]
+#[ignore = "needs the real Synapse server; scripts/test starts it"]
+async fn synapse_real_server() {
+    let f = fixture("VIGIL_TEST_SYNAPSE_DIR");
+    let url = &f.env["SYNAPSE_URL"];
+    let admin_token = &f.env["SYNAPSE_ADMIN_TOKEN"];
+    let c = build(ConnectorKind::Synapse, url, admin_token);
+
+    let check = c.check().await;
+    assert!(
+        check.reachable && check.authenticated && check.error.is_none(),
+        "{check:?}"
+    );
+    assert!(
+        check.permissions.iter().any(|p| p == "server admin"),
+        "{:?}",
+        check.permissions
+    );
+
+    let sessions = full(c.as_ref()).await;
+    let expected: usize = f.env["SYNAPSE_EXPECTED_DEVICES"].parse().unwrap();
+    assert_eq!(sessions.len(), expected);
+    let mut devices: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for u in f.json["users"].as_array().unwrap() {
+        let uid = u["user_id"].as_str().unwrap();
+        for d in u["devices"].as_array().unwrap() {
+            let dev = d["device_id"].as_str().unwrap();
+            let id = format!("{uid}|{dev}");
+            let s = sessions
+                .get(&id)
+                .unwrap_or_else(|| panic!("device {id} missing"));
+            assert_eq!(s.user_id, uid);
+            assert_eq!(s.username, u["localpart"].as_str().unwrap());
+            assert_eq!(s.superuser, u["admin"] == true);
+            assert_eq!(s.display_name.as_deref(), u["displayname"].as_str());
+            assert!(
+                s.created_at.is_none(),
+                "Synapse keeps no creation time; nothing is invented"
+            );
+            assert!(s.last_activity_at.is_some());
+            if dev == f.env["SYNAPSE_ADMIN_DEVICE"] {
+                assert!(s.current, "Vigil's own device is the current session");
+            } else {
+                assert!(!s.current);
+                assert_eq!(s.ip, normalize_ip(d["ip"].as_str().unwrap()), "{id}");
+                assert_eq!(s.user_agent.as_deref(), d["user_agent"].as_str(), "{id}");
+            }
+            devices
+                .entry(u["localpart"].as_str().unwrap().to_owned())
+                .or_default()
+                .push((
+                    id,
+                    d["access_token"].as_str().unwrap_or_default().to_owned(),
+                ));
+        }
+    }
+
+    // Vigil's own device is never ended.
+    let own = format!(
+        "{}|{}",
+        f.env["SYNAPSE_ADMIN_USER"], f.env["SYNAPSE_ADMIN_DEVICE"]
+    );
+    assert_eq!(
+        c.end_session(&own).await.unwrap_err().code,
+        ErrorCode::Conflict
+    );
+
+    let alice = &devices["alice"];
+    assert_eq!(c.end_session(&alice[0].0).await.unwrap(), EndOutcome::Ended);
+    let after = full(c.as_ref()).await;
+    assert!(!after.contains_key(&alice[0].0) && after.contains_key(&alice[1].0));
+    assert_eq!(
+        c.end_session(&alice[0].0).await.unwrap(),
+        EndOutcome::AlreadyGone
+    );
+
+    let carol = &devices["carol"];
+    assert_eq!(
+        c.end_user_sessions("@carol:localhost").await.unwrap(),
+        carol.len() as u64
+    );
+    let after = full(c.as_ref()).await;
+    assert!(carol.iter().all(|(id, _)| !after.contains_key(id)));
+
+    // Locking is reversible: the token stops working, then works again.
+    let http = reqwest::Client::new();
+    let whoami = |token: String| {
+        http.get(format!("{url}/_matrix/client/v3/account/whoami"))
+            .bearer_auth(token)
+            .send()
+    };
+    let mallory_token = devices["mallory"][0].1.clone();
+    assert_eq!(whoami(mallory_token.clone()).await.unwrap().status(), 200);
+    let u = c.disable_user("@mallory:localhost", false).await.unwrap();
+    assert!(u.disabled);
+    let resp = whoami(mallory_token.clone()).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert!(resp.text().await.unwrap().contains("M_USER_LOCKED"));
+    let after = full(c.as_ref()).await;
+    assert!(
+        after
+            .values()
+            .filter(|s| s.user_id == "@mallory:localhost")
+            .all(|s| s.disabled)
+    );
+    assert!(!c.enable_user("@mallory:localhost").await.unwrap().disabled);
+    assert_eq!(whoami(mallory_token).await.unwrap().status(), 200);
+    // Vigil's own account cannot be locked through Vigil.
+    assert_eq!(
+        c.disable_user(&f.env["SYNAPSE_ADMIN_USER"], false)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Conflict
+    );
+
+    assert_eq!(
+        c.find_user("bob").await.unwrap().map(|u| u.id).as_deref(),
+        Some("@bob:localhost")
+    );
+    assert!(c.find_user("nobody").await.unwrap().is_none());
+
+    // A non-admin's token is authenticated but refused the admin API.
+    let bob_token = &devices["bob"][0].1;
+    let err = build(ConnectorKind::Synapse, url, bob_token)
+        .poll()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "{}", err.message);
+    assert!(err.message.contains("M_FORBIDDEN"), "{}", err.message);
+    let check = build(ConnectorKind::Synapse, url, bob_token).check().await;
+    assert!(check.authenticated && check.error.is_some());
+
+    let err = build(ConnectorKind::Synapse, url, "syt_wrong")
+        .poll()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+    assert!(
+        err.message.contains("M_UNKNOWN_TOKEN") && !err.message.contains("syt_wrong"),
+        "{}",
+        err.message
+    );
+}
