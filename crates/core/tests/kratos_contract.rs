@@ -175,3 +175,60 @@ async fn actions_use_the_admin_endpoints() {
         Some("i-1")
     );
 }
+
+#[tokio::test]
+async fn bad_answers_are_clear_per_tenant_errors() {
+    let cases = [
+        (
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "30")
+                .set_body_json(json!({"error": {"code": 429, "status": "Too Many Requests"}})),
+            ErrorCode::RateLimited,
+            "rate limited (HTTP 429",
+        ),
+        (
+            ResponseTemplate::new(503).set_body_string("upstream down"),
+            ErrorCode::ServerError,
+            "tenant server error (HTTP 503)",
+        ),
+        (
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"error": {"code": 403, "status": "Forbidden"}})),
+            ErrorCode::Forbidden,
+            "permission denied (HTTP 403, Forbidden)",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_string("[{\"id\": \"s-1\", "),
+            ErrorCode::MalformedResponse,
+            "invalid JSON",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"not": "a list"})),
+            ErrorCode::MalformedResponse,
+            "unexpected shape",
+        ),
+    ];
+    for (response, code, text) in cases {
+        let s = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/admin/sessions"))
+            .respond_with(response)
+            .mount(&s)
+            .await;
+        let err = connector(&s).poll().await.unwrap_err();
+        assert_eq!(err.code, code, "{}", err.message);
+        assert!(
+            err.message.contains(text),
+            "want {text:?} in {:?}",
+            err.message
+        );
+        assert!(
+            err.message.starts_with("listing sessions: "),
+            "{}",
+            err.message
+        );
+        if code == ErrorCode::RateLimited {
+            assert_eq!(err.retry_after_secs, Some(30));
+        }
+    }
+}

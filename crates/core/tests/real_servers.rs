@@ -143,6 +143,57 @@ async fn better_auth_real_server() {
     assert!(!c.enable_user(mallory_id).await.unwrap().disabled);
     assert_eq!(sign_in("mallory@example.org").await.unwrap().status(), 200);
 
+    // Verified from the server's side with tokens of our own: ending one session makes
+    // that token fail, force logout makes every token fail.
+    let own_sessions = |token: String| {
+        http.get(format!("{url}/list-sessions"))
+            .bearer_auth(token)
+            .send()
+    };
+    let token_of = |resp: Value| resp["token"].as_str().unwrap().to_owned();
+    let t1 = token_of(
+        sign_in("bob@example.org")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    let t2 = token_of(
+        sign_in("bob@example.org")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(own_sessions(t1.clone()).await.unwrap().status(), 200);
+    let listed = full(c.as_ref()).await;
+    let bob_id = &by_email["bob@example.org"].0;
+    let newest = listed
+        .values()
+        .filter(|s| &s.user_id == bob_id)
+        .max_by_key(|s| s.created_at)
+        .map(|s| s.id.clone())
+        .unwrap();
+    assert_eq!(c.end_session(&newest).await.unwrap(), EndOutcome::Ended);
+    assert_eq!(
+        own_sessions(t2.clone()).await.unwrap().status(),
+        401,
+        "the ended session's token is refused"
+    );
+    assert_eq!(
+        own_sessions(t1.clone()).await.unwrap().status(),
+        200,
+        "the other session still works"
+    );
+    c.end_user_sessions(bob_id).await.unwrap();
+    assert_eq!(
+        own_sessions(t1).await.unwrap().status(),
+        401,
+        "force logout ends every session"
+    );
+
     let bob = c.find_user("bob@example.org").await.unwrap().unwrap();
     assert_eq!(bob.id, by_email["bob@example.org"].0);
     assert!(c.find_user("nobody@example.org").await.unwrap().is_none());
@@ -250,8 +301,25 @@ async fn synapse_real_server() {
         ErrorCode::Conflict
     );
 
+    let http = reqwest::Client::new();
+    let whoami = |token: String| {
+        http.get(format!("{url}/_matrix/client/v3/account/whoami"))
+            .bearer_auth(token)
+            .send()
+    };
     let alice = &devices["alice"];
+    assert_eq!(whoami(alice[0].1.clone()).await.unwrap().status(), 200);
     assert_eq!(c.end_session(&alice[0].0).await.unwrap(), EndOutcome::Ended);
+    assert_eq!(
+        whoami(alice[0].1.clone()).await.unwrap().status(),
+        401,
+        "the ended device's token is refused"
+    );
+    assert_eq!(
+        whoami(alice[1].1.clone()).await.unwrap().status(),
+        200,
+        "the other device still works"
+    );
     let after = full(c.as_ref()).await;
     assert!(!after.contains_key(&alice[0].0) && after.contains_key(&alice[1].0));
     assert_eq!(

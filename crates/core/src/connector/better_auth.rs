@@ -259,9 +259,14 @@ impl Connector for BetterAuthConnector {
     async fn reset(&self) {}
 
     async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
-        let token = self.tokens.lock().await.get(session_id).cloned();
+        let mut token = self.tokens.lock().await.get(session_id).cloned();
+        if token.is_none() {
+            // Not seen by a poll of this connector yet (a fresh CLI run, or a session newer
+            // than the last poll): list again to learn its token.
+            self.poll().await?;
+            token = self.tokens.lock().await.get(session_id).cloned();
+        }
         let Some(token) = token else {
-            // Not listed by the last poll: it ended (or never existed).
             return Ok(EndOutcome::AlreadyGone);
         };
         let body = serde_json::json!({ "sessionToken": token.expose() });
