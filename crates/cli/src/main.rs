@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a tenant or some items failed, 2 usage or configuration error.
 
+mod act;
 mod output;
 mod tenants;
 
@@ -12,11 +13,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use vigil_core::audit::ActionKind;
 use vigil_core::connector::{self, Connector, PollUpdate};
-use vigil_core::model::{ConnectorKind, SessionRef, TenantSpec};
+use vigil_core::model::{ConnectorKind, TenantSpec};
 use vigil_core::secrets::{KeyringStore, SecretStore};
 use vigil_core::store::{SessionQuery, SessionStore, SortColumn};
-use vigil_core::{Error, ErrorCode, SecretString, actions};
+use vigil_core::{Error, SecretString};
 
 #[derive(Parser)]
 #[command(
@@ -69,6 +71,28 @@ enum Command {
         #[arg(required = true, value_name = "USER")]
         users: Vec<String>,
     },
+    /// Incident playbook: force logout, then disable, as one audited action.
+    Contain {
+        #[command(flatten)]
+        tenant: AdHocTenant,
+        /// The user to contain.
+        user: String,
+    },
+    /// The audit log: every action, who took it, and what came of it.
+    Audit {
+        /// Only entries since this time (RFC 3339, YYYY-MM-DD, or 30m / 24h / 7d back).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Text to find in target, user, actor or result.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        #[arg(long)]
+        csv: bool,
+    },
     /// Re-enable user accounts.
     Enable {
         #[command(flatten)]
@@ -98,6 +122,9 @@ enum DemoCommand {
         /// Seconds between population changes; 0 freezes the population.
         #[arg(long, default_value_t = 1.0)]
         tick: f64,
+        /// Milliseconds added to every request (a slow or distant tenant).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+        latency_ms: u64,
     },
 }
 
@@ -227,8 +254,21 @@ async fn run(command: Command) -> Result<(), Failure> {
                     token,
                     timezone,
                     tick,
+                    latency_ms,
                 },
-        } => demo_serve(addr, sessions as usize, seed, token, &timezone, tick).await,
+        } => {
+            let latency = std::time::Duration::from_millis(latency_ms);
+            demo_serve(
+                addr,
+                sessions as usize,
+                seed,
+                token,
+                &timezone,
+                tick,
+                latency,
+            )
+            .await
+        }
         Command::Tenant { command } => tenants::run(command).await,
         Command::Sessions(args) => sessions(args).await,
         Command::Terminate { tenant, sessions } => terminate(&tenant, sessions).await,
@@ -239,6 +279,14 @@ async fn run(command: Command) -> Result<(), Failure> {
             users,
         } => user_action(&tenant, users, UserAction::Disable { end_sessions }).await,
         Command::Enable { tenant, users } => user_action(&tenant, users, UserAction::Enable).await,
+        Command::Contain { tenant, user } => act::contain(resolve_one(&tenant).await?, &user).await,
+        Command::Audit {
+            since,
+            tenant,
+            search,
+            json,
+            csv,
+        } => act::show(since.as_deref(), tenant, search, json, csv),
     }
 }
 
@@ -249,6 +297,7 @@ async fn demo_serve(
     token: Option<String>,
     tz: &str,
     tick: f64,
+    latency: std::time::Duration,
 ) -> Result<(), Failure> {
     if !(tick == 0.0 || (0.01..=86_400.0).contains(&tick)) {
         return Err(Failure::usage(&Error::invalid_input(
@@ -275,6 +324,7 @@ async fn demo_serve(
         token: token.clone(),
         timezone,
         tick,
+        latency,
         ..Default::default()
     };
     let listener = tokio::net::TcpListener::bind(addr)
@@ -483,34 +533,7 @@ fn report_tenant_failures(failed: &[(String, Error)]) -> Result<(), Failure> {
 }
 
 async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {
-    let connector = resolve_one(t).await?;
-    let tenant = connector.tenant().to_string();
-    let targets = ids
-        .into_iter()
-        .map(|session_id| SessionRef {
-            tenant: tenant.clone(),
-            session_id,
-        })
-        .collect();
-    let connectors = std::collections::HashMap::from([(tenant.clone(), connector)]);
-    let report = actions::end_sessions(&connectors, None, targets).await;
-    for item in &report.items {
-        match (&item.error, item.already_gone) {
-            (None, false) => println!("ended {} ({})", item.target.session_id, tenant),
-            (None, true) => println!("already gone {} ({})", item.target.session_id, tenant),
-            (Some(e), _) => eprintln!(
-                "vigil: tenant '{tenant}': {}: {}",
-                item.target.session_id, e.message
-            ),
-        }
-    }
-    match report.failed() {
-        0 => Ok(()),
-        n => Err(Failure {
-            code: 1,
-            message: format!("{n} of {} sessions could not be ended", report.items.len()),
-        }),
-    }
+    act::run(resolve_one(t).await?, ActionKind::EndSession, ids).await
 }
 
 #[derive(Clone, Copy)]
@@ -525,43 +548,13 @@ async fn user_action(
     users: Vec<String>,
     action: UserAction,
 ) -> Result<(), Failure> {
-    let connector = resolve_one(t).await?;
-    let tenant = connector.tenant().to_string();
-    let mut failed = 0;
-    for username in &users {
-        let result: Result<String, Error> = async {
-            let user = connector.find_user(username).await?.ok_or_else(|| {
-                Error::new(ErrorCode::NotFound, format!("no user named {username:?}"))
-            })?;
-            match action {
-                UserAction::Logout => {
-                    let n = connector.end_user_sessions(&user.id).await?;
-                    Ok(format!("logged out {username}: {n} sessions ended"))
-                }
-                UserAction::Disable { end_sessions } => {
-                    connector.disable_user(&user.id, end_sessions).await?;
-                    Ok(format!("disabled {username}"))
-                }
-                UserAction::Enable => {
-                    connector.enable_user(&user.id).await?;
-                    Ok(format!("enabled {username}"))
-                }
-            }
-        }
-        .await;
-        match result {
-            Ok(msg) => println!("{msg} ({tenant})"),
-            Err(e) => {
-                failed += 1;
-                eprintln!("vigil: tenant '{tenant}': {username}: {}", e.message);
-            }
-        }
-    }
-    match failed {
-        0 => Ok(()),
-        n => Err(Failure {
-            code: 1,
-            message: format!("{n} of {} users failed", users.len()),
-        }),
-    }
+    let kind = match action {
+        UserAction::Logout => ActionKind::Logout,
+        UserAction::Disable { end_sessions: true } => ActionKind::Disable,
+        UserAction::Disable {
+            end_sessions: false,
+        } => ActionKind::DisableOnly,
+        UserAction::Enable => ActionKind::Enable,
+    };
+    act::run(resolve_one(t).await?, kind, users).await
 }

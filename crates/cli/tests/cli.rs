@@ -16,7 +16,9 @@ fn demo(sessions: u32, tick: &str) -> Demo {
 
 fn vigil(args: &[&str], secret: Option<&str>) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("VIGIL_SECRET");
+    cmd.args(args)
+        .env_remove("VIGIL_SECRET")
+        .env("VIGIL_DATA_DIR", common::data_dir());
     if let Some(s) = secret {
         cmd.env("VIGIL_SECRET", s);
     }
@@ -142,7 +144,11 @@ fn user_actions_logout_disable_enable() {
     assert!(out.status.success());
     let out = vigil(&["disable", "--url", &d.url, "admin"], Some(TOKEN));
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("protected_account"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("protected"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = vigil(
         &["logout", "--url", &d.url, "admin", "no-such-user"],
         Some(TOKEN),

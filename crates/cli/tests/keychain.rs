@@ -23,6 +23,7 @@ fn vigil(config: &Path, args: &[&str], stdin: Option<&str>, log: &mut Vec<u8>) -
         .env("VIGIL_CONFIG_DIR", config)
         .env("VIGIL_LOG", "trace")
         .env_remove("VIGIL_SECRET")
+        .env("VIGIL_DATA_DIR", common::data_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

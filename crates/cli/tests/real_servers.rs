@@ -33,7 +33,8 @@ fn vigil(
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .env("VIGIL_CONFIG_DIR", config)
-        .env_remove("VIGIL_SECRET");
+        .env_remove("VIGIL_SECRET")
+        .env("VIGIL_DATA_DIR", common::data_dir());
     if let Some(s) = secret {
         cmd.env("VIGIL_SECRET", s);
     }

@@ -1,5 +1,9 @@
-//! Actions on sessions. Each target reports on its own; bulk actions run with bounded
-//! concurrency per tenant.
+//! Actions on sessions and users, audited. Each target reports on its own; bulk actions
+//! run with bounded concurrency per tenant.
+//!
+//! Order of events for every item: the intent is written to the audit log (and synced)
+//! before the request goes out; the result is appended after it. If the audit log cannot
+//! be written, nothing is sent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,6 +12,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::audit::{ActionKind, AuditLog, ItemState, NewItem};
 use crate::connector::{Connector, EndOutcome};
 use crate::error::{Error, ErrorCode, ErrorPayload};
 use crate::model::SessionRef;
@@ -19,16 +24,21 @@ pub const CONCURRENCY_PER_TENANT: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ActionItem {
+    /// The session (for `end_session`); for user actions `session_id` holds the user id.
     pub target: SessionRef,
     pub ok: bool,
     /// The session had already ended: the goal state holds, so this is a success.
     pub already_gone: bool,
     pub error: Option<ErrorPayload>,
+    /// The audit log entry of this item.
+    pub audit_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ActionReport {
+    /// Groups the items of this action in the audit log.
+    pub action_id: String,
     pub items: Vec<ActionItem>,
 }
 
@@ -38,30 +48,109 @@ impl ActionReport {
     }
 }
 
-/// Ends sessions. `connectors` maps tenant names to their connectors.
-pub async fn end_sessions(
-    connectors: &HashMap<String, Arc<dyn Connector>>,
-    store: Option<&SessionStore>,
+/// What an action needs besides its targets.
+pub struct Context<'a> {
+    pub connectors: &'a HashMap<String, Arc<dyn Connector>>,
+    pub store: Option<&'a SessionStore>,
+    pub audit: Option<&'a AuditLog>,
+    /// Who acts: the operator and the identity Vigil uses on the tenant.
+    pub actor: &'a str,
+}
+
+/// A target ready to run: its audit entry, or the guard's refusal.
+type Prepared = (SessionRef, Option<i64>, Option<Error>);
+
+/// A unique id for one action (time-ordered, random suffix).
+pub fn new_action_id() -> String {
+    use rand::Rng;
+    format!(
+        "{}-{:06x}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%3f"),
+        rand::rng().random_range(0..0xFF_FFFF)
+    )
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> crate::Result<T> + Send + 'static,
+) -> crate::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("background task failed: {e}")))?
+}
+
+/// Runs `kind` on every target: audit intent first, then the requests, then the results.
+///
+/// `names` gives the user name of targets the store cannot name (a user without sessions).
+pub async fn run(
+    ctx: &Context<'_>,
+    kind: ActionKind,
     targets: Vec<SessionRef>,
+    names: &HashMap<String, String>,
 ) -> ActionReport {
-    let mut by_tenant: HashMap<String, Vec<SessionRef>> = HashMap::new();
-    for t in targets {
-        by_tenant.entry(t.tenant.clone()).or_default().push(t);
+    let action_id = new_action_id();
+    // Guards and user names, before anything is written or sent.
+    let prepared: Vec<(SessionRef, Option<String>, Option<Error>)> = targets
+        .into_iter()
+        .map(|t| {
+            let (user, refusal) = guard(ctx.store, kind, &t);
+            let user = user.or_else(|| names.get(&t.session_id).cloned());
+            (t, user, refusal)
+        })
+        .collect();
+    let items: Vec<NewItem> = prepared
+        .iter()
+        .map(|(t, user, _)| NewItem {
+            action_id: action_id.clone(),
+            actor: ctx.actor.to_owned(),
+            tenant: t.tenant.clone(),
+            action: kind,
+            target: t.session_id.clone(),
+            target_user: user.clone(),
+        })
+        .collect();
+    let ids: Vec<Option<i64>> = match ctx.audit {
+        Some(audit) => {
+            let audit = audit.clone();
+            match blocking(move || audit.begin(&items)).await {
+                Ok(ids) => ids.into_iter().map(Some).collect(),
+                Err(e) => {
+                    // Never act without a record.
+                    let e = e.context("the audit log could not be written; nothing was sent");
+                    let items = prepared
+                        .into_iter()
+                        .map(|(t, _, _)| failed(t, &e, None))
+                        .collect();
+                    return ActionReport { action_id, items };
+                }
+            }
+        }
+        None => vec![None; prepared.len()],
+    };
+
+    let mut by_tenant: HashMap<String, Vec<Prepared>> = HashMap::new();
+    for ((t, _, refusal), id) in prepared.into_iter().zip(ids) {
+        by_tenant
+            .entry(t.tenant.clone())
+            .or_default()
+            .push((t, id, refusal));
     }
     let per_tenant = by_tenant.into_iter().map(|(tenant, targets)| {
-        let connector = connectors.get(&tenant).cloned();
+        let connector = ctx.connectors.get(&tenant).cloned();
         async move {
-            let Some(connector) = connector else {
-                let e = Error::invalid_input(format!("unknown tenant {tenant:?}"));
-                return targets
-                    .into_iter()
-                    .map(|t| failed(t, &e))
-                    .collect::<Vec<_>>();
-            };
             futures::stream::iter(targets)
-                .map(|t| {
-                    let connector = Arc::clone(&connector);
-                    async move { end_one(connector.as_ref(), store, t).await }
+                .map(|(t, id, refusal)| {
+                    let connector = connector.clone();
+                    async move {
+                        let outcome = match (refusal, connector) {
+                            (Some(e), _) => Err(e),
+                            (None, None) => Err(Error::invalid_input(format!(
+                                "unknown tenant {:?}",
+                                t.tenant
+                            ))),
+                            (None, Some(c)) => perform(c.as_ref(), kind, &t.session_id).await,
+                        };
+                        finish(ctx.audit, t, id, outcome).await
+                    }
                 })
                 .buffered(CONCURRENCY_PER_TENANT)
                 .collect::<Vec<_>>()
@@ -73,51 +162,118 @@ pub async fn end_sessions(
         .into_iter()
         .flatten()
         .collect();
-    ActionReport { items }
+    ActionReport { action_id, items }
 }
 
-async fn end_one(
-    connector: &dyn Connector,
+/// Refusals that need no request, and the user name for the record.
+fn guard(
     store: Option<&SessionStore>,
-    target: SessionRef,
-) -> ActionItem {
-    if target.session_id.is_empty() || target.session_id.len() > 512 {
-        return failed(target, &Error::invalid_input("invalid session id"));
+    kind: ActionKind,
+    t: &SessionRef,
+) -> (Option<String>, Option<Error>) {
+    if t.session_id.is_empty() || t.session_id.len() > 512 {
+        return (None, Some(Error::invalid_input("invalid target id")));
     }
-    if let Some(s) = store.and_then(|st| st.get(&target.tenant, &target.session_id)) {
-        if s.current {
-            let e = Error::new(
-                ErrorCode::Conflict,
-                "this is Vigil's own session on the tenant; ending it would cut Vigil off",
-            );
-            return failed(target, &e);
-        }
-    }
-    match connector.end_session(&target.session_id).await {
-        Ok(EndOutcome::Ended) => ActionItem {
-            target,
-            ok: true,
-            already_gone: false,
-            error: None,
+    let Some(store) = store else {
+        return (None, None);
+    };
+    match kind {
+        ActionKind::EndSession => match store.get(&t.tenant, &t.session_id) {
+            Some(s) if s.current => (
+                Some(s.username),
+                Some(Error::new(
+                    ErrorCode::Conflict,
+                    "this is Vigil's own session on the tenant; ending it would cut Vigil off",
+                )),
+            ),
+            Some(s) => (Some(s.username), None),
+            None => (None, None),
         },
-        Ok(EndOutcome::AlreadyGone) => ActionItem {
-            target,
-            ok: true,
-            already_gone: true,
-            error: None,
-        },
-        Err(e) => {
-            let e = e.context(format!("tenant {}", target.tenant));
-            failed(target, &e)
+        ActionKind::Disable | ActionKind::DisableOnly => {
+            match store.user_of(&t.tenant, &t.session_id) {
+                Some(u) if u.protected => (
+                    Some(u.username),
+                    Some(Error::new(
+                        ErrorCode::Conflict,
+                        "a protected (administrative or helper) account: its sessions can be ended, the account not disabled",
+                    )),
+                ),
+                Some(u) => (Some(u.username), None),
+                None => (None, None),
+            }
         }
+        ActionKind::Logout | ActionKind::Enable => (
+            store.user_of(&t.tenant, &t.session_id).map(|u| u.username),
+            None,
+        ),
     }
 }
 
-fn failed(target: SessionRef, e: &Error) -> ActionItem {
+/// The outcome of one request: already gone, or done.
+async fn perform(c: &dyn Connector, kind: ActionKind, id: &str) -> Result<bool, Error> {
+    match kind {
+        ActionKind::EndSession => c
+            .end_session(id)
+            .await
+            .map(|o| o == EndOutcome::AlreadyGone),
+        ActionKind::Logout => c.end_user_sessions(id).await.map(|_| false),
+        ActionKind::Disable => c.disable_user(id, true).await.map(|_| false),
+        ActionKind::DisableOnly => c.disable_user(id, false).await.map(|_| false),
+        ActionKind::Enable => c.enable_user(id).await.map(|_| false),
+    }
+}
+
+async fn finish(
+    audit: Option<&AuditLog>,
+    target: SessionRef,
+    id: Option<i64>,
+    outcome: Result<bool, Error>,
+) -> ActionItem {
+    let (state, status, code, message) = match &outcome {
+        Ok(gone) => (
+            ItemState::Accepted,
+            None,
+            None,
+            gone.then(|| "already gone".to_owned()),
+        ),
+        Err(e) => (
+            ItemState::Failed,
+            e.http_status,
+            Some(e.code.as_str().to_owned()),
+            Some(e.message.clone()),
+        ),
+    };
+    let mut recorded = Ok(());
+    if let (Some(audit), Some(item)) = (audit, id) {
+        let audit = audit.clone();
+        recorded = blocking(move || {
+            audit.record(item, state, status, code.as_deref(), message.as_deref())
+        })
+        .await;
+    }
+    let mut item = match outcome {
+        Ok(gone) => ActionItem {
+            target,
+            ok: true,
+            already_gone: gone,
+            error: None,
+            audit_id: id,
+        },
+        Err(e) => failed(target, &e, id),
+    };
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, "an action's result could not be appended to the audit log");
+        item.error.get_or_insert(e.payload());
+    }
+    item
+}
+
+fn failed(target: SessionRef, e: &Error, audit_id: Option<i64>) -> ActionItem {
     ActionItem {
         target,
         ok: false,
         already_gone: false,
         error: Some(e.payload()),
+        audit_id,
     }
 }

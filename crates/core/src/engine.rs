@@ -8,6 +8,7 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::{self, ActionReport};
+use crate::audit::{ActionKind, AuditLog, ItemState};
 use crate::connector::Connector;
 use crate::error::{Error, Result};
 use crate::model::{ConnectorKind, SessionRef};
@@ -20,6 +21,21 @@ struct TenantHandle {
     cancel: CancellationToken,
 }
 
+/// An accepted action waiting for a poll to show its effect.
+struct Pending {
+    audit_id: i64,
+    kind: ActionKind,
+    /// Polls of the tenant since acceptance that still showed the target.
+    polls_seen: u8,
+}
+
+/// Accepted actions awaiting confirmation, and sessions Vigil ended (for history).
+#[derive(Default)]
+struct Confirmations {
+    pending: HashMap<(String, String), Pending>,
+    ended_by_vigil: std::collections::HashSet<(String, String)>,
+}
+
 /// Owns the pollers. Dropping the engine (or [`Engine::shutdown`]) stops them.
 pub struct Engine {
     runtime: tokio::runtime::Handle,
@@ -27,19 +43,124 @@ pub struct Engine {
     tenants: RwLock<HashMap<String, TenantHandle>>,
     cancel: CancellationToken,
     diffs: broadcast::Sender<TenantDiff>,
+    audit: Option<AuditLog>,
+    actor: String,
+    confirmations: Arc<std::sync::Mutex<Confirmations>>,
 }
 
 impl Engine {
-    /// `runtime` runs the pollers (the shells own their runtime).
+    /// `runtime` runs the pollers (the shells own their runtime). No audit log: for tests
+    /// and read-only use.
     pub fn new(runtime: tokio::runtime::Handle) -> Self {
+        Self::with_audit(runtime, None, "vigil")
+    }
+
+    /// An engine whose actions are audited and whose polls feed the session history.
+    /// `actor` names the operator (e.g. `alice@laptop`).
+    pub fn with_audit(
+        runtime: tokio::runtime::Handle,
+        audit: Option<AuditLog>,
+        actor: &str,
+    ) -> Self {
         let (diffs, _) = broadcast::channel(1024);
-        Self {
+        let engine = Self {
             runtime,
             store: SessionStore::new(),
             tenants: RwLock::new(HashMap::new()),
             cancel: CancellationToken::new(),
             diffs,
-        }
+            audit,
+            actor: actor.to_owned(),
+            confirmations: Arc::new(std::sync::Mutex::new(Confirmations::default())),
+        };
+        engine.spawn_observer();
+        engine
+    }
+
+    /// Follows every poll: confirms accepted actions (or flags them when the target is
+    /// still there two polls later) and records session history.
+    fn spawn_observer(&self) {
+        let mut rx = self.diffs.subscribe();
+        let store = self.store.clone();
+        let audit = self.audit.clone();
+        let confirmations = Arc::clone(&self.confirmations);
+        let cancel = self.cancel.clone();
+        self.runtime.spawn(async move {
+            loop {
+                let diff = tokio::select! {
+                    () = cancel.cancelled() => return,
+                    d = rx.recv() => match d {
+                        Ok(d) => d,
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            tracing::warn!(missed = n, "history missed some polls");
+                            continue;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                };
+                let tenant = diff.tenant.to_string();
+                let (outcomes, vigil_ended) = {
+                    let Ok(mut c) = confirmations.lock() else {
+                        return;
+                    };
+                    let mut outcomes = Vec::new();
+                    c.pending.retain(|(t, target), p| {
+                        if t != &tenant {
+                            return true;
+                        }
+                        let still_there = match p.kind {
+                            ActionKind::EndSession => store.get(t, target).is_some(),
+                            ActionKind::Logout | ActionKind::Disable => {
+                                store.session_count_of(t, target) > 0
+                            }
+                            ActionKind::Enable | ActionKind::DisableOnly => false,
+                        };
+                        if !still_there {
+                            outcomes.push((p.audit_id, ItemState::Confirmed));
+                            return false;
+                        }
+                        p.polls_seen += 1;
+                        if p.polls_seen >= 2 {
+                            outcomes.push((p.audit_id, ItemState::Reappeared));
+                            return false;
+                        }
+                        true
+                    });
+                    let ended: std::collections::HashSet<String> = diff
+                        .diff
+                        .ended
+                        .iter()
+                        .filter(|s| c.ended_by_vigil.remove(&(tenant.clone(), s.id.clone())))
+                        .map(|s| s.id.clone())
+                        .collect();
+                    (outcomes, ended)
+                };
+                let Some(audit) = audit.clone() else { continue };
+                let started = diff.diff.started.clone();
+                let ended = diff.diff.ended.clone();
+                let t = tenant.clone();
+                let result = tokio::task::spawn_blocking(move || {
+                    for (id, state) in outcomes {
+                        audit.record(id, state, None, None, None)?;
+                    }
+                    audit.observe(&t, &started, &ended, &|id| vigil_ended.contains(id))
+                })
+                .await;
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(tenant = %tenant, error = %e, "audit/history write failed")
+                    }
+                    Err(e) => {
+                        tracing::error!(tenant = %tenant, error = %e, "audit/history task failed")
+                    }
+                }
+            }
+        });
+    }
+
+    pub fn audit(&self) -> Option<&AuditLog> {
+        self.audit.as_ref()
     }
 
     pub fn store(&self) -> &SessionStore {
@@ -142,8 +263,51 @@ impl Engine {
 
     /// Ends sessions and polls the tenants involved at once, so the result shows quickly.
     pub async fn end_sessions(&self, targets: Vec<SessionRef>) -> ActionReport {
-        let tenants: Vec<String> = targets.iter().map(|t| t.tenant.clone()).collect();
-        let report = actions::end_sessions(&self.connectors(), Some(&self.store), targets).await;
+        self.act(ActionKind::EndSession, targets).await
+    }
+
+    /// Runs an audited action (for user actions each target's `session_id` is a user id),
+    /// then polls the tenants involved; the next polls confirm each accepted item.
+    pub async fn act(&self, kind: ActionKind, targets: Vec<SessionRef>) -> ActionReport {
+        self.act_named(kind, targets, &HashMap::new()).await
+    }
+
+    /// [`Engine::act`] with user names for targets the store may not know (user actions).
+    pub async fn act_named(
+        &self,
+        kind: ActionKind,
+        targets: Vec<SessionRef>,
+        names: &HashMap<String, String>,
+    ) -> ActionReport {
+        let tenants: std::collections::BTreeSet<String> =
+            targets.iter().map(|t| t.tenant.clone()).collect();
+        let connectors = self.connectors();
+        let ctx = actions::Context {
+            connectors: &connectors,
+            store: Some(&self.store),
+            audit: self.audit.as_ref(),
+            actor: &self.actor,
+        };
+        let report = actions::run(&ctx, kind, targets, names).await;
+        if let Ok(mut c) = self.confirmations.lock() {
+            for item in report.items.iter().filter(|i| i.ok) {
+                let key = (item.target.tenant.clone(), item.target.session_id.clone());
+                if kind == ActionKind::EndSession {
+                    c.ended_by_vigil.insert(key.clone());
+                }
+                let observable = !matches!(kind, ActionKind::Enable | ActionKind::DisableOnly);
+                if let (Some(audit_id), true) = (item.audit_id, observable) {
+                    c.pending.insert(
+                        key,
+                        Pending {
+                            audit_id,
+                            kind,
+                            polls_seen: 0,
+                        },
+                    );
+                }
+            }
+        }
         for t in tenants {
             self.refresh(Some(&t));
         }

@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod audit;
 pub mod calendar;
 pub mod config;
 pub mod connector;

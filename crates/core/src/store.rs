@@ -289,6 +289,36 @@ impl SessionStore {
             .cloned()
     }
 
+    /// A user of a tenant as seen on any of their sessions.
+    pub fn user_of(&self, tenant: &str, user_id: &str) -> Option<User> {
+        let inner = self.read();
+        let s = inner
+            .tenants
+            .get(tenant)?
+            .sessions
+            .values()
+            .find(|s| s.user_id == user_id)?;
+        Some(User {
+            id: s.user_id.clone(),
+            username: s.username.clone(),
+            display_name: s.display_name.clone(),
+            first_name: s.first_name.clone(),
+            last_name: s.last_name.clone(),
+            department: s.department.clone(),
+            organisation: s.organisation.clone(),
+            superuser: s.superuser,
+            protected: s.protected,
+            disabled: s.disabled,
+        })
+    }
+
+    /// How many sessions a user has in a tenant.
+    pub fn session_count_of(&self, tenant: &str, user_id: &str) -> usize {
+        self.read().tenants.get(tenant).map_or(0, |t| {
+            t.sessions.values().filter(|s| s.user_id == user_id).count()
+        })
+    }
+
     pub fn health(&self, tenant: &str) -> Option<TenantHealth> {
         self.read().tenants.get(tenant).map(|t| t.health.clone())
     }

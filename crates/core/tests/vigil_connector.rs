@@ -270,3 +270,107 @@ async fn the_engine_polls_a_living_tenant_and_ends_sessions() {
     engine.shutdown();
     demo.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn audited_actions_move_to_confirmed_and_history_says_who_ended_them() {
+    use vigil_core::audit::{ActionKind, AuditFilter, AuditLog, ItemState};
+    let demo = demo(400, Duration::from_secs(3600)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let engine = Engine::with_audit(
+        tokio::runtime::Handle::current(),
+        Some(audit.clone()),
+        "tester@host",
+    );
+    let c: Arc<dyn Connector> = Arc::new(connector(&demo, TOKEN, 500));
+    engine.add_tenant(c, Duration::from_millis(200)).unwrap();
+    let store = engine.store().clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.summary().total.active_sessions == 0 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = store
+        .query(&SessionQuery {
+            limit: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    let targets: Vec<SessionRef> = page
+        .rows
+        .iter()
+        .map(|s| SessionRef {
+            tenant: "demo".into(),
+            session_id: s.id.clone(),
+        })
+        .collect();
+    let report = engine.end_sessions(targets.clone()).await;
+    assert!(
+        report.items.iter().all(|i| i.ok && i.audit_id.is_some()),
+        "{report:?}"
+    );
+    // A protected account cannot be disabled: refused before any request, and audited.
+    let helpdesk = store
+        .query(&SessionQuery {
+            user: Some("helpdesk".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .rows
+        .first()
+        .map(|s| s.user_id.clone());
+    if let Some(uid) = helpdesk {
+        let r = engine
+            .act(
+                ActionKind::Disable,
+                vec![SessionRef {
+                    tenant: "demo".into(),
+                    session_id: uid,
+                }],
+            )
+            .await;
+        assert!(!r.items[0].ok && r.items[0].error.as_ref().unwrap().code == ErrorCode::Conflict);
+    }
+    let filter = AuditFilter {
+        action_id: Some(report.action_id.clone()),
+        ..Default::default()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let entries = audit.entries(&filter).unwrap();
+        assert_eq!(entries.len(), 3);
+        if entries.iter().all(|e| e.state == ItemState::Confirmed) {
+            assert!(
+                entries
+                    .iter()
+                    .all(|e| e.actor == "tester@host" && e.action == ActionKind::EndSession)
+            );
+            assert!(entries.iter().all(|e| e.target_user.is_some()));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not confirmed: {entries:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let history = audit.history(Some("demo"), None, 10_000).unwrap();
+        let ended: Vec<_> = history
+            .iter()
+            .filter(|h| targets.iter().any(|t| t.session_id == h.session_id))
+            .collect();
+        if ended.len() == 3 && ended.iter().all(|h| h.ended_by.as_deref() == Some("vigil")) {
+            assert!(
+                history.len() >= 400,
+                "every observed session is in the history"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "history: {ended:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    engine.shutdown();
+    demo.stop().await.unwrap();
+}

@@ -32,6 +32,8 @@ pub struct DemoConfig {
     pub name: String,
     /// How often the population moves.
     pub tick: Duration,
+    /// Added to every request, to stand in for a distant or slow tenant.
+    pub latency: Duration,
 }
 
 impl std::fmt::Debug for DemoConfig {
@@ -54,6 +56,7 @@ impl Default for DemoConfig {
             timezone: chrono_tz::Europe::Berlin,
             name: "demo".to_owned(),
             tick: Duration::from_secs(1),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -63,6 +66,7 @@ struct AppState {
     pop: Arc<Mutex<Population>>,
     token: Arc<str>,
     name: Arc<str>,
+    latency: Duration,
 }
 
 impl AppState {
@@ -122,6 +126,7 @@ pub async fn serve(
         pop: Arc::new(Mutex::new(pop)),
         token: Arc::from(config.token.as_str()),
         name: Arc::from(config.name.as_str()),
+        latency: config.latency,
     };
     let sim = tokio::spawn(simulate(state.clone(), config.tick, cancel.clone()));
     let result = axum::serve(listener, router(state))
@@ -240,6 +245,9 @@ impl IntoResponse for DemoError {
 }
 
 async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !state.latency.is_zero() {
+        tokio::time::sleep(state.latency).await;
+    }
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -22,6 +22,11 @@ impl Drop for Demo {
 
 /// Starts `vigil demo serve` on a free loopback port and waits for its first line.
 pub fn demo(sessions: u32, tick: &str, token: &str) -> Demo {
+    demo_with(sessions, tick, token, &[])
+}
+
+/// Like [`demo`], with extra `demo serve` arguments.
+pub fn demo_with(sessions: u32, tick: &str, token: &str, extra: &[&str]) -> Demo {
     let mut child = Command::new(BIN)
         .args([
             "demo",
@@ -34,6 +39,7 @@ pub fn demo(sessions: u32, tick: &str, token: &str) -> Demo {
             tick,
         ])
         .args(["--sessions", &sessions.to_string()])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -49,4 +55,12 @@ pub fn demo(sessions: u32, tick: &str, token: &str) -> Demo {
         .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
     Demo { child, url }
+}
+
+/// A data directory (audit log) private to this test process, so tests never write to
+/// the developer's own.
+pub fn data_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vigil-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
