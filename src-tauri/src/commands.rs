@@ -2,6 +2,7 @@
 
 use tauri::State;
 use vigil_core::actions::ActionReport;
+use vigil_core::audit::{ActionKind, AuditEntry, AuditFilter, HistoryEntry};
 use vigil_core::config::TenantConfig;
 use vigil_core::connector::{self, KindInfo};
 use vigil_core::model::{SessionRef, TenantCheck};
@@ -47,13 +48,51 @@ pub async fn end_sessions(
     state: State<'_, AppState>,
     targets: Vec<SessionRef>,
 ) -> Reply<ActionReport> {
+    act(state, ActionKind::EndSession, targets).await
+}
+
+/// Any action; for user actions each target's `session_id` is the user id.
+#[tauri::command]
+pub async fn act(
+    state: State<'_, AppState>,
+    kind: ActionKind,
+    targets: Vec<SessionRef>,
+) -> Reply<ActionReport> {
     if targets.is_empty() || targets.len() > MAX_TARGETS {
         return Err(Error::invalid_input(format!(
-            "between 1 and {MAX_TARGETS} sessions per action"
+            "between 1 and {MAX_TARGETS} targets per action"
         ))
         .into());
     }
-    Ok(state.engine.end_sessions(targets).await)
+    state.audit()?;
+    Ok(state.engine.act(kind, targets).await)
+}
+
+#[tauri::command]
+pub async fn audit_entries(
+    state: State<'_, AppState>,
+    filter: AuditFilter,
+) -> Reply<Vec<AuditEntry>> {
+    let audit = state.audit()?.clone();
+    tokio::task::spawn_blocking(move || audit.entries(&filter))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn session_history(
+    state: State<'_, AppState>,
+    tenant: Option<String>,
+    username: Option<String>,
+) -> Reply<Vec<HistoryEntry>> {
+    let audit = state.audit()?.clone();
+    tokio::task::spawn_blocking(move || {
+        audit.history(tenant.as_deref(), username.as_deref(), 5_000)
+    })
+    .await
+    .map_err(|e| Error::internal(e.to_string()))?
+    .map_err(Into::into)
 }
 
 #[tauri::command]

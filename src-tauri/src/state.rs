@@ -76,6 +76,8 @@ struct Demo {
 
 pub struct AppState {
     pub engine: Engine,
+    /// Why the audit log could not be opened; actions are refused while it is set.
+    audit_error: Option<Error>,
     secrets: Arc<dyn SecretStore>,
     config: Mutex<Config>,
     demo: Option<Demo>,
@@ -83,7 +85,14 @@ pub struct AppState {
 
 impl AppState {
     pub async fn start(rt: tokio::runtime::Handle, settings: Settings) -> Result<Self> {
-        let engine = Engine::new(rt);
+        let (audit, audit_error) = match vigil_core::audit::AuditLog::open_default() {
+            Ok(a) => (Some(a), None),
+            Err(e) => {
+                tracing::error!(error = %e, "the audit log cannot be opened; actions are disabled");
+                (None, Some(e))
+            }
+        };
+        let engine = Engine::with_audit(rt, audit, &vigil_core::audit::operator());
         let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
         let dir = vigil_core::config::config_dir()?;
         let config = match ConfigFile::load(&dir) {
@@ -96,6 +105,20 @@ impl AppState {
                 }
             }
         };
+        let retention = match &config {
+            Config::Loaded(c) => c.history_retention_days(),
+            Config::Broken { .. } => vigil_core::config::DEFAULT_HISTORY_RETENTION_DAYS,
+        };
+        if let Some(audit) = engine.audit().cloned() {
+            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(retention));
+            match tokio::task::spawn_blocking(move || audit.prune_history(before)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    tracing::info!(pruned = n, retention, "session history pruned")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "session history could not be pruned"),
+                _ => {}
+            }
+        }
         let (want_demo, tenants) = match &config {
             Config::Loaded(c) => (c.demo_tenant(), c.tenants().to_vec()),
             Config::Broken { .. } => (true, Vec::new()),
@@ -115,10 +138,22 @@ impl AppState {
         };
         Ok(Self {
             engine,
+            audit_error,
             secrets,
             config: Mutex::new(config),
             demo,
         })
+    }
+
+    /// The audit log, or why actions are refused.
+    pub fn audit(&self) -> Result<&vigil_core::audit::AuditLog> {
+        match (self.engine.audit(), &self.audit_error) {
+            (Some(a), _) => Ok(a),
+            (None, Some(e)) => Err(e
+                .clone()
+                .context("actions are disabled because the audit log cannot be written")),
+            (None, None) => Err(Error::internal("no audit log")),
+        }
     }
 
     fn is_builtin(&self, name: &str) -> bool {

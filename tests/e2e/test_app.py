@@ -123,12 +123,30 @@ def test_end_a_session_and_it_is_gone(s):
     click(s, s.find("[data-testid=confirm-end]"))
     result = s.wait("the action result", lambda: s.find_all("[data-testid=action-result]"))[0]
     assert "1" in s.text(result), s.text(result)
+    # requested → accepted → confirmed, shown in the window.
+    s.wait("the end to be confirmed by a poll",
+           lambda: "confirmed" in s.text(s.find("[data-testid=action-lifecycle]")).lower(), timeout=20)
+    END["target"] = target
     s.wait("the ended session to disappear", lambda: not rows(s) and s.find_all("[data-testid=empty-state]"), timeout=20)
     snap(s, "vigil-ended.png")
     set_search(s, "")
     s.wait("the table to come back", lambda: len(rows(s)) > 5)
     ids = {s.attr(r, "data-session-id") for r in rows(s)}
     assert target not in ids
+
+
+END = {}
+
+
+def test_the_audit_screen_shows_the_action(s):
+    click(s, s.find("[data-testid=nav-audit]"))
+    target = END["target"]
+    row = s.wait("the audit entry", lambda: [r for r in s.find_all("[data-testid=audit-row]") if target in s.text(r)], timeout=15)[0]
+    text = s.text(row).lower()
+    assert "confirmed" in text and "end" in text, text
+    snap(s, "vigil-audit.png")
+    click(s, s.find("[data-testid=nav-sessions]"))
+    s.wait("the sessions view", lambda: s.find_all("[data-testid=session-row]"))
 
 
 def test_the_window_cannot_call_what_it_was_not_granted(s):
@@ -269,7 +287,7 @@ def main():
                 time.sleep(0.2)
         start_external_tenant()
         plan = [
-            (test_demo_sessions_appear, test_end_a_session_and_it_is_gone,
+            (test_demo_sessions_appear, test_end_a_session_and_it_is_gone, test_the_audit_screen_shows_the_action,
              test_the_window_cannot_call_what_it_was_not_granted, test_add_a_tenant_in_the_window),
             (test_the_tenant_survives_a_restart, test_no_file_holds_the_secret),
         ]

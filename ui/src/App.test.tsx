@@ -37,14 +37,18 @@ function startApp(backend: Backend = {}) {
           const targets = args?.targets as SessionRef[];
           if (backend.endSessions) return backend.endSessions(targets);
           return {
-            items: targets.map((target) => ({
+            action_id: "A1",
+            items: targets.map((target, i) => ({
               target,
               ok: true,
               already_gone: false,
               error: null,
+              audit_id: i + 1,
             })),
           };
         }
+        case "audit_entries":
+          return [];
         case "refresh":
           return null;
         default:

@@ -1,9 +1,11 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ActionResult, type Notice } from "./components/ActionResult";
+import { AuditScreen } from "./components/AuditScreen";
 import { Cards } from "./components/Cards";
 import { ConfirmDialog } from "./components/ConfirmDialog";
 import { Header } from "./components/Header";
+import { HistoryPanel } from "./components/HistoryPanel";
 import { type RowModifiers, SessionTable } from "./components/SessionTable";
 import { StatusBar } from "./components/StatusBar";
 import { TenantsScreen } from "./components/TenantsScreen";
@@ -17,10 +19,11 @@ import {
 import { useDebouncedValue } from "./hooks/useDebouncedValue";
 import { useHashView, type View } from "./hooks/useHashView";
 import { useSessionsChangedInvalidation } from "./hooks/useSessionsChanged";
+import type { ActionReport } from "./ipc/bindings/ActionReport";
 import type { Counts } from "./ipc/bindings/Counts";
 import type { Session } from "./ipc/bindings/Session";
 import type { SortColumn } from "./ipc/bindings/SortColumn";
-import { endSessions, errorCode, errorMessage, querySessions, refresh } from "./ipc/ipc";
+import { act, endSessions, errorCode, errorMessage, querySessions, refresh } from "./ipc/ipc";
 import { formatCount, plural } from "./lib/format";
 import {
   describeEnd,
@@ -33,6 +36,17 @@ import {
   toRefs,
   toSelected,
 } from "./lib/selection";
+import {
+  planUserAction,
+  protectedNote,
+  type SelectedUser,
+  summarizeUserReport,
+  type UserActionKind,
+  type UserActionPlan,
+  userKey,
+  userRefs,
+  usersOf,
+} from "./lib/userActions";
 
 export const SEARCH_DEBOUNCE_MS = 150;
 /** Most sessions one select-all / range selection will pick. */
@@ -82,9 +96,12 @@ function modalOpen(): boolean {
 const NAV: { view: View; label: string; key: string }[] = [
   { view: "sessions", label: "Sessions", key: "1" },
   { view: "tenants", label: "Tenants", key: "2" },
+  { view: "audit", label: "Audit", key: "3" },
 ];
 
-/** The window: a rail to switch views (Ctrl/Cmd+1, Ctrl/Cmd+2), the view kept in the URL hash. */
+const NAV_ICONS: Record<View, string> = { sessions: "☰", tenants: "⚙", audit: "✎" };
+
+/** The window: a rail to switch views (Ctrl/Cmd+1…3), the view kept in the URL hash. */
 export function App() {
   const qc = useQueryClient();
   const [view, setView] = useHashView();
@@ -137,7 +154,7 @@ export function App() {
               onClick={() => setView(n.view)}
             >
               <span className="rail-icon" aria-hidden="true">
-                {n.view === "sessions" ? "☰" : "⚙"}
+                {NAV_ICONS[n.view]}
               </span>
               {n.label}
             </button>
@@ -146,6 +163,8 @@ export function App() {
       </nav>
       {view === "sessions" ? (
         <SessionsView tenant={tenant} onTenant={setTenant} />
+      ) : view === "audit" ? (
+        <AuditScreen />
       ) : (
         <TenantsScreen
           onShowSessions={(name) => {
@@ -156,6 +175,13 @@ export function App() {
       )}
     </div>
   );
+}
+
+/** The banner part that follows an action's items through the audit log. */
+function lifecycleOf(report: ActionReport): Pick<Notice, "action"> {
+  if (!report.action_id) return {};
+  const accepted = report.items.filter((i) => i.ok && !i.already_gone).length;
+  return { action: { id: report.action_id, accepted } };
 }
 
 export type SessionsViewProps = {
@@ -172,7 +198,9 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
   const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
   const [anchor, setAnchor] = useState<number | null>(null);
   const [focusIndex, setFocusIndex] = useState(-1);
-  const [confirmOpen, setConfirmOpen] = useState(false);
+  const [endConfirmOpen, setConfirmOpen] = useState(false);
+  const [userConfirm, setUserConfirm] = useState<UserActionKind | null>(null);
+  const [historyOpen, setHistoryOpen] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
 
   const debouncedSearch = useDebouncedValue(search.trim(), SEARCH_DEBOUNCE_MS);
@@ -309,7 +337,12 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
         for (const k of outcome.doneKeys) next.delete(k);
         return next;
       });
-      setNotice({ tone: outcome.tone, title: outcome.title, details: outcome.failures });
+      setNotice({
+        tone: outcome.tone,
+        title: outcome.title,
+        details: outcome.failures,
+        ...lifecycleOf(report),
+      });
     },
     onError: (err) => {
       setNotice({ tone: "error", title: `Could not end sessions: ${errorMessage(err)}` });
@@ -338,6 +371,63 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
     [selection, endMutation.isPending, runEnd],
   );
 
+  // ---- user actions (force logout, end & disable, re-enable) --------------------------------
+  const userMutation = useMutation({
+    mutationFn: ({ plan }: { plan: UserActionPlan }) => act(plan.kind, userRefs(plan.users)),
+    onSuccess: (report, { plan }) => {
+      const outcome = summarizeUserReport(plan.kind, report, plan.users);
+      if (plan.kind !== "enable") {
+        // Their sessions are being ended: they no longer need to stay selected.
+        const done = new Set(outcome.doneUsers);
+        setSelection((prev) => {
+          const next = new Map(prev);
+          for (const [k, s] of prev) if (done.has(userKey(s.tenant, s.user_id))) next.delete(k);
+          return next;
+        });
+      }
+      const details = [...outcome.failures];
+      if (plan.excluded.length > 0) details.push(protectedNote(plan.excluded));
+      setNotice({
+        tone: plan.excluded.length > 0 && outcome.tone === "success" ? "warning" : outcome.tone,
+        title: outcome.title,
+        details,
+        ...lifecycleOf(report),
+      });
+    },
+    onError: (err, { plan }) => {
+      setNotice({ tone: "error", title: `${plan.title} failed: ${errorMessage(err)}` });
+    },
+    onSettled: () => {
+      void invalidateAll(qc);
+    },
+  });
+
+  const runUserAction = useCallback(
+    (plan: UserActionPlan) => {
+      setUserConfirm(null);
+      if (plan.users.length === 0) {
+        setNotice({
+          tone: "error",
+          title: "Nothing to disable",
+          details: plan.excluded.length > 0 ? [protectedNote(plan.excluded)] : [],
+        });
+        return;
+      }
+      setNotice({ tone: "info", title: `${plan.title}: sending…` });
+      userMutation.mutate({ plan });
+    },
+    [userMutation],
+  );
+
+  const requestUserAction = useCallback(
+    (kind: UserActionKind, skipConfirm: boolean) => {
+      if (selection.size === 0 || userMutation.isPending) return;
+      if (skipConfirm) runUserAction(planUserAction(kind, selection.values()));
+      else setUserConfirm(kind);
+    },
+    [selection, userMutation.isPending, runUserAction],
+  );
+
   const refreshMutation = useMutation({
     mutationFn: refresh,
     onSuccess: () => void invalidateAll(qc),
@@ -348,6 +438,7 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
   }, [refreshMutation]);
 
   // ---- global shortcuts ------------------------------------------------------------------
+  const confirmOpen = endConfirmOpen || userConfirm !== null || historyOpen;
   const shortcuts = useRef({ requestEnd, selectAll, doRefresh, clearSelection, confirmOpen });
   shortcuts.current = { requestEnd, selectAll, doRefresh, clearSelection, confirmOpen };
   useEffect(() => {
@@ -375,7 +466,8 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
   }, []);
 
   useEffect(() => {
-    if (!notice || notice.tone === "error" || notice.tone === "warning") return;
+    // Banners that follow an action's lifecycle stay until dismissed.
+    if (!notice || notice.tone === "error" || notice.tone === "warning" || notice.action) return;
     const t = setTimeout(() => setNotice((n) => (n === notice ? null : n)), 8_000);
     return () => clearTimeout(t);
   }, [notice]);
@@ -408,6 +500,10 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
 
   const selected = [...selection.values()];
   const includesOwn = selected.some((s) => s.current);
+  const selectedUsers: SelectedUser[] = useMemo(() => usersOf(selection.values()), [selection]);
+  const onlyUser = selectedUsers.length === 1 ? selectedUsers[0] : undefined;
+  const userPlan = userConfirm ? planUserAction(userConfirm, selection.values()) : null;
+  const busy = endMutation.isPending || userMutation.isPending;
 
   // ---- render ----------------------------------------------------------------------------
   let main: ReactNode;
@@ -518,6 +614,46 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
         >
           {endButtonLabel(selection.size)}
         </button>
+        <button
+          type="button"
+          className="button danger"
+          data-testid="action-logout"
+          disabled={selection.size === 0 || busy}
+          onClick={(e) => requestUserAction("logout", e.ctrlKey || e.metaKey)}
+          title="End every session of the selected users. Ctrl/Cmd+click skips the confirmation."
+        >
+          Force logout
+        </button>
+        <button
+          type="button"
+          className="button danger"
+          data-testid="action-disable"
+          disabled={selection.size === 0 || busy}
+          onClick={(e) => requestUserAction("disable", e.ctrlKey || e.metaKey)}
+          title="End every session of the selected users and disable their accounts (not protected ones). Ctrl/Cmd+click skips the confirmation."
+        >
+          End &amp; Disable
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="action-enable"
+          disabled={selection.size === 0 || busy}
+          onClick={(e) => requestUserAction("enable", e.ctrlKey || e.metaKey)}
+          title="Re-enable the selected users' accounts. Ctrl/Cmd+click skips the confirmation."
+        >
+          Re-enable
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="action-history"
+          disabled={!onlyUser}
+          onClick={() => setHistoryOpen(true)}
+          title="Login history of the selected user (select sessions of exactly one user)"
+        >
+          History
+        </button>
       </div>
       {notice && <ActionResult notice={notice} onDismiss={() => setNotice(null)} />}
       <main className="main">{main}</main>
@@ -526,7 +662,7 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
         selected={tenant}
         onSelect={(name) => onTenant(name === tenant ? null : name)}
       />
-      {confirmOpen && selection.size > 0 && (
+      {endConfirmOpen && selection.size > 0 && (
         <ConfirmDialog
           title="End sessions"
           message={describeEnd(selected)}
@@ -539,6 +675,24 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
           busy={endMutation.isPending}
           onConfirm={() => runEnd(selection)}
           onCancel={() => setConfirmOpen(false)}
+        />
+      )}
+      {userPlan && selection.size > 0 && (
+        <ConfirmDialog
+          title={userPlan.title}
+          message={userPlan.message}
+          detail={userPlan.detail}
+          confirmLabel={userPlan.confirmLabel}
+          busy={userMutation.isPending || userPlan.users.length === 0}
+          onConfirm={() => runUserAction(userPlan)}
+          onCancel={() => setUserConfirm(null)}
+        />
+      )}
+      {historyOpen && onlyUser && (
+        <HistoryPanel
+          tenant={onlyUser.tenant}
+          username={onlyUser.username}
+          onClose={() => setHistoryOpen(false)}
         />
       )}
     </div>

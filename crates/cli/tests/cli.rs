@@ -142,6 +142,27 @@ fn user_actions_logout_disable_enable() {
     );
     let out = vigil(&["enable", "--url", &d.url, &victim], Some(TOKEN));
     assert!(out.status.success());
+    // Partial failure: the protected account is refused, the other is disabled; exit 1.
+    let other = rows
+        .iter()
+        .rev()
+        .find(|r| r["protected"] == false && r["username"] != victim.as_str())
+        .unwrap()["username"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = vigil(&["disable", "--url", &d.url, "admin", &other], Some(TOKEN));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("disabled {other}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 of 2 targets failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = vigil(&["disable", "--url", &d.url, "admin"], Some(TOKEN));
     assert_eq!(out.status.code(), Some(1));
     assert!(

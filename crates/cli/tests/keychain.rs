@@ -159,8 +159,12 @@ fn a_tenant_lives_in_the_config_file_and_its_secret_only_in_the_keychain() {
     );
     assert_eq!(out.status.code(), Some(2));
 
-    // The secret is nowhere but the keychain: not in the config dir, not in any output.
-    for f in files_under(config.path()) {
+    // The secret is nowhere but the keychain: not in the config dir, the data dir (audit
+    // log and history database), or any output.
+    for f in files_under(config.path())
+        .into_iter()
+        .chain(files_under(&common::data_dir()))
+    {
         let bytes = std::fs::read(&f).unwrap();
         assert!(
             !String::from_utf8_lossy(&bytes).contains(&secret),

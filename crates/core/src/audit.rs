@@ -25,9 +25,11 @@ pub const FILE_NAME: &str = "vigil.db";
 
 /// Who is acting, for the audit log: `user@host` of the operating system account.
 pub fn operator() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .or_else(unix_user_name)
+        .unwrap_or_else(|| "unknown".into());
     let host = std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
@@ -189,6 +191,23 @@ impl std::fmt::Debug for AuditLog {
             .field("path", &self.path)
             .finish()
     }
+}
+
+/// The account name of this process's user from `/proc` and `/etc/passwd` (no libc call).
+fn unix_user_name() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_owned())
+    })
 }
 
 /// The directory of `vigil.db`: `$VIGIL_DATA_DIR`, else the OS data dir.

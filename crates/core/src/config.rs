@@ -155,7 +155,12 @@ struct RawFile {
 struct RawApp {
     #[serde(default)]
     demo_tenant: Option<bool>,
+    #[serde(default)]
+    history_retention_days: Option<u32>,
 }
+
+/// Session history older than this is pruned unless the config says otherwise.
+pub const DEFAULT_HISTORY_RETENTION_DAYS: u32 = 90;
 
 #[derive(Deserialize)]
 struct RawTenant {
@@ -182,6 +187,7 @@ pub struct ConfigFile {
     doc: DocumentMut,
     tenants: Vec<TenantConfig>,
     demo_tenant: Option<bool>,
+    history_retention_days: Option<u32>,
 }
 
 impl std::fmt::Debug for ConfigFile {
@@ -301,6 +307,7 @@ impl ConfigFile {
             doc,
             tenants,
             demo_tenant: raw.app.demo_tenant,
+            history_retention_days: raw.app.history_retention_days,
         })
     }
 
@@ -382,6 +389,12 @@ impl ConfigFile {
         }
         self.tenants.remove(i);
         Ok(true)
+    }
+
+    /// Days of session history to keep (`[app] history_retention_days`).
+    pub fn history_retention_days(&self) -> u32 {
+        self.history_retention_days
+            .unwrap_or(DEFAULT_HISTORY_RETENTION_DAYS)
     }
 
     pub fn set_demo_tenant(&mut self, on: bool) {

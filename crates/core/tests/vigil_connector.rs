@@ -374,3 +374,80 @@ async fn audited_actions_move_to_confirmed_and_history_says_who_ended_them() {
     engine.shutdown();
     demo.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn fifty_sessions_across_two_tenants_end_and_are_each_confirmed() {
+    use vigil_core::audit::{AuditFilter, AuditLog, ItemState};
+    let (a, b) = (
+        demo(300, Duration::from_secs(3600)).await,
+        demo(300, Duration::from_secs(3600)).await,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let engine = Engine::with_audit(
+        tokio::runtime::Handle::current(),
+        Some(audit.clone()),
+        "tester@host",
+    );
+    for (name, d) in [("east", &a), ("west", &b)] {
+        let spec = TenantSpec::new(name, ConnectorKind::Vigil, &d.url()).unwrap();
+        let c: Arc<dyn Connector> =
+            Arc::new(VigilConnector::new(&spec, SecretString::new(TOKEN)).unwrap());
+        engine.add_tenant(c, Duration::from_millis(300)).unwrap();
+    }
+    let store = engine.store().clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store
+        .summary()
+        .tenants
+        .iter()
+        .filter(|t| t.counts.active_sessions > 0)
+        .count()
+        < 2
+    {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut targets = Vec::new();
+    for tenant in ["east", "west"] {
+        let page = store
+            .query(&SessionQuery {
+                tenant: Some(tenant.into()),
+                limit: 25,
+                ..Default::default()
+            })
+            .unwrap();
+        targets.extend(page.rows.iter().map(|s| SessionRef {
+            tenant: tenant.into(),
+            session_id: s.id.clone(),
+        }));
+    }
+    assert_eq!(targets.len(), 50);
+    let report = engine.end_sessions(targets).await;
+    assert_eq!(
+        report.items.iter().filter(|i| i.ok).count(),
+        50,
+        "{report:?}"
+    );
+    let filter = AuditFilter {
+        action_id: Some(report.action_id.clone()),
+        ..Default::default()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let entries = audit.entries(&filter).unwrap();
+        assert_eq!(entries.len(), 50);
+        if entries.iter().all(|e| e.state == ItemState::Confirmed) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            entries.iter().map(|e| e.state).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    engine.shutdown();
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}

@@ -1,7 +1,11 @@
+import { ActionLifecycle } from "./ActionLifecycle";
+
 export type Notice = {
   tone: "success" | "warning" | "error" | "info";
   title: string;
   details?: string[];
+  /** The action whose lifecycle (accepted → confirmed) the banner follows. */
+  action?: { id: string; accepted: number };
 };
 
 export function ActionResult({ notice, onDismiss }: { notice: Notice; onDismiss: () => void }) {
@@ -14,6 +18,9 @@ export function ActionResult({ notice, onDismiss }: { notice: Notice; onDismiss:
     >
       <div className="action-result-body">
         <strong>{notice.title}</strong>
+        {notice.action && (
+          <ActionLifecycle actionId={notice.action.id} accepted={notice.action.accepted} />
+        )}
         {notice.details && notice.details.length > 0 && (
           <ul>
             {notice.details.slice(0, 20).map((d) => (

@@ -1,6 +1,16 @@
 import { type QueryClient, queryOptions } from "@tanstack/react-query";
+import type { AuditEntry } from "../ipc/bindings/AuditEntry";
+import type { AuditFilter } from "../ipc/bindings/AuditFilter";
 import type { SessionQuery } from "../ipc/bindings/SessionQuery";
-import { appStatus, connectorKinds, listTenants, querySessions, summary } from "../ipc/ipc";
+import {
+  appStatus,
+  auditEntries,
+  connectorKinds,
+  listTenants,
+  querySessions,
+  sessionHistory,
+  summary,
+} from "../ipc/ipc";
 
 export const PAGE_SIZE = 100;
 
@@ -14,7 +24,55 @@ export const queryKeys = {
   tenants: ["tenants"] as const,
   kinds: ["connector-kinds"] as const,
   appStatus: ["app-status"] as const,
+  audit: ["audit"] as const,
+  auditAction: (actionId: string) => ["audit", "action", actionId] as const,
+  auditList: (key: unknown) => ["audit", "list", key] as const,
+  history: (tenant: string | null, username: string | null) =>
+    ["history", tenant, username] as const,
 };
+
+/** How often the lifecycle of an action is re-read while items are still only accepted. */
+export const LIFECYCLE_POLL_MS = 2_000;
+
+/** True while any item of an action still waits for its outcome. */
+export function awaitingOutcome(entries: readonly AuditEntry[] | undefined): boolean {
+  return entries?.some((e) => e.state === "accepted" || e.state === "requested") ?? false;
+}
+
+/** The audit entries of one action; polled every 2 s while something is still accepted. */
+export function actionAuditQueryOptions(actionId: string) {
+  const filter: AuditFilter = {
+    since: null,
+    tenant: null,
+    search: null,
+    action_id: actionId,
+    limit: null,
+  };
+  return queryOptions({
+    queryKey: queryKeys.auditAction(actionId),
+    queryFn: () => auditEntries(filter),
+    staleTime: 0,
+    refetchInterval: (q) =>
+      q.state.status !== "error" && (q.state.data === undefined || awaitingOutcome(q.state.data))
+        ? LIFECYCLE_POLL_MS
+        : false,
+  });
+}
+
+/** The audit screen's list; `build` makes the filter when fetching (relative `since`). */
+export function auditListQueryOptions(key: unknown, build: () => AuditFilter) {
+  return queryOptions({
+    queryKey: queryKeys.auditList(key),
+    queryFn: () => auditEntries(build()),
+  });
+}
+
+export function historyQueryOptions(tenant: string | null, username: string | null) {
+  return queryOptions({
+    queryKey: queryKeys.history(tenant, username),
+    queryFn: () => sessionHistory(tenant, username),
+  });
+}
 
 export function pageQueryOptions(base: BaseQuery, page: number) {
   return queryOptions({
@@ -47,5 +105,7 @@ export function invalidateAll(qc: QueryClient): Promise<void> {
     qc.invalidateQueries({ queryKey: queryKeys.summary }),
     qc.invalidateQueries({ queryKey: queryKeys.tenants }),
     qc.invalidateQueries({ queryKey: queryKeys.appStatus }),
+    qc.invalidateQueries({ queryKey: queryKeys.audit }),
+    qc.invalidateQueries({ queryKey: ["history"] }),
   ]).then(() => undefined);
 }

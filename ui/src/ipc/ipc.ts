@@ -1,10 +1,14 @@
 // Typed wrapper around the Tauri IPC. The rest of the UI never calls `invoke` directly.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { ActionKind } from "./bindings/ActionKind";
 import type { ActionReport } from "./bindings/ActionReport";
 import type { AppStatus } from "./bindings/AppStatus";
+import type { AuditEntry } from "./bindings/AuditEntry";
+import type { AuditFilter } from "./bindings/AuditFilter";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
+import type { HistoryEntry } from "./bindings/HistoryEntry";
 import type { KindInfo } from "./bindings/KindInfo";
 import type { SessionPage } from "./bindings/SessionPage";
 import type { SessionQuery } from "./bindings/SessionQuery";
@@ -113,6 +117,27 @@ export function summary(): Promise<Summary> {
 
 export function endSessions(targets: SessionRef[]): Promise<ActionReport> {
   return call<ActionReport>("end_sessions", { targets });
+}
+
+/**
+ * A user action (`logout`, `disable`, `disable_only`, `enable`) or `end_session`. For user
+ * actions each target's `session_id` carries the user id.
+ */
+export function act(kind: ActionKind, targets: SessionRef[]): Promise<ActionReport> {
+  return call<ActionReport>("act", { kind, targets });
+}
+
+/** Audit log entries matching `filter`, newest first. */
+export function auditEntries(filter: AuditFilter): Promise<AuditEntry[]> {
+  return call<AuditEntry[]>("audit_entries", { filter });
+}
+
+/** Past and present sessions of one user (or of everyone when both are null). */
+export function sessionHistory(
+  tenant: string | null,
+  username: string | null,
+): Promise<HistoryEntry[]> {
+  return call<HistoryEntry[]>("session_history", { tenant, username });
 }
 
 export async function refresh(): Promise<void> {

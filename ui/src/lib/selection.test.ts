@@ -14,6 +14,7 @@ const sel = (tenant: string, id: string, user: string): SelectedSession => ({
   user_id: `uid-${user}`,
   username: user,
   current: false,
+  protected: false,
 });
 
 describe("selection helpers", () => {
@@ -58,7 +59,14 @@ describe("selection helpers", () => {
     ]);
     const all = summarizeReport(
       {
-        items: toRefs(s).map((target) => ({ target, ok: true, already_gone: false, error: null })),
+        action_id: "a1",
+        items: toRefs(s).map((target) => ({
+          target,
+          ok: true,
+          already_gone: false,
+          error: null,
+          audit_id: null,
+        })),
       },
       s,
     );
@@ -67,14 +75,28 @@ describe("selection helpers", () => {
 
     const mixed = summarizeReport(
       {
+        action_id: "a2",
         items: [
-          { target: { tenant: "a", session_id: "1" }, ok: true, already_gone: false, error: null },
-          { target: { tenant: "a", session_id: "2" }, ok: true, already_gone: true, error: null },
+          {
+            target: { tenant: "a", session_id: "1" },
+            ok: true,
+            already_gone: false,
+            error: null,
+            audit_id: 1,
+          },
+          {
+            target: { tenant: "a", session_id: "2" },
+            ok: true,
+            already_gone: true,
+            error: null,
+            audit_id: 2,
+          },
           {
             target: { tenant: "b", session_id: "3" },
             ok: false,
             already_gone: false,
             error: { code: "forbidden", message: "not allowed" },
+            audit_id: 3,
           },
         ],
       },

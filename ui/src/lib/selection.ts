@@ -4,7 +4,10 @@ import type { SessionRef } from "../ipc/bindings/SessionRef";
 import { plural } from "./format";
 
 /** What the UI remembers about a selected session (rows themselves live in Rust). */
-export type SelectedSession = Pick<Session, "tenant" | "id" | "user_id" | "username" | "current">;
+export type SelectedSession = Pick<
+  Session,
+  "tenant" | "id" | "user_id" | "username" | "current" | "protected"
+>;
 
 export type Selection = ReadonlyMap<string, SelectedSession>;
 
@@ -22,6 +25,7 @@ export function toSelected(s: Session): SelectedSession {
     user_id: s.user_id,
     username: s.username,
     current: s.current,
+    protected: s.protected,
   };
 }
 

@@ -2,8 +2,16 @@
 import type { ErrorPayload } from "./ErrorPayload";
 import type { SessionRef } from "./SessionRef";
 
-export type ActionItem = { target: SessionRef, ok: boolean, 
+export type ActionItem = { 
+/**
+ * The session (for `end_session`); for user actions `session_id` holds the user id.
+ */
+target: SessionRef, ok: boolean, 
 /**
  * The session had already ended: the goal state holds, so this is a success.
  */
-already_gone: boolean, error: ErrorPayload | null, };
+already_gone: boolean, error: ErrorPayload | null, 
+/**
+ * The audit log entry of this item.
+ */
+audit_id: number | null, };

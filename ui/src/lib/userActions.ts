@@ -1,0 +1,176 @@
+import type { ActionKind } from "../ipc/bindings/ActionKind";
+import type { ActionReport } from "../ipc/bindings/ActionReport";
+import type { SessionRef } from "../ipc/bindings/SessionRef";
+import { plural } from "./format";
+import { type SelectedSession, sessionKey } from "./selection";
+
+/** The user actions offered on the selection. */
+export type UserActionKind = Extract<ActionKind, "logout" | "disable" | "enable">;
+
+/** One distinct user (tenant + user id) of the selection. */
+export type SelectedUser = {
+  tenant: string;
+  user_id: string;
+  username: string;
+  protected: boolean;
+  /** Selected sessions of this user. */
+  sessions: number;
+};
+
+/** Selection key of a user: tenant + NUL + user id. */
+export function userKey(tenant: string, userId: string): string {
+  return sessionKey(tenant, userId);
+}
+
+/** The distinct users of the selected sessions, in selection order. */
+export function usersOf(selected: Iterable<SelectedSession>): SelectedUser[] {
+  const users = new Map<string, SelectedUser>();
+  for (const s of selected) {
+    const key = userKey(s.tenant, s.user_id);
+    const u = users.get(key);
+    if (u) {
+      u.sessions += 1;
+      u.protected ||= s.protected;
+    } else {
+      users.set(key, {
+        tenant: s.tenant,
+        user_id: s.user_id,
+        username: s.username,
+        protected: s.protected,
+        sessions: 1,
+      });
+    }
+  }
+  return [...users.values()];
+}
+
+/** `act` targets: one per user, `session_id` carrying the user id. */
+export function userRefs(users: readonly SelectedUser[]): SessionRef[] {
+  return users.map((u) => ({ tenant: u.tenant, session_id: u.user_id }));
+}
+
+const MAX_NAMES = 6;
+
+/** "alice, bob in tenant demo; carol in tenant prod" (long lists are shortened). */
+export function namesByTenant(users: readonly SelectedUser[]): string {
+  const byTenant = new Map<string, string[]>();
+  let shown = 0;
+  for (const u of users) {
+    if (shown >= MAX_NAMES) break;
+    const list = byTenant.get(u.tenant) ?? [];
+    list.push(u.username);
+    byTenant.set(u.tenant, list);
+    shown += 1;
+  }
+  const text = [...byTenant].map(([t, names]) => `${names.join(", ")} in tenant ${t}`).join("; ");
+  return users.length > shown ? `${text}; and ${users.length - shown} more` : text;
+}
+
+export type UserActionPlan = {
+  kind: UserActionKind;
+  /** Users the action is sent for. */
+  users: SelectedUser[];
+  /** Users left out on the client (protected accounts cannot be disabled). */
+  excluded: SelectedUser[];
+  /** The confirmation question. */
+  message: string;
+  /** What else to know (exclusions, consequences). */
+  detail: string;
+  title: string;
+  confirmLabel: string;
+};
+
+const accounts = (n: number) => plural(n, "account");
+
+/** Which users an action applies to and how to say so. */
+export function planUserAction(
+  kind: UserActionKind,
+  selected: Iterable<SelectedSession>,
+): UserActionPlan {
+  const all = usersOf(selected);
+  const users = kind === "disable" ? all.filter((u) => !u.protected) : all;
+  const excluded = kind === "disable" ? all.filter((u) => u.protected) : [];
+  const sessions = users.reduce((n, u) => n + u.sessions, 0);
+  const names = namesByTenant(users);
+  let message: string;
+  let detail: string;
+  let title: string;
+  let confirmLabel: string;
+  switch (kind) {
+    case "logout":
+      title = "Force logout";
+      message = `Force logout ${plural(users.length, "user")} (${names}) and end their ${plural(sessions, "session")}?`;
+      detail =
+        "Every session of these users is ended, also ones not selected. They can log in again.";
+      confirmLabel = `Force logout ${plural(users.length, "user")}`;
+      break;
+    case "disable":
+      title = "End & Disable";
+      message =
+        users.length === 0
+          ? "No account can be disabled."
+          : `Disable ${accounts(users.length)} (${names}) and end their ${plural(sessions, "session")}?`;
+      detail = "Every session of these users is ended and they cannot log in until re-enabled.";
+      confirmLabel = `Disable ${accounts(users.length)}`;
+      break;
+    case "enable":
+      title = "Re-enable";
+      message = `Re-enable ${accounts(users.length)} (${names})?`;
+      detail = "These users can log in again.";
+      confirmLabel = `Re-enable ${accounts(users.length)}`;
+      break;
+  }
+  if (excluded.length > 0) {
+    detail = `${protectedNote(excluded)} ${detail}`;
+  }
+  return { kind, users, excluded, message, detail, title, confirmLabel };
+}
+
+/** "Protected account root (tenant demo) cannot be disabled and is left out." */
+export function protectedNote(excluded: readonly SelectedUser[]): string {
+  const n = excluded.length;
+  const who = namesByTenant(excluded);
+  return n === 1
+    ? `Protected account ${who} cannot be disabled (its sessions can still be ended) and is left out.`
+    : `${n} protected accounts (${who}) cannot be disabled (their sessions can still be ended) and are left out.`;
+}
+
+const DONE: Record<UserActionKind, string> = {
+  logout: "Logged out",
+  disable: "Disabled",
+  enable: "Re-enabled",
+};
+
+export type UserActionOutcome = {
+  tone: "success" | "warning" | "error";
+  title: string;
+  failures: string[];
+  /** User keys for which the action was accepted. */
+  doneUsers: string[];
+};
+
+export function summarizeUserReport(
+  kind: UserActionKind,
+  report: ActionReport,
+  users: readonly SelectedUser[],
+): UserActionOutcome {
+  const byKey = new Map(users.map((u) => [userKey(u.tenant, u.user_id), u]));
+  const failures: string[] = [];
+  const doneUsers: string[] = [];
+  for (const item of report.items) {
+    const key = userKey(item.target.tenant, item.target.session_id);
+    if (item.ok || item.already_gone) {
+      doneUsers.push(key);
+      continue;
+    }
+    const who = byKey.get(key)?.username ?? item.target.session_id;
+    failures.push(`${who} (tenant ${item.target.tenant}): ${item.error?.message ?? "failed"}`);
+  }
+  const noun = kind === "logout" ? "user" : "account";
+  const parts: string[] = [];
+  if (doneUsers.length > 0 || failures.length === 0)
+    parts.push(`${DONE[kind]} ${plural(doneUsers.length, noun)}`);
+  if (failures.length > 0) parts.push(`failed for ${plural(failures.length, noun)}`);
+  const tone = failures.length === 0 ? "success" : doneUsers.length > 0 ? "warning" : "error";
+  return { tone, title: parts.join(", "), failures, doneUsers };
+}
