@@ -227,6 +227,27 @@ describe("user actions", () => {
     expect(callsOf("act")).toHaveLength(0);
   });
 
+  it("Contain runs force logout, then disable, for the non-protected users", async () => {
+    const { callsOf } = startApp({ rows: USERS });
+    await select("s4", "s6");
+    fireEvent.click(screen.getByTestId("action-contain"));
+    const dialog = screen.getByTestId("confirm-dialog");
+    expect(dialog.textContent).toContain("Contain 1 user (bob in tenant demo)");
+    expect(dialog.textContent).toContain(
+      "Protected account root in tenant demo cannot be disabled",
+    );
+    fireEvent.click(screen.getByTestId("confirm-end"));
+    await waitFor(() => expect(callsOf("act")).toHaveLength(2));
+    const targets = [{ tenant: "demo", session_id: "u-bob" }];
+    expect(callsOf("act").map((c) => c.args)).toEqual([
+      { kind: "logout", targets },
+      { kind: "disable_only", targets },
+    ]);
+    await waitFor(() =>
+      expect(screen.getByTestId("action-result").textContent).toContain("Contained"),
+    );
+  });
+
   it("Ctrl+click on Re-enable skips the dialog", async () => {
     const { callsOf } = startApp({ rows: USERS });
     await select("s6");

@@ -373,7 +373,14 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
 
   // ---- user actions (force logout, end & disable, re-enable) --------------------------------
   const userMutation = useMutation({
-    mutationFn: ({ plan }: { plan: UserActionPlan }) => act(plan.kind, userRefs(plan.users)),
+    mutationFn: async ({ plan }: { plan: UserActionPlan }): Promise<ActionReport> => {
+      const refs = userRefs(plan.users);
+      if (plan.kind !== "contain") return act(plan.kind, refs);
+      // The playbook: force logout first, then disable; both steps are audited.
+      const logout = await act("logout", refs);
+      const disable = await act("disable_only", refs);
+      return { action_id: logout.action_id, items: [...logout.items, ...disable.items] };
+    },
     onSuccess: (report, { plan }) => {
       const outcome = summarizeUserReport(plan.kind, report, plan.users);
       if (plan.kind !== "enable") {
@@ -633,6 +640,16 @@ export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
           title="End every session of the selected users and disable their accounts (not protected ones). Ctrl/Cmd+click skips the confirmation."
         >
           End &amp; Disable
+        </button>
+        <button
+          type="button"
+          className="button danger"
+          data-testid="action-contain"
+          disabled={selection.size === 0 || busy}
+          onClick={(e) => requestUserAction("contain", e.ctrlKey || e.metaKey)}
+          title="Incident playbook: force logout, then disable the selected users (not protected ones). Ctrl/Cmd+click skips the confirmation."
+        >
+          Contain
         </button>
         <button
           type="button"

@@ -4,8 +4,9 @@ import type { SessionRef } from "../ipc/bindings/SessionRef";
 import { plural } from "./format";
 import { type SelectedSession, sessionKey } from "./selection";
 
-/** The user actions offered on the selection. */
-export type UserActionKind = Extract<ActionKind, "logout" | "disable" | "enable">;
+/** The user actions offered on the selection; `contain` is the incident playbook
+ * (force logout, then disable), two audited actions in a row. */
+export type UserActionKind = Extract<ActionKind, "logout" | "disable" | "enable"> | "contain";
 
 /** One distinct user (tenant + user id) of the selection. */
 export type SelectedUser = {
@@ -88,8 +89,9 @@ export function planUserAction(
   selected: Iterable<SelectedSession>,
 ): UserActionPlan {
   const all = usersOf(selected);
-  const users = kind === "disable" ? all.filter((u) => !u.protected) : all;
-  const excluded = kind === "disable" ? all.filter((u) => u.protected) : [];
+  const disables = kind === "disable" || kind === "contain";
+  const users = disables ? all.filter((u) => !u.protected) : all;
+  const excluded = disables ? all.filter((u) => u.protected) : [];
   const sessions = users.reduce((n, u) => n + u.sessions, 0);
   const names = namesByTenant(users);
   let message: string;
@@ -112,6 +114,16 @@ export function planUserAction(
           : `Disable ${accounts(users.length)} (${names}) and end their ${plural(sessions, "session")}?`;
       detail = "Every session of these users is ended and they cannot log in until re-enabled.";
       confirmLabel = `Disable ${accounts(users.length)}`;
+      break;
+    case "contain":
+      title = "Contain user";
+      message =
+        users.length === 0
+          ? "No account can be contained."
+          : `Contain ${plural(users.length, "user")} (${names}): end every session, then disable the ${users.length === 1 ? "account" : "accounts"}?`;
+      detail =
+        "Step 1 force logout, step 2 disable; each step is audited. Refresh tokens end with the sessions where the system ties them together.";
+      confirmLabel = `Contain ${plural(users.length, "user")}`;
       break;
     case "enable":
       title = "Re-enable";
@@ -136,6 +148,7 @@ export function protectedNote(excluded: readonly SelectedUser[]): string {
 }
 
 const DONE: Record<UserActionKind, string> = {
+  contain: "Contained (signed out everywhere and disabled)",
   logout: "Logged out",
   disable: "Disabled",
   enable: "Re-enabled",
@@ -156,16 +169,18 @@ export function summarizeUserReport(
 ): UserActionOutcome {
   const byKey = new Map(users.map((u) => [userKey(u.tenant, u.user_id), u]));
   const failures: string[] = [];
-  const doneUsers: string[] = [];
+  const failed = new Set<string>();
+  const seen: string[] = [];
+  // A user is done when every item for them succeeded (contain has one item per step).
   for (const item of report.items) {
     const key = userKey(item.target.tenant, item.target.session_id);
-    if (item.ok || item.already_gone) {
-      doneUsers.push(key);
-      continue;
-    }
+    if (!seen.includes(key)) seen.push(key);
+    if (item.ok || item.already_gone) continue;
+    failed.add(key);
     const who = byKey.get(key)?.username ?? item.target.session_id;
     failures.push(`${who} (tenant ${item.target.tenant}): ${item.error?.message ?? "failed"}`);
   }
+  const doneUsers = seen.filter((k) => !failed.has(k));
   const noun = kind === "logout" ? "user" : "account";
   const parts: string[] = [];
   if (doneUsers.length > 0 || failures.length === 0)
