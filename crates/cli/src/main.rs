@@ -5,6 +5,7 @@
 mod act;
 mod output;
 mod tenants;
+mod watch;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -77,6 +78,23 @@ enum Command {
         tenant: AdHocTenant,
         /// The user to contain.
         user: String,
+    },
+    /// Poll tenants and print each new alert as one JSON line (until interrupted).
+    Watch {
+        #[command(flatten)]
+        tenant: AdHocTenant,
+        /// Ad-hoc tenant: its IANA timezone.
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Ad-hoc tenant: working hours, e.g. 'mon-fri 08:00-18:00'.
+        #[arg(long)]
+        hours: Option<String>,
+        /// Ad-hoc tenant: seconds between polls.
+        #[arg(long, default_value_t = 5.0)]
+        poll_interval: f64,
+        /// Also alert on sessions the first poll finds (default: only new ones).
+        #[arg(long)]
+        alert_on_existing: bool,
     },
     /// The audit log: every action, who took it, and what came of it.
     Audit {
@@ -279,6 +297,13 @@ async fn run(command: Command) -> Result<(), Failure> {
             users,
         } => user_action(&tenant, users, UserAction::Disable { end_sessions }).await,
         Command::Enable { tenant, users } => user_action(&tenant, users, UserAction::Enable).await,
+        Command::Watch {
+            tenant,
+            timezone,
+            hours,
+            poll_interval,
+            alert_on_existing,
+        } => watch_cmd(&tenant, timezone, hours, poll_interval, alert_on_existing).await,
         Command::Contain { tenant, user } => act::contain(resolve_one(&tenant).await?, &user).await,
         Command::Audit {
             since,
@@ -530,6 +555,60 @@ fn report_tenant_failures(failed: &[(String, Error)]) -> Result<(), Failure> {
         None => Ok(()),
         Some((tenant, e)) => Err(Failure::tenant(tenant, e)),
     }
+}
+
+async fn watch_cmd(
+    t: &AdHocTenant,
+    timezone: Option<String>,
+    hours: Option<String>,
+    poll_interval: f64,
+    alert_on_existing: bool,
+) -> Result<(), Failure> {
+    if !(0.1..=86_400.0).contains(&poll_interval) {
+        return Err(Failure::usage(&Error::invalid_input(
+            "--poll-interval must be between 0.1 and 86400 seconds",
+        )));
+    }
+    let (connectors, unusable) = resolve(t).await?;
+    for u in &unusable {
+        eprintln!("vigil: tenant '{}': {}", u.tenant, u.error.message);
+    }
+    let configured = if t.url.is_some() {
+        None
+    } else {
+        Some(tenants::load_config()?)
+    };
+    let mut plan = Vec::new();
+    for c in connectors {
+        let name = c.tenant().to_string();
+        let (calendar, interval) = match configured.as_ref().and_then(|cfg| cfg.tenant(&name)) {
+            Some(cfg) => (
+                watch::calendar_of(cfg.timezone.as_deref(), cfg.hours.as_deref(), &cfg.holidays),
+                std::time::Duration::from_secs(cfg.poll_interval_secs),
+            ),
+            None => (
+                watch::calendar_of(timezone.as_deref(), hours.as_deref(), &[]),
+                std::time::Duration::from_secs_f64(poll_interval),
+            ),
+        };
+        let calendar = calendar.map_err(|e| Failure::usage(&e))?;
+        let settings = vigil_core::alerts::AlertSettings {
+            alert_on_existing,
+            ..Default::default()
+        };
+        plan.push((
+            c,
+            vigil_core::engine::AlertConfig { settings, calendar },
+            interval,
+        ));
+    }
+    if plan.is_empty() {
+        return Err(Failure {
+            code: 1,
+            message: "no tenant could be watched".into(),
+        });
+    }
+    watch::run(plan).await
 }
 
 async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {

@@ -269,6 +269,21 @@ CREATE TABLE IF NOT EXISTS session_history (
     PRIMARY KEY (tenant, session_id)
 );
 CREATE INDEX IF NOT EXISTS session_history_user ON session_history(tenant, username);
+CREATE INDEX IF NOT EXISTS session_history_ip ON session_history(tenant, user_id, ip);
+CREATE TABLE IF NOT EXISTS alert_firings (
+    rule TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (rule, tenant, key)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    alert TEXT NOT NULL,
+    acknowledged INTEGER NOT NULL DEFAULT 0
+);
 ";
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -496,6 +511,58 @@ impl AuditLog {
                 "DELETE FROM session_history WHERE ended_at IS NOT NULL AND ended_at < ?1",
                 params![b],
             )
+        })
+    }
+
+    /// Whether `user_id` was ever seen signed in from `ip` in this tenant (alert rule L6).
+    pub fn ip_seen(&self, tenant: &str, user_id: &str, ip: &str) -> Result<bool> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT 1 FROM session_history WHERE tenant = ?1 AND user_id = ?2 AND ip = ?3 LIMIT 1",
+                params![tenant, user_id, ip],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+        })
+    }
+
+    /// Keeps the firings not seen before (one alert per session per rule, across
+    /// restarts) and returns, for each alert, whether any of its firings is new.
+    pub fn dedupe_alerts(
+        &self,
+        tenant: &str,
+        alerts: &[(crate::alerts::Alert, Vec<crate::alerts::Firing>)],
+    ) -> Result<Vec<bool>> {
+        let now = ts(Utc::now());
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let mut fresh = Vec::with_capacity(alerts.len());
+            {
+                let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO alert_firings (rule, tenant, key, at) VALUES (?1, ?2, ?3, ?4)")?;
+                for (_, firings) in alerts {
+                    let mut any = false;
+                    for f in firings {
+                        any |= ins.execute(params![f.rule.as_str(), tenant, f.key, now])? > 0;
+                    }
+                    fresh.push(any);
+                }
+            }
+            tx.commit()?;
+            Ok(fresh)
+        })
+    }
+
+    /// Stores a delivered alert for the alert centre; returns its id.
+    pub fn store_alert(&self, alert: &crate::alerts::Alert) -> Result<i64> {
+        let json = serde_json::to_string(alert).map_err(|e| Error::internal(e.to_string()))?;
+        let at = ts(alert.at);
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO alerts (at, tenant, alert) VALUES (?1, ?2, ?3)",
+                params![at, alert.tenant, json],
+            )?;
+            Ok(c.last_insert_rowid())
         })
     }
 

@@ -8,7 +8,9 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::{self, ActionReport};
+use crate::alerts::{self as rules, Alert, AlertSettings};
 use crate::audit::{ActionKind, AuditLog, ItemState};
+use crate::calendar::WorkingCalendar;
 use crate::connector::Connector;
 use crate::error::{Error, Result};
 use crate::model::{ConnectorKind, SessionRef};
@@ -46,6 +48,15 @@ pub struct Engine {
     audit: Option<AuditLog>,
     actor: String,
     confirmations: Arc<std::sync::Mutex<Confirmations>>,
+    alert_config: Arc<RwLock<HashMap<String, AlertConfig>>>,
+    alerts: broadcast::Sender<Alert>,
+}
+
+/// How a tenant's sessions are judged.
+#[derive(Debug, Clone, Default)]
+pub struct AlertConfig {
+    pub settings: AlertSettings,
+    pub calendar: Option<WorkingCalendar>,
 }
 
 impl Engine {
@@ -63,6 +74,7 @@ impl Engine {
         actor: &str,
     ) -> Self {
         let (diffs, _) = broadcast::channel(1024);
+        let (alerts, _) = broadcast::channel(1024);
         let engine = Self {
             runtime,
             store: SessionStore::new(),
@@ -72,8 +84,11 @@ impl Engine {
             audit,
             actor: actor.to_owned(),
             confirmations: Arc::new(std::sync::Mutex::new(Confirmations::default())),
+            alert_config: Arc::new(RwLock::new(HashMap::new())),
+            alerts,
         };
         engine.spawn_observer();
+        engine.spawn_problem_watch();
         engine
     }
 
@@ -85,6 +100,8 @@ impl Engine {
         let audit = self.audit.clone();
         let confirmations = Arc::clone(&self.confirmations);
         let cancel = self.cancel.clone();
+        let alert_config = Arc::clone(&self.alert_config);
+        let alerts = self.alerts.clone();
         self.runtime.spawn(async move {
             loop {
                 let diff = tokio::select! {
@@ -139,15 +156,52 @@ impl Engine {
                 let started = diff.diff.started.clone();
                 let ended = diff.diff.ended.clone();
                 let t = tenant.clone();
-                let result = tokio::task::spawn_blocking(move || {
+                let config = alert_config
+                    .read()
+                    .ok()
+                    .and_then(|m| m.get(&tenant).cloned())
+                    .unwrap_or_default();
+                let current = store.tenant_sessions(&tenant);
+                let initial = diff.initial;
+                let result = tokio::task::spawn_blocking(move || -> crate::Result<Vec<Alert>> {
                     for (id, state) in outcomes {
                         audit.record(id, state, None, None, None)?;
                     }
-                    audit.observe(&t, &started, &ended, &|id| vigil_ended.contains(id))
+                    // Rules first: "never seen from this IP" must not see this poll's sessions.
+                    let view = rules::TenantView {
+                        tenant: &t,
+                        settings: &config.settings,
+                        calendar: config.calendar.as_ref(),
+                        sessions: &current,
+                        ip_seen_before: &|user, ip| audit.ip_seen(&t, user, ip).unwrap_or(true),
+                        now: chrono::Utc::now(),
+                    };
+                    let fired = rules::evaluate(&view, &started, initial);
+                    let fresh = audit.dedupe_alerts(&t, &fired)?;
+                    let mut new: Vec<Alert> = fired
+                        .into_iter()
+                        .zip(fresh)
+                        .filter(|(_, f)| *f)
+                        .map(|((a, _), _)| a)
+                        .collect();
+                    if initial && !config.settings.alert_on_existing {
+                        // What the first poll finds is remembered, not announced.
+                        new.clear();
+                    }
+                    let out = rules::digest(new, config.settings.digest_over);
+                    for a in &out {
+                        audit.store_alert(a)?;
+                    }
+                    audit.observe(&t, &started, &ended, &|id| vigil_ended.contains(id))?;
+                    Ok(out)
                 })
                 .await;
                 match result {
-                    Ok(Ok(())) => {}
+                    Ok(Ok(out)) => {
+                        for a in out {
+                            let _ = alerts.send(a);
+                        }
+                    }
                     Ok(Err(e)) => {
                         tracing::error!(tenant = %tenant, error = %e, "audit/history write failed")
                     }
@@ -161,6 +215,64 @@ impl Engine {
 
     pub fn audit(&self) -> Option<&AuditLog> {
         self.audit.as_ref()
+    }
+
+    /// New alerts, after deduplication and digests (needs an audit log).
+    pub fn subscribe_alerts(&self) -> broadcast::Receiver<Alert> {
+        self.alerts.subscribe()
+    }
+
+    /// Sets how a tenant's sessions are judged.
+    pub fn set_alert_config(&self, tenant: &str, config: AlertConfig) {
+        if let Ok(mut m) = self.alert_config.write() {
+            m.insert(tenant.to_owned(), config);
+        }
+    }
+
+    /// L7: one alert when a tenant starts failing (again after it recovered).
+    fn spawn_problem_watch(&self) {
+        let mut rx = self.store.subscribe();
+        let store = self.store.clone();
+        let alerts = self.alerts.clone();
+        let config = Arc::clone(&self.alert_config);
+        let cancel = self.cancel.clone();
+        self.runtime.spawn(async move {
+            let mut failing: std::collections::HashSet<String> = std::collections::HashSet::new();
+            loop {
+                let ev = tokio::select! {
+                    () = cancel.cancelled() => return,
+                    e = rx.recv() => match e {
+                        Ok(e) => e,
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                };
+                let Some(health) = store.health(&ev.tenant) else {
+                    continue;
+                };
+                match health.error {
+                    Some(err) => {
+                        let on = config
+                            .read()
+                            .ok()
+                            .and_then(|m| m.get(&ev.tenant).map(|c| c.settings.clone()))
+                            .unwrap_or_default();
+                        let muted =
+                            !on.tenant_problems || on.muted.contains(&rules::Rule::TenantProblem);
+                        if failing.insert(ev.tenant.clone()) && !muted {
+                            let _ = alerts.send(rules::tenant_problem(
+                                &ev.tenant,
+                                &err,
+                                chrono::Utc::now(),
+                            ));
+                        }
+                    }
+                    None => {
+                        failing.remove(&ev.tenant);
+                    }
+                }
+            }
+        });
     }
 
     pub fn store(&self) -> &SessionStore {

@@ -5,6 +5,7 @@
 //! [`store::SessionStore`], which answers queries and emits change events.
 
 pub mod actions;
+pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod calendar;

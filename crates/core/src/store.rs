@@ -289,6 +289,15 @@ impl SessionStore {
             .cloned()
     }
 
+    /// Every current session of a tenant (for alert rules).
+    pub fn tenant_sessions(&self, tenant: &str) -> Vec<Session> {
+        self.read()
+            .tenants
+            .get(tenant)
+            .map(|t| t.sessions.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// A user of a tenant as seen on any of their sessions.
     pub fn user_of(&self, tenant: &str, user_id: &str) -> Option<User> {
         let inner = self.read();

@@ -1,0 +1,588 @@
+//! Alert rules, fed by the diff of each poll.
+//!
+//! One alert per new session, naming every rule it tripped (a SuperUser signing in at
+//! night is one alert with two reasons), deduplicated per session and rule across
+//! restarts (the `alerts` table in `vigil.db`). Existing sessions found by the first poll
+//! after start do not alert unless a tenant asks for it. When one poll trips a rule for
+//! many sessions, a single digest goes out instead of a flood.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::calendar::WorkingCalendar;
+use crate::model::Session;
+
+/// The rules (SPEC L1–L7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Rule {
+    /// L1: a SuperUser signed in.
+    SuperuserSignIn,
+    /// L2: a session started outside the tenant's working hours, on a weekend or holiday.
+    OddHours,
+    /// L3: the same user from several networks at once.
+    MultipleNetworks,
+    /// L4: a session older than the tenant's policy.
+    LongSession,
+    /// L5: more concurrent sessions than the tenant allows.
+    TooManySessions,
+    /// L6: a sign-in from an address never seen for that user.
+    NewIp,
+    /// L7: the tenant is unreachable, rejects the credential, or rate-limits Vigil.
+    TenantProblem,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SuperuserSignIn => "superuser_sign_in",
+            Self::OddHours => "odd_hours",
+            Self::MultipleNetworks => "multiple_networks",
+            Self::LongSession => "long_session",
+            Self::TooManySessions => "too_many_sessions",
+            Self::NewIp => "new_ip",
+            Self::TenantProblem => "tenant_problem",
+        }
+    }
+
+    fn severity(self) -> Severity {
+        match self {
+            Self::SuperuserSignIn | Self::MultipleNetworks | Self::TenantProblem => Severity::High,
+            Self::OddHours | Self::TooManySessions | Self::NewIp => Severity::Medium,
+            Self::LongSession => Severity::Low,
+        }
+    }
+
+    fn why(self) -> &'static str {
+        match self {
+            Self::SuperuserSignIn => "a SuperUser signed in",
+            Self::OddHours => "outside working hours",
+            Self::MultipleNetworks => "signed in from several networks at once",
+            Self::LongSession => "the session is older than the tenant's policy",
+            Self::TooManySessions => "more concurrent sessions than allowed",
+            Self::NewIp => "from an address never seen for this user",
+            Self::TenantProblem => "the tenant cannot be polled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+/// One alert: a session (or a tenant) and every rule it tripped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Alert {
+    /// The main rule (the most severe); `rules` lists all.
+    pub rule: Rule,
+    pub rules: Vec<Rule>,
+    pub severity: Severity,
+    pub tenant: String,
+    pub username: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub at: DateTime<Utc>,
+    /// For people: "alice signed in to acme: a SuperUser signed in, outside working hours".
+    pub message: String,
+    /// A digest stands for `count` alerts of the same rule in one poll.
+    pub count: u32,
+}
+
+/// Per-tenant rule settings (`[tenants.alerts]` in the config file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(export)]
+pub struct AlertSettings {
+    pub superuser_sign_in: bool,
+    pub odd_hours: bool,
+    pub multiple_networks: bool,
+    pub new_ip: bool,
+    pub tenant_problems: bool,
+    /// Sessions older than this many hours alert (L4); none: off.
+    pub max_session_age_hours: Option<u32>,
+    /// More concurrent sessions per user than this alert (L5); none: off.
+    pub max_concurrent_sessions: Option<u32>,
+    /// Alert on sessions the first poll after start finds (default: no).
+    pub alert_on_existing: bool,
+    /// Rules muted for this tenant.
+    pub muted: Vec<Rule>,
+    /// Above this many alerts of one rule in one poll, send one digest.
+    pub digest_over: u32,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            superuser_sign_in: true,
+            odd_hours: true,
+            multiple_networks: true,
+            new_ip: false,
+            tenant_problems: true,
+            max_session_age_hours: Some(24 * 7),
+            max_concurrent_sessions: Some(10),
+            alert_on_existing: false,
+            muted: Vec::new(),
+            digest_over: 5,
+        }
+    }
+}
+
+impl AlertSettings {
+    fn on(&self, rule: Rule) -> bool {
+        !self.muted.contains(&rule)
+            && match rule {
+                Rule::SuperuserSignIn => self.superuser_sign_in,
+                Rule::OddHours => self.odd_hours,
+                Rule::MultipleNetworks => self.multiple_networks,
+                Rule::NewIp => self.new_ip,
+                Rule::TenantProblem => self.tenant_problems,
+                Rule::LongSession => self.max_session_age_hours.is_some(),
+                Rule::TooManySessions => self.max_concurrent_sessions.is_some(),
+            }
+    }
+}
+
+/// The network an address belongs to, for "several networks at once": /16 for IPv4,
+/// /48 for IPv6.
+pub fn network_of(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            Some(format!("{}.{}.0.0/16", o[0], o[1]))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+        }
+    }
+}
+
+/// What the rules need to know about a tenant besides the diff.
+pub struct TenantView<'a> {
+    pub tenant: &'a str,
+    pub settings: &'a AlertSettings,
+    pub calendar: Option<&'a WorkingCalendar>,
+    /// Every current session of the tenant (after the poll).
+    pub sessions: &'a [Session],
+    /// Whether `(user_id, ip)` was seen before this poll (L6).
+    pub ip_seen_before: &'a dyn Fn(&str, &str) -> bool,
+    pub now: DateTime<Utc>,
+}
+
+/// A rule that fired, keyed for deduplication.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Firing {
+    pub rule: Rule,
+    /// Session id (or `user:<id>` for per-user rules).
+    pub key: String,
+}
+
+/// Evaluates the rules on the sessions a poll started (and, for L4, on all sessions).
+/// Returns one alert per session with the firings to deduplicate.
+pub fn evaluate(
+    view: &TenantView<'_>,
+    started: &[Session],
+    initial: bool,
+) -> Vec<(Alert, Vec<Firing>)> {
+    let s = view.settings;
+    let mut by_session: BTreeMap<String, (Session, Vec<(Rule, String)>)> = BTreeMap::new();
+    let mut fire = |session: &Session, rule: Rule, key: String| {
+        if s.on(rule) {
+            by_session
+                .entry(session.id.clone())
+                .or_insert_with(|| (session.clone(), Vec::new()))
+                .1
+                .push((rule, key));
+        }
+    };
+    let fresh = !initial || s.alert_on_existing;
+    if fresh {
+        for session in started {
+            if session.superuser {
+                fire(session, Rule::SuperuserSignIn, session.id.clone());
+            }
+            if let (Some(cal), Some(created)) = (view.calendar, session.created_at) {
+                if !cal.is_working_time(created) {
+                    fire(session, Rule::OddHours, session.id.clone());
+                }
+            }
+            if let Some(ip) = &session.ip {
+                if !(view.ip_seen_before)(&session.user_id, ip) {
+                    fire(session, Rule::NewIp, session.id.clone());
+                }
+            }
+        }
+    }
+    // Per-user rules look at every current session of users who just signed in.
+    let mut per_user: HashMap<&str, Vec<&Session>> = HashMap::new();
+    for session in view.sessions {
+        per_user
+            .entry(session.user_id.as_str())
+            .or_default()
+            .push(session);
+    }
+    let signed_in: HashSet<&str> = started.iter().map(|s| s.user_id.as_str()).collect();
+    if fresh {
+        for (user, sessions) in &per_user {
+            if !signed_in.contains(user) {
+                continue;
+            }
+            let Some(newest) = started.iter().find(|s| s.user_id == *user) else {
+                continue;
+            };
+            let networks: HashSet<String> = sessions
+                .iter()
+                .filter_map(|s| s.ip.as_deref().and_then(network_of))
+                .collect();
+            if networks.len() >= 2 {
+                fire(newest, Rule::MultipleNetworks, newest.id.clone());
+            }
+            if let Some(max) = s.max_concurrent_sessions {
+                if sessions.len() > max as usize {
+                    fire(newest, Rule::TooManySessions, newest.id.clone());
+                }
+            }
+        }
+    }
+    if let Some(hours) = s.max_session_age_hours {
+        let limit = chrono::Duration::hours(i64::from(hours));
+        for session in view.sessions {
+            if session.created_at.is_some_and(|c| view.now - c > limit) {
+                fire(session, Rule::LongSession, session.id.clone());
+            }
+        }
+    }
+    by_session
+        .into_values()
+        .map(|(session, fired)| {
+            let mut rules: Vec<Rule> = fired.iter().map(|(r, _)| *r).collect();
+            rules.sort_by_key(|r| std::cmp::Reverse(r.severity()));
+            rules.dedup();
+            let rule = rules[0];
+            let reasons: Vec<&str> = rules.iter().map(|r| r.why()).collect();
+            let alert = Alert {
+                rule,
+                severity: rule.severity(),
+                rules: rules.clone(),
+                tenant: view.tenant.to_owned(),
+                username: Some(session.username.clone()),
+                session_id: Some(session.id.clone()),
+                ip: session.ip.clone(),
+                user_agent: session.user_agent.clone(),
+                at: session.created_at.unwrap_or(view.now),
+                message: format!(
+                    "{} in tenant {}: {}",
+                    session.username,
+                    view.tenant,
+                    reasons.join("; ")
+                ),
+                count: 1,
+            };
+            let firings = fired
+                .into_iter()
+                .map(|(rule, key)| Firing { rule, key })
+                .collect();
+            (alert, firings)
+        })
+        .collect()
+}
+
+/// Collapses alerts whose main rule fired more than `over` times in one poll into one
+/// digest per rule ("37 odd-hours sign-ins in tenant X").
+pub fn digest(alerts: Vec<Alert>, over: u32) -> Vec<Alert> {
+    let mut by_rule: BTreeMap<Rule, Vec<Alert>> = BTreeMap::new();
+    for a in alerts {
+        by_rule.entry(a.rule).or_default().push(a);
+    }
+    let mut out = Vec::new();
+    for (rule, list) in by_rule {
+        if list.len() as u32 <= over {
+            out.extend(list);
+            continue;
+        }
+        let first = &list[0];
+        let n = list.len() as u32;
+        out.push(Alert {
+            rule,
+            rules: vec![rule],
+            severity: list
+                .iter()
+                .map(|a| a.severity)
+                .max()
+                .unwrap_or(rule.severity()),
+            tenant: first.tenant.clone(),
+            username: None,
+            session_id: None,
+            ip: None,
+            user_agent: None,
+            at: list.iter().map(|a| a.at).max().unwrap_or(first.at),
+            message: format!(
+                "{n} {} sessions in tenant {}",
+                rule.as_str().replace('_', "-"),
+                first.tenant
+            ),
+            count: n,
+        });
+    }
+    out
+}
+
+/// L7: an alert for a tenant whose polls fail.
+pub fn tenant_problem(tenant: &str, error: &crate::ErrorPayload, now: DateTime<Utc>) -> Alert {
+    Alert {
+        rule: Rule::TenantProblem,
+        rules: vec![Rule::TenantProblem],
+        severity: Severity::High,
+        tenant: tenant.to_owned(),
+        username: None,
+        session_id: None,
+        ip: None,
+        user_agent: None,
+        at: now,
+        message: format!("tenant {tenant} cannot be polled: {}", error.message),
+        count: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::calendar::{WorkingHours, parse_holiday, parse_timezone};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap()
+    }
+
+    fn session(id: &str, user: &str, ip: &str, created: &str, superuser: bool) -> Session {
+        let t: Arc<str> = Arc::from("acme");
+        let mut s = Session::new(&t, id.into(), format!("u-{user}"), user.into());
+        s.ip = Some(ip.into());
+        s.created_at = Some(at(created));
+        s.superuser = superuser;
+        s
+    }
+
+    fn cal(tz: &str, hours: &str, holidays: &[&str]) -> WorkingCalendar {
+        WorkingCalendar {
+            timezone: parse_timezone(tz).unwrap(),
+            hours: WorkingHours::parse(hours).unwrap(),
+            holidays: holidays.iter().map(|h| parse_holiday(h).unwrap()).collect(),
+        }
+    }
+
+    fn run(
+        settings: &AlertSettings,
+        cal: Option<&WorkingCalendar>,
+        started: &[Session],
+        all: &[Session],
+        initial: bool,
+    ) -> Vec<Alert> {
+        let view = TenantView {
+            tenant: "acme",
+            settings,
+            calendar: cal,
+            sessions: all,
+            ip_seen_before: &|_, ip| ip.starts_with("10."),
+            now: at("2026-11-24T12:00:00Z"),
+        };
+        evaluate(&view, started, initial)
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect()
+    }
+
+    #[test]
+    fn a_superuser_at_night_is_one_alert_with_two_reasons() {
+        let c = cal("Europe/Berlin", "mon-fri 08:00-18:00", &[]);
+        // 02:30 UTC on a Tuesday is 03:30 in Berlin.
+        let s = session("s1", "root", "10.0.0.1", "2026-11-24T02:30:00Z", true);
+        let alerts = run(
+            &AlertSettings::default(),
+            Some(&c),
+            std::slice::from_ref(&s),
+            std::slice::from_ref(&s),
+            false,
+        );
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].rule, Rule::SuperuserSignIn);
+        assert_eq!(alerts[0].rules, vec![Rule::SuperuserSignIn, Rule::OddHours]);
+        assert_eq!(
+            alerts[0].message,
+            "root in tenant acme: a SuperUser signed in; outside working hours"
+        );
+    }
+
+    #[test]
+    fn odd_hours_follow_the_tenant_zone_dst_the_date_line_and_holidays() {
+        let day = AlertSettings {
+            superuser_sign_in: false,
+            ..Default::default()
+        };
+        let odd = |c: &WorkingCalendar, when: &str| {
+            let s = session("s", "u", "10.0.0.1", when, false);
+            run(
+                &day,
+                Some(c),
+                std::slice::from_ref(&s),
+                std::slice::from_ref(&s),
+                false,
+            )
+            .iter()
+            .any(|a| a.rules.contains(&Rule::OddHours))
+        };
+        let berlin = cal("Europe/Berlin", "mon-fri 08:00-18:00", &["2026-12-25"]);
+        assert!(
+            !odd(&berlin, "2026-11-24T07:30:00Z"),
+            "08:30 CET is working time"
+        );
+        assert!(
+            !odd(&berlin, "2026-07-01T06:30:00Z"),
+            "08:30 CEST is working time"
+        );
+        assert!(odd(&berlin, "2026-07-01T05:30:00Z"), "07:30 CEST is early");
+        // DST starts 2026-03-29 at 02:00 in Berlin; 06:30 UTC that Monday-after is 08:30 CEST.
+        assert!(!odd(&berlin, "2026-03-30T06:30:00Z"));
+        // DST ends 2026-10-25 (a Sunday: odd anyway); Monday 26th 07:30 UTC is 08:30 CET.
+        assert!(!odd(&berlin, "2026-10-26T07:30:00Z"));
+        assert!(odd(&berlin, "2026-10-26T06:30:00Z"));
+        assert!(odd(&berlin, "2026-12-25T10:00:00Z"), "holiday");
+        assert!(odd(&berlin, "2026-11-28T10:00:00Z"), "Saturday");
+        // Kiritimati (UTC+14): Monday 09:00 local is Sunday 19:00 UTC.
+        let kiri = cal("Pacific/Kiritimati", "mon-fri 08:00-18:00", &[]);
+        assert!(!odd(&kiri, "2026-11-22T19:00:00Z"));
+        assert!(odd(&kiri, "2026-11-21T19:00:00Z"), "that is Sunday there");
+        // Pago Pago (UTC-11): Friday 17:00 local is Saturday 04:00 UTC.
+        let pago = cal("Pacific/Pago_Pago", "mon-fri 08:00-18:00", &[]);
+        assert!(!odd(&pago, "2026-11-28T04:00:00Z"));
+    }
+
+    #[test]
+    fn existing_sessions_do_not_flood_the_first_poll() {
+        let s = session("s1", "root", "10.0.0.1", "2026-11-24T02:30:00Z", true);
+        assert!(
+            run(
+                &AlertSettings {
+                    max_session_age_hours: None,
+                    ..Default::default()
+                },
+                None,
+                std::slice::from_ref(&s),
+                std::slice::from_ref(&s),
+                true
+            )
+            .is_empty()
+        );
+        let loud = AlertSettings {
+            alert_on_existing: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            run(
+                &loud,
+                None,
+                std::slice::from_ref(&s),
+                std::slice::from_ref(&s),
+                true
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn networks_concurrency_age_new_ips_and_mutes() {
+        let a = session("a", "ann", "203.0.113.5", "2026-11-24T11:00:00Z", false);
+        let b = session("b", "ann", "2001:db8:1::5", "2026-11-24T11:59:00Z", false);
+        let old = session("c", "cal", "10.1.2.3", "2026-11-01T10:00:00Z", false);
+        let settings = AlertSettings {
+            new_ip: true,
+            max_concurrent_sessions: Some(1),
+            ..Default::default()
+        };
+        let alerts = run(
+            &settings,
+            None,
+            std::slice::from_ref(&b),
+            &[a.clone(), b.clone(), old.clone()],
+            false,
+        );
+        let by = |id: &str| {
+            alerts
+                .iter()
+                .find(|x| x.session_id.as_deref() == Some(id))
+                .cloned()
+                .unwrap()
+        };
+        let rules = by("b").rules;
+        assert!(
+            rules.contains(&Rule::MultipleNetworks)
+                && rules.contains(&Rule::TooManySessions)
+                && rules.contains(&Rule::NewIp),
+            "{rules:?}"
+        );
+        assert_eq!(by("c").rules, vec![Rule::LongSession]);
+        let muted = AlertSettings {
+            muted: vec![Rule::LongSession, Rule::MultipleNetworks],
+            ..settings
+        };
+        let alerts = run(
+            &muted,
+            None,
+            std::slice::from_ref(&b),
+            &[a, b.clone(), old],
+            false,
+        );
+        assert_eq!(alerts.len(), 1);
+        assert!(!alerts[0].rules.contains(&Rule::MultipleNetworks));
+        assert_eq!(network_of("203.0.113.5").as_deref(), Some("203.0.0.0/16"));
+        assert_eq!(
+            network_of("2001:db8:1::5").as_deref(),
+            Some("2001:db8:1::/48")
+        );
+    }
+
+    #[test]
+    fn many_at_once_become_a_digest() {
+        let c = cal("UTC", "mon-fri 08:00-18:00", &[]);
+        let started: Vec<Session> = (0..37)
+            .map(|i| {
+                session(
+                    &format!("s{i}"),
+                    &format!("u{i}"),
+                    "10.0.0.1",
+                    "2026-11-24T03:00:00Z",
+                    false,
+                )
+            })
+            .collect();
+        let alerts = run(
+            &AlertSettings::default(),
+            Some(&c),
+            &started,
+            &started,
+            false,
+        );
+        assert_eq!(alerts.len(), 37);
+        let d = digest(alerts, 5);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].count, d[0].message.as_str()),
+            (37, "37 odd-hours sessions in tenant acme")
+        );
+    }
+}
