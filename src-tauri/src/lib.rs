@@ -36,10 +36,12 @@ pub fn run() -> ExitCode {
     let handle = runtime.handle().clone();
 
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let settings = state::Settings::from_env()?;
             let app_state = handle.block_on(state::AppState::start(handle.clone(), settings))?;
             forward_changes(app.handle().clone(), &app_state, &handle);
+            forward_alerts(app.handle().clone(), &app_state, &handle);
             app.manage(app_state);
             Ok(())
         })
@@ -66,6 +68,45 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Event carrying a new alert to the window (the alert centre).
+pub const ALERT: &str = "alerts://new";
+
+/// Delivers each new alert as a native notification (title: tenant and user; body:
+/// why) and to the window.
+fn forward_alerts(app: tauri::AppHandle, state: &state::AppState, rt: &tokio::runtime::Handle) {
+    use tauri_plugin_notification::NotificationExt;
+    let mut rx = state.engine.subscribe_alerts();
+    rt.spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let alert = match rx.recv().await {
+                Ok(a) => a,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "alerts dropped before delivery");
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            };
+            let title = match &alert.username {
+                Some(user) => format!("{}: {user}", alert.tenant),
+                None => format!("{}: {} alerts", alert.tenant, alert.count),
+            };
+            if let Err(e) = app
+                .notification()
+                .builder()
+                .title(title)
+                .body(&alert.message)
+                .show()
+            {
+                tracing::warn!(error = %e, "native notification failed");
+            }
+            if let Err(e) = app.emit(ALERT, &alert) {
+                tracing::warn!(error = %e, "cannot send the alert to the window");
+            }
+        }
+    });
 }
 
 /// Forwards store change notifications to the window, coalescing bursts: at most one

@@ -334,6 +334,16 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 
 /// Starts polling a configured tenant, or shows it with the reason it cannot be polled.
 async fn start_tenant(engine: &Engine, t: &TenantConfig, secrets: Arc<dyn SecretStore>) {
+    match t.calendar() {
+        Ok(calendar) => engine.set_alert_config(
+            &t.name,
+            vigil_core::engine::AlertConfig {
+                calendar,
+                ..Default::default()
+            },
+        ),
+        Err(e) => tracing::warn!(tenant = %t.name, error = %e, "working hours ignored"),
+    }
     let started = match connector::connect(t, secrets).await {
         Ok(c) => engine.add_tenant(c, Duration::from_secs(t.poll_interval_secs)),
         Err(e) => Err(e),
@@ -363,6 +373,13 @@ async fn start_demo(engine: &Engine, name: &str, settings: &Settings) -> Result<
     config.timezone = Some("Europe/Berlin".into());
     config.hours = Some("mon-fri 08:00-18:00".into());
     config.poll_interval_secs = settings.demo_poll_interval.as_secs().max(1);
+    engine.set_alert_config(
+        name,
+        vigil_core::engine::AlertConfig {
+            calendar: config.calendar()?,
+            ..Default::default()
+        },
+    );
     let spec = TenantSpec::new(name, ConnectorKind::Vigil, &server.url())?;
     engine.add_tenant(
         Arc::new(VigilConnector::new(&spec, SecretString::new(token))?),

@@ -185,7 +185,8 @@ def test_add_a_tenant_in_the_window(s):
     field(s, "tenant-url", EXTERNAL["url"])
     field(s, "tenant-secret", EXTERNAL["token"])
     field(s, "tenant-timezone", "America/New_York")
-    field(s, "tenant-hours", "mon-fri 08:00-18:00")
+    # Working hours that never include "now": every sign-in there is at odd hours.
+    field(s, "tenant-hours", "mon 00:00-00:01")
     field(s, "tenant-tags", "e2e, us")
     field(s, "tenant-poll-interval", "2")
     click(s, s.find("[data-testid=tenant-form-test]"))
@@ -212,6 +213,34 @@ def test_add_a_tenant_in_the_window(s):
     set_search(s, TENANT)
     s.wait("tenant rows in the table", lambda: s.find_all(f"[data-testid=session-row][data-tenant={TENANT}]"), timeout=20)
     set_search(s, "")
+
+
+def test_a_superuser_sign_in_at_odd_hours_is_a_native_notification(s):
+    # The external tenant's admin signs in; the app's next poll raises one alert, sent
+    # to the desktop's notification service (observed on the session bus).
+    http_post(f"{EXTERNAL['url']}/demo/v1/sign-ins", EXTERNAL["token"],
+              {"username": "admin", "ip": "203.0.113.77", "user_agent": "curl/8.5.0"})
+    title = f"{TENANT}: admin"
+
+    def notified():
+        with open(NOTIFY_LOG, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        return title in text and "a SuperUser signed in" in text and "outside working hours" in text
+    s.wait("the Notify call on D-Bus", notified, timeout=30)
+    with open(NOTIFY_LOG, encoding="utf-8", errors="replace") as f:
+        assert f.read().count(f'"{title}"') == 1, "exactly one notification for the sign-in"
+
+
+def http_post(url, token, body):
+    import json
+    import urllib.request
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+NOTIFY_LOG = os.path.join(ARTIFACTS, "notifications.log")
 
 
 def test_the_tenant_survives_a_restart(s):
@@ -269,6 +298,10 @@ def main():
     port = free_port()
     env = dict(os.environ, TAURI_WEBVIEW_AUTOMATION="true", VIGIL_LOG="debug",
                VIGIL_DEMO_SESSIONS="3000", VIGIL_POLL_INTERVAL_MS="1000")
+    # Every org.freedesktop.Notifications.Notify call on this session bus.
+    monitor = subprocess.Popen(
+        ["dbus-monitor", "--session", "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"],
+        stdout=open(NOTIFY_LOG, "w"), stderr=subprocess.DEVNULL)
     # The app's own output goes to a file, which the secret scan reads too.
     app_log = open(os.path.join(ARTIFACTS, "app.log"), "w")
     driver = subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=env,
@@ -288,7 +321,8 @@ def main():
         start_external_tenant()
         plan = [
             (test_demo_sessions_appear, test_end_a_session_and_it_is_gone, test_the_audit_screen_shows_the_action,
-             test_the_window_cannot_call_what_it_was_not_granted, test_add_a_tenant_in_the_window),
+             test_the_window_cannot_call_what_it_was_not_granted, test_add_a_tenant_in_the_window,
+             test_a_superuser_sign_in_at_odd_hours_is_a_native_notification),
             (test_the_tenant_survives_a_restart, test_no_file_holds_the_secret),
         ]
         for tests in plan:
@@ -314,6 +348,7 @@ def main():
         if s is not None:
             s.quit()
         driver.terminate()
+        monitor.terminate()
         if "proc" in EXTERNAL:
             EXTERNAL["proc"].kill()
         try:

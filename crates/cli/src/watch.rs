@@ -4,29 +4,20 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vigil_core::calendar::{self, WorkingCalendar, WorkingHours};
+use vigil_core::calendar::WorkingCalendar;
 use vigil_core::connector::Connector;
 use vigil_core::engine::AlertConfig;
 use vigil_core::{Engine, Error};
 
 use crate::Failure;
 
-/// The working calendar of a tenant: timezone (default UTC), hours (default none: every
-/// sign-in is "outside working hours" only if hours are given), holidays.
+/// The working calendar of a tenant (see [`WorkingCalendar::from_parts`]).
 pub fn calendar_of(
     timezone: Option<&str>,
     hours: Option<&str>,
     holidays: &[String],
 ) -> Result<Option<WorkingCalendar>, Error> {
-    let Some(hours) = hours else { return Ok(None) };
-    Ok(Some(WorkingCalendar {
-        timezone: calendar::parse_timezone(timezone.unwrap_or("UTC"))?,
-        hours: WorkingHours::parse(hours)?,
-        holidays: holidays
-            .iter()
-            .map(|h| calendar::parse_holiday(h))
-            .collect::<Result<_, _>>()?,
-    }))
+    WorkingCalendar::from_parts(timezone, hours, holidays)
 }
 
 /// Polls `tenants` until interrupted; prints alerts as JSON lines on stdout.

@@ -120,6 +120,25 @@ pub struct WorkingCalendar {
 }
 
 impl WorkingCalendar {
+    /// From config values; no hours means no calendar (nothing is "odd hours").
+    pub fn from_parts(
+        timezone: Option<&str>,
+        hours: Option<&str>,
+        holidays: &[String],
+    ) -> Result<Option<Self>> {
+        let Some(hours) = hours.filter(|h| !h.trim().is_empty()) else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            timezone: parse_timezone(timezone.unwrap_or("UTC"))?,
+            hours: WorkingHours::parse(hours)?,
+            holidays: holidays
+                .iter()
+                .map(|h| parse_holiday(h))
+                .collect::<Result<_>>()?,
+        }))
+    }
+
     /// Whether `at` is inside working hours in the tenant's timezone (DST handled by chrono-tz).
     pub fn is_working_time(&self, at: DateTime<Utc>) -> bool {
         let local = self.timezone.from_utc_datetime(&at.naive_utc());

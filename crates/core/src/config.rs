@@ -132,6 +132,15 @@ impl TenantConfig {
         Ok(())
     }
 
+    /// The tenant's working calendar, when working hours are set (timezone default UTC).
+    pub fn calendar(&self) -> Result<Option<calendar::WorkingCalendar>> {
+        calendar::WorkingCalendar::from_parts(
+            self.timezone.as_deref(),
+            self.hours.as_deref(),
+            &self.holidays,
+        )
+    }
+
     /// What the engine needs to connect.
     pub fn spec(&self) -> Result<TenantSpec> {
         self.validate()?;
