@@ -2,6 +2,7 @@
 
 use tauri::State;
 use vigil_core::actions::ActionReport;
+use vigil_core::alerts::{AlertFilter, Rule, StoredAlert};
 use vigil_core::audit::{ActionKind, AuditEntry, AuditFilter, HistoryEntry};
 use vigil_core::config::TenantConfig;
 use vigil_core::connector::{self, KindInfo};
@@ -78,6 +79,45 @@ pub async fn audit_entries(
         .await
         .map_err(|e| Error::internal(e.to_string()))?
         .map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn list_alerts(
+    state: State<'_, AppState>,
+    filter: AlertFilter,
+) -> Reply<Vec<StoredAlert>> {
+    let audit = state.audit()?.clone();
+    tokio::task::spawn_blocking(move || audit.alerts(&filter))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn acknowledge_alerts(state: State<'_, AppState>, ids: Vec<i64>) -> Reply<()> {
+    if ids.len() > MAX_TARGETS {
+        return Err(Error::invalid_input("too many alerts at once").into());
+    }
+    let audit = state.audit()?.clone();
+    tokio::task::spawn_blocking(move || audit.acknowledge_alerts(&ids))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?
+        .map(|_| ())
+        .map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn snooze_rule(
+    state: State<'_, AppState>,
+    tenant: String,
+    rule: Rule,
+    minutes: u32,
+) -> Reply<()> {
+    if minutes > 60 * 24 * 30 {
+        return Err(Error::invalid_input("snooze for at most 30 days").into());
+    }
+    state.engine.snooze(&tenant, rule, minutes);
+    Ok(())
 }
 
 #[tauri::command]

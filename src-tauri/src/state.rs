@@ -339,7 +339,7 @@ async fn start_tenant(engine: &Engine, t: &TenantConfig, secrets: Arc<dyn Secret
             &t.name,
             vigil_core::engine::AlertConfig {
                 calendar,
-                ..Default::default()
+                settings: t.alerts.clone().unwrap_or_default(),
             },
         ),
         Err(e) => tracing::warn!(tenant = %t.name, error = %e, "working hours ignored"),

@@ -592,9 +592,14 @@ async fn watch_cmd(
             ),
         };
         let calendar = calendar.map_err(|e| Failure::usage(&e))?;
+        let base = configured
+            .as_ref()
+            .and_then(|cfg| cfg.tenant(&name))
+            .and_then(|cfg| cfg.alerts.clone())
+            .unwrap_or_default();
         let settings = vigil_core::alerts::AlertSettings {
-            alert_on_existing,
-            ..Default::default()
+            alert_on_existing: alert_on_existing || base.alert_on_existing,
+            ..base
         };
         plan.push((
             c,

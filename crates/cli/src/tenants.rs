@@ -104,6 +104,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 holidays,
                 poll_interval_secs: poll_interval,
                 tags,
+                alerts: None,
             };
             tenant.validate().map_err(|e| Failure::usage(&e))?;
             let mut cfg = load_config()?;

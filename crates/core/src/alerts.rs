@@ -99,6 +99,25 @@ pub struct Alert {
     pub count: u32,
 }
 
+/// An alert as kept for the alert centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StoredAlert {
+    pub id: i64,
+    pub alert: Alert,
+    pub acknowledged: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AlertFilter {
+    pub open_only: bool,
+    pub tenant: Option<String>,
+    /// Matches user, IP or message.
+    pub search: Option<String>,
+    pub limit: Option<u32>,
+}
+
 /// Per-tenant rule settings (`[tenants.alerts]` in the config file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default)]

@@ -566,6 +566,59 @@ impl AuditLog {
         })
     }
 
+    /// Stored alerts, newest first.
+    pub fn alerts(
+        &self,
+        filter: &crate::alerts::AlertFilter,
+    ) -> Result<Vec<crate::alerts::StoredAlert>> {
+        let limit = i64::from(filter.limit.unwrap_or(1_000).min(10_000));
+        let search = filter
+            .search
+            .as_ref()
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("%{s}%"));
+        let rows: Vec<(i64, String, bool)> = self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, alert, acknowledged FROM alerts
+                 WHERE (?1 = 0 OR acknowledged = 0) AND (?2 IS NULL OR tenant = ?2) AND (?3 IS NULL OR alert LIKE ?3)
+                 ORDER BY id DESC LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![filter.open_only, filter.tenant, search, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0))
+            })?;
+            rows.collect()
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, json, acknowledged)| {
+                serde_json::from_str(&json)
+                    .ok()
+                    .map(|alert| crate::alerts::StoredAlert {
+                        id,
+                        alert,
+                        acknowledged,
+                    })
+            })
+            .collect())
+    }
+
+    /// Marks alerts as seen by an administrator.
+    pub fn acknowledge_alerts(&self, ids: &[i64]) -> Result<usize> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let mut n = 0;
+            {
+                let mut stmt =
+                    tx.prepare_cached("UPDATE alerts SET acknowledged = 1 WHERE id = ?1")?;
+                for id in ids {
+                    n += stmt.execute(params![id])?;
+                }
+            }
+            tx.commit()?;
+            Ok(n)
+        })
+    }
+
     /// Whether a session is known to history (for tests and diagnostics).
     pub fn seen(&self, tenant: &str, session_id: &str) -> Result<bool> {
         self.with(|c| {

@@ -42,6 +42,11 @@ pub struct TenantConfig {
     pub holidays: Vec<String>,
     pub poll_interval_secs: u64,
     pub tags: Vec<String>,
+    /// Alert rule settings (`[tenants.alerts]`); absent: the defaults. Edited in the file;
+    /// saving a tenant without them keeps what the file has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub alerts: Option<crate::alerts::AlertSettings>,
 }
 
 /// A validation failure naming the field.
@@ -62,6 +67,7 @@ impl TenantConfig {
             holidays: Vec::new(),
             poll_interval_secs: DEFAULT_POLL_INTERVAL,
             tags: Vec::new(),
+            alerts: None,
         }
     }
 
@@ -188,6 +194,8 @@ struct RawTenant {
     poll_interval_secs: Option<Spanned<i64>>,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    alerts: Option<crate::alerts::AlertSettings>,
 }
 
 /// The loaded configuration file.
@@ -282,6 +290,7 @@ impl ConfigFile {
                 holidays: t.holidays.iter().map(|s| s.get_ref().clone()).collect(),
                 poll_interval_secs,
                 tags: t.tags,
+                alerts: t.alerts,
             };
             if let Err(e) = cfg.check() {
                 let line = match e.field {
@@ -374,8 +383,15 @@ impl ConfigFile {
             .get_mut(pos)
             .ok_or_else(|| Error::internal("tenant table vanished"))?;
         write_tenant(table, &tenant);
+        let mut tenant = tenant;
         match exists {
-            Some(i) => self.tenants[i] = tenant,
+            Some(i) => {
+                // The file's alert settings stay when the caller did not send any.
+                if tenant.alerts.is_none() {
+                    tenant.alerts = self.tenants[i].alerts.clone();
+                }
+                self.tenants[i] = tenant;
+            }
             None => self.tenants.push(tenant),
         }
         Ok(())
@@ -596,6 +612,28 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn alert_settings_are_read_and_kept_when_a_tenant_is_saved_without_them() {
+        let d = dir();
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            "[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://a.example\"\n[tenants.alerts]\nnew_ip = true\nmuted = [\"long_session\"]\nmax_concurrent_sessions = 3\n",
+        )
+        .unwrap();
+        let mut c = ConfigFile::load(d.path()).unwrap();
+        let alerts = c.tenant("a").unwrap().alerts.clone().unwrap();
+        assert!(alerts.new_ip && alerts.superuser_sign_in);
+        assert_eq!(alerts.max_concurrent_sessions, Some(3));
+        assert_eq!(alerts.muted, vec![crate::alerts::Rule::LongSession]);
+        let mut edited = TenantConfig::new("a", ConnectorKind::Vigil, "https://a2.example");
+        edited.poll_interval_secs = 60;
+        c.upsert_tenant(edited, Some("a")).unwrap();
+        c.save().unwrap();
+        let again = ConfigFile::load(d.path()).unwrap();
+        assert_eq!(again.tenant("a").unwrap().url, "https://a2.example");
+        assert_eq!(again.tenant("a").unwrap().alerts, Some(alerts));
     }
 
     #[test]

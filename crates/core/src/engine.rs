@@ -50,6 +50,18 @@ pub struct Engine {
     confirmations: Arc<std::sync::Mutex<Confirmations>>,
     alert_config: Arc<RwLock<HashMap<String, AlertConfig>>>,
     alerts: broadcast::Sender<Alert>,
+    /// Rules snoozed per tenant, until a time.
+    snoozes: Snoozes,
+}
+
+type Snoozes = Arc<std::sync::Mutex<HashMap<(String, rules::Rule), chrono::DateTime<chrono::Utc>>>>;
+
+fn snoozed(snoozes: &Snoozes, tenant: &str, rule: rules::Rule) -> bool {
+    snoozes
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&(tenant.to_owned(), rule)).copied())
+        .is_some_and(|until| until > chrono::Utc::now())
 }
 
 /// How a tenant's sessions are judged.
@@ -86,6 +98,7 @@ impl Engine {
             confirmations: Arc::new(std::sync::Mutex::new(Confirmations::default())),
             alert_config: Arc::new(RwLock::new(HashMap::new())),
             alerts,
+            snoozes: Arc::new(std::sync::Mutex::new(HashMap::new())),
         };
         engine.spawn_observer();
         engine.spawn_problem_watch();
@@ -102,6 +115,7 @@ impl Engine {
         let cancel = self.cancel.clone();
         let alert_config = Arc::clone(&self.alert_config);
         let alerts = self.alerts.clone();
+        let snoozes = Arc::clone(&self.snoozes);
         self.runtime.spawn(async move {
             loop {
                 let diff = tokio::select! {
@@ -163,6 +177,7 @@ impl Engine {
                     .unwrap_or_default();
                 let current = store.tenant_sessions(&tenant);
                 let initial = diff.initial;
+                let snoozes = Arc::clone(&snoozes);
                 let result = tokio::task::spawn_blocking(move || -> crate::Result<Vec<Alert>> {
                     for (id, state) in outcomes {
                         audit.record(id, state, None, None, None)?;
@@ -188,6 +203,17 @@ impl Engine {
                         // What the first poll finds is remembered, not announced.
                         new.clear();
                     }
+                    // Snoozed rules are recorded (so they do not fire later) but not announced.
+                    new.retain_mut(|a| {
+                        a.rules.retain(|r| !snoozed(&snoozes, &t, *r));
+                        match a.rules.first() {
+                            Some(first) => {
+                                a.rule = *first;
+                                true
+                            }
+                            None => false,
+                        }
+                    });
                     let out = rules::digest(new, config.settings.digest_over);
                     for a in &out {
                         audit.store_alert(a)?;
@@ -222,6 +248,20 @@ impl Engine {
         self.alerts.subscribe()
     }
 
+    /// No alerts of `rule` for `tenant` for `minutes` (0 lifts a snooze).
+    pub fn snooze(&self, tenant: &str, rule: rules::Rule, minutes: u32) {
+        if let Ok(mut m) = self.snoozes.lock() {
+            if minutes == 0 {
+                m.remove(&(tenant.to_owned(), rule));
+            } else {
+                m.insert(
+                    (tenant.to_owned(), rule),
+                    chrono::Utc::now() + chrono::Duration::minutes(i64::from(minutes)),
+                );
+            }
+        }
+    }
+
     /// Sets how a tenant's sessions are judged.
     pub fn set_alert_config(&self, tenant: &str, config: AlertConfig) {
         if let Ok(mut m) = self.alert_config.write() {
@@ -236,6 +276,7 @@ impl Engine {
         let alerts = self.alerts.clone();
         let config = Arc::clone(&self.alert_config);
         let cancel = self.cancel.clone();
+        let snoozes = Arc::clone(&self.snoozes);
         self.runtime.spawn(async move {
             let mut failing: std::collections::HashSet<String> = std::collections::HashSet::new();
             loop {
@@ -257,8 +298,9 @@ impl Engine {
                             .ok()
                             .and_then(|m| m.get(&ev.tenant).map(|c| c.settings.clone()))
                             .unwrap_or_default();
-                        let muted =
-                            !on.tenant_problems || on.muted.contains(&rules::Rule::TenantProblem);
+                        let muted = !on.tenant_problems
+                            || on.muted.contains(&rules::Rule::TenantProblem)
+                            || snoozed(&snoozes, &ev.tenant, rules::Rule::TenantProblem);
                         if failing.insert(ev.tenant.clone()) && !muted {
                             let _ = alerts.send(rules::tenant_problem(
                                 &ev.tenant,

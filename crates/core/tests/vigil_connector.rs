@@ -451,3 +451,91 @@ async fn fifty_sessions_across_two_tenants_end_and_are_each_confirmed() {
     a.stop().await.unwrap();
     b.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn alerts_are_stored_snoozed_rules_are_dropped_and_acknowledging_closes_them() {
+    use vigil_core::alerts::{AlertFilter, Rule};
+    use vigil_core::audit::AuditLog;
+    use vigil_core::calendar::WorkingCalendar;
+    use vigil_core::engine::AlertConfig;
+    let demo = demo(100, Duration::from_secs(3600)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let engine = Engine::with_audit(
+        tokio::runtime::Handle::current(),
+        Some(audit.clone()),
+        "tester@host",
+    );
+    let calendar = WorkingCalendar::from_parts(Some("UTC"), Some("mon 00:00-00:01"), &[]).unwrap();
+    engine.set_alert_config(
+        "demo",
+        AlertConfig {
+            calendar,
+            ..Default::default()
+        },
+    );
+    engine.snooze("demo", Rule::SuperuserSignIn, 60);
+    let mut alerts = engine.subscribe_alerts();
+    engine
+        .add_tenant(
+            Arc::new(connector(&demo, TOKEN, 500)),
+            Duration::from_millis(200),
+        )
+        .unwrap();
+    let store = engine.store().clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.health("demo").and_then(|h| h.last_poll_at).is_none() {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resp = sign_in(&demo, "admin").await;
+    let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let alert = loop {
+        let a = tokio::time::timeout(Duration::from_secs(10), alerts.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if a.session_id.as_deref() == Some(id.as_str()) {
+            break a;
+        }
+    };
+    assert!(
+        !alert.rules.contains(&Rule::SuperuserSignIn),
+        "snoozed: {:?}",
+        alert.rules
+    );
+    assert!(
+        alert.rules.contains(&Rule::OddHours) && alert.rule != Rule::SuperuserSignIn,
+        "{alert:?}"
+    );
+    let open = audit
+        .alerts(&AlertFilter {
+            open_only: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let stored = open
+        .iter()
+        .find(|s| s.alert.session_id.as_deref() == Some(id.as_str()))
+        .unwrap();
+    assert_eq!(audit.acknowledge_alerts(&[stored.id]).unwrap(), 1);
+    let open = audit
+        .alerts(&AlertFilter {
+            open_only: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(open.iter().all(|s| s.id != stored.id));
+    assert!(
+        audit
+            .alerts(&AlertFilter::default())
+            .unwrap()
+            .iter()
+            .any(|s| s.id == stored.id && s.acknowledged)
+    );
+    engine.shutdown();
+    demo.stop().await.unwrap();
+}
