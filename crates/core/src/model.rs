@@ -251,6 +251,20 @@ pub struct TenantCheck {
     pub error: Option<crate::error::ErrorPayload>,
 }
 
+impl Capabilities {
+    /// Lists every session and can do every action, but has no change feed (each poll
+    /// lists everything).
+    pub const FULL_LISTING: Self = Self {
+        list_sessions: true,
+        end_session: true,
+        end_user_sessions: true,
+        disable_user: true,
+        enable_user: true,
+        superuser_detection: true,
+        change_feed: false,
+    };
+}
+
 /// Everything needed to connect to one tenant, minus its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantSpec {

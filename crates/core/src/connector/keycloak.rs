@@ -282,15 +282,7 @@ impl Connector for KeycloakConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            list_sessions: true,
-            end_session: true,
-            end_user_sessions: true,
-            disable_user: true,
-            enable_user: true,
-            superuser_detection: true,
-            change_feed: false,
-        }
+        Capabilities::FULL_LISTING
     }
 
     async fn poll(&self) -> Result<PollUpdate> {

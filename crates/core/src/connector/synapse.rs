@@ -212,15 +212,7 @@ impl Connector for SynapseConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            list_sessions: true,
-            end_session: true,
-            end_user_sessions: true,
-            disable_user: true,
-            enable_user: true,
-            superuser_detection: true,
-            change_feed: false,
-        }
+        Capabilities::FULL_LISTING
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
