@@ -229,6 +229,12 @@ def test_a_superuser_sign_in_at_odd_hours_is_a_native_notification(s):
     s.wait("the Notify call on D-Bus", notified, timeout=30)
     with open(NOTIFY_LOG, encoding="utf-8", errors="replace") as f:
         assert f.read().count(f'"{title}"') == 1, "exactly one notification for the sign-in"
+    # The same alert waits in the alert centre.
+    click(s, s.find("[data-testid=nav-alerts]"))
+    s.wait("the alert in the alert centre", lambda: [
+        r for r in s.find_all("[data-testid=alert-row]") if TENANT in s.text(r) and "admin" in s.text(r)], timeout=15)
+    snap(s, "vigil-alerts.png")
+    click(s, s.find("[data-testid=nav-sessions]"))
 
 
 def http_post(url, token, body):

@@ -1,6 +1,8 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ActionResult, type Notice } from "./components/ActionResult";
+import { AlertsScreen } from "./components/AlertsScreen";
+import { AlertToasts, pushToast, type Toast } from "./components/AlertToasts";
 import { AuditScreen } from "./components/AuditScreen";
 import { Cards } from "./components/Cards";
 import { ConfirmDialog } from "./components/ConfirmDialog";
@@ -12,12 +14,14 @@ import { TenantsScreen } from "./components/TenantsScreen";
 import {
   type BaseQuery,
   invalidateAll,
+  openAlertCountQueryOptions,
   PAGE_SIZE,
   pageQueryOptions,
   summaryQueryOptions,
 } from "./hooks/queries";
 import { useDebouncedValue } from "./hooks/useDebouncedValue";
 import { useHashView, type View } from "./hooks/useHashView";
+import { useNewAlerts } from "./hooks/useNewAlerts";
 import { useSessionsChangedInvalidation } from "./hooks/useSessionsChanged";
 import type { ActionReport } from "./ipc/bindings/ActionReport";
 import type { Counts } from "./ipc/bindings/Counts";
@@ -97,18 +101,37 @@ const NAV: { view: View; label: string; key: string }[] = [
   { view: "sessions", label: "Sessions", key: "1" },
   { view: "tenants", label: "Tenants", key: "2" },
   { view: "audit", label: "Audit", key: "3" },
+  { view: "alerts", label: "Alerts", key: "4" },
 ];
 
-const NAV_ICONS: Record<View, string> = { sessions: "☰", tenants: "⚙", audit: "✎" };
+const NAV_ICONS: Record<View, string> = { sessions: "☰", tenants: "⚙", audit: "✎", alerts: "⚠" };
 
-/** The window: a rail to switch views (Ctrl/Cmd+1…3), the view kept in the URL hash. */
+/** The window: a rail to switch views (Ctrl/Cmd+1…4), the view kept in the URL hash. */
 export function App() {
   const qc = useQueryClient();
   const [view, setView] = useHashView();
   // Lives here so that "show this tenant's sessions" from the Tenants screen can set it.
   const [tenant, setTenant] = useState<string | null>(null);
+  // The search the Sessions view starts with ("show session" from the alert centre).
+  const [searchSeed, setSearchSeed] = useState<string | null>(null);
+  if (view !== "sessions" && searchSeed !== null) setSearchSeed(null);
   // Live updates for every view: sessions, summary and tenants.
   useSessionsChangedInvalidation(qc);
+
+  // Open alerts for the rail badge; new alerts refetch it and pop up a toast.
+  const openAlerts = useQuery(openAlertCountQueryOptions());
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const toastKey = useRef(0);
+  useNewAlerts((alert) => {
+    toastKey.current += 1;
+    const key = toastKey.current;
+    setToasts((prev) => pushToast(prev, { key, alert }));
+  });
+  const dismissToast = useCallback(
+    (key: number) => setToasts((prev) => prev.filter((t) => t.key !== key)),
+    [],
+  );
+  const openAlertCentre = useCallback(() => setView("alerts"), [setView]);
 
   const state = useRef({ view, setView });
   state.current = { view, setView };
@@ -157,14 +180,31 @@ export function App() {
                 {NAV_ICONS[n.view]}
               </span>
               {n.label}
+              {n.view === "alerts" && openAlerts.data !== undefined && openAlerts.data > 0 && (
+                <span
+                  className="rail-badge"
+                  data-testid="alerts-open-count"
+                  title={`${plural(openAlerts.data, "open alert")}`}
+                >
+                  {openAlerts.data > 999 ? "999+" : formatCount(openAlerts.data)}
+                </span>
+              )}
             </button>
           ))}
         </div>
       </nav>
       {view === "sessions" ? (
-        <SessionsView tenant={tenant} onTenant={setTenant} />
+        <SessionsView tenant={tenant} onTenant={setTenant} initialSearch={searchSeed ?? ""} />
       ) : view === "audit" ? (
         <AuditScreen />
+      ) : view === "alerts" ? (
+        <AlertsScreen
+          onShowSession={(alertTenant, sessionId) => {
+            setTenant(alertTenant);
+            setSearchSeed(sessionId);
+            setView("sessions");
+          }}
+        />
       ) : (
         <TenantsScreen
           onShowSessions={(name) => {
@@ -173,6 +213,7 @@ export function App() {
           }}
         />
       )}
+      <AlertToasts toasts={toasts} onOpen={openAlertCentre} onDismiss={dismissToast} />
     </div>
   );
 }
@@ -188,11 +229,13 @@ export type SessionsViewProps = {
   /** Only this tenant's sessions; null for all tenants. */
   tenant: string | null;
   onTenant: (tenant: string | null) => void;
+  /** The search text to start with (read on mount only). */
+  initialSearch?: string;
 };
 
-export function SessionsView({ tenant, onTenant }: SessionsViewProps) {
+export function SessionsView({ tenant, onTenant, initialSearch = "" }: SessionsViewProps) {
   const qc = useQueryClient();
-  const [search, setSearch] = useState("");
+  const [search, setSearch] = useState(initialSearch);
   const [superuserOnly, setSuperuserOnly] = useState(false);
   const [sort, setSort] = useState(DEFAULT_SORT);
   const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);

@@ -1,4 +1,5 @@
 import { type QueryClient, queryOptions } from "@tanstack/react-query";
+import type { AlertFilter } from "../ipc/bindings/AlertFilter";
 import type { AuditEntry } from "../ipc/bindings/AuditEntry";
 import type { AuditFilter } from "../ipc/bindings/AuditFilter";
 import type { SessionQuery } from "../ipc/bindings/SessionQuery";
@@ -6,6 +7,7 @@ import {
   appStatus,
   auditEntries,
   connectorKinds,
+  listAlerts,
   listTenants,
   querySessions,
   sessionHistory,
@@ -27,6 +29,9 @@ export const queryKeys = {
   audit: ["audit"] as const,
   auditAction: (actionId: string) => ["audit", "action", actionId] as const,
   auditList: (key: unknown) => ["audit", "list", key] as const,
+  alerts: ["alerts"] as const,
+  alertsOpenCount: ["alerts", "open-count"] as const,
+  alertsList: (filter: AlertFilter) => ["alerts", "list", filter] as const,
   history: (tenant: string | null, username: string | null) =>
     ["history", tenant, username] as const,
 };
@@ -65,6 +70,29 @@ export function auditListQueryOptions(key: unknown, build: () => AuditFilter) {
     queryKey: queryKeys.auditList(key),
     queryFn: () => auditEntries(build()),
   });
+}
+
+const OPEN_ALERTS: AlertFilter = { open_only: true, tenant: null, search: null, limit: null };
+
+/** The number of open (unacknowledged) alerts, for the nav badge. */
+export function openAlertCountQueryOptions() {
+  return queryOptions({
+    queryKey: queryKeys.alertsOpenCount,
+    queryFn: async () => (await listAlerts(OPEN_ALERTS)).length,
+  });
+}
+
+/** The alert centre's list. */
+export function alertListQueryOptions(filter: AlertFilter) {
+  return queryOptions({
+    queryKey: queryKeys.alertsList(filter),
+    queryFn: () => listAlerts(filter),
+  });
+}
+
+/** Everything an acknowledgement or a new alert may have made stale. */
+export function invalidateAlerts(qc: QueryClient): Promise<void> {
+  return qc.invalidateQueries({ queryKey: queryKeys.alerts });
 }
 
 export function historyQueryOptions(tenant: string | null, username: string | null) {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 
-export const VIEWS = ["sessions", "tenants", "audit"] as const;
+export const VIEWS = ["sessions", "tenants", "audit", "alerts"] as const;
 export type View = (typeof VIEWS)[number];
 
 /** `#/tenants` → "tenants"; anything unknown → "sessions". */

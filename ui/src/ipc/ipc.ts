@@ -3,6 +3,8 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ActionKind } from "./bindings/ActionKind";
 import type { ActionReport } from "./bindings/ActionReport";
+import type { Alert } from "./bindings/Alert";
+import type { AlertFilter } from "./bindings/AlertFilter";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { AuditEntry } from "./bindings/AuditEntry";
 import type { AuditFilter } from "./bindings/AuditFilter";
@@ -10,16 +12,19 @@ import type { ErrorCode } from "./bindings/ErrorCode";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
 import type { KindInfo } from "./bindings/KindInfo";
+import type { Rule } from "./bindings/Rule";
 import type { SessionPage } from "./bindings/SessionPage";
 import type { SessionQuery } from "./bindings/SessionQuery";
 import type { SessionRef } from "./bindings/SessionRef";
 import type { SessionsChanged } from "./bindings/SessionsChanged";
+import type { StoredAlert } from "./bindings/StoredAlert";
 import type { Summary } from "./bindings/Summary";
 import type { TenantCheck } from "./bindings/TenantCheck";
 import type { TenantConfig } from "./bindings/TenantConfig";
 import type { TenantView } from "./bindings/TenantView";
 
 export const SESSIONS_CHANGED_EVENT = "sessions://changed";
+export const ALERTS_NEW_EVENT = "alerts://new";
 
 const KNOWN_ERROR_CODES: readonly ErrorCode[] = [
   "unauthorized",
@@ -181,4 +186,24 @@ export function testTenant(tenant: TenantConfig, secret: string | null): Promise
 /** Subscribes to `sessions://changed`; resolves to the unsubscribe function. */
 export function onSessionsChanged(cb: (payload: SessionsChanged) => void): Promise<UnlistenFn> {
   return listen<SessionsChanged>(SESSIONS_CHANGED_EVENT, (event) => cb(event.payload));
+}
+
+/** Stored alerts matching `filter`, newest first. */
+export function listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
+  return call<StoredAlert[]>("list_alerts", { filter });
+}
+
+/** Marks alerts as acknowledged (no longer open). */
+export async function acknowledgeAlerts(ids: number[]): Promise<void> {
+  await call<null>("acknowledge_alerts", { ids });
+}
+
+/** No new alerts of `rule` for `tenant` for `minutes` minutes; 0 ends the snooze. */
+export async function snoozeRule(tenant: string, rule: Rule, minutes: number): Promise<void> {
+  await call<null>("snooze_rule", { tenant, rule, minutes });
+}
+
+/** Subscribes to `alerts://new` (one event per new alert); resolves to the unsubscribe function. */
+export function onNewAlert(cb: (payload: Alert) => void): Promise<UnlistenFn> {
+  return listen<Alert>(ALERTS_NEW_EVENT, (event) => cb(event.payload));
 }

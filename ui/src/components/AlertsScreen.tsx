@@ -1,0 +1,297 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+import { alertListQueryOptions, invalidateAlerts, summaryQueryOptions } from "../hooks/queries";
+import { useDebouncedValue } from "../hooks/useDebouncedValue";
+import type { AlertFilter } from "../ipc/bindings/AlertFilter";
+import type { StoredAlert } from "../ipc/bindings/StoredAlert";
+import { acknowledgeAlerts, errorMessage, snoozeRule } from "../ipc/ipc";
+import { ruleLabel, severityLabel } from "../lib/alerts";
+import { DASH, formatDateTime, plural } from "../lib/format";
+import { ActionResult, type Notice } from "./ActionResult";
+
+export const ALERTS_LIMIT = 2_000;
+export const SNOOZE_MINUTES = 60;
+const SEARCH_DEBOUNCE_MS = 150;
+
+export type AlertsScreenProps = {
+  /** Show one session in the Sessions view (search = its id, tenant filter = its tenant). */
+  onShowSession: (tenant: string, sessionId: string) => void;
+};
+
+/** The alert centre: stored alerts, newest first, to acknowledge, snooze or follow up. */
+export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
+  const qc = useQueryClient();
+  const [openOnly, setOpenOnly] = useState(true);
+  const [tenant, setTenant] = useState<string | null>(null);
+  const [search, setSearch] = useState("");
+  const [selected, setSelected] = useState<ReadonlySet<number>>(() => new Set());
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const debounced = useDebouncedValue(search.trim(), SEARCH_DEBOUNCE_MS);
+
+  const filter = useMemo<AlertFilter>(
+    () => ({
+      open_only: openOnly,
+      tenant,
+      search: debounced === "" ? null : debounced,
+      limit: ALERTS_LIMIT,
+    }),
+    [openOnly, tenant, debounced],
+  );
+  // Another list: the selection referred to the old one.
+  const [prevFilter, setPrevFilter] = useState(filter);
+  if (prevFilter !== filter) {
+    setPrevFilter(filter);
+    setSelected(new Set());
+  }
+
+  const q = useQuery({ ...alertListQueryOptions(filter), placeholderData: keepPreviousData });
+  const summaryQ = useQuery(summaryQueryOptions());
+  const tenants = useMemo(() => {
+    const names = (summaryQ.data?.tenants ?? []).map((t) => t.health.tenant);
+    if (tenant !== null && !names.includes(tenant)) names.push(tenant);
+    return names;
+  }, [summaryQ.data, tenant]);
+
+  const alerts = q.data ?? [];
+  const open = alerts.filter((a) => !a.acknowledged);
+  // Only rows still listed count (a refetch may have dropped acknowledged ones).
+  const selectedIds = open.filter((a) => selected.has(a.id)).map((a) => a.id);
+  const allSelected = open.length > 0 && selectedIds.length === open.length;
+
+  const ackMutation = useMutation({
+    mutationFn: (ids: number[]) => acknowledgeAlerts(ids),
+    onSuccess: (_, ids) => {
+      setSelected((prev) => {
+        const next = new Set(prev);
+        for (const id of ids) next.delete(id);
+        return next;
+      });
+      setNotice({ tone: "success", title: `Acknowledged ${plural(ids.length, "alert")}` });
+    },
+    onError: (err) =>
+      setNotice({ tone: "error", title: `Could not acknowledge: ${errorMessage(err)}` }),
+    onSettled: () => void invalidateAlerts(qc),
+  });
+
+  const snoozeMutation = useMutation({
+    mutationFn: (a: StoredAlert) => snoozeRule(a.alert.tenant, a.alert.rule, SNOOZE_MINUTES),
+    onSuccess: (_, a) =>
+      setNotice({
+        tone: "success",
+        title: `Snoozed “${ruleLabel(a.alert.rule)}” for tenant ${a.alert.tenant} for 1 h`,
+      }),
+    onError: (err) => setNotice({ tone: "error", title: `Could not snooze: ${errorMessage(err)}` }),
+  });
+
+  const toggle = (id: number) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const toggleAll = () => setSelected(allSelected ? new Set() : new Set(open.map((a) => a.id)));
+
+  return (
+    <div className="tenants-screen alerts-screen" data-testid="alerts-screen">
+      <div className="tenants-header">
+        <div className="tenants-title">
+          <h2>Alerts</h2>
+        </div>
+        <label className="toggle">
+          <input
+            type="checkbox"
+            data-testid="alerts-open-only"
+            checked={openOnly}
+            onChange={(e) => setOpenOnly(e.target.checked)}
+          />
+          <span>Open only</span>
+        </label>
+        <select
+          className="tenant-filter"
+          data-testid="alerts-tenant"
+          aria-label="Tenant"
+          value={tenant ?? ""}
+          onChange={(e) => setTenant(e.target.value === "" ? null : e.target.value)}
+        >
+          <option value="">All tenants</option>
+          {tenants.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+        <input
+          type="search"
+          className="audit-search"
+          data-testid="alerts-search"
+          aria-label="Search alerts"
+          placeholder="Search user, IP, message…"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Escape" && search !== "") {
+              e.preventDefault();
+              setSearch("");
+            }
+          }}
+          spellCheck={false}
+          autoComplete="off"
+        />
+        <span className="spacer" />
+        <span className="row-count muted" data-testid="alerts-count" aria-live="polite">
+          {q.data ? plural(alerts.length, "alert") : ""}
+        </span>
+        <button
+          type="button"
+          className="button"
+          data-testid="alerts-ack"
+          disabled={selectedIds.length === 0 || ackMutation.isPending}
+          onClick={() => ackMutation.mutate(selectedIds)}
+          title="Acknowledge the selected alerts"
+        >
+          {selectedIds.length > 1 ? `Acknowledge ${selectedIds.length}` : "Acknowledge"}
+        </button>
+      </div>
+      {notice && <ActionResult notice={notice} onDismiss={() => setNotice(null)} />}
+      {q.isError && (
+        <div className="inline-error audit-error" role="alert" data-testid="alerts-error">
+          Could not load the alerts: {errorMessage(q.error)}
+        </div>
+      )}
+      <div className="tenants-body">
+        {q.isPending && !q.isError && (
+          <div className="state" role="status">
+            <span className="spinner" aria-hidden="true" /> Loading alerts…
+          </div>
+        )}
+        {q.data && alerts.length === 0 && (
+          <div className="state" data-testid="alerts-empty">
+            <strong>{openOnly ? "No open alerts" : "No alerts match"}</strong>
+          </div>
+        )}
+        {alerts.length > 0 && (
+          <table className="data-table alerts-table">
+            <thead>
+              <tr>
+                <th className="cell-check">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all open alerts"
+                    data-testid="alerts-select-all"
+                    checked={allSelected}
+                    disabled={open.length === 0}
+                    onChange={toggleAll}
+                  />
+                </th>
+                <th>Severity</th>
+                <th>Time</th>
+                <th>Tenant</th>
+                <th>User</th>
+                <th>Rules</th>
+                <th>IP</th>
+                <th>Message</th>
+                <th>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {alerts.map((s) => {
+                const a = s.alert;
+                return (
+                  <tr
+                    key={s.id}
+                    className={s.acknowledged ? "acknowledged" : undefined}
+                    data-testid="alert-row"
+                    data-alert-id={s.id}
+                    data-acknowledged={s.acknowledged}
+                  >
+                    <td className="cell-check">
+                      <input
+                        type="checkbox"
+                        data-testid="alert-select"
+                        aria-label={`Select alert ${s.id}`}
+                        checked={!s.acknowledged && selected.has(s.id)}
+                        disabled={s.acknowledged}
+                        onChange={() => toggle(s.id)}
+                      />
+                    </td>
+                    <td>
+                      <span
+                        className={`badge severity-badge sev-${a.severity}`}
+                        data-testid="alert-severity"
+                        data-severity={a.severity}
+                      >
+                        {severityLabel(a.severity)}
+                      </span>
+                    </td>
+                    <td className="nowrap" title={a.at}>
+                      {formatDateTime(a.at)}
+                    </td>
+                    <td>{a.tenant}</td>
+                    <td>{a.username ?? DASH}</td>
+                    <td>
+                      <span className="rule-chips">
+                        {a.rules.map((r) => (
+                          <span
+                            key={r}
+                            className={`rule-chip${r === a.rule ? " main" : ""}`}
+                            data-testid="alert-rule"
+                            data-rule={r}
+                          >
+                            {ruleLabel(r)}
+                          </span>
+                        ))}
+                        {a.count > 1 && <span className="muted">×{a.count}</span>}
+                      </span>
+                    </td>
+                    <td className="mono">{a.ip ?? DASH}</td>
+                    <td title={a.user_agent ?? undefined}>{a.message}</td>
+                    <td className="nowrap alert-actions">
+                      {s.acknowledged ? (
+                        <span className="muted">Acknowledged</span>
+                      ) : (
+                        <button
+                          type="button"
+                          className="link-button"
+                          data-testid="alert-ack"
+                          disabled={ackMutation.isPending}
+                          onClick={() => ackMutation.mutate([s.id])}
+                        >
+                          Acknowledge
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        className="link-button"
+                        data-testid="alert-snooze"
+                        disabled={snoozeMutation.isPending}
+                        title={`No new “${ruleLabel(a.rule)}” alerts for tenant ${a.tenant} for 1 hour`}
+                        onClick={() => snoozeMutation.mutate(s)}
+                      >
+                        Snooze 1 h
+                      </button>
+                      {a.session_id !== null && (
+                        <button
+                          type="button"
+                          className="link-button"
+                          data-testid="alert-show"
+                          onClick={() => {
+                            if (a.session_id !== null) onShowSession(a.tenant, a.session_id);
+                          }}
+                        >
+                          Show session
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </div>
+  );
+}
