@@ -138,6 +138,9 @@ pub struct AlertSettings {
     pub muted: Vec<Rule>,
     /// Above this many alerts of one rule in one poll, send one digest.
     pub digest_over: u32,
+    /// At most this many alerts per minute are announced for the tenant; the rest wait
+    /// in the alert centre and one summary says how many.
+    pub max_per_minute: u32,
 }
 
 impl Default for AlertSettings {
@@ -153,6 +156,7 @@ impl Default for AlertSettings {
             alert_on_existing: false,
             muted: Vec::new(),
             digest_over: 5,
+            max_per_minute: 10,
         }
     }
 }
@@ -355,6 +359,74 @@ pub fn digest(alerts: Vec<Alert>, over: u32) -> Vec<Alert> {
         });
     }
     out
+}
+
+/// Announces at most `max` alerts per tenant in any 60 s; counts the rest, and lets one
+/// summary through once there is room again.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    sent: HashMap<String, std::collections::VecDeque<DateTime<Utc>>>,
+    /// Alerts held back per tenant, and the most severe rule among them.
+    held: HashMap<String, (u32, Rule)>,
+}
+
+impl RateLimiter {
+    /// Filters `alerts` for one tenant at `now`; a summary of held alerts comes first
+    /// when the window has room for it.
+    pub fn admit(
+        &mut self,
+        tenant: &str,
+        max: u32,
+        alerts: Vec<Alert>,
+        now: DateTime<Utc>,
+    ) -> Vec<Alert> {
+        let max = max.max(1) as usize;
+        let window = self.sent.entry(tenant.to_owned()).or_default();
+        while window
+            .front()
+            .is_some_and(|t| now - *t >= chrono::Duration::seconds(60))
+        {
+            window.pop_front();
+        }
+        let mut out = Vec::new();
+        if let Some((held, rule)) = self
+            .held
+            .get(tenant)
+            .copied()
+            .filter(|_| window.len() < max)
+        {
+            window.push_back(now);
+            out.push(Alert {
+                rule,
+                rules: vec![rule],
+                severity: rule.severity(),
+                tenant: tenant.to_owned(),
+                username: None,
+                session_id: None,
+                ip: None,
+                user_agent: None,
+                at: now,
+                message: format!(
+                    "{held} more alerts in tenant {tenant} were held back (see the alert centre)"
+                ),
+                count: held,
+            });
+            self.held.remove(tenant);
+        }
+        for a in alerts {
+            if window.len() < max {
+                window.push_back(now);
+                out.push(a);
+            } else {
+                let entry = self.held.entry(tenant.to_owned()).or_insert((0, a.rule));
+                entry.0 += a.count.max(1);
+                if a.severity > entry.1.severity() {
+                    entry.1 = a.rule;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// L7: an alert for a tenant whose polls fail.
@@ -573,6 +645,48 @@ mod tests {
             network_of("2001:db8:1::5").as_deref(),
             Some("2001:db8:1::/48")
         );
+    }
+
+    #[test]
+    fn the_rate_limit_holds_back_and_summarises() {
+        let c = cal("UTC", "mon-fri 08:00-18:00", &[]);
+        let mk = |i: usize| {
+            session(
+                &format!("s{i}"),
+                &format!("u{i}"),
+                "10.0.0.1",
+                "2026-11-24T03:00:00Z",
+                false,
+            )
+        };
+        let batch: Vec<Alert> = (0..4)
+            .map(|i| {
+                run(
+                    &AlertSettings::default(),
+                    Some(&c),
+                    &[mk(i)],
+                    &[mk(i)],
+                    false,
+                )
+                .remove(0)
+            })
+            .collect();
+        let mut rl = RateLimiter::default();
+        let t0 = at("2026-11-24T03:00:00Z");
+        assert_eq!(rl.admit("acme", 3, batch.clone(), t0).len(), 3);
+        assert!(
+            rl.admit("acme", 3, batch.clone(), t0 + chrono::Duration::seconds(10))
+                .is_empty()
+        );
+        assert_eq!(
+            rl.admit("other", 3, batch[..1].to_vec(), t0).len(),
+            1,
+            "per tenant"
+        );
+        let later = rl.admit("acme", 3, Vec::new(), t0 + chrono::Duration::seconds(61));
+        assert_eq!(later.len(), 1);
+        assert_eq!(later[0].count, 5);
+        assert!(later[0].message.starts_with("5 more alerts in tenant acme"));
     }
 
     #[test]

@@ -117,6 +117,7 @@ impl Engine {
         let alerts = self.alerts.clone();
         let snoozes = Arc::clone(&self.snoozes);
         self.runtime.spawn(async move {
+            let mut limiter = rules::RateLimiter::default();
             loop {
                 let diff = tokio::select! {
                     () = cancel.cancelled() => return,
@@ -224,7 +225,12 @@ impl Engine {
                 .await;
                 match result {
                     Ok(Ok(out)) => {
-                        for a in out {
+                        let max = alert_config
+                            .read()
+                            .ok()
+                            .and_then(|m| m.get(&tenant).map(|c| c.settings.max_per_minute))
+                            .unwrap_or_else(|| AlertSettings::default().max_per_minute);
+                        for a in limiter.admit(&tenant, max, out, chrono::Utc::now()) {
                             let _ = alerts.send(a);
                         }
                     }

@@ -24,4 +24,9 @@ muted: Array<Rule>,
 /**
  * Above this many alerts of one rule in one poll, send one digest.
  */
-digest_over: number, };
+digest_over: number, 
+/**
+ * At most this many alerts per minute are announced for the tenant; the rest wait
+ * in the alert centre and one summary says how many.
+ */
+max_per_minute: number, };
