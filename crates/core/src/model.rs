@@ -265,6 +265,18 @@ impl Capabilities {
     };
 }
 
+impl TenantCheck {
+    /// The tenant could not be asked, or refused: an HTTP answer, even a refusal, still
+    /// means it is reachable.
+    pub fn failed(e: &Error) -> Self {
+        Self {
+            reachable: e.http_status.is_some(),
+            error: Some(e.payload()),
+            ..Self::default()
+        }
+    }
+}
+
 /// Everything needed to connect to one tenant, minus its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantSpec {

@@ -18,7 +18,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::http::{Fetched, HttpClient, bounded, clock_offset_ms, millis, server_date};
+use super::http::check_accepted;
+use super::http::{Fetched, HttpClient, bounded};
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
@@ -333,23 +334,20 @@ impl Connector for BetterAuthConnector {
                 };
             }
             Err(e) => {
-                return TenantCheck {
-                    reachable: e.http_status.is_some(),
-                    error: Some(e.payload()),
-                    ..TenantCheck::default()
-                };
+                return TenantCheck::failed(&e);
             }
         };
         let role = me["user"]["role"].as_str().map(str::to_owned);
         let admin = self.get::<UserList>("admin/list-users?limit=1").await;
         let base = TenantCheck {
-            reachable: true,
-            authenticated: true,
-            latency_ms: millis(latency),
-            clock_offset_ms: clock_offset_ms(&headers, sent, latency),
-            server_time: server_date(&headers),
-            permissions: role.iter().map(|r| format!("role: {r}")).collect(),
-            ..TenantCheck::default()
+            capabilities: None,
+            ..check_accepted(
+                &headers,
+                sent,
+                latency,
+                role.iter().map(|r| format!("role: {r}")).collect(),
+                self.capabilities(),
+            )
         };
         match admin {
             Ok(_) => TenantCheck {

@@ -258,6 +258,28 @@ pub fn clock_offset_ms(
     server_date(headers).map(|d| (d - (sent + half)).num_milliseconds())
 }
 
+/// A check the tenant answered with the credential accepted: latency and clock offset
+/// from the answer's `Date` header.
+pub fn check_accepted(
+    headers: &HeaderMap,
+    sent: chrono::DateTime<chrono::Utc>,
+    latency: Duration,
+    permissions: Vec<String>,
+    capabilities: crate::model::Capabilities,
+) -> crate::model::TenantCheck {
+    crate::model::TenantCheck {
+        reachable: true,
+        authenticated: true,
+        latency_ms: millis(latency),
+        clock_offset_ms: clock_offset_ms(headers, sent, latency),
+        server_time: server_date(headers),
+        timezone: None,
+        permissions,
+        capabilities: Some(capabilities),
+        error: None,
+    }
+}
+
 /// Milliseconds as reported in checks.
 pub fn millis(d: Duration) -> Option<u64> {
     Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

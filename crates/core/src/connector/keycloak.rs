@@ -19,7 +19,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::http::{Fetched, HttpClient, bounded, clock_offset_ms, millis, server_date};
+use super::http::check_accepted;
+use super::http::{Fetched, HttpClient, bounded};
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
@@ -410,11 +411,7 @@ impl Connector for KeycloakConnector {
         let token = match self.token(true).await {
             Ok(t) => t,
             Err(e) => {
-                return TenantCheck {
-                    reachable: e.http_status.is_some(),
-                    error: Some(e.payload()),
-                    ..TenantCheck::default()
-                };
+                return TenantCheck::failed(&e);
             }
         };
         let url = match self.http.url(&self.admin("users/count")) {
@@ -433,17 +430,9 @@ impl Connector for KeycloakConnector {
         let latency = started.elapsed();
         let permissions = token_roles(&token);
         match result {
-            Ok((_, headers)) => TenantCheck {
-                reachable: true,
-                authenticated: true,
-                latency_ms: millis(latency),
-                clock_offset_ms: clock_offset_ms(&headers, sent, latency),
-                server_time: server_date(&headers),
-                timezone: None,
-                permissions,
-                capabilities: Some(self.capabilities()),
-                error: None,
-            },
+            Ok((_, headers)) => {
+                check_accepted(&headers, sent, latency, permissions, self.capabilities())
+            }
             Err(e) => TenantCheck {
                 reachable: true,
                 authenticated: e.code != ErrorCode::Unauthorized,

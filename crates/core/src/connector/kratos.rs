@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::http::{HttpClient, clock_offset_ms, link_next, millis, server_date};
+use super::http::check_accepted;
+use super::http::{HttpClient, link_next};
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
@@ -303,21 +304,14 @@ impl Connector for KratosConnector {
             .await;
         let latency = started.elapsed();
         match result {
-            Ok((_, headers)) => TenantCheck {
-                reachable: true,
-                authenticated: true,
-                latency_ms: millis(latency),
-                clock_offset_ms: clock_offset_ms(&headers, sent, latency),
-                server_time: server_date(&headers),
-                permissions: vec!["admin API".to_owned()],
-                capabilities: Some(self.capabilities()),
-                ..TenantCheck::default()
-            },
-            Err(e) => TenantCheck {
-                reachable: e.http_status.is_some(),
-                error: Some(e.payload()),
-                ..TenantCheck::default()
-            },
+            Ok((_, headers)) => check_accepted(
+                &headers,
+                sent,
+                latency,
+                vec!["admin API".to_owned()],
+                self.capabilities(),
+            ),
+            Err(e) => TenantCheck::failed(&e),
         }
     }
 }

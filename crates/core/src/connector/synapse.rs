@@ -16,7 +16,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::http::{Fetched, HttpClient, bounded, clock_offset_ms, millis, server_date};
+use super::http::check_accepted;
+use super::http::{Fetched, HttpClient, bounded};
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
@@ -373,11 +374,7 @@ impl Connector for SynapseConnector {
         let sent = Utc::now();
         let who = self.get::<WhoAmI>("_matrix/client/v3/account/whoami").await;
         if let Err(e) = who {
-            return TenantCheck {
-                reachable: e.http_status.is_some(),
-                error: Some(e.payload()),
-                ..TenantCheck::default()
-            };
+            return TenantCheck::failed(&e);
         }
         let url = match self.http.url("_synapse/admin/v1/server_version") {
             Ok(u) => u,
@@ -402,17 +399,7 @@ impl Connector for SynapseConnector {
                 if let Some(ver) = v["server_version"].as_str() {
                     permissions.push(format!("synapse {ver}"));
                 }
-                TenantCheck {
-                    reachable: true,
-                    authenticated: true,
-                    latency_ms: millis(latency),
-                    clock_offset_ms: clock_offset_ms(&headers, sent, latency),
-                    server_time: server_date(&headers),
-                    timezone: None,
-                    permissions,
-                    capabilities: Some(self.capabilities()),
-                    error: None,
-                }
+                check_accepted(&headers, sent, latency, permissions, self.capabilities())
             }
             (Err(e), _) | (_, Err(e)) => TenantCheck {
                 reachable: true,
