@@ -4,6 +4,10 @@ fn main() {
     // through the `src-tauri/tauri.conf.json` link to the root `tauri.conf.json`.
     let manifest = tauri_build::AppManifest::new().commands(&[
         "query_sessions",
+        "query_users",
+        "session_facets",
+        "session_refs",
+        "export_sessions",
         "summary",
         "end_sessions",
         "act",

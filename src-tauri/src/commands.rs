@@ -6,14 +6,16 @@ use vigil_core::alerts::{AlertFilter, Rule, StoredAlert};
 use vigil_core::audit::{ActionKind, AuditEntry, AuditFilter, HistoryEntry};
 use vigil_core::config::TenantConfig;
 use vigil_core::connector::{self, KindInfo};
+use vigil_core::export::{self, ExportFormat, ExportResult};
 use vigil_core::model::{SessionRef, TenantCheck};
-use vigil_core::store::{MAX_WINDOW, SessionPage, SessionQuery, Summary};
+use vigil_core::store::{
+    Facets, MAX_WINDOW, SessionFilter, SessionPage, SessionQuery, SessionRefs, Summary, UserPage,
+    UserQuery,
+};
 use vigil_core::{Error, ErrorPayload, SecretString};
 
 use crate::state::{AppState, AppStatus, TenantView};
 
-/// Longest search text accepted from the window.
-const MAX_SEARCH: usize = 256;
 /// Most sessions one action may target.
 const MAX_TARGETS: usize = 10_000;
 /// Longest secret accepted from the window.
@@ -28,15 +30,61 @@ pub async fn query_sessions(state: State<'_, AppState>, query: SessionQuery) -> 
             Error::invalid_input(format!("limit {} exceeds {MAX_WINDOW}", query.limit)).into(),
         );
     }
-    let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > MAX_SEARCH);
-    if too_long(&query.search)
-        || too_long(&query.user)
-        || too_long(&query.ip)
-        || too_long(&query.tenant)
-    {
-        return Err(Error::invalid_input("filter text too long").into());
-    }
     state.engine.store().query(&query).map_err(Into::into)
+}
+
+/// The per-user view: one row per user of a tenant, with their matching sessions counted.
+#[tauri::command]
+pub async fn query_users(state: State<'_, AppState>, query: UserQuery) -> Reply<UserPage> {
+    if query.limit > MAX_WINDOW {
+        return Err(
+            Error::invalid_input(format!("limit {} exceeds {MAX_WINDOW}", query.limit)).into(),
+        );
+    }
+    state.engine.store().query_users(&query).map_err(Into::into)
+}
+
+/// The values the filter menus offer (tenants, session and login types).
+#[tauri::command]
+pub async fn session_facets(state: State<'_, AppState>) -> Reply<Facets> {
+    Ok(state.engine.store().facets())
+}
+
+/// "Select all filtered": the sessions matching `filter` as action targets (at most as
+/// many as one action takes) and how many matched.
+#[tauri::command]
+pub async fn session_refs(state: State<'_, AppState>, filter: SessionFilter) -> Reply<SessionRefs> {
+    state
+        .engine
+        .store()
+        .refs(&filter, MAX_TARGETS)
+        .map_err(Into::into)
+}
+
+/// Writes the filtered, sorted sessions (every row, not just the window) to a new file in
+/// the Downloads folder.
+#[tauri::command]
+pub async fn export_sessions(
+    state: State<'_, AppState>,
+    query: SessionQuery,
+    format: ExportFormat,
+) -> Reply<ExportResult> {
+    let page = state.engine.store().query_all(&SessionQuery {
+        offset: 0,
+        limit: usize::MAX,
+        ..query
+    })?;
+    tokio::task::spawn_blocking(move || {
+        export::write_file(
+            &export::default_dir()?,
+            format,
+            &page.rows,
+            chrono::Utc::now(),
+        )
+    })
+    .await
+    .map_err(|e| Error::internal(e.to_string()))?
+    .map_err(Into::into)
 }
 
 #[tauri::command]

@@ -47,6 +47,10 @@ pub fn run() -> ExitCode {
         })
         .invoke_handler(tauri::generate_handler![
             commands::query_sessions,
+            commands::query_users,
+            commands::session_facets,
+            commands::session_refs,
+            commands::export_sessions,
             commands::summary,
             commands::end_sessions,
             commands::act,

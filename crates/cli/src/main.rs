@@ -18,7 +18,7 @@ use vigil_core::audit::ActionKind;
 use vigil_core::connector::{self, Connector, PollUpdate};
 use vigil_core::model::{ConnectorKind, TenantSpec};
 use vigil_core::secrets::{KeyringStore, SecretStore};
-use vigil_core::store::{SessionQuery, SessionStore, SortColumn};
+use vigil_core::store::{SessionFilter, SessionQuery, SessionStore, SortColumn};
 use vigil_core::{Error, SecretString};
 
 #[derive(Parser)]
@@ -510,10 +510,13 @@ async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
         }
     }
     let query = SessionQuery {
-        search: args.search,
-        user: args.user,
-        ip: args.ip,
-        superuser_only: args.superuser,
+        filter: SessionFilter {
+            search: args.search,
+            user: args.user,
+            ip: args.ip,
+            superuser_only: args.superuser,
+            ..SessionFilter::default()
+        },
         sort: args.sort.into(),
         descending: matches!(args.sort, Sort::Created | Sort::Activity),
         offset: 0,

@@ -3,7 +3,6 @@
 //!
 //! Rows stay here; callers receive the window they display.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -15,67 +14,12 @@ use ts_rs::TS;
 
 use crate::connector::PollUpdate;
 use crate::error::{Error, ErrorPayload, Result};
-use crate::model::{ConnectorKind, Session, User};
-
-/// Largest window one query returns.
-pub const MAX_WINDOW: usize = 10_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum SortColumn {
-    Tenant,
-    Username,
-    DisplayName,
-    Department,
-    Organisation,
-    Ip,
-    SessionType,
-    LoginType,
-    #[default]
-    CreatedAt,
-    LastActivityAt,
-    ExpiresAt,
-}
-
-/// Filter + sort + window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct SessionQuery {
-    /// Case-insensitive substring over id, user, names, IP, department, organisation,
-    /// user agent and tenant.
-    pub search: Option<String>,
-    pub tenant: Option<String>,
-    pub superuser_only: bool,
-    /// Exact user name.
-    #[serde(default)]
-    #[ts(optional)]
-    pub user: Option<String>,
-    /// An IP address or a CIDR network (`10.0.0.0/8`, `2001:db8::/32`).
-    #[serde(default)]
-    #[ts(optional)]
-    pub ip: Option<String>,
-    pub sort: SortColumn,
-    pub descending: bool,
-    pub offset: usize,
-    pub limit: usize,
-}
-
-impl Default for SessionQuery {
-    fn default() -> Self {
-        Self {
-            search: None,
-            tenant: None,
-            superuser_only: false,
-            user: None,
-            ip: None,
-            sort: SortColumn::CreatedAt,
-            descending: true,
-            offset: 0,
-            limit: MAX_WINDOW,
-        }
-    }
-}
+use crate::model::{ConnectorKind, Session, SessionRef, User};
+pub use crate::query::{
+    FacetValue, Facets, MAX_WINDOW, SessionFilter, SessionQuery, SessionRefs, SortColumn, UserPage,
+    UserQuery, UserRow, UserSortColumn,
+};
+use crate::query::{Filter, compare, compare_users};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -343,15 +287,9 @@ impl SessionStore {
     }
 
     fn query_capped(&self, q: &SessionQuery, cap: usize) -> Result<SessionPage> {
-        let filter = Filter::new(q)?;
+        let filter = Filter::new(&q.filter)?;
         let inner = self.read();
-        let mut rows: Vec<&Session> = inner
-            .tenants
-            .iter()
-            .filter(|(name, _)| q.tenant.as_deref().is_none_or(|t| t == name.as_ref()))
-            .flat_map(|(_, t)| t.sessions.values())
-            .filter(|s| filter.matches(s))
-            .collect();
+        let mut rows: Vec<&Session> = matching(&inner, &filter).collect();
         let total = rows.len();
         let cmp = |a: &&Session, b: &&Session| {
             let ord = compare(a, b, q.sort);
@@ -360,26 +298,147 @@ impl SessionStore {
             ord.then_with(|| a.tenant.cmp(&b.tenant))
                 .then_with(|| a.id.cmp(&b.id))
         };
-        let limit = q.limit.min(cap);
-        let end = q.offset.saturating_add(limit).min(total);
-        if q.offset < total && end < total / 2 {
-            // Only the window is needed: partial selection, then sort the front.
-            rows.select_nth_unstable_by(end, cmp);
-            rows.truncate(end);
-        }
-        rows.sort_unstable_by(cmp);
-        let rows = rows
-            .get(q.offset.min(rows.len())..end.min(rows.len()))
-            .unwrap_or_default()
-            .iter()
-            .map(|s| (*s).clone())
-            .collect();
+        let window = window(&mut rows, q.offset, q.limit.min(cap), cmp);
         Ok(SessionPage {
             total,
+            offset: q.offset,
+            rows: window.iter().map(|s| (*s).clone()).collect(),
+            version: inner.version,
+        })
+    }
+
+    /// The sessions matching `filter` as action targets, at most `cap` of them, and how
+    /// many matched in all.
+    pub fn refs(&self, filter: &SessionFilter, cap: usize) -> Result<SessionRefs> {
+        let filter = Filter::new(filter)?;
+        let inner = self.read();
+        let mut total = 0;
+        let mut refs = Vec::new();
+        for s in matching(&inner, &filter) {
+            total += 1;
+            if refs.len() < cap {
+                refs.push(SessionRef {
+                    tenant: s.tenant.to_string(),
+                    session_id: s.id.clone(),
+                });
+            }
+        }
+        Ok(SessionRefs { refs, total })
+    }
+
+    /// The per-user view: matching sessions grouped by tenant and user, sorted, windowed.
+    pub fn query_users(&self, q: &UserQuery) -> Result<UserPage> {
+        let filter = Filter::new(&q.filter)?;
+        let inner = self.read();
+        let mut groups: HashMap<(&str, &str), (UserRow, HashSet<&str>)> = HashMap::new();
+        let mut sessions = 0;
+        for s in matching(&inner, &filter) {
+            sessions += 1;
+            let (row, ips) = groups
+                .entry((s.tenant.as_ref(), s.user_id.as_str()))
+                .or_insert_with(|| {
+                    (
+                        UserRow {
+                            tenant: s.tenant.to_string(),
+                            user_id: s.user_id.clone(),
+                            username: s.username.clone(),
+                            display_name: s.display_name.clone(),
+                            department: s.department.clone(),
+                            organisation: s.organisation.clone(),
+                            superuser: s.superuser,
+                            protected: s.protected,
+                            disabled: s.disabled,
+                            current: false,
+                            sessions: 0,
+                            ips: 0,
+                            last_login: None,
+                            last_ip: None,
+                            last_activity_at: None,
+                        },
+                        HashSet::new(),
+                    )
+                });
+            row.sessions += 1;
+            row.current |= s.current;
+            if let Some(ip) = s.ip.as_deref() {
+                ips.insert(ip);
+            }
+            let newer = match (s.created_at, row.last_login) {
+                (Some(c), Some(l)) => c > l,
+                (Some(_), None) => true,
+                (None, _) => row.sessions == 1,
+            };
+            if newer {
+                row.last_login = s.created_at;
+                row.last_ip.clone_from(&s.ip);
+            }
+            if s.last_activity_at > row.last_activity_at {
+                row.last_activity_at = s.last_activity_at;
+            }
+        }
+        let mut rows: Vec<UserRow> = groups
+            .into_values()
+            .map(|(mut row, ips)| {
+                row.ips = ips.len();
+                row
+            })
+            .collect();
+        let total = rows.len();
+        let cmp = |a: &UserRow, b: &UserRow| {
+            let ord = compare_users(a, b, q.sort);
+            let ord = if q.descending { ord.reverse() } else { ord };
+            ord.then_with(|| a.tenant.cmp(&b.tenant))
+                .then_with(|| a.user_id.cmp(&b.user_id))
+        };
+        let end = q.offset.saturating_add(q.limit.min(MAX_WINDOW)).min(total);
+        rows.sort_unstable_by(cmp);
+        rows.truncate(end);
+        let rows = rows.split_off(q.offset.min(rows.len()));
+        Ok(UserPage {
+            total,
+            sessions,
             offset: q.offset,
             rows,
             version: inner.version,
         })
+    }
+
+    /// The values of the enumerated columns, most frequent first.
+    pub fn facets(&self) -> Facets {
+        let inner = self.read();
+        let mut types: HashMap<&str, usize> = HashMap::new();
+        let mut logins: HashMap<&str, usize> = HashMap::new();
+        let mut tenants = Vec::with_capacity(inner.tenants.len());
+        for (name, data) in &inner.tenants {
+            tenants.push(FacetValue {
+                value: name.to_string(),
+                count: data.sessions.len(),
+            });
+            for s in data.sessions.values() {
+                if let Some(t) = s.session_type.as_deref() {
+                    *types.entry(t).or_default() += 1;
+                }
+                if let Some(t) = s.login_type.as_deref() {
+                    *logins.entry(t).or_default() += 1;
+                }
+            }
+        }
+        let ranked = |m: HashMap<&str, usize>| {
+            let mut v: Vec<FacetValue> = m
+                .into_iter()
+                .map(|(value, count)| FacetValue {
+                    value: value.to_owned(),
+                    count,
+                })
+                .collect();
+            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            v
+        };
+        Facets {
+            tenants,
+            session_types: ranked(types),
+            login_types: ranked(logins),
+        }
     }
 
     /// Cards: per tenant and in total.
@@ -419,6 +478,37 @@ impl SessionStore {
             tenants,
         }
     }
+}
+
+/// Every session of the store that `filter` matches, tenant by tenant.
+fn matching<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item = &'a Session> {
+    inner
+        .tenants
+        .iter()
+        .filter(|(name, _)| filter.tenant_matches(name))
+        .flat_map(|(_, t)| t.sessions.values())
+        .filter(|s| filter.matches(s))
+}
+
+/// Sorts `rows` enough to cut `[offset, offset + limit)` and returns that window.
+fn window<'r, T, F>(rows: &'r mut [T], offset: usize, limit: usize, cmp: F) -> &'r [T]
+where
+    F: Fn(&T, &T) -> std::cmp::Ordering,
+{
+    let total = rows.len();
+    let end = offset.saturating_add(limit).min(total);
+    if offset >= total {
+        return &[];
+    }
+    let rows = if end < total / 2 {
+        // Only the front is needed: partial selection, then sort it.
+        rows.select_nth_unstable_by(end, &cmp);
+        &mut rows[..end]
+    } else {
+        rows
+    };
+    rows.sort_unstable_by(&cmp);
+    &rows[offset..end]
 }
 
 fn apply_full(current: &mut HashMap<String, Session>, sessions: Vec<Session>) -> Diff {
@@ -466,147 +556,6 @@ fn apply_delta(
         }
     }
     diff
-}
-
-fn compare(a: &Session, b: &Session, col: SortColumn) -> Ordering {
-    fn opt<T: Ord>(a: Option<&T>, b: Option<&T>) -> Ordering {
-        // Unknown values sort last in ascending order.
-        match (a, b) {
-            (Some(a), Some(b)) => a.cmp(b),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        }
-    }
-    fn text(a: Option<&String>, b: Option<&String>) -> Ordering {
-        match (a, b) {
-            (Some(a), Some(b)) => cmp_ci(a, b),
-            _ => opt(a, b),
-        }
-    }
-    match col {
-        SortColumn::Tenant => a.tenant.cmp(&b.tenant),
-        SortColumn::Username => cmp_ci(&a.username, &b.username),
-        SortColumn::DisplayName => text(a.display_name.as_ref(), b.display_name.as_ref()),
-        SortColumn::Department => text(a.department.as_ref(), b.department.as_ref()),
-        SortColumn::Organisation => text(a.organisation.as_ref(), b.organisation.as_ref()),
-        SortColumn::Ip => opt(
-            a.ip.as_deref()
-                .and_then(|i| i.parse::<std::net::IpAddr>().ok())
-                .as_ref(),
-            b.ip.as_deref()
-                .and_then(|i| i.parse::<std::net::IpAddr>().ok())
-                .as_ref(),
-        ),
-        SortColumn::SessionType => text(a.session_type.as_ref(), b.session_type.as_ref()),
-        SortColumn::LoginType => text(a.login_type.as_ref(), b.login_type.as_ref()),
-        SortColumn::CreatedAt => opt(a.created_at.as_ref(), b.created_at.as_ref()),
-        SortColumn::LastActivityAt => opt(a.last_activity_at.as_ref(), b.last_activity_at.as_ref()),
-        SortColumn::ExpiresAt => opt(a.expires_at.as_ref(), b.expires_at.as_ref()),
-    }
-}
-
-fn cmp_ci(a: &str, b: &str) -> Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
-}
-
-enum IpFilter {
-    Net(ipnet::IpNet),
-    Addr(std::net::IpAddr),
-}
-
-struct Filter {
-    needle: Option<String>,
-    user: Option<String>,
-    superuser_only: bool,
-    ip: Option<IpFilter>,
-}
-
-impl Filter {
-    fn new(q: &SessionQuery) -> Result<Self> {
-        let ip = match q.ip.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(raw) => Some(if raw.contains('/') {
-                IpFilter::Net(
-                    raw.parse().map_err(|_| {
-                        Error::invalid_input(format!("invalid CIDR network {raw:?}"))
-                    })?,
-                )
-            } else {
-                IpFilter::Addr(
-                    raw.parse()
-                        .map_err(|_| Error::invalid_input(format!("invalid IP address {raw:?}")))?,
-                )
-            }),
-        };
-        Ok(Self {
-            needle: q
-                .search
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_lowercase),
-            user: q.user.clone().filter(|u| !u.is_empty()),
-            superuser_only: q.superuser_only,
-            ip,
-        })
-    }
-
-    fn matches(&self, s: &Session) -> bool {
-        if self.superuser_only && !s.superuser {
-            return false;
-        }
-        if let Some(user) = &self.user {
-            if &s.username != user {
-                return false;
-            }
-        }
-        if let Some(ip) = &self.ip {
-            let Some(addr) =
-                s.ip.as_deref()
-                    .and_then(|i| i.parse::<std::net::IpAddr>().ok())
-            else {
-                return false;
-            };
-            let ok = match ip {
-                IpFilter::Net(net) => net.contains(&addr),
-                IpFilter::Addr(a) => *a == addr,
-            };
-            if !ok {
-                return false;
-            }
-        }
-        if let Some(needle) = &self.needle {
-            let hay = [
-                Some(s.id.as_str()),
-                Some(s.username.as_str()),
-                s.display_name.as_deref(),
-                s.first_name.as_deref(),
-                s.last_name.as_deref(),
-                s.ip.as_deref(),
-                s.department.as_deref(),
-                s.organisation.as_deref(),
-                s.user_agent.as_deref(),
-                Some(s.tenant.as_ref()),
-            ];
-            return hay.into_iter().flatten().any(|h| contains_ci(h, needle));
-        }
-        true
-    }
-}
-
-/// ASCII-case-insensitive substring test without allocating (`needle` is lowercase).
-fn contains_ci(hay: &str, needle: &str) -> bool {
-    if needle.is_ascii() {
-        let n = needle.as_bytes();
-        hay.as_bytes()
-            .windows(n.len())
-            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
-    } else {
-        hay.to_lowercase().contains(needle)
-    }
 }
 
 #[cfg(test)]
@@ -688,37 +637,40 @@ mod tests {
         let page = store.query(&q)?;
         assert_eq!((page.total, ids(&page)), (4, vec!["3", "1"]));
         let q = SessionQuery {
-            search: Some("ALI".into()),
+            filter: SessionFilter {
+                search: Some("ALI".into()),
+                ..Default::default()
+            },
             sort: SortColumn::Tenant,
             descending: false,
             ..Default::default()
         };
         assert_eq!(ids(&store.query(&q)?), ["1", "4"]);
-        let q = SessionQuery {
+        let q = SessionQuery::of(SessionFilter {
             ip: Some("10.0.0.0/8".into()),
             ..Default::default()
-        };
+        });
         assert_eq!(ids(&store.query(&q)?), ["1", "2"]);
-        let q = SessionQuery {
+        let q = SessionQuery::of(SessionFilter {
             ip: Some("2001:db8::/32".into()),
             ..Default::default()
-        };
+        });
         assert_eq!(ids(&store.query(&q)?), ["3"]);
-        let q = SessionQuery {
+        let q = SessionQuery::of(SessionFilter {
             superuser_only: true,
             ..Default::default()
-        };
+        });
         assert_eq!(ids(&store.query(&q)?), ["2"]);
-        let q = SessionQuery {
-            tenant: Some("b".into()),
+        let q = SessionQuery::of(SessionFilter {
+            tenants: vec!["b".into()],
             user: Some("alice".into()),
             ..Default::default()
-        };
+        });
         assert_eq!(ids(&store.query(&q)?), ["4"]);
-        let q = SessionQuery {
+        let q = SessionQuery::of(SessionFilter {
             ip: Some("10.0.0.0/99".into()),
             ..Default::default()
-        };
+        });
         assert!(store.query(&q).is_err());
         Ok(())
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use vigil_core::connector::vigil::VigilConnector;
 use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
 use vigil_core::model::{ConnectorKind, SessionRef, TenantSpec};
-use vigil_core::store::SessionQuery;
+use vigil_core::store::{SessionFilter, SessionQuery};
 use vigil_core::{Engine, ErrorCode, SecretString};
 use vigil_demo::{DemoConfig, RunningDemo};
 
@@ -412,7 +412,10 @@ async fn fifty_sessions_across_two_tenants_end_and_are_each_confirmed() {
     for tenant in ["east", "west"] {
         let page = store
             .query(&SessionQuery {
-                tenant: Some(tenant.into()),
+                filter: SessionFilter {
+                    tenants: vec![tenant.into()],
+                    ..Default::default()
+                },
                 limit: 25,
                 ..Default::default()
             })

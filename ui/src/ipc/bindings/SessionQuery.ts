@@ -2,19 +2,60 @@
 import type { SortColumn } from "./SortColumn";
 
 /**
- * Filter + sort + window.
+ * Filter + sort + window of sessions.
  */
-export type SessionQuery = { 
+export type SessionQuery = { sort: SortColumn, descending: boolean, offset: number, limit: number, 
 /**
- * Case-insensitive substring over id, user, names, IP, department, organisation,
- * user agent and tenant.
+ * Substring over id, user, names, IP, department, organisation, user agent, server
+ * and tenant.
  */
-search: string | null, tenant: string | null, superuser_only: boolean, 
+search?: string, 
+/**
+ * Any of these tenants (empty: all).
+ */
+tenants?: Array<string>, superuser_only?: boolean, 
 /**
  * Exact user name.
  */
 user?: string, 
 /**
- * An IP address or a CIDR network (`10.0.0.0/8`, `2001:db8::/32`).
+ * Exact user id (with `tenants`, one user's sessions: the per-user view's expansion).
  */
-ip?: string, sort: SortColumn, descending: boolean, offset: number, limit: number, };
+user_id?: string, 
+/**
+ * User name contains.
+ */
+username?: string, 
+/**
+ * Display, first or last name contains.
+ */
+name?: string, department?: string, organisation?: string, 
+/**
+ * An IP address, a CIDR network (`10.0.0.0/8`, `2001:db8::/32`), or, when it is
+ * neither, a substring of the address (`192.168.`).
+ */
+ip?: string, user_agent?: string, server_name?: string, 
+/**
+ * Session id contains.
+ */
+session_id?: string, 
+/**
+ * Any of these session types (empty: all).
+ */
+session_types?: Array<string>, 
+/**
+ * Any of these login types (empty: all).
+ */
+login_types?: Array<string>, protected?: boolean, disabled?: boolean, 
+/**
+ * The administrator's own sessions.
+ */
+current?: boolean, 
+/**
+ * Created at or after.
+ */
+created_from?: string, 
+/**
+ * Created before.
+ */
+created_to?: string, last_activity_from?: string, last_activity_to?: string, expires_from?: string, expires_to?: string, };

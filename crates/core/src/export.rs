@@ -1,0 +1,224 @@
+//! Sessions as CSV (RFC 4180) or JSON: the CLI's `--csv`/`--json` and the window's export
+//! write the same columns.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+use crate::model::Session;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+        }
+    }
+}
+
+/// Where an export was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ExportResult {
+    pub path: String,
+    pub rows: usize,
+}
+
+pub const CSV_HEADER: [&str; 22] = [
+    "tenant",
+    "id",
+    "username",
+    "display_name",
+    "first_name",
+    "last_name",
+    "department",
+    "organisation",
+    "superuser",
+    "protected",
+    "disabled",
+    "current",
+    "ip",
+    "user_agent",
+    "session_type",
+    "login_type",
+    "server_name",
+    "created_at",
+    "last_activity_at",
+    "expires_at",
+    "idle_timeout_seconds",
+    "user_id",
+];
+
+/// A header line and one line per session, CRLF-free (`\n`), cells quoted when needed.
+/// Cells that a spreadsheet would run as a formula are prefixed with `'`.
+pub fn write_csv<'a>(
+    out: &mut impl Write,
+    rows: impl IntoIterator<Item = &'a Session>,
+) -> io::Result<()> {
+    writeln!(out, "{}", CSV_HEADER.join(","))?;
+    for s in rows {
+        let ts = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let cells = [
+            s.tenant.to_string(),
+            s.id.clone(),
+            s.username.clone(),
+            opt(&s.display_name),
+            opt(&s.first_name),
+            opt(&s.last_name),
+            opt(&s.department),
+            opt(&s.organisation),
+            s.superuser.to_string(),
+            s.protected.to_string(),
+            s.disabled.to_string(),
+            s.current.to_string(),
+            opt(&s.ip),
+            opt(&s.user_agent),
+            opt(&s.session_type),
+            opt(&s.login_type),
+            opt(&s.server_name),
+            ts(s.created_at),
+            ts(s.last_activity_at),
+            ts(s.expires_at),
+            s.idle_timeout_seconds
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            s.user_id.clone(),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+/// One JSON array of sessions.
+pub fn write_json<'a>(
+    out: &mut impl Write,
+    rows: impl IntoIterator<Item = &'a Session>,
+) -> io::Result<()> {
+    let rows: Vec<&Session> = rows.into_iter().collect();
+    serde_json::to_writer_pretty(&mut *out, &rows).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+pub fn csv_cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_owned()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+/// The folder exports go to: `VIGIL_EXPORT_DIR` if set, else the user's Downloads folder
+/// (created if missing).
+pub fn default_dir() -> Result<PathBuf> {
+    let dir = std::env::var_os("VIGIL_EXPORT_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(dirs::download_dir)
+        .or_else(|| dirs::home_dir().map(|h| h.join("Downloads")))
+        .ok_or_else(|| Error::internal("no home folder to export to"))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir)
+}
+
+/// Writes `rows` to a new file `vigil-sessions-<time>.<ext>` in `dir`; never overwrites.
+pub fn write_file(
+    dir: &Path,
+    format: ExportFormat,
+    rows: &[Session],
+    now: DateTime<Utc>,
+) -> Result<ExportResult> {
+    let stamp = now.format("%Y%m%d-%H%M%S");
+    let ext = format.extension();
+    let fail =
+        |p: &Path, e: io::Error| Error::internal(format!("cannot write {}: {e}", p.display()));
+    for n in 1..=100 {
+        let name = if n == 1 {
+            format!("vigil-sessions-{stamp}.{ext}")
+        } else {
+            format!("vigil-sessions-{stamp}-{n}.{ext}")
+        };
+        let path = dir.join(name);
+        let file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(fail(&path, e)),
+        };
+        let mut out = BufWriter::new(file);
+        let written = match format {
+            ExportFormat::Csv => write_csv(&mut out, rows),
+            ExportFormat::Json => write_json(&mut out, rows),
+        };
+        written
+            .and_then(|()| out.into_inner().map_err(io::IntoInnerError::into_error))
+            .and_then(|f: File| f.sync_all())
+            .map_err(|e| fail(&path, e))?;
+        return Ok(ExportResult {
+            path: path.display().to_string(),
+            rows: rows.len(),
+        });
+    }
+    Err(Error::internal(format!(
+        "too many exports named vigil-sessions-{stamp} in {}",
+        dir.display()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+
+    #[test]
+    fn files_are_never_overwritten() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::internal(e.to_string()))?;
+        let now = Utc::now();
+        let s = crate::model::Session::new(
+            &std::sync::Arc::from("t"),
+            "s1".into(),
+            "u1".into(),
+            "alice".into(),
+        );
+        let a = write_file(dir.path(), ExportFormat::Csv, std::slice::from_ref(&s), now)?;
+        let b = write_file(dir.path(), ExportFormat::Csv, &[], now)?;
+        assert_ne!(a.path, b.path);
+        let text = std::fs::read_to_string(&a.path).map_err(|e| Error::internal(e.to_string()))?;
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(CSV_HEADER.join(",").as_str()));
+        assert!(lines.next().is_some_and(|l| l.starts_with("t,s1,alice,")));
+        let j = write_file(dir.path(), ExportFormat::Json, &[s], now)?;
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&j.path).map_err(|e| Error::internal(e.to_string()))?,
+        )
+        .map_err(|e| Error::internal(e.to_string()))?;
+        assert_eq!(v[0]["username"], "alice");
+        Ok(())
+    }
+}
