@@ -86,7 +86,7 @@ function startApp(hash = "#/alerts") {
         case "query_sessions": {
           const q = args?.query as SessionQuery;
           return pageOf(
-            rows.filter((r) => q.tenant === null || r.tenant === q.tenant),
+            rows.filter((r) => !q.tenants?.length || q.tenants.includes(r.tenant)),
             q,
           );
         }
@@ -249,7 +249,7 @@ describe("Alert centre", () => {
     );
     const queries = callsOf("query_sessions").map((a) => a.query as SessionQuery);
     expect(queries.length).toBeGreaterThan(0);
-    expect(queries.every((q) => q.search === "s7" && q.tenant === "prod")).toBe(true);
+    expect(queries.every((q) => q.search === "s7" && q.tenants?.join() === "prod")).toBe(true);
     const rows = await screen.findAllByTestId("session-row");
     expect(rows.map((r) => r.dataset.sessionId)).toEqual(["s7"]);
   });

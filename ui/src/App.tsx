@@ -249,8 +249,8 @@ export function SessionsView({ tenant, onTenant, initialSearch = "" }: SessionsV
   const debouncedSearch = useDebouncedValue(search.trim(), SEARCH_DEBOUNCE_MS);
   const base = useMemo<BaseQuery>(
     () => ({
-      search: debouncedSearch === "" ? null : debouncedSearch,
-      tenant,
+      ...(debouncedSearch === "" ? {} : { search: debouncedSearch }),
+      ...(tenant === null ? {} : { tenants: [tenant] }),
       superuser_only: superuserOnly,
       sort: sort.sort,
       descending: sort.descending,

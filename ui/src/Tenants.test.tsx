@@ -45,7 +45,7 @@ function startApp(backend: Backend = {}, hash = "#/tenants") {
         case "query_sessions": {
           const q = args?.query as SessionQuery;
           return pageOf(
-            rows.filter((r) => q.tenant === null || r.tenant === q.tenant),
+            rows.filter((r) => !q.tenants?.length || q.tenants.includes(r.tenant)),
             q,
           );
         }
@@ -429,14 +429,14 @@ describe("Session view tenant filter", () => {
   it("puts the chosen tenant into query_sessions and shows its counts", async () => {
     const { calls } = startApp({}, "#/sessions");
     await screen.findAllByTestId("session-row");
-    expect(queries(calls).every((q) => q.tenant === null)).toBe(true);
+    expect(queries(calls).every((q) => q.tenants === undefined)).toBe(true);
     const filter = (await screen.findByTestId("tenant-filter")) as HTMLSelectElement;
     await waitFor(() => expect(filter.options.length).toBe(3));
     expect(filter.value).toBe("");
     expect(filter.options[0]?.textContent).toBe("All tenants");
 
     fireEvent.change(filter, { target: { value: "prod" } });
-    await waitFor(() => expect(queries(calls).at(-1)?.tenant).toBe("prod"));
+    await waitFor(() => expect(queries(calls).at(-1)?.tenants).toEqual(["prod"]));
     await waitFor(() => expect(screen.getByTestId("row-count").textContent).toBe("20 sessions"));
     const tenants = screen.getAllByTestId("session-row").map((r) => r.dataset.tenant);
     expect(new Set(tenants)).toEqual(new Set(["prod"]));
@@ -456,7 +456,7 @@ describe("Session view tenant filter", () => {
       .getAllByTestId("tenant-status")
       .find((s) => s.dataset.tenant === "demo") as HTMLElement;
     fireEvent.click(demo);
-    await waitFor(() => expect(queries(calls).at(-1)?.tenant).toBe("demo"));
+    await waitFor(() => expect(queries(calls).at(-1)?.tenants).toEqual(["demo"]));
     expect((screen.getByTestId("tenant-filter") as HTMLSelectElement).value).toBe("demo");
     expect(demo.getAttribute("aria-pressed")).toBe("true");
     await waitFor(() => expect(cardValue("card-active-sessions")).toBe("1,500"));
@@ -468,6 +468,6 @@ describe("Session view tenant filter", () => {
     fireEvent.click(within(prod).getByText("513 sessions"));
     await screen.findByTestId("search");
     expect(window.location.hash).toBe("#/sessions");
-    await waitFor(() => expect(queries(calls).at(-1)?.tenant).toBe("prod"));
+    await waitFor(() => expect(queries(calls).at(-1)?.tenants).toEqual(["prod"]));
   });
 });

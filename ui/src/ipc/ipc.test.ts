@@ -24,7 +24,7 @@ import {
 
 const QUERY: SessionQuery = {
   search: "alice",
-  tenant: null,
+  tenants: ["demo"],
   superuser_only: true,
   sort: "created_at",
   descending: true,
