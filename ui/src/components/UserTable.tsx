@@ -266,11 +266,11 @@ function UserSessions(props: {
           <thead>
             <tr>
               {cols.map((c) => (
-                <th key={c.id} scope="col">
+                <th key={c.id} scope="col" className="sub-cell">
                   {c.label}
                 </th>
               ))}
-              <th scope="col">
+              <th scope="col" className="sub-cell">
                 <span className="sr-only">Action</span>
               </th>
             </tr>
@@ -279,11 +279,11 @@ function UserSessions(props: {
             {q.data.rows.map((s) => (
               <tr key={s.id} data-testid="user-session-row" data-session-id={s.id}>
                 {cols.map((c) => (
-                  <td key={c.id} className={`cell-${c.id}`}>
+                  <td key={c.id} className={`sub-cell cell-${c.id}`}>
                     {c.cell(s, ctx)}
                   </td>
                 ))}
-                <td>
+                <td className="sub-cell">
                   <button
                     type="button"
                     className="button danger small"
