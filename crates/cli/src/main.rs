@@ -521,7 +521,6 @@ async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
         descending: matches!(args.sort, Sort::Created | Sort::Activity),
         offset: 0,
         limit: usize::MAX,
-        ..SessionQuery::default()
     };
     let page = store.query_all(&query).map_err(|e| Failure::usage(&e))?;
     let stdout = std::io::stdout();

@@ -176,7 +176,18 @@ impl Engine {
                     .ok()
                     .and_then(|m| m.get(&tenant).cloned())
                     .unwrap_or_default();
-                let current = store.tenant_sessions(&tenant);
+                // Only what the rules look at: the sessions of users who just signed in and
+                // those past the age limit (not a copy of the whole tenant every poll).
+                let current = {
+                    let users: std::collections::HashSet<&str> =
+                        started.iter().map(|s| s.user_id.as_str()).collect();
+                    let now = chrono::Utc::now();
+                    let too_old = config
+                        .settings
+                        .max_session_age_hours
+                        .map(|h| now - chrono::Duration::hours(i64::from(h)));
+                    store.rule_sessions(&tenant, &users, too_old)
+                };
                 let initial = diff.initial;
                 let snoozes = Arc::clone(&snoozes);
                 let result = tokio::task::spawn_blocking(move || -> crate::Result<Vec<Alert>> {

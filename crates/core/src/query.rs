@@ -14,6 +14,9 @@ use ts_rs::TS;
 use crate::error::{Error, Result};
 use crate::model::{Session, SessionRef};
 
+/// Separates the fields of a row's precomputed search text (no needle contains it).
+pub(crate) const SEARCH_SEPARATOR: char = '\u{1}';
+
 /// Largest window one query returns.
 pub const MAX_WINDOW: usize = 10_000;
 /// Longest text accepted in one filter field.
@@ -362,26 +365,8 @@ pub(crate) fn compare(a: &Session, b: &Session, col: SortColumn) -> Ordering {
     }
 }
 
-pub(crate) fn compare_users(a: &UserRow, b: &UserRow, col: UserSortColumn) -> Ordering {
-    match col {
-        UserSortColumn::Tenant => a.tenant.cmp(&b.tenant),
-        UserSortColumn::Username => cmp_ci(&a.username, &b.username),
-        UserSortColumn::DisplayName => text(a.display_name.as_ref(), b.display_name.as_ref()),
-        UserSortColumn::Department => text(a.department.as_ref(), b.department.as_ref()),
-        UserSortColumn::Organisation => text(a.organisation.as_ref(), b.organisation.as_ref()),
-        UserSortColumn::Sessions => a.sessions.cmp(&b.sessions),
-        UserSortColumn::Ips => a.ips.cmp(&b.ips),
-        UserSortColumn::LastLogin => opt(a.last_login.as_ref(), b.last_login.as_ref()),
-        UserSortColumn::LastActivity => {
-            opt(a.last_activity_at.as_ref(), b.last_activity_at.as_ref())
-        }
-        UserSortColumn::LastIp => ip_order(a.last_ip.as_deref(), b.last_ip.as_deref()),
-        UserSortColumn::Superuser => a.superuser.cmp(&b.superuser),
-    }
-}
-
 /// Unknown values sort last in ascending order.
-fn opt<T: Ord>(a: Option<&T>, b: Option<&T>) -> Ordering {
+pub(crate) fn opt<T: Ord>(a: Option<&T>, b: Option<&T>) -> Ordering {
     match (a, b) {
         (Some(a), Some(b)) => a.cmp(b),
         (Some(_), None) => Ordering::Less,
@@ -408,10 +393,25 @@ fn ip_order(a: Option<&str>, b: Option<&str>) -> Ordering {
     }
 }
 
+/// ASCII-case-insensitive order. Equal strings (common: a few user agents, departments)
+/// and long shared prefixes are settled by block comparisons before any byte is
+/// lowercased.
 fn cmp_ci(a: &str, b: &str) -> Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b {
+        return Ordering::Equal;
+    }
+    let mut start = 0;
+    for (x, y) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
+        if x != y {
+            break;
+        }
+        start += 16;
+    }
+    a[start..]
+        .iter()
+        .map(u8::to_ascii_lowercase)
+        .cmp(b[start..].iter().map(u8::to_ascii_lowercase))
 }
 
 enum IpFilter {
@@ -424,7 +424,8 @@ enum IpFilter {
 /// A [`SessionFilter`] compiled for matching many rows.
 pub(crate) struct Filter<'a> {
     f: &'a SessionFilter,
-    needle: Option<String>,
+    /// The global search, lowercased, for the rows' lowercased search text.
+    finder: Option<memchr::memmem::Finder<'static>>,
     username: Option<String>,
     name: Option<String>,
     department: Option<String>,
@@ -468,7 +469,9 @@ impl<'a> Filter<'a> {
         };
         Ok(Self {
             f,
-            needle: needle(f.search.as_ref()),
+            finder: needle(f.search.as_ref())
+                .filter(|n| !n.contains(SEARCH_SEPARATOR))
+                .map(|n| memchr::memmem::Finder::new(n.as_bytes()).into_owned()),
             username: needle(f.username.as_ref()),
             name: needle(f.name.as_ref()),
             department: needle(f.department.as_ref()),
@@ -485,7 +488,8 @@ impl<'a> Filter<'a> {
         self.f.tenants.is_empty() || self.f.tenants.iter().any(|t| t == tenant)
     }
 
-    pub(crate) fn matches(&self, s: &Session) -> bool {
+    /// Whether `s` matches; `search` is its precomputed search text (see the store).
+    pub(crate) fn matches(&self, s: &Session, search: &str) -> bool {
         let f = self.f;
         if (f.superuser_only && !s.superuser)
             || f.protected.is_some_and(|v| v != s.protected)
@@ -543,21 +547,8 @@ impl<'a> Filter<'a> {
                 return false;
             }
         }
-        if let Some(needle) = &self.needle {
-            let hay = [
-                Some(s.id.as_str()),
-                Some(s.username.as_str()),
-                s.display_name.as_deref(),
-                s.first_name.as_deref(),
-                s.last_name.as_deref(),
-                s.ip.as_deref(),
-                s.department.as_deref(),
-                s.organisation.as_deref(),
-                s.user_agent.as_deref(),
-                s.server_name.as_deref(),
-                Some(s.tenant.as_ref()),
-            ];
-            return hay.into_iter().flatten().any(|h| contains_ci(h, needle));
+        if let Some(finder) = &self.finder {
+            return finder.find(search.as_bytes()).is_some();
         }
         true
     }
@@ -580,13 +571,71 @@ fn in_range(
 }
 
 /// ASCII-case-insensitive substring test without allocating (`needle` is lowercase).
-fn contains_ci(hay: &str, needle: &str) -> bool {
-    if needle.is_ascii() {
-        let n = needle.as_bytes();
-        hay.as_bytes()
-            .windows(n.len())
-            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
-    } else {
-        hay.to_lowercase().contains(needle)
+/// Candidates are found with a vectorised scan for the needle's first byte in either case.
+pub(crate) fn contains_ci(hay: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    if !needle.is_ascii() {
+        return hay.to_lowercase().contains(needle);
+    }
+    let h = hay.as_bytes();
+    if h.len() < n.len() {
+        return false;
+    }
+    let last_start = h.len() - n.len();
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), &h[..=last_start]).any(|i| {
+        h[i + 1..i + n.len()]
+            .iter()
+            .zip(rest)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_insensitive_order() {
+        let long = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36";
+        for (a, b, want) in [
+            ("alice", "Alice", Ordering::Equal),
+            ("alice", "bob", Ordering::Less),
+            ("Bob", "alice", Ordering::Greater),
+            ("abc", "abcd", Ordering::Less),
+            (long, long, Ordering::Equal),
+            (long, &long.to_uppercase(), Ordering::Equal),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; A",
+                "Mozilla/5.0 (Windows NT 10.0; b",
+                Ordering::Less,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; b",
+                "MOZILLA/5.0 (Windows NT 10.0; A",
+                Ordering::Greater,
+            ),
+        ] {
+            assert_eq!(cmp_ci(a, b), want, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn case_insensitive_substrings() {
+        for (hay, needle, want) in [
+            ("Anna Example", "anna", true),
+            ("xxANNa", "anna", true),
+            ("ann", "anna", false),
+            ("", "a", false),
+            ("abc", "", true),
+            ("Firefox/133.0", "fox/1", true),
+            ("10.0.0.1", "0.0.1", true),
+            ("Chloé", "chloé", true),
+            ("aaab", "aab", true),
+        ] {
+            assert_eq!(contains_ci(hay, needle), want, "{hay:?} ∋ {needle:?}");
+        }
     }
 }

@@ -15,11 +15,12 @@ use ts_rs::TS;
 use crate::connector::PollUpdate;
 use crate::error::{Error, ErrorPayload, Result};
 use crate::model::{ConnectorKind, Session, SessionRef, User};
+use crate::query::opt as compare_opt;
 pub use crate::query::{
     FacetValue, Facets, MAX_WINDOW, SessionFilter, SessionQuery, SessionRefs, SortColumn, UserPage,
     UserQuery, UserRow, UserSortColumn,
 };
-use crate::query::{Filter, compare, compare_users};
+use crate::query::{Filter, compare};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -90,7 +91,7 @@ impl Diff {
 }
 
 struct TenantData {
-    sessions: HashMap<String, Session>,
+    sessions: HashMap<String, Row>,
     health: TenantHealth,
 }
 
@@ -230,16 +231,30 @@ impl SessionStore {
             .tenants
             .get(tenant)
             .and_then(|t| t.sessions.get(session_id))
-            .cloned()
+            .map(|r| r.session.clone())
     }
 
-    /// Every current session of a tenant (for alert rules).
-    pub fn tenant_sessions(&self, tenant: &str) -> Vec<Session> {
-        self.read()
-            .tenants
-            .get(tenant)
-            .map(|t| t.sessions.values().cloned().collect())
-            .unwrap_or_default()
+    /// What the alert rules need after a poll, without copying the whole tenant: every
+    /// session of `users` (the users who just signed in) and every session created before
+    /// `created_before` (the long-session rule).
+    pub fn rule_sessions(
+        &self,
+        tenant: &str,
+        users: &HashSet<&str>,
+        created_before: Option<DateTime<Utc>>,
+    ) -> Vec<Session> {
+        let inner = self.read();
+        let Some(t) = inner.tenants.get(tenant) else {
+            return Vec::new();
+        };
+        t.sessions
+            .values()
+            .filter(|s| {
+                users.contains(s.user_id.as_str())
+                    || created_before.is_some_and(|b| s.created_at.is_some_and(|c| c < b))
+            })
+            .map(|r| r.session.clone())
+            .collect()
     }
 
     /// A user of a tenant as seen on any of their sessions.
@@ -327,73 +342,36 @@ impl SessionStore {
     }
 
     /// The per-user view: matching sessions grouped by tenant and user, sorted, windowed.
+    /// Groups hold references; only the window becomes rows.
     pub fn query_users(&self, q: &UserQuery) -> Result<UserPage> {
         let filter = Filter::new(&q.filter)?;
         let inner = self.read();
-        let mut groups: HashMap<(&str, &str), (UserRow, HashSet<&str>)> = HashMap::new();
+        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut groups: Vec<UserGroup<'_>> = Vec::new();
         let mut sessions = 0;
         for s in matching(&inner, &filter) {
             sessions += 1;
-            let (row, ips) = groups
+            let slot = *index
                 .entry((s.tenant.as_ref(), s.user_id.as_str()))
                 .or_insert_with(|| {
-                    (
-                        UserRow {
-                            tenant: s.tenant.to_string(),
-                            user_id: s.user_id.clone(),
-                            username: s.username.clone(),
-                            display_name: s.display_name.clone(),
-                            department: s.department.clone(),
-                            organisation: s.organisation.clone(),
-                            superuser: s.superuser,
-                            protected: s.protected,
-                            disabled: s.disabled,
-                            current: false,
-                            sessions: 0,
-                            ips: 0,
-                            last_login: None,
-                            last_ip: None,
-                            last_activity_at: None,
-                        },
-                        HashSet::new(),
-                    )
+                    groups.push(UserGroup::new(s));
+                    groups.len() - 1
                 });
-            row.sessions += 1;
-            row.current |= s.current;
-            if let Some(ip) = s.ip.as_deref() {
-                ips.insert(ip);
-            }
-            let newer = match (s.created_at, row.last_login) {
-                (Some(c), Some(l)) => c > l,
-                (Some(_), None) => true,
-                (None, _) => row.sessions == 1,
-            };
-            if newer {
-                row.last_login = s.created_at;
-                row.last_ip.clone_from(&s.ip);
-            }
-            if s.last_activity_at > row.last_activity_at {
-                row.last_activity_at = s.last_activity_at;
+            if let Some(g) = groups.get_mut(slot) {
+                g.add(s);
             }
         }
-        let mut rows: Vec<UserRow> = groups
-            .into_values()
-            .map(|(mut row, ips)| {
-                row.ips = ips.len();
-                row
-            })
-            .collect();
-        let total = rows.len();
-        let cmp = |a: &UserRow, b: &UserRow| {
-            let ord = compare_users(a, b, q.sort);
+        let total = groups.len();
+        let cmp = |a: &UserGroup<'_>, b: &UserGroup<'_>| {
+            let ord = a.compare(b, q.sort);
             let ord = if q.descending { ord.reverse() } else { ord };
-            ord.then_with(|| a.tenant.cmp(&b.tenant))
-                .then_with(|| a.user_id.cmp(&b.user_id))
+            ord.then_with(|| a.newest.tenant.cmp(&b.newest.tenant))
+                .then_with(|| a.newest.user_id.cmp(&b.newest.user_id))
         };
-        let end = q.offset.saturating_add(q.limit.min(MAX_WINDOW)).min(total);
-        rows.sort_unstable_by(cmp);
-        rows.truncate(end);
-        let rows = rows.split_off(q.offset.min(rows.len()));
+        let rows = window(&mut groups, q.offset, q.limit.min(MAX_WINDOW), cmp)
+            .iter()
+            .map(UserGroup::row)
+            .collect();
         Ok(UserPage {
             total,
             sessions,
@@ -480,6 +458,86 @@ impl SessionStore {
     }
 }
 
+/// One user's matching sessions, by reference.
+struct UserGroup<'a> {
+    /// The newest session (by creation; the first seen when none has a time).
+    newest: &'a Session,
+    sessions: usize,
+    /// Distinct addresses (few per user: a vector beats a set).
+    ips: Vec<&'a str>,
+    last_activity_at: Option<DateTime<Utc>>,
+    current: bool,
+}
+
+impl<'a> UserGroup<'a> {
+    fn new(s: &'a Session) -> Self {
+        Self {
+            newest: s,
+            sessions: 0,
+            ips: Vec::new(),
+            last_activity_at: None,
+            current: false,
+        }
+    }
+
+    fn add(&mut self, s: &'a Session) {
+        self.sessions += 1;
+        self.current |= s.current;
+        if let Some(ip) = s.ip.as_deref() {
+            if !self.ips.contains(&ip) {
+                self.ips.push(ip);
+            }
+        }
+        if s.created_at > self.newest.created_at {
+            self.newest = s;
+        }
+        if s.last_activity_at > self.last_activity_at {
+            self.last_activity_at = s.last_activity_at;
+        }
+    }
+
+    fn row(&self) -> UserRow {
+        let s = self.newest;
+        UserRow {
+            tenant: s.tenant.to_string(),
+            user_id: s.user_id.clone(),
+            username: s.username.clone(),
+            display_name: s.display_name.clone(),
+            department: s.department.clone(),
+            organisation: s.organisation.clone(),
+            superuser: s.superuser,
+            protected: s.protected,
+            disabled: s.disabled,
+            current: self.current,
+            sessions: self.sessions,
+            ips: self.ips.len(),
+            last_login: s.created_at,
+            last_ip: s.ip.clone(),
+            last_activity_at: self.last_activity_at,
+        }
+    }
+
+    fn compare(&self, other: &Self, col: UserSortColumn) -> std::cmp::Ordering {
+        let (a, b) = (self.newest, other.newest);
+        match col {
+            UserSortColumn::Sessions => self.sessions.cmp(&other.sessions),
+            UserSortColumn::Ips => self.ips.len().cmp(&other.ips.len()),
+            UserSortColumn::LastActivity => compare_opt(
+                self.last_activity_at.as_ref(),
+                other.last_activity_at.as_ref(),
+            ),
+            UserSortColumn::Tenant => compare(a, b, SortColumn::Tenant),
+            UserSortColumn::Username => compare(a, b, SortColumn::Username),
+            UserSortColumn::DisplayName => compare(a, b, SortColumn::DisplayName),
+            UserSortColumn::Department => compare(a, b, SortColumn::Department),
+            UserSortColumn::Organisation => compare(a, b, SortColumn::Organisation),
+            UserSortColumn::LastLogin => compare(a, b, SortColumn::CreatedAt),
+            UserSortColumn::LastIp => compare(a, b, SortColumn::Ip),
+            UserSortColumn::Superuser => compare(a, b, SortColumn::Superuser),
+        }
+    }
+}
+
 /// Every session of the store that `filter` matches, tenant by tenant.
 fn matching<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item = &'a Session> {
     inner
@@ -487,11 +545,12 @@ fn matching<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item 
         .iter()
         .filter(|(name, _)| filter.tenant_matches(name))
         .flat_map(|(_, t)| t.sessions.values())
-        .filter(|s| filter.matches(s))
+        .filter(|r| filter.matches(&r.session, &r.search))
+        .map(|r| &r.session)
 }
 
 /// Sorts `rows` enough to cut `[offset, offset + limit)` and returns that window.
-fn window<'r, T, F>(rows: &'r mut [T], offset: usize, limit: usize, cmp: F) -> &'r [T]
+fn window<T, F>(rows: &mut [T], offset: usize, limit: usize, cmp: F) -> &[T]
 where
     F: Fn(&T, &T) -> std::cmp::Ordering,
 {
@@ -511,24 +570,77 @@ where
     &rows[offset..end]
 }
 
-fn apply_full(current: &mut HashMap<String, Session>, sessions: Vec<Session>) -> Diff {
-    let mut diff = Diff::default();
-    let mut next: HashMap<String, Session> = HashMap::with_capacity(sessions.len());
-    for s in sessions {
-        match current.remove(&s.id) {
-            None => diff.started.push(s.clone()),
-            Some(old) if old != s => diff.updated += 1,
-            Some(_) => {}
-        }
-        next.insert(s.id.clone(), s);
+/// A stored session with its global-search text: the searched fields, lowercased, joined
+/// by a separator no needle contains. Built once per change, scanned on every keystroke.
+struct Row {
+    session: Session,
+    search: Box<str>,
+}
+
+impl Row {
+    fn new(session: Session) -> Self {
+        let search = search_text(&session);
+        Self { session, search }
     }
-    diff.ended = current.drain().map(|(_, s)| s).collect();
+}
+
+impl std::ops::Deref for Row {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+fn search_text(s: &Session) -> Box<str> {
+    let fields = [
+        Some(s.id.as_str()),
+        Some(s.username.as_str()),
+        s.display_name.as_deref(),
+        s.first_name.as_deref(),
+        s.last_name.as_deref(),
+        s.ip.as_deref(),
+        s.department.as_deref(),
+        s.organisation.as_deref(),
+        s.user_agent.as_deref(),
+        s.server_name.as_deref(),
+        Some(s.tenant.as_ref()),
+    ];
+    let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len() + 1).sum());
+    for f in fields.into_iter().flatten() {
+        if f.is_ascii() {
+            text.extend(f.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            text.push_str(&f.to_lowercase());
+        }
+        text.push(crate::query::SEARCH_SEPARATOR);
+    }
+    text.into_boxed_str()
+}
+
+fn apply_full(current: &mut HashMap<String, Row>, sessions: Vec<Session>) -> Diff {
+    let mut diff = Diff::default();
+    let mut next: HashMap<String, Row> = HashMap::with_capacity(sessions.len());
+    for s in sessions {
+        let row = match current.remove(&s.id) {
+            None => {
+                diff.started.push(s.clone());
+                Row::new(s)
+            }
+            Some(old) if old.session != s => {
+                diff.updated += 1;
+                Row::new(s)
+            }
+            Some(old) => old,
+        };
+        next.insert(row.session.id.clone(), row);
+    }
+    diff.ended = current.drain().map(|(_, r)| r.session).collect();
     *current = next;
     diff
 }
 
 fn apply_delta(
-    current: &mut HashMap<String, Session>,
+    current: &mut HashMap<String, Row>,
     upserted: Vec<Session>,
     ended: Vec<String>,
     users: &[User],
@@ -536,23 +648,24 @@ fn apply_delta(
     let mut diff = Diff::default();
     if !users.is_empty() {
         let by_id: HashMap<&str, &User> = users.iter().map(|u| (u.id.as_str(), u)).collect();
-        for s in current.values_mut() {
-            if let Some(u) = by_id.get(s.user_id.as_str()) {
-                s.annotate(u);
+        for row in current.values_mut() {
+            if let Some(u) = by_id.get(row.session.user_id.as_str()) {
+                row.session.annotate(u);
+                row.search = search_text(&row.session);
                 diff.updated += 1;
             }
         }
     }
     for s in upserted {
-        match current.insert(s.id.clone(), s.clone()) {
+        match current.insert(s.id.clone(), Row::new(s.clone())) {
             None => diff.started.push(s),
-            Some(old) if old != s => diff.updated += 1,
+            Some(old) if old.session != s => diff.updated += 1,
             Some(_) => {}
         }
     }
     for id in ended {
-        if let Some(s) = current.remove(&id) {
-            diff.ended.push(s);
+        if let Some(r) = current.remove(&id) {
+            diff.ended.push(r.session);
         }
     }
     diff

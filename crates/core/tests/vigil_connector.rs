@@ -311,10 +311,10 @@ async fn audited_actions_move_to_confirmed_and_history_says_who_ended_them() {
     );
     // A protected account cannot be disabled: refused before any request, and audited.
     let helpdesk = store
-        .query(&SessionQuery {
+        .query(&SessionQuery::of(SessionFilter {
             user: Some("helpdesk".into()),
             ..Default::default()
-        })
+        }))
         .unwrap()
         .rows
         .first()

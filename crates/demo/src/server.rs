@@ -34,7 +34,13 @@ pub struct DemoConfig {
     pub tick: Duration,
     /// Added to every request, to stand in for a distant or slow tenant.
     pub latency: Duration,
+    /// Records every authenticated request (client address, path and query): benchmarks
+    /// replay the same pages and count connections with it.
+    pub request_log: Option<RequestLog>,
 }
+
+/// Requests a demo server answered: (client address, path and query).
+pub type RequestLog = Arc<Mutex<Vec<(SocketAddr, String)>>>;
 
 impl std::fmt::Debug for DemoConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,6 +63,7 @@ impl Default for DemoConfig {
             name: "demo".to_owned(),
             tick: Duration::from_secs(1),
             latency: Duration::ZERO,
+            request_log: None,
         }
     }
 }
@@ -67,6 +74,7 @@ struct AppState {
     token: Arc<str>,
     name: Arc<str>,
     latency: Duration,
+    request_log: Option<RequestLog>,
 }
 
 impl AppState {
@@ -127,9 +135,11 @@ pub async fn serve(
         token: Arc::from(config.token.as_str()),
         name: Arc::from(config.name.as_str()),
         latency: config.latency,
+        request_log: config.request_log.clone(),
     };
     let sim = tokio::spawn(simulate(state.clone(), config.tick, cancel.clone()));
-    let result = axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(cancel.clone().cancelled_owned())
         .await;
     cancel.cancel();
@@ -256,7 +266,22 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
     match presented {
-        Some(t) if constant_time_eq(t.as_bytes(), state.token.as_bytes()) => next.run(req).await,
+        Some(t) if constant_time_eq(t.as_bytes(), state.token.as_bytes()) => {
+            if let Some(log) = &state.request_log {
+                let peer = req
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                    .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+                let path = req
+                    .uri()
+                    .path_and_query()
+                    .map_or_else(|| req.uri().path().to_owned(), ToString::to_string);
+                log.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push((peer, path));
+            }
+            next.run(req).await
+        }
         _ => {
             let mut resp = error(
                 StatusCode::UNAUTHORIZED,
