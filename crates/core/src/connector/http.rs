@@ -113,6 +113,28 @@ impl HttpClient {
         Ok(Fetched::Fresh { value, etag })
     }
 
+    /// GET, honouring `If-None-Match`, returning the body undecoded (bounded), so that a
+    /// caller can start the next request before it decodes this one.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        token: &SecretString,
+        etag: Option<&str>,
+    ) -> Result<Fetched<Vec<u8>>> {
+        let url = self.url(path)?;
+        let resp = self.send(Method::GET, url, token, etag, None).await?;
+        if resp.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        let etag = resp
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let value = read_capped(resp, MAX_BODY_BYTES).await?;
+        Ok(Fetched::Fresh { value, etag })
+    }
+
     /// A request whose JSON answer is decoded (or ignored when `T = ()`-like callers skip it).
     pub async fn call_json<T: DeserializeOwned>(
         &self,
@@ -190,8 +212,12 @@ pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<
 }
 
 async fn decode_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
-    let bytes = read_capped(resp, MAX_BODY_BYTES).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    decode(&read_capped(resp, MAX_BODY_BYTES).await?)
+}
+
+/// Decodes a JSON body, naming where and how it is wrong.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
         Error::malformed(format!(
             "invalid JSON at line {} column {}: {}",
             e.line(),

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use tokio::sync::Mutex;
 
-use super::http::{Fetched, HttpClient, is_not_found};
+use super::http::{self, Fetched, HttpClient, is_not_found};
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::api::{self, ApiSession, ApiUser, ChangePage, SessionPage, UserPage, UserResult};
 use crate::error::{Error, ErrorCode, Result};
@@ -65,53 +65,72 @@ impl VigilConnector {
         }
     }
 
-    /// Every page of a cursor-paginated listing.
+    /// Every page of a cursor-paginated listing. Pages are pipelined: the next cursor is
+    /// read first (a quick scan), the next page is requested, and this page is decoded
+    /// while that request is on its way.
     async fn fetch_pages<P, T>(
         &self,
         path: &str,
         etag: Option<&str>,
-        mut split: impl FnMut(P) -> (Vec<T>, Option<String>),
+        mut split: impl FnMut(P) -> Vec<T>,
     ) -> Result<Option<(Vec<T>, Option<String>, P)>>
     where
         P: serde::de::DeserializeOwned + Clone,
     {
+        #[derive(serde::Deserialize)]
+        struct Next {
+            next_cursor: Option<String>,
+        }
         let first_url = format!("{path}?limit={}", self.page_limit);
-        let (first, first_etag) = match self
-            .http
-            .get_json::<P>(&first_url, &self.token, etag)
-            .await?
-        {
-            Fetched::NotModified => return Ok(None),
-            Fetched::Fresh { value, etag } => (value, etag),
-        };
-        let head = first.clone();
-        let (mut items, mut cursor) = split(first);
+        let (mut body, first_etag) =
+            match self.http.get_bytes(&first_url, &self.token, etag).await? {
+                Fetched::NotModified => return Ok(None),
+                Fetched::Fresh { value, etag } => (value, etag),
+            };
+        let mut head: Option<P> = None;
+        let mut items = Vec::new();
         let mut seen_cursors = HashSet::new();
         let mut pages = 1;
-        while let Some(c) = cursor.take() {
-            if !seen_cursors.insert(c.clone()) {
-                return Err(Error::malformed(format!(
-                    "{path}: pagination loops (cursor repeated)"
-                )));
+        loop {
+            let next = http::decode::<Next>(&body)?.next_cursor;
+            let pending = match next {
+                None => None,
+                Some(c) => {
+                    if !seen_cursors.insert(c.clone()) {
+                        return Err(Error::malformed(format!(
+                            "{path}: pagination loops (cursor repeated)"
+                        )));
+                    }
+                    pages += 1;
+                    if pages > MAX_PAGES {
+                        return Err(Error::malformed(format!(
+                            "{path}: more than {MAX_PAGES} pages"
+                        )));
+                    }
+                    let url = format!("{path}?limit={}&cursor={}", self.page_limit, encode(&c));
+                    let (http, token) = (self.http.clone(), self.token.clone());
+                    Some(tokio::spawn(async move {
+                        http.get_bytes(&url, &token, None).await
+                    }))
+                }
+            };
+            let page: P = http::decode(&body)?;
+            if head.is_none() {
+                head = Some(page.clone());
             }
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(Error::malformed(format!(
-                    "{path}: more than {MAX_PAGES} pages"
-                )));
-            }
-            let url = format!("{path}?limit={}&cursor={}", self.page_limit, encode(&c));
-            match self.http.get_json::<P>(&url, &self.token, None).await? {
+            items.extend(split(page));
+            let Some(pending) = pending else { break };
+            body = match pending
+                .await
+                .map_err(|e| Error::internal(format!("page request failed: {e}")))??
+            {
+                Fetched::Fresh { value, .. } => value,
                 Fetched::NotModified => {
                     return Err(Error::malformed("304 without a conditional request"));
                 }
-                Fetched::Fresh { value, .. } => {
-                    let (more, next) = split(value);
-                    items.extend(more);
-                    cursor = next;
-                }
-            }
+            };
         }
+        let head = head.ok_or_else(|| Error::internal("a listing without a first page"))?;
         Ok(Some((items, first_etag, head)))
     }
 
@@ -123,9 +142,7 @@ impl VigilConnector {
             state.users_etag.clone()
         };
         let fetched = self
-            .fetch_pages::<UserPage, ApiUser>("v1/users", etag.as_deref(), |p| {
-                (p.users, p.next_cursor)
-            })
+            .fetch_pages::<UserPage, ApiUser>("v1/users", etag.as_deref(), |p| p.users)
             .await
             .map_err(|e| e.context("listing users"))?;
         let Some((users, etag, _)) = fetched else {
@@ -148,9 +165,7 @@ impl VigilConnector {
     async fn full_listing(&self, state: &mut SyncState) -> Result<PollUpdate> {
         self.refresh_users(state, true).await?;
         let fetched = self
-            .fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| {
-                (p.sessions, p.next_cursor)
-            })
+            .fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| p.sessions)
             .await
             .map_err(|e| e.context("listing sessions"))?;
         let Some((raw, _, head)) = fetched else {
