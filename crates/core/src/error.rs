@@ -149,7 +149,7 @@ impl Error {
 
 /// Server error codes are echoed into messages only when they look like identifiers, so a
 /// hostile tenant cannot smuggle arbitrary text (or an echoed secret) into the UI.
-fn is_safe_code(code: &str) -> bool {
+pub(crate) fn is_safe_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= 64
         && code

@@ -637,6 +637,7 @@ mod tests {
             current: false,
             ip: Some(ip.into()),
             user_agent: Some("Mozilla/5.0 Firefox/130.0".into()),
+            location: None,
             session_type: Some("ui".into()),
             login_type: Some("password".into()),
             server_name: None,

@@ -261,6 +261,7 @@ impl VigilConnector {
             current: s.current,
             ip: s.ip,
             user_agent: s.user_agent,
+            location: None,
             session_type: s.session_type,
             login_type: s.login_type,
             server_name: s.server_name,
@@ -337,6 +338,7 @@ impl Connector for VigilConnector {
             enable_user: true,
             superuser_detection: true,
             change_feed: true,
+            sign_in_log: false,
         }
     }
 
