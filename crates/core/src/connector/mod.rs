@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod better_auth;
 pub mod entra;
+pub mod google;
 pub mod http;
 pub mod keycloak;
 pub mod kratos;
@@ -323,6 +324,7 @@ pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connecto
         ConnectorKind::Kratos => Ok(Arc::new(kratos::KratosConnector::new(spec, secret)?)),
         ConnectorKind::Okta => Ok(Arc::new(okta::OktaConnector::new(spec, secret)?)),
         ConnectorKind::Entra => Ok(Arc::new(entra::EntraConnector::new(spec, secret)?)),
+        ConnectorKind::Google => Ok(Arc::new(google::GoogleConnector::new(spec, secret)?)),
         other => Err(crate::error::Error::config(format!(
             "connector kind {other} is not available in this build yet"
         ))),
