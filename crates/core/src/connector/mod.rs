@@ -1,6 +1,7 @@
 //! Connectors map a system's admin API onto Vigil's model. One file per kind.
 
 pub mod auth;
+pub mod auth0;
 pub mod better_auth;
 pub mod entra;
 pub mod google;
@@ -325,6 +326,7 @@ pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connecto
         ConnectorKind::Okta => Ok(Arc::new(okta::OktaConnector::new(spec, secret)?)),
         ConnectorKind::Entra => Ok(Arc::new(entra::EntraConnector::new(spec, secret)?)),
         ConnectorKind::Google => Ok(Arc::new(google::GoogleConnector::new(spec, secret)?)),
+        ConnectorKind::Auth0 => Ok(Arc::new(auth0::Auth0Connector::new(spec, secret)?)),
         other => Err(crate::error::Error::config(format!(
             "connector kind {other} is not available in this build yet"
         ))),
