@@ -8,6 +8,7 @@ pub mod google;
 pub mod http;
 pub mod keycloak;
 pub mod kratos;
+pub mod mattermost;
 pub mod okta;
 pub mod signin_log;
 pub mod synapse;
@@ -327,6 +328,9 @@ pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connecto
         ConnectorKind::Entra => Ok(Arc::new(entra::EntraConnector::new(spec, secret)?)),
         ConnectorKind::Google => Ok(Arc::new(google::GoogleConnector::new(spec, secret)?)),
         ConnectorKind::Auth0 => Ok(Arc::new(auth0::Auth0Connector::new(spec, secret)?)),
+        ConnectorKind::Mattermost => Ok(Arc::new(mattermost::MattermostConnector::new(
+            spec, secret,
+        )?)),
         other => Err(crate::error::Error::config(format!(
             "connector kind {other} is not available in this build yet"
         ))),
