@@ -573,13 +573,27 @@ impl Api {
         capabilities: Capabilities,
         what: &str,
     ) -> TenantCheck {
+        self.check_with(Method::GET, path, None, permissions, capabilities, what)
+            .await
+    }
+
+    /// "Test connection" with one cheap authenticated request.
+    pub async fn check_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        permissions: Vec<String>,
+        capabilities: Capabilities,
+        what: &str,
+    ) -> TenantCheck {
         let started = Instant::now();
         let sent = chrono::Utc::now();
         let url = match self.url(path) {
             Ok(u) => u,
             Err(e) => return TenantCheck::failed(&e),
         };
-        match self.request(Method::GET, url, None).await {
+        match self.request(method, url, body).await {
             Ok(answer) => super::http::check_accepted(
                 &answer.headers,
                 sent,

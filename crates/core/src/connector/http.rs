@@ -316,7 +316,8 @@ pub fn rate_limit_remaining(headers: &HeaderMap) -> Option<u64> {
 /// The error code a server put in its error body, in the shapes the systems Vigil talks
 /// to use: Vigil `{"error":{"code"}}`, Matrix `{"errcode"}`, Better Auth `{"code"}`,
 /// OAuth `{"error":"…"}`, Ory `{"error":{"status"}}`, Okta and Auth0 `{"errorCode"}`,
-/// Salesforce `[{"errorCode"}]`, Mattermost `{"id":"….app_error"}`.
+/// Salesforce `[{"errorCode"}]`, Mattermost `{"id":"….app_error"}`, Zitadel
+/// `{"details":[{"id"}]}`.
 pub fn server_code(body: &[u8]) -> Option<String> {
     if let Ok(b) = serde_json::from_slice::<ErrorBody>(body) {
         return Some(b.error.code);
@@ -330,6 +331,7 @@ pub fn server_code(body: &[u8]) -> Option<String> {
         .or_else(|| text(&v["error"]))
         .or_else(|| text(&v["error"]["status"]).map(|s| s.replace(' ', "_")))
         .or_else(|| text(&v["id"]).filter(|id| id.contains(".app_error")))
+        .or_else(|| text(&v["details"][0]["id"]))
 }
 
 /// The server's clock from a `Date` header (second precision).

@@ -13,6 +13,7 @@ pub mod okta;
 pub mod signin_log;
 pub mod synapse;
 pub mod vigil;
+pub mod zitadel;
 
 use std::sync::Arc;
 
@@ -331,6 +332,7 @@ pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connecto
         ConnectorKind::Mattermost => Ok(Arc::new(mattermost::MattermostConnector::new(
             spec, secret,
         )?)),
+        ConnectorKind::Zitadel => Ok(Arc::new(zitadel::ZitadelConnector::new(spec, secret)?)),
         other => Err(crate::error::Error::config(format!(
             "connector kind {other} is not available in this build yet"
         ))),
