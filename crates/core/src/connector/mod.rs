@@ -10,6 +10,7 @@ pub mod keycloak;
 pub mod kratos;
 pub mod mattermost;
 pub mod okta;
+pub mod salesforce;
 pub mod signin_log;
 pub mod synapse;
 pub mod vigil;
@@ -333,8 +334,8 @@ pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connecto
             spec, secret,
         )?)),
         ConnectorKind::Zitadel => Ok(Arc::new(zitadel::ZitadelConnector::new(spec, secret)?)),
-        other => Err(crate::error::Error::config(format!(
-            "connector kind {other} is not available in this build yet"
-        ))),
+        ConnectorKind::Salesforce => Ok(Arc::new(salesforce::SalesforceConnector::new(
+            spec, secret,
+        )?)),
     }
 }
