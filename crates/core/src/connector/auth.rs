@@ -350,7 +350,13 @@ pub enum Credential {
         /// What the token is called, for errors ("API token", "personal access token").
         label: &'static str,
     },
-    OAuth(OAuth),
+    OAuth(Box<OAuth>),
+}
+
+impl Credential {
+    pub fn oauth(oauth: OAuth) -> Self {
+        Self::OAuth(Box::new(oauth))
+    }
 }
 
 /// A tenant's API: its HTTP client, credential, request cap and rate-limit pause.

@@ -175,7 +175,7 @@ impl Auth0Connector {
             .filter(|r| !r.is_empty())
             .collect();
         Ok(Self {
-            api: Api::new(spec, Credential::OAuth(oauth))?,
+            api: Api::new(spec, Credential::oauth(oauth))?,
             admin_roles,
             admins: UserCache::new(Duration::from_secs(300)),
         })

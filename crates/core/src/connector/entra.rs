@@ -167,7 +167,7 @@ impl EntraConnector {
             )],
         )?;
         Ok(Self {
-            api: Api::new(spec, Credential::OAuth(oauth))?,
+            api: Api::new(spec, Credential::oauth(oauth))?,
             log: SignInLog::new(lookback(spec)?, chrono::Duration::minutes(15)),
             users: UserCache::new(Duration::from_secs(300)),
             admins: Mutex::new(None),

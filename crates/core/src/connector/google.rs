@@ -179,7 +179,7 @@ impl GoogleConnector {
         };
         let oauth = OAuth::new(spec, token_url, grant, Vec::new())?;
         Ok(Self {
-            api: Api::new(spec, Credential::OAuth(oauth))?,
+            api: Api::new(spec, Credential::oauth(oauth))?,
             log: SignInLog::new(lookback(spec)?, chrono::Duration::hours(1)),
             users: UserCache::new(Duration::from_secs(300)),
         })

@@ -161,7 +161,7 @@ impl OktaConnector {
                     .base_url
                     .join("/oauth2/v1/token")
                     .map_err(|e| Error::config(format!("bad org URL: {e}")))?;
-                Credential::OAuth(OAuth::new(
+                Credential::oauth(OAuth::new(
                     spec,
                     token_url,
                     Grant::ClientAssertion {

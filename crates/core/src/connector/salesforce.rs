@@ -221,7 +221,7 @@ impl SalesforceConnector {
         Ok(Self {
             api: Api::new(
                 spec,
-                Credential::OAuth(OAuth::new(spec, token_url, grant, Vec::new())?),
+                Credential::oauth(OAuth::new(spec, token_url, grant, Vec::new())?),
             )?,
             data: format!("services/data/v{version}/"),
         })

@@ -193,7 +193,7 @@ impl ZitadelConnector {
             let issuer = spec.base_url.as_str().trim_end_matches('/').to_owned();
             let token_url = url::Url::parse(&format!("{issuer}/oauth/v2/token"))
                 .map_err(|e| Error::config(format!("bad instance URL: {e}")))?;
-            Credential::OAuth(OAuth::new(
+            Credential::oauth(OAuth::new(
                 spec,
                 token_url,
                 Grant::JwtBearer {
