@@ -327,6 +327,21 @@ async fn tokens_refresh_and_private_key_jwt_is_signed() {
         "{}",
         err.message
     );
+
+    // A token endpoint that is down or throttling is not a rejected credential.
+    let s = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7").set_body_json(json!({"error": "too_many_requests", "error_description": "Global limit has been reached"})))
+        .mount(&s).await;
+    let err = connector(&s).poll().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited, "{}", err.message);
+    assert_eq!(err.retry_after_secs, Some(7));
+    assert!(
+        err.message
+            .starts_with("listing users: getting an access token: rate limited"),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -384,4 +399,32 @@ async fn management_api_errors_are_mapped() {
             assert!(matches!(err.retry_after_secs, Some(8..=9)), "{err:?}");
         }
     }
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_one_token_fetch_and_are_capped() {
+    let s = MockServer::start().await;
+    let issued = mount_token(&s, 86400).await;
+    Mock::given(method("DELETE"))
+        .and(path_regex(r"^/api/v2/sessions/s-\d$"))
+        .respond_with(ResponseTemplate::new(202).set_delay(std::time::Duration::from_millis(50)))
+        .expect(8)
+        .mount(&s)
+        .await;
+    let c = connector(&s);
+    let ids: Vec<String> = (0..8).map(|i| format!("s-{i}")).collect();
+    let started = std::time::Instant::now();
+    let results = futures::future::join_all(ids.iter().map(|id| c.end_session(id))).await;
+    // At most four requests of one tenant are in flight: eight 50 ms answers take two rounds.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(100));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().ok() == Some(&EndOutcome::Ended))
+    );
+    assert_eq!(
+        issued.load(Ordering::SeqCst),
+        1,
+        "one token for eight concurrent requests"
+    );
 }

@@ -289,7 +289,9 @@ impl OAuth {
         for (k, v) in &self.form {
             form.push((k, v));
         }
-        let context = || format!("tenant '{}': getting an access token", self.tenant);
+        // Transport failures are named by the caller's tenant context; only a rejected
+        // credential names the tenant itself (it is what an administrator must fix there).
+        let context = || "getting an access token".to_owned();
         let (status, headers, body) = self
             .http
             .post_form_raw(self.token_url.clone(), &form)
@@ -322,7 +324,7 @@ impl OAuth {
     fn rejected(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
         let e = error_from_parts(status.as_u16(), headers, body);
         if !matches!(status.as_u16(), 400 | 401 | 403) {
-            return e.context(format!("tenant '{}': getting an access token", self.tenant));
+            return e.context("getting an access token");
         }
         let code = super::http::server_code(body)
             .filter(|c| is_safe_code(c))
