@@ -20,6 +20,9 @@ pub enum ErrorCode {
     Conflict,
     /// HTTP 429; retry later.
     RateLimited,
+    /// The tenant's API cannot do this at all (its capability is false); the message says
+    /// what the tenant allows instead.
+    Unsupported,
     /// The tenant did not answer in time.
     Timeout,
     /// No connection could be made (DNS, refused, TLS).
@@ -47,6 +50,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::RateLimited => "rate_limited",
+            Self::Unsupported => "unsupported",
             Self::Timeout => "timeout",
             Self::Unreachable => "unreachable",
             Self::ServerError => "server_error",
@@ -93,6 +97,10 @@ impl Error {
 
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Internal, message)
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unsupported, message)
     }
 
     pub fn malformed(message: impl Into<String>) -> Self {
@@ -149,7 +157,7 @@ impl Error {
 
 /// Server error codes are echoed into messages only when they look like identifiers, so a
 /// hostile tenant cannot smuggle arbitrary text (or an echoed secret) into the UI.
-fn is_safe_code(code: &str) -> bool {
+pub(crate) fn is_safe_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= 64
         && code

@@ -37,7 +37,7 @@ pub struct ExportResult {
     pub rows: usize,
 }
 
-pub const CSV_HEADER: [&str; 22] = [
+pub const CSV_HEADER: [&str; 23] = [
     "tenant",
     "id",
     "username",
@@ -51,6 +51,7 @@ pub const CSV_HEADER: [&str; 22] = [
     "disabled",
     "current",
     "ip",
+    "location",
     "user_agent",
     "session_type",
     "login_type",
@@ -86,6 +87,7 @@ pub fn write_csv<'a>(
             s.disabled.to_string(),
             s.current.to_string(),
             opt(&s.ip),
+            opt(&s.location),
             opt(&s.user_agent),
             opt(&s.session_type),
             opt(&s.login_type),

@@ -62,6 +62,10 @@ pub struct Session {
     pub current: bool,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Where the session came from as the tenant reports it (city, region, country), for
+    /// tenants whose sign-in log carries it.
+    #[serde(default)]
+    pub location: Option<String>,
     pub session_type: Option<String>,
     pub login_type: Option<String>,
     pub server_name: Option<String>,
@@ -124,6 +128,7 @@ impl Session {
             current: false,
             ip: None,
             user_agent: None,
+            location: None,
             session_type: None,
             login_type: None,
             server_name: None,
@@ -172,6 +177,20 @@ pub enum ConnectorKind {
     BetterAuth,
     /// Ory Kratos, through the admin API.
     Kratos,
+    /// Salesforce (AuthSession via SOQL), one org.
+    Salesforce,
+    /// Okta, one org; sessions derived from the System Log.
+    Okta,
+    /// Microsoft Entra ID through Microsoft Graph; sessions derived from sign-in logs.
+    Entra,
+    /// Google Workspace through the Admin SDK; sessions derived from login activity.
+    Google,
+    /// Auth0, one tenant, through the Management API v2.
+    Auth0,
+    /// Mattermost, through the API v4 with a system admin's personal access token.
+    Mattermost,
+    /// Zitadel, one instance, through the v2 session and user services.
+    Zitadel,
 }
 
 impl ConnectorKind {
@@ -181,6 +200,13 @@ impl ConnectorKind {
         ConnectorKind::Synapse,
         ConnectorKind::BetterAuth,
         ConnectorKind::Kratos,
+        ConnectorKind::Salesforce,
+        ConnectorKind::Okta,
+        ConnectorKind::Entra,
+        ConnectorKind::Google,
+        ConnectorKind::Auth0,
+        ConnectorKind::Mattermost,
+        ConnectorKind::Zitadel,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -190,6 +216,13 @@ impl ConnectorKind {
             Self::Synapse => "synapse",
             Self::BetterAuth => "better-auth",
             Self::Kratos => "kratos",
+            Self::Salesforce => "salesforce",
+            Self::Okta => "okta",
+            Self::Entra => "entra",
+            Self::Google => "google",
+            Self::Auth0 => "auth0",
+            Self::Mattermost => "mattermost",
+            Self::Zitadel => "zitadel",
         }
     }
 }
@@ -231,6 +264,11 @@ pub struct Capabilities {
     pub superuser_detection: bool,
     /// Polls cost only the changes (a change feed).
     pub change_feed: bool,
+    /// Sessions are derived from the tenant's sign-in log, not read from a live list: a
+    /// session that ended without a log entry (expiry, revocation elsewhere) can still
+    /// show until it drops out of the look-back window.
+    #[serde(default)]
+    pub sign_in_log: bool,
 }
 
 /// The result of "Test connection".
@@ -262,6 +300,7 @@ impl Capabilities {
         enable_user: true,
         superuser_detection: true,
         change_feed: false,
+        sign_in_log: false,
     };
 }
 
@@ -412,12 +451,17 @@ mod tests {
         let e = "nope".parse::<ConnectorKind>().err();
         assert!(e.is_some_and(|e| {
             e.message
-                .contains("known: vigil, keycloak, synapse, better-auth, kratos")
+                .contains("known: vigil, keycloak, synapse, better-auth, kratos, salesforce, okta, entra, google, auth0, mattermost, zitadel")
         }));
         assert_eq!(
             "better-auth".parse::<ConnectorKind>().ok(),
             Some(ConnectorKind::BetterAuth)
         );
+        for kind in ConnectorKind::ALL {
+            let json = serde_json::to_string(kind).ok();
+            assert_eq!(json, Some(format!("\"{}\"", kind.as_str())));
+            assert_eq!(kind.as_str().parse::<ConnectorKind>().ok(), Some(*kind));
+        }
         assert_eq!(
             serde_json::to_string(&ConnectorKind::BetterAuth)
                 .ok()

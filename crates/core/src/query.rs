@@ -56,8 +56,8 @@ pub enum SortColumn {
 #[serde(default)]
 #[ts(export)]
 pub struct SessionFilter {
-    /// Substring over id, user, names, IP, department, organisation, user agent, server
-    /// and tenant.
+    /// Substring over id, user, names, IP, location, department, organisation, user
+    /// agent, server and tenant.
     #[ts(optional)]
     pub search: Option<String>,
     /// Any of these tenants (empty: all).

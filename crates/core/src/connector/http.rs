@@ -72,11 +72,22 @@ impl HttpClient {
         etag: Option<&str>,
         body: Option<&serde_json::Value>,
     ) -> Result<reqwest::Response> {
+        let auth = authorization("Bearer", token)?;
+        self.send_with(method, url, &auth, etag, body).await
+    }
+
+    /// Sends a request with a ready `Authorization` header value (any scheme: `Bearer`,
+    /// `SSWS` …) and returns the raw response if it is 2xx/304.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: url::Url,
+        auth: &HeaderValue,
+        etag: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response> {
         let mut headers = HeaderMap::new();
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .map_err(|_| Error::config("the secret contains characters not allowed in a header"))?;
-        auth.set_sensitive(true);
-        headers.insert(reqwest::header::AUTHORIZATION, auth);
+        headers.insert(reqwest::header::AUTHORIZATION, auth.clone());
         if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(t).ok()) {
             headers.insert(IF_NONE_MATCH, tag);
         }
@@ -173,6 +184,24 @@ impl HttpClient {
         decode_json(resp).await
     }
 
+    /// POST a form to an OAuth token endpoint and return the status and body whatever the
+    /// status, so the caller can say which part of the credential was rejected.
+    pub async fn post_form_raw(
+        &self,
+        url: url::Url,
+        form: &[(&str, &str)],
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>)> {
+        let resp = self.client.post(url).form(form).send().await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let cap = if status.is_success() {
+            MAX_ERROR_BODY_BYTES * 4
+        } else {
+            MAX_ERROR_BODY_BYTES
+        };
+        Ok((status, headers, read_capped(resp, cap).await?))
+    }
+
     /// A request whose answer body does not matter (beyond its status).
     pub async fn call(
         &self,
@@ -212,11 +241,12 @@ pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<
 }
 
 async fn decode_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
-    decode(&read_capped(resp, MAX_BODY_BYTES).await?)
+    let bytes = read_capped(resp, MAX_BODY_BYTES).await?;
+    decode_slice(&bytes)
 }
 
-/// Decodes a JSON body, naming where and how it is wrong.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+/// Decodes a JSON body, naming where and how it is malformed (never echoing it).
+pub fn decode_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         Error::malformed(format!(
             "invalid JSON at line {} column {}: {}",
@@ -237,22 +267,79 @@ fn classify(e: &serde_json::Error) -> &'static str {
     }
 }
 
-async fn error_from_response(resp: reqwest::Response) -> Error {
+/// An `Authorization` header value, marked sensitive so it is never logged.
+pub fn authorization(scheme: &str, token: &SecretString) -> Result<HeaderValue> {
+    let mut auth = HeaderValue::from_str(&format!("{scheme} {}", token.expose()))
+        .map_err(|_| Error::config("the secret contains characters not allowed in a header"))?;
+    auth.set_sensitive(true);
+    Ok(auth)
+}
+
+/// Maps a non-2xx response to an error, reading at most a small part of its body.
+pub async fn error_from_response(resp: reqwest::Response) -> Error {
     let status = resp.status().as_u16();
-    let retry_after = resp
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let headers = resp.headers().clone();
     let body = read_capped(resp, MAX_ERROR_BODY_BYTES)
         .await
         .unwrap_or_default();
-    Error::from_status(status, server_code(&body).as_deref(), retry_after)
+    error_from_parts(status, &headers, &body)
+}
+
+/// Maps an HTTP error status, its headers and body to an error: the server's error code,
+/// and for throttling the delay the tenant asked for (`Retry-After`, or the reset time of
+/// Okta's `X-Rate-Limit-*` and Auth0's `X-RateLimit-*` headers). Salesforce answers a
+/// spent API allowance with 403 `REQUEST_LIMIT_EXCEEDED`: that is throttling too.
+pub fn error_from_parts(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    let code = server_code(body);
+    let mut retry_after = retry_after_secs(headers);
+    if status == 429 && retry_after.is_none() {
+        retry_after = rate_limit_reset_secs(headers);
+    }
+    let mut e = Error::from_status(status, code.as_deref(), retry_after);
+    if code.as_deref() == Some("REQUEST_LIMIT_EXCEEDED") {
+        e.code = ErrorCode::RateLimited;
+        e.message = format!(
+            "rate limited: the org's API request allowance is spent ({})",
+            e.message
+        );
+    }
+    e
+}
+
+/// `Retry-After` as seconds, in either of its forms (delta seconds or an HTTP date).
+pub fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
+    let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = raw.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
+    let secs = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+    Some(u64::try_from(secs).unwrap_or(0).max(1))
+}
+
+/// Seconds until the reset time (epoch seconds) of Okta's `X-Rate-Limit-Reset` or Auth0's
+/// `X-RateLimit-Reset`, at least one.
+pub fn rate_limit_reset_secs(headers: &HeaderMap) -> Option<u64> {
+    let reset = ["x-rate-limit-reset", "x-ratelimit-reset"]
+        .iter()
+        .find_map(|h| headers.get(*h)?.to_str().ok()?.trim().parse::<i64>().ok())?;
+    let secs = reset - chrono::Utc::now().timestamp();
+    Some(u64::try_from(secs).unwrap_or(0).clamp(1, 3_600))
+}
+
+/// Requests left in the current window, from Okta's `X-Rate-Limit-Remaining` or Auth0's
+/// `X-RateLimit-Remaining`.
+pub fn rate_limit_remaining(headers: &HeaderMap) -> Option<u64> {
+    ["x-rate-limit-remaining", "x-ratelimit-remaining"]
+        .iter()
+        .find_map(|h| headers.get(*h)?.to_str().ok()?.trim().parse::<u64>().ok())
 }
 
 /// The error code a server put in its error body, in the shapes the systems Vigil talks
 /// to use: Vigil `{"error":{"code"}}`, Matrix `{"errcode"}`, Better Auth `{"code"}`,
-/// OAuth `{"error":"…"}`, Ory `{"error":{"status"}}`.
+/// OAuth `{"error":"…"}`, Ory `{"error":{"status"}}`, Okta and Auth0 `{"errorCode"}`,
+/// Salesforce `[{"errorCode"}]`, Mattermost `{"id":"….app_error"}`, Zitadel
+/// `{"details":[{"id"}]}`.
 pub fn server_code(body: &[u8]) -> Option<String> {
     if let Ok(b) = serde_json::from_slice::<ErrorBody>(body) {
         return Some(b.error.code);
@@ -261,8 +348,12 @@ pub fn server_code(body: &[u8]) -> Option<String> {
     let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
     text(&v["errcode"])
         .or_else(|| text(&v["code"]))
+        .or_else(|| text(&v["errorCode"]))
+        .or_else(|| text(&v[0]["errorCode"]))
         .or_else(|| text(&v["error"]))
         .or_else(|| text(&v["error"]["status"]).map(|s| s.replace(' ', "_")))
+        .or_else(|| text(&v["id"]).filter(|id| id.contains(".app_error")))
+        .or_else(|| text(&v["details"][0]["id"]))
 }
 
 /// The server's clock from a `Date` header (second precision).
@@ -375,8 +466,49 @@ mod tests {
             code(r#"{"error":{"code":404,"status":"Not Found"}}"#).as_deref(),
             Some("Not_Found")
         );
+        assert_eq!(
+            code(r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#)
+                .as_deref(),
+            Some("INVALID_SESSION_ID")
+        );
+        assert_eq!(
+            code(r#"{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oae1","errorCauses":[]}"#).as_deref(),
+            Some("E0000011")
+        );
+        assert_eq!(
+            code(r#"{"statusCode":401,"error":"Unauthorized","message":"Expired token","errorCode":"invalid_token"}"#).as_deref(),
+            Some("invalid_token")
+        );
+        assert_eq!(
+            code(r#"{"id":"api.context.session_expired.app_error","message":"Invalid or expired session","status_code":401}"#).as_deref(),
+            Some("api.context.session_expired.app_error")
+        );
         assert_eq!(code(""), None);
         assert_eq!(code("<html>"), None);
+    }
+
+    #[test]
+    fn throttling_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("17"));
+        assert_eq!(retry_after_secs(&h), Some(17));
+        let reset = (chrono::Utc::now().timestamp() + 42).to_string();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-rate-limit-reset",
+            HeaderValue::from_str(&reset).unwrap_or(HeaderValue::from_static("0")),
+        );
+        h.insert("x-rate-limit-remaining", HeaderValue::from_static("0"));
+        let e = error_from_parts(429, &h, b"{}");
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert!(matches!(e.retry_after_secs, Some(41..=42)), "{e:?}");
+        assert_eq!(rate_limit_remaining(&h), Some(0));
+        let e = error_from_parts(
+            403,
+            &HeaderMap::new(),
+            br#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#,
+        );
+        assert_eq!(e.code, ErrorCode::RateLimited);
     }
 
     #[test]

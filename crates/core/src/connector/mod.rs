@@ -1,11 +1,20 @@
 //! Connectors map a system's admin API onto Vigil's model. One file per kind.
 
+pub mod auth;
+pub mod auth0;
 pub mod better_auth;
+pub mod entra;
+pub mod google;
 pub mod http;
 pub mod keycloak;
 pub mod kratos;
+pub mod mattermost;
+pub mod okta;
+pub mod salesforce;
+pub mod signin_log;
 pub mod synapse;
 pub mod vigil;
+pub mod zitadel;
 
 use std::sync::Arc;
 
@@ -151,6 +160,125 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             secret_label: "API key".into(),
             options: Vec::new(),
         },
+        ConnectorKind::Salesforce => KindInfo {
+            kind,
+            label: "Salesforce".into(),
+            description: "Every session of the org (AuthSession through SOQL), ended by deleting it. Disabling \
+                          freezes the user (UserLogin.IsFrozen), which is reversible; SuperUsers are users with \
+                          Modify All Data from their profile or a permission set. Sign-in is an External Client \
+                          App: client credentials (secret = consumer secret) or the JWT bearer flow (secret = the \
+                          PEM private key of the app's certificate, plus client_id and username). Each poll uses \
+                          API requests of the org's daily allowance."
+                .into(),
+            url_hint: "https://acme.my.salesforce.com".into(),
+            secret_label: "Consumer secret or private key (PEM)".into(),
+            options: vec![
+                field("client_id", "Consumer key", true, "The External Client App's consumer key."),
+                field("username", "Integration user", false, "JWT bearer flow only: the user Vigil signs in as (needs View Setup, Manage Users, API Enabled)."),
+                field("login_url", "Login URL", false, "JWT bearer flow only: https://login.salesforce.com (default), https://test.salesforce.com for sandboxes, or the My Domain URL."),
+                field("api_version", "API version", false, "REST API version, default 62.0."),
+            ],
+        },
+        ConnectorKind::Okta => KindInfo {
+            kind,
+            label: "Okta".into(),
+            description: "Okta has no list of live sessions: Vigil derives them from the System Log \
+                          (user.session.start, ended by user.session.end and user.session.clear) over a look-back \
+                          window, so a session that expired silently can show until it leaves the window. One \
+                          session can be ended by its id (from the log); force logout ends all of a user's \
+                          sessions and tokens; disabling suspends the user (reversible). SuperUsers: users with \
+                          an admin role. Secret: an API token (SSWS), or with client_id set, the PEM private key \
+                          of a service app using private_key_jwt."
+                .into(),
+            url_hint: "https://acme.okta.com".into(),
+            secret_label: "API token or private key (PEM)".into(),
+            options: vec![
+                field("client_id", "Client ID", false, "Service app (OAuth, private_key_jwt) instead of an API token; needs okta.logs.read, okta.users.manage, okta.sessions.manage, okta.roles.read."),
+                field("key_id", "Key ID", false, "The kid of the service app's public key, if it has several."),
+                field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
+            ],
+        },
+        ConnectorKind::Entra => KindInfo {
+            kind,
+            label: "Microsoft Entra ID".into(),
+            description: "Graph lists no live sessions: Vigil derives them from the sign-in logs \
+                          (auditLogs/signIns, needs an Entra ID P1/P2 licence) over a look-back window, one row \
+                          per user, IP and device. Single sessions cannot be ended; force logout revokes all of \
+                          a user's sign-in sessions (revokeSignInSessions; takes effect within minutes). Disabling \
+                          sets accountEnabled false. SuperUsers: members of any directory role. The app \
+                          registration needs AuditLog.Read.All, Directory.Read.All, User.ReadWrite.All \
+                          (application permissions)."
+                .into(),
+            url_hint: "https://graph.microsoft.com".into(),
+            secret_label: "Client secret or certificate private key (PEM)".into(),
+            options: vec![
+                field("tenant_id", "Directory (tenant) ID", true, "The Entra tenant's id or primary domain."),
+                field("client_id", "Application (client) ID", true, "The app registration's client id."),
+                field("certificate_thumbprint", "Certificate thumbprint", false, "With a PEM private key: the hex SHA-1 thumbprint of its certificate as the portal shows it."),
+                field("login_url", "Login URL", false, "Default https://login.microsoftonline.com (national clouds differ)."),
+                field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
+            ],
+        },
+        ConnectorKind::Google => KindInfo {
+            kind,
+            label: "Google Workspace".into(),
+            description: "Google lists no live sessions: Vigil derives them from the Reports API login activity \
+                          (login_success, ended by logout) over a look-back window, one row per user and IP; \
+                          login events can arrive hours late and carry no user agent. Single sessions cannot be \
+                          ended; force logout signs the user out everywhere (users.signOut). Disabling suspends \
+                          the user. SuperUsers: super admins and delegated admins. Secret: a service account's \
+                          JSON key with domain-wide delegation for admin.reports.audit.readonly and \
+                          admin.directory.user."
+                .into(),
+            url_hint: "https://admin.googleapis.com".into(),
+            secret_label: "Service account JSON key".into(),
+            options: vec![
+                field("subject", "Admin to impersonate", true, "E-mail address of a Workspace admin the service account acts as."),
+                field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
+            ],
+        },
+        ConnectorKind::Auth0 => KindInfo {
+            kind,
+            label: "Auth0".into(),
+            description: "Sessions of every user through the Management API v2 (session endpoints need the \
+                          Enterprise plan). Users are paged, which Auth0 stops at 1,000 per query. Disabling \
+                          blocks the user. SuperUsers: users with a role named in admin_roles. Secret: the \
+                          client secret of a machine-to-machine app (or its PEM private key for Private Key \
+                          JWT) with read:users, update:users, read:sessions, delete:sessions, read:roles."
+                .into(),
+            url_hint: "https://acme.eu.auth0.com".into(),
+            secret_label: "Client secret or private key (PEM)".into(),
+            options: vec![
+                field("client_id", "Client ID", true, "The machine-to-machine application's client id."),
+                field("audience", "API audience", false, "Default https://{domain}/api/v2/ from the URL; set it when the URL is a custom domain."),
+                field("admin_roles", "Admin roles", false, "Comma-separated role names that mark SuperUsers; default admin."),
+            ],
+        },
+        ConnectorKind::Mattermost => KindInfo {
+            kind,
+            label: "Mattermost".into(),
+            description: "Sessions of every active user through the API v4; IPs from each user's audit trail. \
+                          Session tokens are dropped as they arrive, never shown or kept. Disabling deactivates \
+                          the user (reversible). SuperUsers: system admins. Secret: a system admin's personal \
+                          access token."
+                .into(),
+            url_hint: "https://chat.example.com".into(),
+            secret_label: "Personal access token".into(),
+            options: Vec::new(),
+        },
+        ConnectorKind::Zitadel => KindInfo {
+            kind,
+            label: "Zitadel".into(),
+            description: "Sessions through the v2 session service (sessions created by the login UI and the \
+                          session API; OIDC tokens issued outside a session are not listed). Disabling \
+                          deactivates the user (reversible). SuperUsers: IAM members and members of the \
+                          credential's organisation, when the credential may read memberships. Secret: a \
+                          service user's personal access token, or its JSON key (JWT profile)."
+                .into(),
+            url_hint: "https://acme.zitadel.cloud".into(),
+            secret_label: "Personal access token or JSON key".into(),
+            options: Vec::new(),
+        },
     }
 }
 
@@ -198,5 +326,16 @@ pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connecto
             spec, secret,
         )?)),
         ConnectorKind::Kratos => Ok(Arc::new(kratos::KratosConnector::new(spec, secret)?)),
+        ConnectorKind::Okta => Ok(Arc::new(okta::OktaConnector::new(spec, secret)?)),
+        ConnectorKind::Entra => Ok(Arc::new(entra::EntraConnector::new(spec, secret)?)),
+        ConnectorKind::Google => Ok(Arc::new(google::GoogleConnector::new(spec, secret)?)),
+        ConnectorKind::Auth0 => Ok(Arc::new(auth0::Auth0Connector::new(spec, secret)?)),
+        ConnectorKind::Mattermost => Ok(Arc::new(mattermost::MattermostConnector::new(
+            spec, secret,
+        )?)),
+        ConnectorKind::Zitadel => Ok(Arc::new(zitadel::ZitadelConnector::new(spec, secret)?)),
+        ConnectorKind::Salesforce => Ok(Arc::new(salesforce::SalesforceConnector::new(
+            spec, secret,
+        )?)),
     }
 }

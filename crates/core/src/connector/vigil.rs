@@ -92,7 +92,7 @@ impl VigilConnector {
         let mut seen_cursors = HashSet::new();
         let mut pages = 1;
         loop {
-            let next = http::decode::<Next>(&body)?.next_cursor;
+            let next = http::decode_slice::<Next>(&body)?.next_cursor;
             let pending = match next {
                 None => None,
                 Some(c) => {
@@ -114,7 +114,7 @@ impl VigilConnector {
                     }))
                 }
             };
-            let page: P = http::decode(&body)?;
+            let page: P = http::decode_slice(&body)?;
             if head.is_none() {
                 head = Some(page.clone());
             }
@@ -276,6 +276,7 @@ impl VigilConnector {
             current: s.current,
             ip: s.ip,
             user_agent: s.user_agent,
+            location: None,
             session_type: s.session_type,
             login_type: s.login_type,
             server_name: s.server_name,
@@ -352,6 +353,7 @@ impl Connector for VigilConnector {
             enable_user: true,
             superuser_detection: true,
             change_feed: true,
+            sign_in_log: false,
         }
     }
 

@@ -11,4 +11,10 @@ list_sessions: boolean, end_session: boolean, end_user_sessions: boolean, disabl
 /**
  * Polls cost only the changes (a change feed).
  */
-change_feed: boolean, };
+change_feed: boolean, 
+/**
+ * Sessions are derived from the tenant's sign-in log, not read from a live list: a
+ * session that ended without a log entry (expiry, revocation elsewhere) can still
+ * show until it drops out of the look-back window.
+ */
+sign_in_log: boolean, };

@@ -3,4 +3,4 @@
 /**
  * The kinds of system Vigil connects to.
  */
-export type ConnectorKind = "vigil" | "keycloak" | "synapse" | "better-auth" | "kratos";
+export type ConnectorKind = "vigil" | "keycloak" | "synapse" | "better-auth" | "kratos" | "salesforce" | "okta" | "entra" | "google" | "auth0" | "mattermost" | "zitadel";

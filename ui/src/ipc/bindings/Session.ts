@@ -7,4 +7,9 @@ export type Session = { tenant: string, id: string, user_id: string, username: s
 /**
  * The administrator's own session (the credential Vigil uses).
  */
-current: boolean, ip: string | null, user_agent: string | null, session_type: string | null, login_type: string | null, server_name: string | null, created_at: string | null, last_activity_at: string | null, expires_at: string | null, idle_timeout_seconds: number | null, };
+current: boolean, ip: string | null, user_agent: string | null, 
+/**
+ * Where the session came from as the tenant reports it (city, region, country), for
+ * tenants whose sign-in log carries it.
+ */
+location: string | null, session_type: string | null, login_type: string | null, server_name: string | null, created_at: string | null, last_activity_at: string | null, expires_at: string | null, idle_timeout_seconds: number | null, };

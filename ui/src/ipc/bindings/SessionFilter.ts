@@ -6,8 +6,8 @@
  */
 export type SessionFilter = { 
 /**
- * Substring over id, user, names, IP, department, organisation, user agent, server
- * and tenant.
+ * Substring over id, user, names, IP, location, department, organisation, user
+ * agent, server and tenant.
  */
 search?: string, 
 /**

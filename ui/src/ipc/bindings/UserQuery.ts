@@ -6,8 +6,8 @@ import type { UserSortColumn } from "./UserSortColumn";
  */
 export type UserQuery = { sort: UserSortColumn, descending: boolean, offset: number, limit: number, 
 /**
- * Substring over id, user, names, IP, department, organisation, user agent, server
- * and tenant.
+ * Substring over id, user, names, IP, location, department, organisation, user
+ * agent, server and tenant.
  */
 search?: string, 
 /**

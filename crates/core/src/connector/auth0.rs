@@ -1,0 +1,423 @@
+//! Auth0, one tenant, through the Management API v2 with a machine-to-machine app (client
+//! credentials; audience `https://{domain}/api/v2/`). The session endpoints need Auth0's
+//! Enterprise plan.
+//!
+//! Users are paged (`page`/`per_page`, `include_totals`), which Auth0 stops at 1,000 users
+//! per query; each user's sessions are read with the `from`/`take` checkpoint cursor. One
+//! session is ended with `DELETE /sessions/{id}`, all of a user's with
+//! `DELETE /users/{id}/sessions`; disabling sets `blocked`. SuperUsers: users holding a role
+//! named in option `admin_roles` (default `admin`), read for users with sessions.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::auth::{Api, Credential, Grant, OAuth, SigningKey, end_outcome, is_pem_key, opt, seg};
+use super::signin_log::UserCache;
+use super::{Connector, EndOutcome, PollUpdate};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{
+    Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User, normalize_ip,
+};
+use crate::secret::SecretString;
+
+const PER_PAGE: usize = 100;
+/// Auth0 returns at most 1,000 users for one query.
+const MAX_USER_PAGES: usize = 10;
+const TAKE: usize = 100;
+const MAX_SESSION_PAGES: usize = 100;
+
+#[derive(Deserialize)]
+struct UserPage {
+    users: Vec<A0User>,
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+#[derive(Deserialize, Clone)]
+struct A0User {
+    user_id: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    given_name: Option<String>,
+    #[serde(default)]
+    family_name: Option<String>,
+    #[serde(default)]
+    blocked: Option<bool>,
+    #[serde(default)]
+    app_metadata: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct SessionPage {
+    sessions: Vec<A0Session>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct A0Session {
+    id: String,
+    user_id: String,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    last_interacted_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    idle_expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    device: Option<Device>,
+    #[serde(default)]
+    authentication: Option<Authentication>,
+    #[serde(default)]
+    cookie: Option<Cookie>,
+}
+
+#[derive(Deserialize, Default)]
+struct Device {
+    #[serde(default)]
+    initial_user_agent: Option<String>,
+    #[serde(default)]
+    initial_ip: Option<String>,
+    #[serde(default)]
+    last_user_agent: Option<String>,
+    #[serde(default)]
+    last_ip: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Authentication {
+    #[serde(default)]
+    methods: Vec<AuthMethod>,
+}
+
+#[derive(Deserialize)]
+struct AuthMethod {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Cookie {
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Role {
+    name: String,
+}
+
+pub struct Auth0Connector {
+    api: Api,
+    admin_roles: HashSet<String>,
+    /// Whether a user holds an admin role, cached for a few minutes (one request per user).
+    admins: UserCache,
+}
+
+fn user_from(u: A0User) -> User {
+    let username = u
+        .username
+        .clone()
+        .or_else(|| u.email.clone())
+        .unwrap_or_else(|| u.user_id.clone());
+    let mut user = User::new(u.user_id, username);
+    user.display_name = u.name;
+    user.first_name = u.given_name;
+    user.last_name = u.family_name;
+    let meta = |k: &str| {
+        u.app_metadata
+            .as_ref()
+            .and_then(|m| m[k].as_str())
+            .map(str::to_owned)
+    };
+    user.department = meta("department");
+    user.organisation = meta("organisation").or_else(|| meta("organization"));
+    user.disabled = u.blocked == Some(true);
+    user
+}
+
+impl Auth0Connector {
+    pub fn new(spec: &TenantSpec, secret: SecretString) -> Result<Self> {
+        let client_id = spec.option("client_id")?.to_owned();
+        let base = spec.base_url.as_str().trim_end_matches('/').to_owned();
+        let audience = opt(spec, "audience").unwrap_or_else(|| format!("{base}/api/v2/"));
+        let token_url = url::Url::parse(&format!("{base}/oauth/token"))
+            .map_err(|e| Error::config(format!("bad tenant URL: {e}")))?;
+        let grant = if is_pem_key(&secret) {
+            Grant::ClientAssertion {
+                client_id,
+                key: SigningKey::from_pem(secret.expose())?,
+                kid: None,
+                x5t: None,
+                audience: Some(format!("{base}/")),
+            }
+        } else {
+            Grant::ClientSecret { client_id, secret }
+        };
+        let oauth = OAuth::new(spec, token_url, grant, vec![("audience".into(), audience)])?;
+        let admin_roles = opt(spec, "admin_roles")
+            .unwrap_or_else(|| "admin".into())
+            .split(',')
+            .map(|r| r.trim().to_lowercase())
+            .filter(|r| !r.is_empty())
+            .collect();
+        Ok(Self {
+            api: Api::new(spec, Credential::oauth(oauth))?,
+            admin_roles,
+            admins: UserCache::new(Duration::from_secs(300)),
+        })
+    }
+
+    async fn users(&self) -> Result<Vec<A0User>> {
+        let mut all = Vec::new();
+        for page in 0..MAX_USER_PAGES {
+            let p: UserPage = self
+                .api
+                .get_path(&format!(
+                    "api/v2/users?page={page}&per_page={PER_PAGE}&include_totals=true"
+                ))
+                .await?;
+            let n = p.users.len();
+            all.extend(p.users);
+            let total = p.total.unwrap_or(0) as usize;
+            if n < PER_PAGE || all.len() >= total {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    async fn user_sessions(&self, user_id: &str) -> Result<Vec<A0Session>> {
+        let mut all = Vec::new();
+        let mut from: Option<String> = None;
+        for _ in 0..MAX_SESSION_PAGES {
+            let mut url = self
+                .api
+                .url(&format!("api/v2/users/{}/sessions", seg(user_id)))?;
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("take", &TAKE.to_string());
+                if let Some(f) = &from {
+                    q.append_pair("from", f);
+                }
+            }
+            let page: SessionPage = self.api.get(url).await?;
+            let n = page.sessions.len();
+            all.extend(page.sessions);
+            match page.next.filter(|n| !n.is_empty()) {
+                Some(next) if n > 0 => from = Some(next),
+                _ => return Ok(all),
+            }
+        }
+        Ok(all)
+    }
+
+    async fn is_admin(&self, user_id: &str) -> Result<bool> {
+        let roles: Vec<Role> = self
+            .api
+            .get_path(&format!("api/v2/users/{}/roles", seg(user_id)))
+            .await?;
+        Ok(roles
+            .iter()
+            .any(|r| self.admin_roles.contains(&r.name.to_lowercase())))
+    }
+
+    /// Admin flags of these users (cached); the flag is carried in `User::superuser`.
+    async fn admin_flags(&self, ids: Vec<String>) -> Result<HashMap<String, bool>> {
+        let found = self
+            .admins
+            .resolve(ids, 4, |id| async move {
+                let admin = self.is_admin(&id).await?;
+                let mut u = User::new(id.clone(), id);
+                u.superuser = admin;
+                Ok(u)
+            })
+            .await?;
+        Ok(found.into_iter().map(|(id, u)| (id, u.superuser)).collect())
+    }
+
+    fn session_from(&self, s: A0Session, user: Option<&User>) -> Session {
+        let tenant = self.api.tenant();
+        let mut session = Session::new(tenant, s.id, s.user_id.clone(), s.user_id);
+        if let Some(u) = user {
+            session.annotate(u);
+        }
+        let d = s.device.unwrap_or_default();
+        session.ip = d.last_ip.or(d.initial_ip).as_deref().and_then(normalize_ip);
+        session.user_agent = d.last_user_agent.or(d.initial_user_agent);
+        session.created_at = s.created_at;
+        session.last_activity_at = s.last_interacted_at;
+        session.expires_at = match (s.idle_expires_at, s.expires_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        session.login_type = s
+            .authentication
+            .and_then(|a| a.methods.into_iter().find_map(|m| m.name));
+        session.session_type = s.cookie.and_then(|c| c.mode);
+        session
+    }
+
+    async fn set_blocked(&self, user_id: &str, blocked: bool) -> Result<User> {
+        let u: A0User = self
+            .api
+            .json(
+                Method::PATCH,
+                &format!("api/v2/users/{}", seg(user_id)),
+                Some(&serde_json::json!({ "blocked": blocked })),
+            )
+            .await?;
+        let mut user = user_from(u);
+        user.superuser = self.is_admin(user_id).await?;
+        user.protected = user.superuser;
+        Ok(user)
+    }
+}
+
+#[async_trait]
+impl Connector for Auth0Connector {
+    fn tenant(&self) -> &Arc<str> {
+        self.api.tenant()
+    }
+
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::Auth0
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::FULL_LISTING
+    }
+
+    async fn poll(&self) -> Result<PollUpdate> {
+        let users = self.users().await.map_err(|e| e.context("listing users"))?;
+        let active: Vec<String> = users
+            .iter()
+            .filter(|u| u.blocked != Some(true))
+            .map(|u| u.user_id.clone())
+            .collect();
+        let pages = super::http::bounded(active, 4, |id: String| async move {
+            match self.user_sessions(&id).await {
+                Err(e) if e.code == ErrorCode::NotFound => Ok(Vec::new()),
+                other => other,
+            }
+        })
+        .await;
+        let mut sessions = Vec::new();
+        for page in pages {
+            sessions.extend(page.map_err(|e| e.context("listing user sessions"))?);
+        }
+        let with_sessions: Vec<String> = sessions
+            .iter()
+            .map(|s| s.user_id.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let admins = self
+            .admin_flags(with_sessions)
+            .await
+            .map_err(|e| e.context("reading user roles"))?;
+        let by_id: HashMap<&str, User> = users
+            .iter()
+            .map(|u| {
+                let mut user = user_from(u.clone());
+                user.superuser = admins.get(&u.user_id).copied().unwrap_or(false);
+                user.protected = user.superuser;
+                (u.user_id.as_str(), user)
+            })
+            .collect();
+        let out = sessions
+            .into_iter()
+            .map(|s| {
+                let user = by_id.get(s.user_id.as_str());
+                self.session_from(s, user)
+            })
+            .collect();
+        Ok(PollUpdate::Full(out))
+    }
+
+    async fn reset(&self) {
+        self.admins.clear().await;
+        self.api.reset().await;
+    }
+
+    async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
+        end_outcome(
+            self.api
+                .call(
+                    Method::DELETE,
+                    &format!("api/v2/sessions/{}", seg(session_id)),
+                    None,
+                )
+                .await,
+        )
+    }
+
+    async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
+        let before = self.user_sessions(user_id).await?.len() as u64;
+        self.api
+            .call(
+                Method::DELETE,
+                &format!("api/v2/users/{}/sessions", seg(user_id)),
+                None,
+            )
+            .await?;
+        Ok(before)
+    }
+
+    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
+        let user = self.set_blocked(user_id, true).await?;
+        if end_sessions {
+            self.end_user_sessions(user_id).await?;
+        }
+        Ok(user)
+    }
+
+    async fn enable_user(&self, user_id: &str) -> Result<User> {
+        self.set_blocked(user_id, false).await
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>> {
+        let found: Vec<A0User> = if username.contains('@') {
+            let mut url = self.api.url("api/v2/users-by-email")?;
+            url.query_pairs_mut().append_pair("email", username);
+            self.api.get(url).await?
+        } else {
+            let mut url = self.api.url("api/v2/users")?;
+            url.query_pairs_mut()
+                .append_pair("q", &format!("username:\"{}\"", username.replace('"', "")))
+                .append_pair("search_engine", "v3");
+            self.api.get(url).await?
+        };
+        let Some(u) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut user = user_from(u);
+        user.superuser = self.is_admin(&user.id).await?;
+        user.protected = user.superuser;
+        Ok(Some(user))
+    }
+
+    async fn check(&self) -> TenantCheck {
+        self.api
+            .check(
+                "api/v2/users?per_page=1&include_totals=true",
+                Vec::new(),
+                self.capabilities(),
+                "the app cannot read users (needs read:users on the Management API)",
+            )
+            .await
+    }
+}

@@ -1,0 +1,408 @@
+//! Google Workspace through the Admin SDK. Google lists no live sessions, so they are
+//! derived from the Reports API login activity (`applications/login`): `login_success`
+//! opens one per user and IP, `logout` from that IP ends it. Login events carry no user
+//! agent and can arrive late (Google documents lags of hours), so each poll rereads the
+//! last hour. Google cannot end one session; `users.signOut` signs a user out of every web
+//! and device session. Disabling suspends the user. SuperUsers: `isAdmin` (super admins)
+//! and `isDelegatedAdmin`.
+//!
+//! Credential: a service account's JSON key with domain-wide delegation; Vigil signs a JWT
+//! bearer grant as the service account acting for the admin named in option `subject`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::auth::{Api, Credential, Grant, OAuth, SigningKey, lookback, seg};
+use super::signin_log::{LogEvent, SignIn, SignInLog, UserCache, annotate};
+use super::{Connector, EndOutcome, PollUpdate};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{Capabilities, ConnectorKind, TenantCheck, TenantSpec, User, normalize_ip};
+use crate::secret::SecretString;
+
+const MAX_PAGES: usize = 200;
+const SCOPES: &str = "https://www.googleapis.com/auth/admin.reports.audit.readonly \
+                      https://www.googleapis.com/auth/admin.directory.user";
+
+/// The fields of a service account key Vigil needs.
+#[derive(Deserialize)]
+struct ServiceAccountKey {
+    #[serde(rename = "type")]
+    kind: String,
+    client_email: String,
+    private_key: String,
+    #[serde(default)]
+    private_key_id: Option<String>,
+    #[serde(default)]
+    token_uri: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Activities {
+    #[serde(default)]
+    items: Vec<Activity>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Activity {
+    id: ActivityId,
+    #[serde(default)]
+    actor: Option<ActivityActor>,
+    #[serde(default)]
+    ip_address: Option<String>,
+    #[serde(default)]
+    network_info: Option<NetworkInfo>,
+    #[serde(default)]
+    events: Vec<ActivityEvent>,
+}
+
+#[derive(Deserialize)]
+struct ActivityId {
+    time: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityActor {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    profile_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NetworkInfo {
+    #[serde(default)]
+    region_code: Option<String>,
+    #[serde(default)]
+    subdivision_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ActivityEvent {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    parameters: Vec<Parameter>,
+}
+
+#[derive(Deserialize)]
+struct Parameter {
+    name: String,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GoogleUser {
+    id: String,
+    primary_email: String,
+    #[serde(default)]
+    name: Option<Name>,
+    #[serde(default)]
+    is_admin: Option<bool>,
+    #[serde(default)]
+    is_delegated_admin: Option<bool>,
+    #[serde(default)]
+    suspended: Option<bool>,
+    #[serde(default)]
+    organizations: Option<Vec<Organization>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Name {
+    #[serde(default)]
+    given_name: Option<String>,
+    #[serde(default)]
+    family_name: Option<String>,
+    #[serde(default)]
+    full_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Organization {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    primary: Option<bool>,
+}
+
+pub struct GoogleConnector {
+    api: Api,
+    log: SignInLog,
+    users: UserCache,
+}
+
+impl GoogleConnector {
+    pub fn new(spec: &TenantSpec, secret: SecretString) -> Result<Self> {
+        let key: ServiceAccountKey = serde_json::from_str(secret.expose()).map_err(|_| {
+            Error::config(format!(
+                "tenant '{}': the secret must be a service account's JSON key (with client_email and private_key)",
+                spec.name
+            ))
+        })?;
+        if key.kind != "service_account" {
+            return Err(Error::config(format!(
+                "tenant '{}': the JSON key is not a service account key (type {:?})",
+                spec.name, key.kind
+            )));
+        }
+        let token_uri = key
+            .token_uri
+            .as_deref()
+            .unwrap_or("https://oauth2.googleapis.com/token");
+        let token_url = url::Url::parse(token_uri)
+            .map_err(|e| Error::config(format!("bad token_uri in the JSON key: {e}")))?;
+        crate::model::parse_base_url(token_url.origin().ascii_serialization().as_str())?;
+        let mut extra = serde_json::Map::new();
+        extra.insert("scope".into(), SCOPES.into());
+        let grant = Grant::JwtBearer {
+            issuer: key.client_email,
+            subject: spec.option("subject")?.to_owned(),
+            audience: token_url.to_string(),
+            key: SigningKey::from_pem(&key.private_key)?,
+            kid: key.private_key_id,
+            extra_claims: extra,
+        };
+        let oauth = OAuth::new(spec, token_url, grant, Vec::new())?;
+        Ok(Self {
+            api: Api::new(spec, Credential::oauth(oauth))?,
+            log: SignInLog::new(lookback(spec)?, chrono::Duration::hours(1)),
+            users: UserCache::new(Duration::from_secs(300)),
+        })
+    }
+
+    fn events(a: Activity) -> Vec<LogEvent> {
+        let Some(actor) = a.actor else {
+            return Vec::new();
+        };
+        let Some(user_id) = actor.profile_id.filter(|p| !p.is_empty()) else {
+            return Vec::new();
+        };
+        let ip = a.ip_address.as_deref().and_then(normalize_ip);
+        let key = format!("{user_id}|{}", ip.as_deref().unwrap_or(""));
+        let location = a
+            .network_info
+            .and_then(|n| match (n.subdivision_code, n.region_code) {
+                (Some(sub), _) if !sub.is_empty() => Some(sub),
+                (_, region) => region.filter(|r| !r.is_empty()),
+            });
+        a.events
+            .into_iter()
+            .filter_map(|e| match e.name.as_deref() {
+                Some("login_success") => Some(LogEvent::Start(SignIn {
+                    key: key.clone(),
+                    user_id: user_id.clone(),
+                    username: actor.email.clone().unwrap_or_else(|| user_id.clone()),
+                    at: a.id.time,
+                    ip: ip.clone(),
+                    user_agent: None,
+                    location: location.clone(),
+                    login_type: e
+                        .parameters
+                        .iter()
+                        .find(|p| p.name == "login_type")
+                        .and_then(|p| p.value.clone()),
+                    session_type: None,
+                })),
+                Some("logout") => Some(LogEvent::End {
+                    key: key.clone(),
+                    at: a.id.time,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    async fn read_log(&self) -> Result<()> {
+        let since = self
+            .log
+            .since()
+            .await
+            .to_rfc3339_opts(SecondsFormat::Millis, true);
+        let base = self
+            .api
+            .url("admin/reports/v1/activity/users/all/applications/login")?;
+        let mut events = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = base.clone();
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("startTime", &since)
+                    .append_pair("maxResults", "1000");
+                if let Some(t) = &page_token {
+                    q.append_pair("pageToken", t);
+                }
+            }
+            let page: Activities = self.api.get(url).await?;
+            events.extend(page.items.into_iter().flat_map(Self::events));
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(t) => page_token = Some(t),
+                None => break,
+            }
+        }
+        self.log.apply(events).await;
+        Ok(())
+    }
+
+    async fn fetch_user(&self, key: String) -> Result<User> {
+        let u: GoogleUser = self
+            .api
+            .get_path(&format!("admin/directory/v1/users/{}", seg(&key)))
+            .await?;
+        Ok(user_from(u))
+    }
+
+    async fn set_suspended(&self, user_id: &str, suspended: bool) -> Result<User> {
+        let u: GoogleUser = self
+            .api
+            .json(
+                Method::PUT,
+                &format!("admin/directory/v1/users/{}", seg(user_id)),
+                Some(&serde_json::json!({ "suspended": suspended })),
+            )
+            .await?;
+        let user = user_from(u);
+        self.users.put(user.clone()).await;
+        Ok(user)
+    }
+}
+
+fn user_from(u: GoogleUser) -> User {
+    let mut user = User::new(u.id, u.primary_email);
+    if let Some(n) = u.name {
+        user.display_name = n.full_name;
+        user.first_name = n.given_name;
+        user.last_name = n.family_name;
+    }
+    let orgs = u.organizations.unwrap_or_default();
+    if let Some(org) = orgs
+        .iter()
+        .find(|o| o.primary == Some(true))
+        .or(orgs.first())
+    {
+        user.department.clone_from(&org.department);
+        user.organisation.clone_from(&org.name);
+    }
+    user.superuser = u.is_admin == Some(true) || u.is_delegated_admin == Some(true);
+    user.protected = user.superuser;
+    user.disabled = u.suspended == Some(true);
+    user
+}
+
+#[async_trait]
+impl Connector for GoogleConnector {
+    fn tenant(&self) -> &Arc<str> {
+        self.api.tenant()
+    }
+
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::Google
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            list_sessions: false,
+            end_session: false,
+            end_user_sessions: true,
+            disable_user: true,
+            enable_user: true,
+            superuser_detection: true,
+            change_feed: false,
+            sign_in_log: true,
+        }
+    }
+
+    async fn poll(&self) -> Result<PollUpdate> {
+        self.read_log()
+            .await
+            .map_err(|e| e.context("reading login activity"))?;
+        let mut sessions = self.log.sessions(self.api.tenant(), Some("google")).await;
+        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.clone()).collect();
+        let users = self
+            .users
+            .resolve(ids, 4, |id| self.fetch_user(id))
+            .await
+            .map_err(|e| e.context("reading users"))?;
+        annotate(&mut sessions, &users);
+        Ok(PollUpdate::Full(sessions))
+    }
+
+    async fn reset(&self) {
+        self.log.reset().await;
+        self.users.clear().await;
+        self.api.reset().await;
+    }
+
+    async fn end_session(&self, _session_id: &str) -> Result<EndOutcome> {
+        Err(Error::unsupported(
+            "Google Workspace cannot end a single session; use force logout, which signs the user \
+             out of every web and device session (users.signOut)",
+        ))
+    }
+
+    async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
+        let before = self
+            .log
+            .sessions(self.api.tenant(), Some("google"))
+            .await
+            .iter()
+            .filter(|s| s.user_id == user_id)
+            .count() as u64;
+        self.api
+            .call(
+                Method::POST,
+                &format!("admin/directory/v1/users/{}/signOut", seg(user_id)),
+                None,
+            )
+            .await?;
+        self.log.user_ended(user_id).await;
+        Ok(before)
+    }
+
+    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
+        let user = self.set_suspended(user_id, true).await?;
+        if end_sessions {
+            self.end_user_sessions(user_id).await?;
+        }
+        Ok(user)
+    }
+
+    async fn enable_user(&self, user_id: &str) -> Result<User> {
+        self.set_suspended(user_id, false).await
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>> {
+        match self.fetch_user(username.to_owned()).await {
+            Ok(u) => Ok(Some(u)),
+            Err(e) if e.code == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn check(&self) -> TenantCheck {
+        self.api
+            .check(
+                "admin/reports/v1/activity/users/all/applications/login?maxResults=1",
+                Vec::new(),
+                self.capabilities(),
+                "the service account cannot read login activity (domain-wide delegation of \
+                 admin.reports.audit.readonly, and the subject must be an admin)",
+            )
+            .await
+    }
+}
