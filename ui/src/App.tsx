@@ -14,8 +14,6 @@ import { consoleParams } from "./lib/consoleState";
 import { formatCount, plural } from "./lib/format";
 import { isTextEntry, modalOpen, SessionsView } from "./SessionsView";
 
-export { SEARCH_DEBOUNCE_MS, SELECT_CAP, SessionsView } from "./SessionsView";
-
 const NAV: { view: View; label: string; key: string }[] = [
   { view: "sessions", label: "Sessions", key: "1" },
   { view: "tenants", label: "Tenants", key: "2" },

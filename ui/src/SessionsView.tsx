@@ -84,8 +84,6 @@ import {
 
 /** Keystroke to query: long enough to skip intermediate texts, short enough to feel instant. */
 export const FILTER_DEBOUNCE_MS = 120;
-/** @deprecated the search is one of the filters: FILTER_DEBOUNCE_MS */
-export const SEARCH_DEBOUNCE_MS = FILTER_DEBOUNCE_MS;
 /** Most rows one select-all / range selection picks (the most one action takes). */
 export const SELECT_CAP = 10_000;
 /** The largest window the back end serves in one call. */
@@ -111,6 +109,8 @@ function hintFor(code: string | undefined): string {
       return "The system keychain is unavailable or locked: unlock it, then press Refresh.";
     case "rate_limited":
       return "The tenant is rate limiting Vigil; it will retry shortly.";
+    case "unsupported":
+      return "The tenant's connector cannot do this; the Tenants screen lists what it can.";
     default:
       return "Press Refresh to try again; if it persists, check Vigil's log.";
   }
@@ -810,10 +810,12 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
   const filtersActive = typedFilterActive || hasAnyFilter(filter);
   const panelCount = panelFilterCount(f);
 
+  const noun = mode === "sessions" ? "session" : "user";
   const sessionsInScope = cardCounts?.active_sessions;
   const usersInScope = cardCounts?.active_users;
   let countText: string;
   if (active.isPending) countText = "Loading…";
+  else if (active.isError && !active.data) countText = `– ${noun}s`;
   else if (mode === "sessions") {
     countText =
       filtersActive && sessionsInScope !== undefined
@@ -932,7 +934,6 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
     );
   }
 
-  const noun = mode === "sessions" ? "session" : "user";
   return (
     <div className="app">
       <Header

@@ -188,7 +188,7 @@ const USER_COLUMNS: readonly UserColumn[] = [
     label: "Last login",
     sort: "last_login",
     descFirst: true,
-    width: 150,
+    width: 164,
     cell: (u) => time(u.last_login),
   },
   { id: "last_ip", label: "Last IP", sort: "last_ip", width: 120, cell: (u) => text(u.last_ip) },
@@ -197,7 +197,7 @@ const USER_COLUMNS: readonly UserColumn[] = [
     label: "Last activity",
     sort: "last_activity",
     descFirst: true,
-    width: 150,
+    width: 164,
     cell: (u) => time(u.last_activity_at),
   },
   {

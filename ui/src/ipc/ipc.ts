@@ -39,6 +39,7 @@ const KNOWN_ERROR_CODES: readonly ErrorCode[] = [
   "not_found",
   "conflict",
   "rate_limited",
+  "unsupported",
   "timeout",
   "unreachable",
   "server_error",

@@ -104,6 +104,7 @@ describe("check formatting", () => {
       enable_user: false,
       superuser_detection: true,
       change_feed: false,
+      sign_in_log: false,
       ...{ lock_user: true },
     });
     expect(caps.find((c) => c.key === "end_session")).toEqual({

@@ -188,6 +188,7 @@ const CAPABILITY_LABELS: Record<keyof Capabilities, string> = {
   enable_user: "Enable a user",
   superuser_detection: "Detect SuperUsers",
   change_feed: "Incremental polling (change feed)",
+  sign_in_log: "Sessions from the sign-in log (may lag)",
 };
 
 /** Every capability as label + yes/no, including ones added after this UI was built. */

@@ -31,6 +31,7 @@ export function makeSession(i: number, over: Partial<Session> = {}): Session {
     disabled: false,
     current: false,
     ip: `10.0.0.${i % 250}`,
+    location: null,
     user_agent:
       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
     session_type: "web",
@@ -303,6 +304,7 @@ export const CHECK_OK: TenantCheck = {
     enable_user: false,
     superuser_detection: true,
     change_feed: false,
+    sign_in_log: false,
   },
   error: null,
 };
