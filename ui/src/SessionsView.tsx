@@ -331,7 +331,13 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
     serverField !== "search" &&
     serverField !== "tenants" &&
     serverField !== "superuser_only";
-  if (panelField && !filtersOpen) setFiltersOpen(true);
+  // Open the panel once when a column filter's error appears (it can still be closed).
+  const [shownError, setShownError] = useState<string | null>(null);
+  const panelError = panelField ? serverError : null;
+  if (panelError !== shownError) {
+    setShownError(panelError);
+    if (panelError !== null) setFiltersOpen(true);
+  }
 
   const fetchSessionRange = useCallback(
     async (from: number, to: number): Promise<Session[]> => {

@@ -23,7 +23,7 @@ export const SHORTCUTS: readonly { area: string; keys: readonly [string, string]
       [`${MOD}+Shift+X`, "Clear every filter"],
       [`${MOD}+A`, "Select all filtered rows"],
       ["Escape", "Clear the selection (in a filter: clear that filter)"],
-      ["Delete", "End the selected sessions (with confirmation)"],
+      ["Delete", "End the selected sessions; Users view: force logout (both confirm first)"],
       [`${MOD}+click on an action`, "Act without the confirmation"],
     ],
   },
