@@ -30,7 +30,27 @@ pub async fn query_sessions(state: State<'_, AppState>, query: SessionQuery) -> 
             Error::invalid_input(format!("limit {} exceeds {MAX_WINDOW}", query.limit)).into(),
         );
     }
-    state.engine.store().query(&query).map_err(Into::into)
+    let store = state.engine.store().clone();
+    on_store("query_sessions", move || store.query(&query)).await
+}
+
+/// Runs a store query off the async workers (it is CPU-bound over up to every session)
+/// and logs how long it took; a slow one is a warning.
+async fn on_store<T: Send + 'static>(
+    name: &'static str,
+    f: impl FnOnce() -> vigil_core::Result<T> + Send + 'static,
+) -> Reply<T> {
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("{name} failed: {e}")))?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if ms > 100.0 {
+        tracing::warn!(command = name, ms, "slow store query");
+    } else {
+        tracing::debug!(command = name, ms, "store query");
+    }
+    out.map_err(Into::into)
 }
 
 /// The per-user view: one row per user of a tenant, with their matching sessions counted.
@@ -41,24 +61,23 @@ pub async fn query_users(state: State<'_, AppState>, query: UserQuery) -> Reply<
             Error::invalid_input(format!("limit {} exceeds {MAX_WINDOW}", query.limit)).into(),
         );
     }
-    state.engine.store().query_users(&query).map_err(Into::into)
+    let store = state.engine.store().clone();
+    on_store("query_users", move || store.query_users(&query)).await
 }
 
 /// The values the filter menus offer (tenants, session and login types).
 #[tauri::command]
 pub async fn session_facets(state: State<'_, AppState>) -> Reply<Facets> {
-    Ok(state.engine.store().facets())
+    let store = state.engine.store().clone();
+    on_store("session_facets", move || Ok(store.facets())).await
 }
 
 /// "Select all filtered": the sessions matching `filter` as action targets (at most as
 /// many as one action takes) and how many matched.
 #[tauri::command]
 pub async fn session_refs(state: State<'_, AppState>, filter: SessionFilter) -> Reply<SessionRefs> {
-    state
-        .engine
-        .store()
-        .refs(&filter, MAX_TARGETS)
-        .map_err(Into::into)
+    let store = state.engine.store().clone();
+    on_store("session_refs", move || store.refs(&filter, MAX_TARGETS)).await
 }
 
 /// Writes the filtered, sorted sessions (every row, not just the window) to a new file in
@@ -69,12 +88,13 @@ pub async fn export_sessions(
     query: SessionQuery,
     format: ExportFormat,
 ) -> Reply<ExportResult> {
-    let page = state.engine.store().query_all(&SessionQuery {
-        offset: 0,
-        limit: usize::MAX,
-        ..query
-    })?;
-    tokio::task::spawn_blocking(move || {
+    let store = state.engine.store().clone();
+    on_store("export_sessions", move || {
+        let page = store.query_all(&SessionQuery {
+            offset: 0,
+            limit: usize::MAX,
+            ..query
+        })?;
         export::write_file(
             &export::default_dir()?,
             format,
@@ -83,13 +103,12 @@ pub async fn export_sessions(
         )
     })
     .await
-    .map_err(|e| Error::internal(e.to_string()))?
-    .map_err(Into::into)
 }
 
 #[tauri::command]
 pub async fn summary(state: State<'_, AppState>) -> Reply<Summary> {
-    Ok(state.engine.store().summary())
+    let store = state.engine.store().clone();
+    on_store("summary", move || Ok(store.summary())).await
 }
 
 #[tauri::command]

@@ -25,6 +25,12 @@ struct Args {
     check: Option<PathBuf>,
     #[arg(long, default_value_t = 3.0)]
     factor: f64,
+    /// Sessions per tenant in the single-tenant scenarios (default 100,000; quick 20,000).
+    #[arg(long)]
+    sessions: Option<usize>,
+    /// Run only these scenarios (fetch, rules, tenants, query, cli).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -47,6 +53,8 @@ fn run(args: Args) -> Result<bool> {
     } else {
         (100_000, 200, 5)
     };
+    let n = args.sessions.unwrap_or(n);
+    let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
     let mut figures: Vec<Figure> = Vec::new();
     let mut failures = Vec::new();
     let mut step = |name: &str, r: Result<Vec<Figure>>| match r {
@@ -61,14 +69,25 @@ fn run(args: Args) -> Result<bool> {
             failures.push(name.to_owned());
         }
     };
-    step("fetch", scenarios::fetch_and_feed(&rt, n, runs));
-    step("rules", scenarios::rules(n, runs.max(5)));
-    step(
-        "tenants",
-        scenarios::many_tenants(&rt, tenants, Duration::from_millis(50), runs),
-    );
-    step("query", scenarios::queries(n, 21));
-    step("cli", scenarios::cli_memory(n));
+    if wanted("fetch") {
+        step("fetch", scenarios::fetch_and_feed(&rt, n, runs));
+    }
+    if wanted("rules") {
+        step("rules", scenarios::rules(n, runs.max(5)));
+    }
+    if wanted("tenants") {
+        let latency = Duration::from_millis(50);
+        step(
+            "tenants",
+            scenarios::many_tenants(&rt, tenants, latency, runs),
+        );
+    }
+    if wanted("query") {
+        step("query", scenarios::queries(n, 21));
+    }
+    if wanted("cli") {
+        step("cli", scenarios::cli_memory(n));
+    }
     print_table(&figures);
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&figures)?)
