@@ -9,6 +9,7 @@ import type { Session } from "./ipc/bindings/Session";
 import type { SessionFilter } from "./ipc/bindings/SessionFilter";
 import type { SessionQuery } from "./ipc/bindings/SessionQuery";
 import type { SessionRef } from "./ipc/bindings/SessionRef";
+import type { Summary } from "./ipc/bindings/Summary";
 import type { UserQuery } from "./ipc/bindings/UserQuery";
 import { LAYOUT_KEY } from "./lib/layout";
 import { createQueryClient } from "./lib/queryClient";
@@ -17,6 +18,7 @@ import { facetsOf, filterRows, makeSession, pageOf, SUMMARY, usersPageOf } from 
 type Call = { cmd: string; args: Record<string, unknown> | undefined };
 
 type Backend = {
+  summary?: Summary;
   rows?: Session[];
   /** How many refs session_refs hands back at most (the back end's cap). */
   refsCap?: number;
@@ -47,7 +49,7 @@ function startConsole(backend: Backend = {}, hash = "#/sessions") {
       calls.push({ cmd, args });
       switch (cmd) {
         case "summary":
-          return SUMMARY;
+          return backend.summary ?? SUMMARY;
         case "query_sessions":
           return pageOf(rows, args?.query as SessionQuery);
         case "query_users":
@@ -476,6 +478,44 @@ describe("freshness", () => {
     ).toContain("connection refused");
     expect(demo?.dataset.stale).toBeUndefined();
     expect(within(demo as HTMLElement).queryByTestId("stale-marker")).toBeNull();
+  });
+});
+
+describe("sign-in-log tenants", () => {
+  it("marks the sessions of a tenant without a live session list", async () => {
+    const [demo, prod] = SUMMARY.tenants;
+    if (!demo || !prod) throw new Error("fixture");
+    const caps = {
+      list_sessions: false,
+      end_session: false,
+      end_user_sessions: true,
+      disable_user: true,
+      enable_user: true,
+      superuser_detection: true,
+      change_feed: false,
+      sign_in_log: true,
+    };
+    startConsole({
+      summary: {
+        ...SUMMARY,
+        tenants: [demo, { ...prod, health: { ...prod.health, capabilities: caps } }],
+      },
+    });
+    await screen.findAllByTestId("session-row");
+    const prodRow = document.querySelector<HTMLElement>(
+      '[data-testid=session-row][data-tenant="prod"]',
+    );
+    const demoRow = document.querySelector<HTMLElement>(
+      '[data-testid=session-row][data-tenant="demo"]',
+    );
+    await waitFor(() =>
+      expect(
+        within(prodRow as HTMLElement)
+          .getByTestId("log-marker")
+          .getAttribute("title"),
+      ).toContain("sign-in log"),
+    );
+    expect(within(demoRow as HTMLElement).queryByTestId("log-marker")).toBeNull();
   });
 });
 

@@ -784,6 +784,15 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
     }
     return m;
   }, [summaryTenants]);
+  const signInLog = useMemo(
+    () =>
+      new Set(
+        (summaryTenants ?? [])
+          .filter((t) => t.health.capabilities?.sign_in_log)
+          .map((t) => t.health.tenant),
+      ),
+    [summaryTenants],
+  );
 
   const scope = f.tenants;
   const cardCounts: Counts | undefined = useMemo(() => {
@@ -915,6 +924,7 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
         onLayout={setLayout}
         filtered={filtered}
         stale={stale}
+        signInLog={signInLog}
         onRowClick={onRowClick}
         onToggleAll={onToggleAll}
       />

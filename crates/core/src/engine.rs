@@ -357,6 +357,8 @@ impl Engine {
         }
         self.store
             .register_tenant(connector.tenant(), connector.kind());
+        self.store
+            .set_capabilities(connector.tenant(), connector.capabilities());
         let handle = TenantHandle {
             connector: Arc::clone(&connector),
             refresh: Arc::new(Notify::new()),

@@ -51,6 +51,10 @@ pub struct TenantHealth {
     pub error: Option<ErrorPayload>,
     /// The sessions shown are not from the latest poll attempt (it failed, or none succeeded yet).
     pub stale: bool,
+    /// What the tenant's connector can do (none until a connector is attached); e.g.
+    /// `sign_in_log`: its sessions are derived from a sign-in log, not a live list.
+    #[serde(default)]
+    pub capabilities: Option<crate::model::Capabilities>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -156,8 +160,17 @@ impl SessionStore {
                     latency_ms: None,
                     error: None,
                     stale: true,
+                    capabilities: None,
                 },
             });
+    }
+
+    /// Records what a tenant's connector can do, for the window to show.
+    pub fn set_capabilities(&self, tenant: &str, caps: crate::model::Capabilities) {
+        let mut inner = self.write();
+        if let Some(t) = inner.tenants.get_mut(tenant) {
+            t.health.capabilities = Some(caps);
+        }
     }
 
     pub fn remove_tenant(&self, tenant: &str) {

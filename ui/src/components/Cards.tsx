@@ -117,6 +117,14 @@ export function Cards(props: CardsProps) {
                 </span>
                 {open > 0 && <span className="danger">{plural(open, "alert")}</span>}
                 {health.stale && <span className="badge badge-stale">stale</span>}
+                {health.capabilities?.sign_in_log && (
+                  <span
+                    className="badge badge-log"
+                    title="Sessions derived from the sign-in log (no live session list)"
+                  >
+                    sign-in log
+                  </span>
+                )}
               </button>
             );
           })}

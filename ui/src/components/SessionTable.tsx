@@ -121,6 +121,8 @@ export type SessionTableProps = {
   filtered: ReadonlySet<string>;
   /** Tenants whose rows are stale → why. */
   stale: ReadonlyMap<string, string>;
+  /** Tenants whose sessions come from a sign-in log. */
+  signInLog?: ReadonlySet<string>;
   onRowClick: (index: number, session: Session, mods: RowModifiers) => void;
   onToggleAll: () => void;
 };
@@ -203,7 +205,11 @@ export function SessionTable(props: SessionTableProps) {
     columnResizeMode: "onChange",
     state: { columnOrder, columnVisibility, columnSizing: layout.sizing },
     onColumnSizingChange,
-    meta: { isSelected, toggleRow, cellContext: { stale: props.stale } },
+    meta: {
+      isSelected,
+      toggleRow,
+      cellContext: { stale: props.stale, signInLog: props.signInLog },
+    },
   });
 
   useEffect(() => {

@@ -18,6 +18,8 @@ import { UserAgentCell } from "./UserAgentCell";
 export type CellContext = {
   /** Tenants whose last poll failed → why; their rows are shown as stale. */
   stale: ReadonlyMap<string, string>;
+  /** Tenants whose sessions are derived from a sign-in log, not a live session list. */
+  signInLog?: ReadonlySet<string>;
 };
 
 /** One column of the session table (every one except the selection checkbox). */
@@ -120,6 +122,15 @@ export const SESSION_COLUMNS: readonly SessionColumn[] = [
               title={`Stale: the last poll of ${s.tenant} failed (${why})`}
             >
               stale
+            </span>
+          )}
+          {ctx.signInLog?.has(s.tenant) && (
+            <span
+              className="badge badge-log"
+              data-testid="log-marker"
+              title={`${s.tenant} has no live session list: its sessions are derived from the sign-in log, so they may lag or have ended already. Its sign-in time is its age.`}
+            >
+              log
             </span>
           )}
         </span>
