@@ -496,6 +496,7 @@ pub fn queries(n: usize, runs: usize) -> Result<Vec<Figure>> {
         }
         samples.sort();
         let median = samples[samples.len() / 2];
+        eprintln!("    query {name:<28} {:>8.2} ms", ms(median));
         timings.insert((*name).to_owned(), median);
         if median > worst.1 {
             worst = ((*name).to_owned(), median);

@@ -396,7 +396,7 @@ fn ip_order(a: Option<&str>, b: Option<&str>) -> Ordering {
 /// ASCII-case-insensitive order. Equal strings (common: a few user agents, departments)
 /// and long shared prefixes are settled by block comparisons before any byte is
 /// lowercased.
-fn cmp_ci(a: &str, b: &str) -> Ordering {
+pub(crate) fn cmp_ci(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a == b {
         return Ordering::Equal;

@@ -20,6 +20,8 @@ pub use crate::query::{
     FacetValue, Facets, MAX_WINDOW, SessionFilter, SessionQuery, SessionRefs, SortColumn, UserPage,
     UserQuery, UserRow, UserSortColumn,
 };
+use std::net::IpAddr;
+
 use crate::query::{Filter, compare};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -317,20 +319,22 @@ impl SessionStore {
     fn query_capped(&self, q: &SessionQuery, cap: usize) -> Result<SessionPage> {
         let filter = Filter::new(&q.filter)?;
         let inner = self.read();
-        let mut rows: Vec<&Session> = matching(&inner, &filter).collect();
+        let rows: Vec<&Row> = matching_rows(&inner, &filter).collect();
         let total = rows.len();
-        let cmp = |a: &&Session, b: &&Session| {
-            let ord = compare(a, b, q.sort);
-            let ord = if q.descending { ord.reverse() } else { ord };
-            // A stable total order so windows never overlap or skip between queries.
-            ord.then_with(|| a.tenant.cmp(&b.tenant))
-                .then_with(|| a.id.cmp(&b.id))
+        // Sort on keys extracted in one pass (integers, contiguous) rather than comparing
+        // sessions through pointers: a total order of (column, sequence number).
+        let mut keyed = sort_keys(rows, q.sort);
+        let desc = q.descending;
+        let cmp = |a: &Keyed<'_>, b: &Keyed<'_>| {
+            let ord = (a.0, a.1).cmp(&(b.0, b.1));
+            let ord = if desc { ord.reverse() } else { ord };
+            ord.then_with(|| a.2.cmp(&b.2))
         };
-        let window = window(&mut rows, q.offset, q.limit.min(cap), cmp);
+        let window = window(&mut keyed, q.offset, q.limit.min(cap), cmp);
         Ok(SessionPage {
             total,
             offset: q.offset,
-            rows: window.iter().map(|s| (*s).clone()).collect(),
+            rows: window.iter().map(|k| k.3.session.clone()).collect(),
             version: inner.version,
         })
     }
@@ -553,13 +557,105 @@ impl<'a> UserGroup<'a> {
 
 /// Every session of the store that `filter` matches, tenant by tenant.
 fn matching<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item = &'a Session> {
+    matching_rows(inner, filter).map(|r| &r.session)
+}
+
+fn matching_rows<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item = &'a Row> {
     inner
         .tenants
         .iter()
         .filter(|(name, _)| filter.tenant_matches(name))
         .flat_map(|(_, t)| t.sessions.values())
         .filter(|r| filter.matches(&r.session, &r.search))
-        .map(|r| &r.session)
+}
+
+/// A row with its sort key: (kind of value, value, sequence number, row). Kinds order
+/// known values before unknown ones in ascending order.
+type Keyed<'a> = (u8, u128, u64, &'a Row);
+
+/// Ranks of a column's distinct values (a fast hash: keys are the store's own strings).
+type Ranks<'a> = rustc_hash::FxHashMap<&'a str, u32>;
+
+/// How a row's sort key is computed.
+type KeyFn<'a> = Box<dyn Fn(&Session) -> (u8, u128) + 'a>;
+
+/// Unknown values: after every known one in ascending order.
+const UNKNOWN: u8 = 9;
+
+fn sort_keys(rows: Vec<&Row>, col: SortColumn) -> Vec<Keyed<'_>> {
+    let time = |t: Option<DateTime<Utc>>| match t {
+        // Order-preserving map of a signed timestamp onto an unsigned key.
+        Some(t) => (
+            0,
+            (i128::from(t.timestamp_micros()) - i128::from(i64::MIN)) as u128,
+        ),
+        None => (UNKNOWN, 0),
+    };
+    let text = |get: fn(&Session) -> Option<&str>, ci: bool| {
+        let ranks = ranks(rows.iter().filter_map(|r| get(&r.session)), ci);
+        move |s: &Session| match get(s).and_then(|v| ranks.get(v)) {
+            Some(r) => (0, u128::from(*r)),
+            None => (UNKNOWN, 0),
+        }
+    };
+    let key: KeyFn<'_> = match col {
+        SortColumn::CreatedAt => Box::new(move |s| time(s.created_at)),
+        SortColumn::LastActivityAt => Box::new(move |s| time(s.last_activity_at)),
+        SortColumn::ExpiresAt => Box::new(move |s| time(s.expires_at)),
+        SortColumn::IdleTimeout => Box::new(|s| match s.idle_timeout_seconds {
+            Some(v) => (0, u128::from(v)),
+            None => (UNKNOWN, 0),
+        }),
+        SortColumn::Superuser => Box::new(|s| (0, u128::from(s.superuser))),
+        SortColumn::Ip => Box::new(|s| match s.ip.as_deref().map(str::parse::<IpAddr>) {
+            Some(Ok(IpAddr::V4(a))) => (0, u128::from(u32::from(a))),
+            Some(Ok(IpAddr::V6(a))) => (1, u128::from(a)),
+            Some(Err(_)) => (2, 0),
+            None => (UNKNOWN, 0),
+        }),
+        SortColumn::Tenant => Box::new(text(|s| Some(s.tenant.as_ref()), false)),
+        SortColumn::Id => Box::new(text(|s| Some(s.id.as_str()), false)),
+        SortColumn::Username => Box::new(text(|s| Some(s.username.as_str()), true)),
+        SortColumn::DisplayName => Box::new(text(|s| s.display_name.as_deref(), true)),
+        SortColumn::Department => Box::new(text(|s| s.department.as_deref(), true)),
+        SortColumn::Organisation => Box::new(text(|s| s.organisation.as_deref(), true)),
+        SortColumn::UserAgent => Box::new(text(|s| s.user_agent.as_deref(), true)),
+        SortColumn::SessionType => Box::new(text(|s| s.session_type.as_deref(), true)),
+        SortColumn::LoginType => Box::new(text(|s| s.login_type.as_deref(), true)),
+        SortColumn::ServerName => Box::new(text(|s| s.server_name.as_deref(), true)),
+    };
+    rows.into_iter()
+        .map(|r| {
+            let (kind, value) = key(&r.session);
+            (kind, value, r.seq, r)
+        })
+        .collect()
+}
+
+/// The rank of each distinct value in the column's order (equal values, ignoring ASCII
+/// case when `ci`, share a rank).
+fn ranks<'a>(values: impl Iterator<Item = &'a str>, ci: bool) -> Ranks<'a> {
+    let mut distinct: Vec<&str> = values
+        .collect::<rustc_hash::FxHashSet<_>>()
+        .into_iter()
+        .collect();
+    let order = |a: &&str, b: &&str| {
+        if ci {
+            crate::query::cmp_ci(a, b)
+        } else {
+            a.cmp(b)
+        }
+    };
+    distinct.sort_unstable_by(order);
+    let mut out = Ranks::with_capacity_and_hasher(distinct.len(), Default::default());
+    let mut rank = 0u32;
+    for (i, v) in distinct.iter().enumerate() {
+        if i > 0 && order(&distinct[i - 1], v) != std::cmp::Ordering::Equal {
+            rank += 1;
+        }
+        out.insert(*v, rank);
+    }
+    out
 }
 
 /// Sorts `rows` enough to cut `[offset, offset + limit)` and returns that window.
@@ -588,12 +684,22 @@ where
 struct Row {
     session: Session,
     search: Box<str>,
+    /// When the row entered the store: the last key of every sort, so that rows equal in
+    /// the sorted column keep one order and adjacent windows never overlap.
+    seq: u64,
 }
+
+static NEXT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Row {
     fn new(session: Session) -> Self {
         let search = search_text(&session);
-        Self { session, search }
+        let seq = NEXT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self {
+            session,
+            search,
+            seq,
+        }
     }
 }
 
@@ -642,7 +748,10 @@ fn apply_full(current: &mut HashMap<String, Row>, sessions: Vec<Session>) -> Dif
             }
             Some(old) if old.session != s => {
                 diff.updated += 1;
-                Row::new(s)
+                Row {
+                    seq: old.seq,
+                    ..Row::new(s)
+                }
             }
             Some(old) => old,
         };
