@@ -429,7 +429,7 @@ pub fn many_tenants(
             max_conns as f64,
             "",
         )
-        .at_most(1.0, "1 (reused)"),
+        .at_most(8.0, "≤ 8, the pool's per-host limit"),
     ])
 }
 
