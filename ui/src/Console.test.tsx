@@ -519,6 +519,45 @@ describe("sign-in-log tenants", () => {
   });
 });
 
+describe("capabilities", () => {
+  it("leaves out sessions of a tenant that cannot end one session, and says why", async () => {
+    const [demo, prod] = SUMMARY.tenants;
+    if (!demo || !prod) throw new Error("fixture");
+    const caps = {
+      list_sessions: false,
+      end_session: false,
+      end_user_sessions: true,
+      disable_user: true,
+      enable_user: true,
+      superuser_detection: true,
+      change_feed: false,
+      sign_in_log: true,
+    };
+    const { calls } = startConsole({
+      summary: {
+        ...SUMMARY,
+        tenants: [demo, { ...prod, health: { ...prod.health, capabilities: caps } }],
+      },
+    });
+    await screen.findAllByTestId("session-row");
+    const rowOf = (id: string) =>
+      document.querySelector(`[data-testid=session-row][data-session-id="${id}"]`) as HTMLElement;
+    // Capabilities arrive with the summary; wait until the prod rows show them.
+    await waitFor(() => expect(within(rowOf("s1")).getByTestId("log-marker")).toBeTruthy());
+    fireEvent.click(rowOf("s2"));
+    fireEvent.click(rowOf("s1"), { ctrlKey: true });
+    await waitFor(() => expect(rowOf("s1").getAttribute("aria-selected")).toBe("true"));
+    fireEvent.click(screen.getByTestId("end-sessions"));
+    const dialog = await screen.findByTestId("confirm-dialog");
+    expect(dialog.textContent).toContain("1 session of prod left out");
+    expect(dialog.textContent).toContain("Force logout");
+    fireEvent.click(screen.getByTestId("confirm-end"));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "end_sessions")).toBe(true));
+    const end = calls.find((c) => c.cmd === "end_sessions");
+    expect(end?.args?.targets).toEqual([{ tenant: "demo", session_id: "s2" }]);
+  });
+});
+
 describe("cards", () => {
   it("filter per tenant, switch to users, and open the alert centre", async () => {
     const { queries } = startConsole();

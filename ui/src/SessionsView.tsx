@@ -176,7 +176,19 @@ function filterOf(base: BaseQuery): SessionFilter {
   return filter;
 }
 
-type PendingEnd = { sel: Selection };
+type PendingEnd = {
+  sel: Selection;
+  /** Why some of the selection is left out (tenants that cannot end one session). */
+  left?: string;
+};
+
+/** What to say about sessions of tenants whose API cannot end a single session. */
+export function leftOutNote(count: number, tenants: readonly string[]): string {
+  const names = tenants.join(", ");
+  return `${plural(count, "session")} of ${names} left out: ${
+    tenants.length === 1 ? "its" : "their"
+  } API cannot end a single session. Use Force logout to end all of a user's sessions there.`;
+}
 
 export type SessionsViewProps = {
   /** The console's state as URL query text (from the hash). */
@@ -300,6 +312,16 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
 
   // ---- data ------------------------------------------------------------------------------
   const summaryQ = useQuery(summaryQueryOptions());
+  /** Tenants whose API cannot end one session (Entra ID, Google): only force logout. */
+  const cannotEnd = useMemo(
+    () =>
+      new Set(
+        (summaryQ.data?.tenants ?? [])
+          .filter((t) => t.health.capabilities?.end_session === false)
+          .map((t) => t.health.tenant),
+      ),
+    [summaryQ.data],
+  );
   const facetsQ = useQuery(facetsQueryOptions());
   const alertsQ = useQuery(openAlertsByTenantQueryOptions());
   const head = useQuery({
@@ -546,10 +568,23 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
   const requestEndOf = useCallback(
     (sel: Selection, skipConfirm: boolean) => {
       if (sel.size === 0 || endMutation.isPending) return;
-      if (skipConfirm) runEnd(sel);
-      else setPendingEnd({ sel });
+      const allowed = new Map([...sel].filter(([, s]) => !cannotEnd.has(s.tenant)));
+      const skipped = [...new Set([...sel.values()].map((s) => s.tenant))].filter((t) =>
+        cannotEnd.has(t),
+      );
+      const left = skipped.length > 0 ? leftOutNote(sel.size - allowed.size, skipped) : undefined;
+      if (allowed.size === 0) {
+        setNotice({ tone: "error", title: left ?? "Nothing to end" });
+        return;
+      }
+      // Keep the selection itself when nothing is left out (the dialog checks identity).
+      const target = skipped.length === 0 ? sel : allowed;
+      if (skipConfirm) {
+        runEnd(target);
+        if (left) setNotice({ tone: "info", title: left });
+      } else setPendingEnd({ sel: target, left });
     },
-    [endMutation.isPending, runEnd],
+    [endMutation.isPending, runEnd, cannotEnd],
   );
 
   const userMutation = useMutation({
@@ -1184,12 +1219,15 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
         <ConfirmDialog
           title="End sessions"
           message={describeEnd([...pendingEnd.sel.values()])}
-          detail={
+          detail={[
             [...pendingEnd.sel.values()].some((s) => s.current) ||
             (pendingEnd.sel === selection && includesOwn)
               ? "This includes your own session: you will be signed out of that tenant."
-              : "Users are signed out immediately and must log in again."
-          }
+              : "Users are signed out immediately and must log in again.",
+            pendingEnd.left,
+          ]
+            .filter(Boolean)
+            .join(" ")}
           confirmLabel={endButtonLabel(pendingEnd.sel.size)}
           busy={endMutation.isPending}
           onConfirm={() => runEnd(pendingEnd.sel)}
