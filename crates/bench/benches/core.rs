@@ -96,7 +96,7 @@ fn diff_and_rules(c: &mut Criterion) {
             },
             |(store, update)| {
                 black_box(apply_and_evaluate(
-                    &store, "t", update, &settings, None, now,
+                    &store, "t", update, &settings, None, now, false,
                 ))
             },
             BatchSize::LargeInput,

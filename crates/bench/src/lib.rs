@@ -109,7 +109,8 @@ pub fn churn(
 }
 
 /// What the engine does after each poll: apply the delta, then evaluate the alert rules on
-/// the sessions the rules look at. Returns the diff and how many alerts fired.
+/// the sessions the rules look at (with `age_scan`, also the scan for long sessions the
+/// engine does at most once a minute). Returns the diff and how many alerts fired.
 pub fn apply_and_evaluate(
     store: &SessionStore,
     tenant: &str,
@@ -117,6 +118,7 @@ pub fn apply_and_evaluate(
     settings: &AlertSettings,
     calendar: Option<&WorkingCalendar>,
     now: DateTime<Utc>,
+    age_scan: bool,
 ) -> (Diff, usize) {
     let Ok(diff) = store.apply(tenant, update, std::time::Duration::ZERO) else {
         return (Diff::default(), 0);
@@ -124,6 +126,7 @@ pub fn apply_and_evaluate(
     let users: HashSet<&str> = diff.started.iter().map(|s| s.user_id.as_str()).collect();
     let too_old = settings
         .max_session_age_hours
+        .filter(|_| age_scan)
         .map(|h| now - Duration::hours(i64::from(h)));
     let sessions = store.rule_sessions(tenant, &users, too_old);
     let view = TenantView {

@@ -38,6 +38,9 @@ struct Confirmations {
     ended_by_vigil: std::collections::HashSet<(String, String)>,
 }
 
+/// How often the long-session rule scans a tenant (it fires after days, not seconds).
+const AGE_SCAN_EVERY: Duration = Duration::from_secs(60);
+
 /// Owns the pollers. Dropping the engine (or [`Engine::shutdown`]) stops them.
 pub struct Engine {
     runtime: tokio::runtime::Handle,
@@ -118,6 +121,7 @@ impl Engine {
         let snoozes = Arc::clone(&self.snoozes);
         self.runtime.spawn(async move {
             let mut limiter = rules::RateLimiter::default();
+            let mut last_age_scan: HashMap<String, std::time::Instant> = HashMap::new();
             loop {
                 let diff = tokio::select! {
                     () = cancel.cancelled() => return,
@@ -182,9 +186,17 @@ impl Engine {
                     let users: std::collections::HashSet<&str> =
                         started.iter().map(|s| s.user_id.as_str()).collect();
                     let now = chrono::Utc::now();
+                    // The age rule needs a scan of the tenant: at most once a minute.
+                    let age_due = last_age_scan
+                        .get(&tenant)
+                        .is_none_or(|t: &std::time::Instant| t.elapsed() >= AGE_SCAN_EVERY);
+                    if age_due {
+                        last_age_scan.insert(tenant.clone(), std::time::Instant::now());
+                    }
                     let too_old = config
                         .settings
                         .max_session_age_hours
+                        .filter(|_| age_due)
                         .map(|h| now - chrono::Duration::hours(i64::from(h)));
                     store.rule_sessions(&tenant, &users, too_old)
                 };

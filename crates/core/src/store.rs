@@ -98,7 +98,48 @@ impl Diff {
 
 struct TenantData {
     sessions: HashMap<String, Row>,
+    /// User id → ids of that user's sessions: per-user questions without a scan.
+    by_user: HashMap<String, HashSet<String>>,
     health: TenantHealth,
+}
+
+impl TenantData {
+    fn index(&mut self, user_id: &str, session_id: &str) {
+        self.by_user
+            .entry(user_id.to_owned())
+            .or_default()
+            .insert(session_id.to_owned());
+    }
+
+    fn unindex(&mut self, user_id: &str, session_id: &str) {
+        if let Some(ids) = self.by_user.get_mut(user_id) {
+            ids.remove(session_id);
+            if ids.is_empty() {
+                self.by_user.remove(user_id);
+            }
+        }
+    }
+
+    fn rebuild_index(&mut self) {
+        let mut by_user: HashMap<String, HashSet<String>> = HashMap::new();
+        for r in self.sessions.values() {
+            by_user
+                .entry(r.session.user_id.clone())
+                .or_default()
+                .insert(r.session.id.clone());
+        }
+        self.by_user = by_user;
+    }
+
+    /// The current sessions of a user.
+    fn of_user<'a>(&'a self, user_id: &str) -> impl Iterator<Item = &'a Session> + 'a {
+        self.by_user
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.sessions.get(id))
+            .map(|r| &r.session)
+    }
 }
 
 #[derive(Default)]
@@ -155,6 +196,7 @@ impl SessionStore {
             .entry(Arc::clone(tenant))
             .or_insert_with(|| TenantData {
                 sessions: HashMap::new(),
+                by_user: HashMap::new(),
                 health: TenantHealth {
                     tenant: tenant.to_string(),
                     kind,
@@ -202,12 +244,36 @@ impl SessionStore {
                 .get_mut(tenant)
                 .ok_or_else(|| Error::internal(format!("tenant {tenant:?} is not registered")))?;
             let diff = match update {
-                PollUpdate::Full(sessions) => apply_full(&mut data.sessions, sessions),
+                PollUpdate::Full(sessions) => {
+                    let diff = apply_full(&mut data.sessions, sessions);
+                    data.rebuild_index();
+                    diff
+                }
                 PollUpdate::Delta {
                     upserted,
                     ended,
                     users,
-                } => apply_delta(&mut data.sessions, upserted, ended, &users),
+                } => {
+                    let (diff, moved) = apply_delta(&mut data.sessions, upserted, ended, &users);
+                    for s in &diff.ended {
+                        data.unindex(&s.user_id, &s.id);
+                    }
+                    for (old_user, id) in &moved {
+                        data.unindex(old_user, id);
+                    }
+                    for s in &diff.started {
+                        if data.sessions.contains_key(&s.id) {
+                            data.index(&s.user_id, &s.id);
+                        }
+                    }
+                    for (_, id) in &moved {
+                        if let Some(user) = data.sessions.get(id).map(|r| r.session.user_id.clone())
+                        {
+                            data.index(&user, id);
+                        }
+                    }
+                    diff
+                }
             };
             data.health.last_poll_at = Some(Utc::now());
             data.health.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
@@ -262,25 +328,24 @@ impl SessionStore {
         let Some(t) = inner.tenants.get(tenant) else {
             return Vec::new();
         };
-        t.sessions
-            .values()
-            .filter(|s| {
-                users.contains(s.user_id.as_str())
-                    || created_before.is_some_and(|b| s.created_at.is_some_and(|c| c < b))
-            })
-            .map(|r| r.session.clone())
-            .collect()
+        let mut out: Vec<Session> = users.iter().flat_map(|u| t.of_user(u)).cloned().collect();
+        if let Some(before) = created_before {
+            out.extend(
+                t.sessions
+                    .values()
+                    .map(|r| &r.session)
+                    .filter(|s| s.created_at.is_some_and(|c| c < before))
+                    .filter(|s| !users.contains(s.user_id.as_str()))
+                    .cloned(),
+            );
+        }
+        out
     }
 
     /// A user of a tenant as seen on any of their sessions.
     pub fn user_of(&self, tenant: &str, user_id: &str) -> Option<User> {
         let inner = self.read();
-        let s = inner
-            .tenants
-            .get(tenant)?
-            .sessions
-            .values()
-            .find(|s| s.user_id == user_id)?;
+        let s = inner.tenants.get(tenant)?.of_user(user_id).next()?;
         Some(User {
             id: s.user_id.clone(),
             username: s.username.clone(),
@@ -297,9 +362,10 @@ impl SessionStore {
 
     /// How many sessions a user has in a tenant.
     pub fn session_count_of(&self, tenant: &str, user_id: &str) -> usize {
-        self.read().tenants.get(tenant).map_or(0, |t| {
-            t.sessions.values().filter(|s| s.user_id == user_id).count()
-        })
+        self.read()
+            .tenants
+            .get(tenant)
+            .map_or(0, |t| t.by_user.get(user_id).map_or(0, HashSet::len))
     }
 
     pub fn health(&self, tenant: &str) -> Option<TenantHealth> {
@@ -762,13 +828,15 @@ fn apply_full(current: &mut HashMap<String, Row>, sessions: Vec<Session>) -> Dif
     diff
 }
 
+/// Applies a delta; also returns the sessions that changed user: (previous user, id).
 fn apply_delta(
     current: &mut HashMap<String, Row>,
     upserted: Vec<Session>,
     ended: Vec<String>,
     users: &[User],
-) -> Diff {
+) -> (Diff, Vec<(String, String)>) {
     let mut diff = Diff::default();
+    let mut moved = Vec::new();
     if !users.is_empty() {
         let by_id: HashMap<&str, &User> = users.iter().map(|u| (u.id.as_str(), u)).collect();
         for row in current.values_mut() {
@@ -782,7 +850,12 @@ fn apply_delta(
     for s in upserted {
         match current.insert(s.id.clone(), Row::new(s.clone())) {
             None => diff.started.push(s),
-            Some(old) if old.session != s => diff.updated += 1,
+            Some(old) if old.session != s => {
+                if old.session.user_id != s.user_id {
+                    moved.push((old.session.user_id, s.id));
+                }
+                diff.updated += 1;
+            }
             Some(_) => {}
         }
     }
@@ -791,7 +864,7 @@ fn apply_delta(
             diff.ended.push(r.session);
         }
     }
-    diff
+    (diff, moved)
 }
 
 #[cfg(test)]
@@ -1310,6 +1383,52 @@ mod tests {
             store.get("t", "1").and_then(|s| s.display_name).as_deref(),
             Some("Alice A.")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn the_per_user_index_follows_every_change() -> Result<()> {
+        let store = store_with(vec![
+            session("t", "1", "alice", "10.0.0.1", false, 1),
+            session("t", "2", "alice", "10.0.0.2", false, 2),
+            session("t", "3", "bob", "10.0.0.3", false, 3),
+        ]);
+        assert_eq!(store.session_count_of("t", "u-alice"), 2);
+        let mut moved = session("t", "3", "carol", "10.0.0.3", false, 3);
+        moved.user_id = "u-alice".into();
+        store.apply(
+            "t",
+            PollUpdate::Delta {
+                upserted: vec![moved, session("t", "4", "bob", "10.0.0.4", false, 4)],
+                ended: vec!["1".into()],
+                users: vec![],
+            },
+            Duration::ZERO,
+        )?;
+        assert_eq!(store.session_count_of("t", "u-alice"), 2);
+        assert_eq!(store.session_count_of("t", "u-bob"), 1);
+        let users = HashSet::from(["u-alice"]);
+        let mut ids: Vec<String> = store
+            .rule_sessions("t", &users, None)
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["2", "3"]);
+        // Sessions past the age limit come too, once each.
+        let old = DateTime::from_timestamp(1_700_000_000 + 10 * 60, 0);
+        assert_eq!(store.rule_sessions("t", &users, old).len(), 3);
+        assert_eq!(
+            store.user_of("t", "u-bob").map(|u| u.username).as_deref(),
+            Some("bob")
+        );
+        store.apply(
+            "t",
+            PollUpdate::Full(vec![session("t", "9", "dave", "10.0.0.9", false, 9)]),
+            Duration::ZERO,
+        )?;
+        assert_eq!(store.session_count_of("t", "u-alice"), 0);
+        assert_eq!(store.session_count_of("t", "u-dave"), 1);
         Ok(())
     }
 
