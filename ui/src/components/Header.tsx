@@ -1,26 +1,19 @@
-import type { ChangeEvent, RefObject } from "react";
+import type { ChangeEvent } from "react";
 
 export type HeaderProps = {
   search: string;
   onSearch: (value: string) => void;
-  searchRef?: RefObject<HTMLInputElement | null>;
-  searchError?: string | undefined;
   /** Tenant names to filter by. */
   tenants: readonly string[];
-  /** The tenants shown (empty: all). */
-  selectedTenants: readonly string[];
-  onTenants: (tenants: string[]) => void;
+  tenant: string | null;
+  onTenant: (tenant: string | null) => void;
   superuserOnly: boolean;
   onSuperuserOnly: (value: boolean) => void;
   onRefresh: () => void;
   refreshing: boolean;
 };
 
-const SEVERAL = "\u0000several";
-
 export function Header(props: HeaderProps) {
-  const several = props.selectedTenants.length > 1;
-  const tenantValue = several ? SEVERAL : (props.selectedTenants[0] ?? "");
   return (
     <header className="app-header">
       <div className="brand">
@@ -38,14 +31,10 @@ export function Header(props: HeaderProps) {
       </div>
       <div className="search">
         <input
-          ref={props.searchRef}
           type="search"
           data-testid="search"
           aria-label="Search sessions"
-          aria-keyshortcuts="/"
-          aria-invalid={props.searchError ? true : undefined}
-          title={props.searchError}
-          placeholder="Search user, name, IP, department, organisation, browser, tenant…  ( / )"
+          placeholder="Search user, name, IP, department, organisation, browser, tenant…"
           value={props.search}
           onChange={(e: ChangeEvent<HTMLInputElement>) => props.onSearch(e.target.value)}
           onKeyDown={(e) => {
@@ -62,16 +51,11 @@ export function Header(props: HeaderProps) {
         className="tenant-filter"
         data-testid="tenant-filter"
         aria-label="Tenant"
-        title="Show the sessions of one tenant (several: use the Tenants filter)"
-        value={tenantValue}
-        onChange={(e) => props.onTenants(e.target.value === "" ? [] : [e.target.value])}
+        title="Show the sessions of one tenant"
+        value={props.tenant ?? ""}
+        onChange={(e) => props.onTenant(e.target.value === "" ? null : e.target.value)}
       >
         <option value="">All tenants</option>
-        {several && (
-          <option value={SEVERAL} disabled>
-            {props.selectedTenants.length} tenants
-          </option>
-        )}
         {props.tenants.map((t) => (
           <option key={t} value={t}>
             {t}
