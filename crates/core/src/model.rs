@@ -302,6 +302,19 @@ impl Capabilities {
         change_feed: false,
         sign_in_log: false,
     };
+
+    /// Sessions derived from a sign-in log (no live list): a user's sessions can be ended
+    /// and the account disabled, but not one session.
+    pub const SIGN_IN_LOG: Self = Self {
+        list_sessions: false,
+        end_session: false,
+        end_user_sessions: true,
+        disable_user: true,
+        enable_user: true,
+        superuser_detection: true,
+        change_feed: false,
+        sign_in_log: true,
+    };
 }
 
 impl TenantCheck {

@@ -315,16 +315,7 @@ impl Connector for GoogleConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            list_sessions: false,
-            end_session: false,
-            end_user_sessions: true,
-            disable_user: true,
-            enable_user: true,
-            superuser_detection: true,
-            change_feed: false,
-            sign_in_log: true,
-        }
+        Capabilities::SIGN_IN_LOG
     }
 
     async fn poll(&self) -> Result<PollUpdate> {

@@ -324,15 +324,10 @@ impl Connector for OktaConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
+        // Okta logs the session id, so one session can be ended.
         Capabilities {
-            list_sessions: false,
             end_session: true,
-            end_user_sessions: true,
-            disable_user: true,
-            enable_user: true,
-            superuser_detection: true,
-            change_feed: false,
-            sign_in_log: true,
+            ..Capabilities::SIGN_IN_LOG
         }
     }
 
