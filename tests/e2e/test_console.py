@@ -159,6 +159,27 @@ def test_filter_by_cidr(s):
     set_value(s, "[data-testid=filter-ip]", "")
 
 
+def test_leave_and_come_back(s):
+    """Another view and back: the table returns with its filter, and the window stays responsive."""
+    clear_filters(s)
+    user = visible_rows(s)[0]["username"].strip()
+    filters_open(s)
+    set_value(s, "[data-testid=filter-username]", user)
+    s.wait("the filtered rows", lambda: len(numbers(count_text(s))) == 2)
+    filtered = count_text(s)
+    for view in ("audit", "tenants", "alerts"):
+        click(s, f"[data-testid=nav-{view}]")
+        s.wait(f"the {view} view", lambda: not s.find_all("[data-testid=session-row]"))
+        click(s, "[data-testid=nav-sessions]")
+        s.wait("the rows again", lambda: (rows := visible_rows(s)) and all(user.lower() in r["username"].lower()
+                                                                           for r in rows))
+        assert count_text(s) == filtered, (count_text(s), filtered)
+        t = time.monotonic()
+        s.execute("return document.location.hash")
+        assert time.monotonic() - t < 2, "the window stopped answering after coming back"
+    assert "username=" in s.execute("return document.location.hash")
+
+
 def test_sort_by_user(s):
     clear_filters(s)
 
@@ -300,7 +321,7 @@ def main():
             "webkitgtk:browserOptions": {"binary": APP, "args": []},
         }})
         tests = [(test_100k_sessions_load, (s, started)), (test_filter_by_user, (s,)), (test_filter_by_cidr, (s,)),
-                 (test_sort_by_user, (s,)), (test_select_with_ctrl_and_shift, (s,)), (test_select_all_filtered, (s,)),
+                 (test_leave_and_come_back, (s,)), (test_sort_by_user, (s,)), (test_select_with_ctrl_and_shift, (s,)), (test_select_all_filtered, (s,)),
                  (test_user_view_expands_to_sessions, (s,)), (test_export_csv, (s,)),
                  (test_keystroke_to_rendered_rows, (s,))]
         for test, args in tests:

@@ -242,14 +242,17 @@ describe("Alert centre", () => {
     await waitFor(() =>
       expect(screen.getByTestId("nav-sessions").getAttribute("aria-selected")).toBe("true"),
     );
-    expect(window.location.hash).toBe("#/sessions");
-    expect((screen.getByTestId("search") as HTMLInputElement).value).toBe("s7");
+    // The filter is in the URL: a reload shows the same session.
+    expect(window.location.hash).toBe("#/sessions?tenant=prod&sid=s7");
+    await waitFor(() =>
+      expect((screen.getByTestId("filter-session_id") as HTMLInputElement).value).toBe("s7"),
+    );
     await waitFor(() =>
       expect((screen.getByTestId("tenant-filter") as HTMLSelectElement).value).toBe("prod"),
     );
     const queries = callsOf("query_sessions").map((a) => a.query as SessionQuery);
     expect(queries.length).toBeGreaterThan(0);
-    expect(queries.every((q) => q.search === "s7" && q.tenants?.join() === "prod")).toBe(true);
+    expect(queries.every((q) => q.session_id === "s7" && q.tenants?.join() === "prod")).toBe(true);
     const rows = await screen.findAllByTestId("session-row");
     expect(rows.map((r) => r.dataset.sessionId)).toEqual(["s7"]);
   });

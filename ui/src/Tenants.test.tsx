@@ -437,7 +437,9 @@ describe("Session view tenant filter", () => {
 
     fireEvent.change(filter, { target: { value: "prod" } });
     await waitFor(() => expect(queries(calls).at(-1)?.tenants).toEqual(["prod"]));
-    await waitFor(() => expect(screen.getByTestId("row-count").textContent).toBe("20 sessions"));
+    await waitFor(() =>
+      expect(screen.getByTestId("row-count").textContent).toBe("20 of 513 sessions"),
+    );
     const tenants = screen.getAllByTestId("session-row").map((r) => r.dataset.tenant);
     expect(new Set(tenants)).toEqual(new Set(["prod"]));
     expect(cardValue("card-active-users")).toBe("234");
@@ -467,7 +469,7 @@ describe("Session view tenant filter", () => {
     const prod = await tenantRow("prod");
     fireEvent.click(within(prod).getByText("513 sessions"));
     await screen.findByTestId("search");
-    expect(window.location.hash).toBe("#/sessions");
+    expect(window.location.hash).toBe("#/sessions?tenant=prod");
     await waitFor(() => expect(queries(calls).at(-1)?.tenants).toEqual(["prod"]));
   });
 });

@@ -1,19 +1,26 @@
-import type { ChangeEvent } from "react";
+import type { ChangeEvent, RefObject } from "react";
 
 export type HeaderProps = {
   search: string;
   onSearch: (value: string) => void;
+  searchRef?: RefObject<HTMLInputElement | null>;
+  searchError?: string | undefined;
   /** Tenant names to filter by. */
   tenants: readonly string[];
-  tenant: string | null;
-  onTenant: (tenant: string | null) => void;
+  /** The tenants shown (empty: all). */
+  selectedTenants: readonly string[];
+  onTenants: (tenants: string[]) => void;
   superuserOnly: boolean;
   onSuperuserOnly: (value: boolean) => void;
   onRefresh: () => void;
   refreshing: boolean;
 };
 
+const SEVERAL = "\u0000several";
+
 export function Header(props: HeaderProps) {
+  const several = props.selectedTenants.length > 1;
+  const tenantValue = several ? SEVERAL : (props.selectedTenants[0] ?? "");
   return (
     <header className="app-header">
       <div className="brand">
@@ -31,10 +38,14 @@ export function Header(props: HeaderProps) {
       </div>
       <div className="search">
         <input
+          ref={props.searchRef}
           type="search"
           data-testid="search"
           aria-label="Search sessions"
-          placeholder="Search user, name, IP, department, organisation, browser, tenant…"
+          aria-keyshortcuts="/"
+          aria-invalid={props.searchError ? true : undefined}
+          title={props.searchError}
+          placeholder="Search user, name, IP, department, organisation, browser, tenant…  ( / )"
           value={props.search}
           onChange={(e: ChangeEvent<HTMLInputElement>) => props.onSearch(e.target.value)}
           onKeyDown={(e) => {
@@ -51,11 +62,16 @@ export function Header(props: HeaderProps) {
         className="tenant-filter"
         data-testid="tenant-filter"
         aria-label="Tenant"
-        title="Show the sessions of one tenant"
-        value={props.tenant ?? ""}
-        onChange={(e) => props.onTenant(e.target.value === "" ? null : e.target.value)}
+        title="Show the sessions of one tenant (several: use the Tenants filter)"
+        value={tenantValue}
+        onChange={(e) => props.onTenants(e.target.value === "" ? [] : [e.target.value])}
       >
         <option value="">All tenants</option>
+        {several && (
+          <option value={SEVERAL} disabled>
+            {props.selectedTenants.length} tenants
+          </option>
+        )}
         {props.tenants.map((t) => (
           <option key={t} value={t}>
             {t}

@@ -1,13 +1,13 @@
-import { keepPreviousData, useQueries } from "@tanstack/react-query";
+import { useQueries } from "@tanstack/react-query";
 import {
-  type CellContext,
+  type ColumnSizingState,
   createColumnHelper,
   flexRender,
   getCoreRowModel,
   type RowData,
-  type SortingState,
   type Updater,
   useReactTable,
+  type VisibilityState,
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import {
@@ -19,13 +19,17 @@ import {
   useRef,
 } from "react";
 import { type BaseQuery, PAGE_SIZE, pageQueryOptions } from "../hooks/queries";
-import { useNow } from "../hooks/useNow";
 import type { Session } from "../ipc/bindings/Session";
 import type { SessionPage } from "../ipc/bindings/SessionPage";
-import type { SortColumn } from "../ipc/bindings/SortColumn";
-import { DASH, effectiveExpiry, formatDateTime, formatTimeLeft, personName } from "../lib/format";
+import type { SessionSort } from "../lib/consoleState";
+import { MAX_COLUMN_WIDTH, MIN_COLUMN_WIDTH, type TableLayout } from "../lib/layout";
 import { type Selection, sessionKey } from "../lib/selection";
-import { parseUserAgent } from "../lib/userAgent";
+import {
+  type CellContext,
+  columnById,
+  SESSION_COLUMNS,
+  type SessionColumn,
+} from "./sessionColumns";
 
 export const ROW_HEIGHT = 32;
 export const HEADER_HEIGHT = 34;
@@ -39,167 +43,74 @@ declare module "@tanstack/react-table" {
   interface TableMeta<TData extends RowData> {
     isSelected: (s: Session) => boolean;
     toggleRow: (index: number, s: Session) => void;
-    now: number;
+    cellContext: CellContext;
   }
 }
 
 const col = createColumnHelper<RowSlot>();
 
-function text(value: string | null | undefined) {
-  return value?.trim() ? value : DASH;
-}
-
-function cellText(get: (s: Session) => string | null) {
-  return ({ row }: CellContext<RowSlot, unknown>) => {
+const SELECT_COLUMN = col.display({
+  id: "select",
+  header: "",
+  size: 34,
+  enableResizing: false,
+  cell: ({ row, table }) => {
     const s = row.original.session;
-    if (!s) return <span className="skeleton" />;
-    const v = text(get(s));
-    return <span title={v === DASH ? undefined : v}>{v}</span>;
-  };
-}
+    if (!s) return null;
+    const meta = table.options.meta;
+    return (
+      <input
+        type="checkbox"
+        tabIndex={-1}
+        aria-label={`Select session of ${s.username} (tenant ${s.tenant})`}
+        checked={meta?.isSelected(s) ?? false}
+        onClick={(e) => e.stopPropagation()}
+        onChange={() => meta?.toggleRow(row.original.index, s)}
+      />
+    );
+  },
+});
 
-function sortable(
-  id: SortColumn,
-  header: string,
-  get: (s: Session) => string | null,
-  descFirst = false,
-) {
-  return col.accessor((r) => (r.session ? get(r.session) : null), {
-    id,
-    header,
-    enableSorting: true,
-    sortDescFirst: descFirst,
-    cell: cellText(get),
+function columnDef(spec: SessionColumn) {
+  return col.display({
+    id: spec.id,
+    header: spec.label,
+    size: spec.width,
+    minSize: MIN_COLUMN_WIDTH,
+    maxSize: MAX_COLUMN_WIDTH,
+    cell: ({ row, table }) => {
+      const s = row.original.session;
+      if (!s) return <span className="skeleton" />;
+      const ctx = table.options.meta?.cellContext ?? { stale: new Map() };
+      return spec.cell(s, ctx);
+    },
   });
 }
 
-function timeCell(get: (s: Session) => string | null) {
-  return ({ row }: CellContext<RowSlot, unknown>) => {
-    const s = row.original.session;
-    if (!s) return <span className="skeleton" />;
-    const iso = get(s);
-    return iso ? <time dateTime={iso}>{formatDateTime(iso)}</time> : DASH;
-  };
+const COLUMNS = [SELECT_COLUMN, ...SESSION_COLUMNS.map(columnDef)];
+
+/** The direction a column shows for the current sort, or false when it is not the sort. */
+export function columnSortState(spec: SessionColumn, sort: SessionSort): "asc" | "desc" | false {
+  if (!spec.sort || spec.sort !== sort.sort) return false;
+  const desc = spec.invert ? !sort.descending : sort.descending;
+  return desc ? "desc" : "asc";
 }
 
-const COLUMNS = [
-  col.display({
-    id: "select",
-    header: "",
-    cell: ({ row, table }) => {
-      const s = row.original.session;
-      if (!s) return null;
-      const meta = table.options.meta;
-      return (
-        <input
-          type="checkbox"
-          tabIndex={-1}
-          aria-label={`Select session of ${s.username} (tenant ${s.tenant})`}
-          checked={meta?.isSelected(s) ?? false}
-          onClick={(e) => e.stopPropagation()}
-          onChange={() => meta?.toggleRow(row.original.index, s)}
-        />
-      );
-    },
-  }),
-  sortable("tenant", "Tenant", (s) => s.tenant),
-  col.accessor((r) => r.session?.username ?? null, {
-    id: "username" satisfies SortColumn,
-    header: "User",
-    sortDescFirst: false,
-    cell: ({ row }) => {
-      const s = row.original.session;
-      if (!s) return <span className="skeleton" />;
-      return (
-        <span className="user-cell">
-          <span className="username" title={s.username}>
-            {s.username}
-          </span>
-          {s.superuser && (
-            <span className="badge badge-super" title="SuperUser">
-              SUPER
-            </span>
-          )}
-          {s.protected && <span className="badge badge-protected">protected</span>}
-          {s.disabled && <span className="badge badge-disabled">disabled</span>}
-          {s.current && (
-            <span className="badge badge-you" title="This is your own session">
-              you
-            </span>
-          )}
-        </span>
-      );
-    },
-  }),
-  sortable("display_name", "Name", (s) => personName(s)),
-  sortable("department", "Department", (s) => s.department),
-  sortable("organisation", "Organisation", (s) => s.organisation),
-  sortable("ip", "IP", (s) => s.ip),
-  sortable("session_type", "Type", (s) => s.session_type),
-  sortable("login_type", "Login", (s) => s.login_type),
-  col.display({
-    id: "browser",
-    header: "Browser/OS",
-    cell: ({ row }) => {
-      const s = row.original.session;
-      if (!s) return <span className="skeleton" />;
-      const ua = parseUserAgent(s.user_agent);
-      return <span title={s.user_agent ?? undefined}>{ua.label}</span>;
-    },
-  }),
-  col.accessor((r) => r.session?.created_at ?? null, {
-    id: "created_at" satisfies SortColumn,
-    header: "Login time",
-    sortDescFirst: true,
-    cell: timeCell((s) => s.created_at),
-  }),
-  col.accessor((r) => r.session?.last_activity_at ?? null, {
-    id: "last_activity_at" satisfies SortColumn,
-    header: "Last activity",
-    sortDescFirst: true,
-    cell: timeCell((s) => s.last_activity_at),
-  }),
-  col.accessor((r) => r.session?.expires_at ?? null, {
-    id: "expires_at" satisfies SortColumn,
-    header: "Expires",
-    sortDescFirst: false,
-    cell: ({ row, table }) => {
-      const s = row.original.session;
-      if (!s) return <span className="skeleton" />;
-      const at = effectiveExpiry(s);
-      if (at === null) return DASH;
-      const iso = new Date(at).toISOString();
-      const now = table.options.meta?.now ?? Date.now();
-      const left = formatTimeLeft(at, now);
-      return (
-        <time
-          dateTime={iso}
-          title={formatDateTime(iso)}
-          className={left === "expired" ? "expired" : undefined}
-        >
-          <span className="muted">{formatDateTime(iso).slice(5, 16)}</span> {left}
-        </time>
-      );
-    },
-  }),
-];
+/** The sort after clicking a column's header: flip it, or start in the column's first direction. */
+export function nextSort(spec: SessionColumn, sort: SessionSort): SessionSort | null {
+  if (!spec.sort) return null;
+  const shown = columnSortState(spec, sort);
+  const wantDesc = shown === false ? (spec.descFirst ?? false) : shown === "asc";
+  return { sort: spec.sort, descending: spec.invert ? !wantDesc : wantDesc };
+}
 
-const SORT_COLUMNS: ReadonlySet<string> = new Set<SortColumn>([
-  "tenant",
-  "username",
-  "display_name",
-  "department",
-  "organisation",
-  "ip",
-  "session_type",
-  "login_type",
-  "created_at",
-  "last_activity_at",
-  "expires_at",
-]);
+const RESIZE_STEP = 16;
 
-function isSortColumn(id: string): id is SortColumn {
-  return SORT_COLUMNS.has(id);
+function sameSlots(a: readonly RowSlot[], b: readonly RowSlot[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((x, i) => x.index === b[i]?.index && x.session === b[i]?.session)
+  );
 }
 
 export type SessionTableProps = {
@@ -209,15 +120,23 @@ export type SessionTableProps = {
   allSelected: boolean;
   focusIndex: number;
   onFocusIndex: (index: number) => void;
-  onSort: (sort: SortColumn, descending: boolean) => void;
+  sort: SessionSort;
+  onSort: (sort: SessionSort) => void;
+  layout: TableLayout;
+  onLayout: (layout: TableLayout) => void;
+  /** Column ids with an active filter (their header shows it). */
+  filtered: ReadonlySet<string>;
+  /** Tenants whose rows are stale → why. */
+  stale: ReadonlyMap<string, string>;
+  /** Tenants whose sessions come from a sign-in log. */
+  signInLog?: ReadonlySet<string>;
   onRowClick: (index: number, session: Session, mods: RowModifiers) => void;
   onToggleAll: () => void;
 };
 
 export function SessionTable(props: SessionTableProps) {
-  const { base, total, selection, focusIndex, onFocusIndex, onRowClick, onSort } = props;
+  const { base, total, selection, focusIndex, onFocusIndex, onRowClick, layout, onLayout } = props;
   const scrollRef = useRef<HTMLDivElement>(null);
-  const now = useNow(15_000);
 
   const virtualizer = useVirtualizer({
     count: total,
@@ -239,38 +158,27 @@ export function SessionTable(props: SessionTableProps) {
   const pageNums: number[] = [];
   for (let p = firstPage; p <= lastPage; p++) pageNums.push(p);
   const pages = useQueries({
-    queries: pageNums.map((p) => ({
-      ...pageQueryOptions(base, p),
-      placeholderData: (prev: SessionPage | undefined) =>
-        keepPreviousData(prev) ?? fallback.current.get(p),
-    })),
+    queries: pageNums.map((p) => pageQueryOptions(base, p)),
   });
   pages.forEach((q, i) => {
     const p = pageNums[i];
-    if (p !== undefined && q.data && !q.isPlaceholderData) fallback.current.set(p, q.data);
+    if (p !== undefined && q.data) fallback.current.set(p, q.data);
   });
 
   const getRow = useCallback(
     (index: number): Session | undefined => {
-      const page = pages[Math.floor(index / PAGE_SIZE) - firstPage]?.data;
+      const p = Math.floor(index / PAGE_SIZE);
+      const page = pages[p - firstPage]?.data ?? fallback.current.get(p);
       return page ? page.rows[index - page.offset] : undefined;
     },
     [pages, firstPage],
   );
 
-  const data: RowSlot[] = items.map((v) => ({ index: v.index, session: getRow(v.index) }));
-  const sorting: SortingState = useMemo(
-    () => [{ id: base.sort, desc: base.descending }],
-    [base.sort, base.descending],
-  );
-  const onSortingChange = useCallback(
-    (updater: Updater<SortingState>) => {
-      const next = typeof updater === "function" ? updater(sorting) : updater;
-      const s = next[0];
-      if (s && isSortColumn(s.id)) onSort(s.id, s.desc);
-    },
-    [sorting, onSort],
-  );
+  // The same slots as last render keep the same array, so the table's row model is not rebuilt.
+  const fresh: RowSlot[] = items.map((v) => ({ index: v.index, session: getRow(v.index) }));
+  const lastData = useRef<RowSlot[]>([]);
+  const data = sameSlots(lastData.current, fresh) ? lastData.current : fresh;
+  lastData.current = data;
 
   const isSelected = useCallback(
     (s: Session) => selection.has(sessionKey(s.tenant, s.id)),
@@ -281,17 +189,38 @@ export function SessionTable(props: SessionTableProps) {
     [onRowClick],
   );
 
+  const columnOrder = useMemo(() => ["select", ...layout.order], [layout.order]);
+  const columnVisibility: VisibilityState = useMemo(
+    () => Object.fromEntries(layout.hidden.map((id) => [id, false])),
+    [layout.hidden],
+  );
+  const layoutRef = useRef(layout);
+  layoutRef.current = layout;
+  const onColumnSizingChange = useCallback(
+    (updater: Updater<ColumnSizingState>) => {
+      const current = layoutRef.current;
+      const sizing = typeof updater === "function" ? updater(current.sizing) : updater;
+      onLayout({ ...current, sizing });
+    },
+    [onLayout],
+  );
+
   const table = useReactTable({
     data,
     columns: COLUMNS,
     getCoreRowModel: getCoreRowModel(),
     getRowId: (r) => String(r.index),
-    manualSorting: true,
-    enableMultiSort: false,
-    enableSortingRemoval: false,
-    state: { sorting },
-    onSortingChange,
-    meta: { isSelected, toggleRow, now },
+    columnResizeMode: "onChange",
+    // No pagination or expansion here: their auto-resets would queue a state update after
+    // every new row model, and that update re-renders into a new row model, forever.
+    autoResetAll: false,
+    state: { columnOrder, columnVisibility, columnSizing: layout.sizing },
+    onColumnSizingChange,
+    meta: {
+      isSelected,
+      toggleRow,
+      cellContext: { stale: props.stale, signInLog: props.signInLog },
+    },
   });
 
   useEffect(() => {
@@ -309,6 +238,7 @@ export function SessionTable(props: SessionTableProps) {
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.target !== e.currentTarget) return; // keys on header controls are theirs
     const pageRows = Math.max(
       1,
       Math.floor((scrollRef.current?.clientHeight ?? 600) / ROW_HEIGHT) - 2,
@@ -352,9 +282,18 @@ export function SessionTable(props: SessionTableProps) {
     onRowClick(index, s, { toggle: e.ctrlKey || e.metaKey, range: e.shiftKey });
   };
 
+  const resizeBy = (id: string, delta: number) => {
+    const column = table.getColumn(id);
+    if (!column) return;
+    const width = Math.min(MAX_COLUMN_WIDTH, Math.max(MIN_COLUMN_WIDTH, column.getSize() + delta));
+    onLayout({ ...layoutRef.current, sizing: { ...layoutRef.current.sizing, [id]: width } });
+  };
+
   const focusedRendered = items.some((v) => v.index === focusIndex);
   const rows = table.getRowModel().rows;
   const headerGroup = table.getHeaderGroups()[0];
+  const rowWidth = table.getTotalSize();
+  const groupByTenant = props.sort.sort === "tenant";
 
   return (
     <div
@@ -363,20 +302,27 @@ export function SessionTable(props: SessionTableProps) {
       role="grid"
       aria-label="Active sessions"
       aria-rowcount={total + 1}
+      aria-colcount={headerGroup?.headers.length}
       aria-multiselectable="true"
       aria-activedescendant={focusedRendered ? `session-row-${focusIndex}` : undefined}
       tabIndex={0}
       onKeyDown={onKeyDown}
     >
-      <div className="grid-row grid-header" role="row" aria-rowindex={1}>
+      <div
+        className="grid-row grid-header"
+        role="row"
+        aria-rowindex={1}
+        style={{ width: rowWidth }}
+      >
         {headerGroup?.headers.map((h) => {
-          const sorted = h.column.getIsSorted();
+          const width = h.getSize();
           if (h.column.id === "select") {
             return (
-              <div key={h.id} className="cell cell-select" role="columnheader">
+              <div key={h.id} className="cell cell-select" role="columnheader" style={{ width }}>
                 <input
                   type="checkbox"
-                  aria-label="Select all sessions"
+                  aria-label="Select all filtered sessions"
+                  data-testid="select-all-checkbox"
                   checked={props.allSelected}
                   ref={(el) => {
                     if (el) el.indeterminate = selection.size > 0 && !props.allSelected;
@@ -386,46 +332,92 @@ export function SessionTable(props: SessionTableProps) {
               </div>
             );
           }
+          const spec = columnById(h.column.id);
+          if (!spec) return null;
+          const sorted = columnSortState(spec, props.sort);
+          const next = nextSort(spec, props.sort);
+          const isFiltered = props.filtered.has(spec.id);
           return (
             <div
               key={h.id}
-              className={`cell cell-${h.column.id}`}
+              className={`cell cell-${spec.id}${isFiltered ? " filtered" : ""}`}
               role="columnheader"
+              data-testid={`header-${spec.id}`}
               aria-sort={
                 sorted === "asc" ? "ascending" : sorted === "desc" ? "descending" : undefined
               }
+              style={{ width }}
             >
-              {h.column.getCanSort() ? (
+              {next ? (
                 <button
                   type="button"
                   className="sort-button"
-                  onClick={h.column.getToggleSortingHandler()}
-                  title={`Sort by ${String(h.column.columnDef.header)}`}
+                  data-testid={`sort-${spec.id}`}
+                  onClick={() => props.onSort(next)}
+                  title={`Sort by ${spec.label}`}
                 >
-                  {flexRender(h.column.columnDef.header, h.getContext())}
+                  {spec.label}
                   <span className="sort-indicator" aria-hidden="true">
                     {sorted === "asc" ? "▲" : sorted === "desc" ? "▼" : ""}
                   </span>
                 </button>
               ) : (
-                flexRender(h.column.columnDef.header, h.getContext())
+                <span className="header-label">{spec.label}</span>
               )}
+              {isFiltered && (
+                <span className="filter-mark" title="Filtered">
+                  <span aria-hidden="true">⧩</span>
+                  <span className="sr-only">(filtered)</span>
+                </span>
+              )}
+              <div
+                role="separator"
+                aria-orientation="vertical"
+                aria-label={`Resize ${spec.label} column`}
+                aria-valuenow={width}
+                aria-valuemin={MIN_COLUMN_WIDTH}
+                aria-valuemax={MAX_COLUMN_WIDTH}
+                tabIndex={0}
+                className={`resizer${h.column.getIsResizing() ? " resizing" : ""}`}
+                data-testid={`resize-${spec.id}`}
+                onMouseDown={h.getResizeHandler()}
+                onTouchStart={h.getResizeHandler()}
+                onDoubleClick={() => {
+                  const { [spec.id]: _, ...rest } = layoutRef.current.sizing;
+                  onLayout({ ...layoutRef.current, sizing: rest });
+                }}
+                onClick={(e) => e.stopPropagation()}
+                onKeyDown={(e) => {
+                  if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+                    e.preventDefault();
+                    resizeBy(spec.id, e.key === "ArrowLeft" ? -RESIZE_STEP : RESIZE_STEP);
+                  }
+                }}
+              />
             </div>
           );
         })}
       </div>
-      <div className="grid-body" style={{ height: virtualizer.getTotalSize() }}>
+      <div className="grid-body" style={{ height: virtualizer.getTotalSize(), width: rowWidth }}>
         {rows.map((row, i) => {
           const v = items[i];
           if (!v) return null;
           const s = row.original.session;
           const selected = s ? isSelected(s) : false;
+          const prev = v.index > 0 ? getRow(v.index - 1) : undefined;
+          const groupStart =
+            groupByTenant &&
+            s !== undefined &&
+            (v.index === 0 || (prev && prev.tenant !== s.tenant));
+          const stale = s ? props.stale.has(s.tenant) : false;
           const cls = [
             "grid-row",
             selected ? "selected" : "",
             v.index === focusIndex ? "focused" : "",
             s ? "" : "loading",
             s?.superuser ? "super" : "",
+            stale ? "stale" : "",
+            groupStart ? "group-start" : "",
           ]
             .filter(Boolean)
             .join(" ");
@@ -440,11 +432,22 @@ export function SessionTable(props: SessionTableProps) {
               data-testid={s ? "session-row" : "session-row-loading"}
               data-session-id={s?.id}
               data-tenant={s?.tenant}
-              style={{ height: ROW_HEIGHT, transform: `translateY(${v.start - HEADER_HEIGHT}px)` }}
+              data-stale={stale ? "true" : undefined}
+              data-group-start={groupStart ? s?.tenant : undefined}
+              style={{
+                height: ROW_HEIGHT,
+                width: rowWidth,
+                transform: `translateY(${v.start - HEADER_HEIGHT}px)`,
+              }}
               onClick={(e) => onRowMouse(e, v.index, s)}
             >
               {row.getVisibleCells().map((cell) => (
-                <div key={cell.id} className={`cell cell-${cell.column.id}`} role="gridcell">
+                <div
+                  key={cell.id}
+                  className={`cell cell-${cell.column.id}`}
+                  role="gridcell"
+                  style={{ width: cell.column.getSize() }}
+                >
                   {flexRender(cell.column.columnDef.cell, cell.getContext())}
                 </div>
               ))}

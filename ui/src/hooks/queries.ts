@@ -3,6 +3,7 @@ import type { AlertFilter } from "../ipc/bindings/AlertFilter";
 import type { AuditEntry } from "../ipc/bindings/AuditEntry";
 import type { AuditFilter } from "../ipc/bindings/AuditFilter";
 import type { SessionQuery } from "../ipc/bindings/SessionQuery";
+import type { UserQuery } from "../ipc/bindings/UserQuery";
 import {
   appStatus,
   auditEntries,
@@ -10,6 +11,8 @@ import {
   listAlerts,
   listTenants,
   querySessions,
+  queryUsers,
+  sessionFacets,
   sessionHistory,
   summary,
 } from "../ipc/ipc";
@@ -19,9 +22,19 @@ export const PAGE_SIZE = 100;
 /** The part of a SessionQuery that defines the filtered, sorted list. */
 export type BaseQuery = Omit<SessionQuery, "offset" | "limit">;
 
+/** The part of a UserQuery that defines the filtered, sorted list of users. */
+export type BaseUserQuery = Omit<UserQuery, "offset" | "limit">;
+
+/** Sessions one user row shows when expanded (more are reachable through the Sessions view). */
+export const USER_SESSIONS_LIMIT = 200;
+
 export const queryKeys = {
   sessions: ["sessions"] as const,
   page: (base: BaseQuery, page: number) => ["sessions", base, page] as const,
+  userPage: (base: BaseUserQuery, page: number) => ["sessions", "users", base, page] as const,
+  userSessions: (tenant: string, userId: string, base: BaseQuery) =>
+    ["sessions", "of-user", tenant, userId, base] as const,
+  facets: ["sessions", "facets"] as const,
   summary: ["summary"] as const,
   tenants: ["tenants"] as const,
   kinds: ["connector-kinds"] as const,
@@ -74,11 +87,26 @@ export function auditListQueryOptions(key: unknown, build: () => AuditFilter) {
 
 const OPEN_ALERTS: AlertFilter = { open_only: true, tenant: null, search: null, limit: null };
 
+/** Open (unacknowledged) alerts per tenant: the nav badge and the cards count them. */
+export function openAlertsByTenantQueryOptions() {
+  return queryOptions({
+    queryKey: queryKeys.alertsOpenCount,
+    queryFn: async (): Promise<Record<string, number>> => {
+      const byTenant: Record<string, number> = {};
+      for (const a of await listAlerts(OPEN_ALERTS)) {
+        byTenant[a.alert.tenant] = (byTenant[a.alert.tenant] ?? 0) + 1;
+      }
+      return byTenant;
+    },
+  });
+}
+
 /** The number of open (unacknowledged) alerts, for the nav badge. */
 export function openAlertCountQueryOptions() {
   return queryOptions({
-    queryKey: queryKeys.alertsOpenCount,
-    queryFn: async () => (await listAlerts(OPEN_ALERTS)).length,
+    ...openAlertsByTenantQueryOptions(),
+    select: (byTenant: Record<string, number>) =>
+      Object.values(byTenant).reduce((n, c) => n + c, 0),
   });
 }
 
@@ -107,6 +135,36 @@ export function pageQueryOptions(base: BaseQuery, page: number) {
     queryKey: queryKeys.page(base, page),
     queryFn: () => querySessions({ ...base, offset: page * PAGE_SIZE, limit: PAGE_SIZE }),
   });
+}
+
+export function userPageQueryOptions(base: BaseUserQuery, page: number) {
+  return queryOptions({
+    queryKey: queryKeys.userPage(base, page),
+    queryFn: () => queryUsers({ ...base, offset: page * PAGE_SIZE, limit: PAGE_SIZE }),
+  });
+}
+
+/**
+ * One user's sessions for an expanded user row: the same filter and sort as the console,
+ * narrowed to that user.
+ */
+export function userSessionsQueryOptions(tenant: string, userId: string, base: BaseQuery) {
+  return queryOptions({
+    queryKey: queryKeys.userSessions(tenant, userId, base),
+    queryFn: () =>
+      querySessions({
+        ...base,
+        tenants: [tenant],
+        user_id: userId,
+        offset: 0,
+        limit: USER_SESSIONS_LIMIT,
+      }),
+  });
+}
+
+/** The values the enumerated filters offer. */
+export function facetsQueryOptions() {
+  return queryOptions({ queryKey: queryKeys.facets, queryFn: sessionFacets });
 }
 
 export function summaryQueryOptions() {

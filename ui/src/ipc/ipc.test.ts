@@ -9,14 +9,18 @@ import {
   endSessions,
   errorCode,
   errorMessage,
+  exportSessions,
   IpcError,
   isErrorPayload,
   listTenants,
   onSessionsChanged,
   querySessions,
+  queryUsers,
   refresh,
   removeTenant,
   saveTenant,
+  sessionFacets,
+  sessionRefs,
   summary,
   testTenant,
   toIpcError,
@@ -168,5 +172,55 @@ describe("ipc wrapper", () => {
     expect(future).toMatchObject({ code: "internal", message: "something new" });
     expect(errorCode(future)).toBe("from_the_future");
     expect(errorMessage({ code: "from_the_future", message: "raw" })).toBe("raw");
+  });
+
+  it("calls the console commands with the contract's arguments", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      switch (cmd) {
+        case "query_users":
+          return { total: 1, sessions: 3, offset: 0, rows: [], version: 2 };
+        case "session_facets":
+          return { tenants: [{ value: "demo", count: 4 }], session_types: [], login_types: [] };
+        case "session_refs":
+          return { refs: [{ tenant: "demo", session_id: "s1" }], total: 1 };
+        case "export_sessions":
+          return { path: "/home/admin/Downloads/vigil-sessions.csv", rows: 12 };
+        default:
+          return null;
+      }
+    });
+    const users = await queryUsers({
+      tenants: ["demo"],
+      ip: "10.0.0.0/8",
+      sort: "sessions",
+      descending: true,
+      offset: 0,
+      limit: 100,
+    });
+    expect(users.sessions).toBe(3);
+    expect((await sessionFacets()).tenants[0]?.count).toBe(4);
+    expect((await sessionRefs({ user: "alice", session_types: ["web"] })).total).toBe(1);
+    const result = await exportSessions(QUERY, "csv");
+    expect(result.path).toContain("Downloads");
+    expect(calls).toEqual([
+      [
+        "query_users",
+        {
+          query: {
+            tenants: ["demo"],
+            ip: "10.0.0.0/8",
+            sort: "sessions",
+            descending: true,
+            offset: 0,
+            limit: 100,
+          },
+        },
+      ],
+      ["session_facets", {}],
+      ["session_refs", { filter: { user: "alice", session_types: ["web"] } }],
+      ["export_sessions", { query: QUERY, format: "csv" }],
+    ]);
   });
 });

@@ -10,18 +10,25 @@ import type { AuditEntry } from "./bindings/AuditEntry";
 import type { AuditFilter } from "./bindings/AuditFilter";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
+import type { ExportFormat } from "./bindings/ExportFormat";
+import type { ExportResult } from "./bindings/ExportResult";
+import type { Facets } from "./bindings/Facets";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
 import type { KindInfo } from "./bindings/KindInfo";
 import type { Rule } from "./bindings/Rule";
+import type { SessionFilter } from "./bindings/SessionFilter";
 import type { SessionPage } from "./bindings/SessionPage";
 import type { SessionQuery } from "./bindings/SessionQuery";
 import type { SessionRef } from "./bindings/SessionRef";
+import type { SessionRefs } from "./bindings/SessionRefs";
 import type { SessionsChanged } from "./bindings/SessionsChanged";
 import type { StoredAlert } from "./bindings/StoredAlert";
 import type { Summary } from "./bindings/Summary";
 import type { TenantCheck } from "./bindings/TenantCheck";
 import type { TenantConfig } from "./bindings/TenantConfig";
 import type { TenantView } from "./bindings/TenantView";
+import type { UserPage } from "./bindings/UserPage";
+import type { UserQuery } from "./bindings/UserQuery";
 
 export const SESSIONS_CHANGED_EVENT = "sessions://changed";
 export const ALERTS_NEW_EVENT = "alerts://new";
@@ -32,6 +39,7 @@ const KNOWN_ERROR_CODES: readonly ErrorCode[] = [
   "not_found",
   "conflict",
   "rate_limited",
+  "unsupported",
   "timeout",
   "unreachable",
   "server_error",
@@ -114,6 +122,26 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 export function querySessions(query: SessionQuery): Promise<SessionPage> {
   return call<SessionPage>("query_sessions", { query });
+}
+
+/** The per-user view: one row per (tenant, user) over the sessions matching the filter. */
+export function queryUsers(query: UserQuery): Promise<UserPage> {
+  return call<UserPage>("query_users", { query });
+}
+
+/** The values (and their counts) the enumerated column filters offer. */
+export function sessionFacets(): Promise<Facets> {
+  return call<Facets>("session_facets");
+}
+
+/** "Select all filtered": the matching sessions as action targets (capped) and their total. */
+export function sessionRefs(filter: SessionFilter): Promise<SessionRefs> {
+  return call<SessionRefs>("session_refs", { filter });
+}
+
+/** Writes every filtered, sorted session to a new file in the Downloads folder. */
+export function exportSessions(query: SessionQuery, format: ExportFormat): Promise<ExportResult> {
+  return call<ExportResult>("export_sessions", { query, format });
 }
 
 export function summary(): Promise<Summary> {

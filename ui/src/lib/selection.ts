@@ -3,11 +3,14 @@ import type { Session } from "../ipc/bindings/Session";
 import type { SessionRef } from "../ipc/bindings/SessionRef";
 import { plural } from "./format";
 
-/** What the UI remembers about a selected session (rows themselves live in Rust). */
-export type SelectedSession = Pick<
-  Session,
-  "tenant" | "id" | "user_id" | "username" | "current" | "protected"
->;
+/**
+ * What the UI remembers about a selected session (rows themselves live in Rust). Sessions
+ * picked by "select all filtered" arrive as bare refs: their user is not known (null).
+ */
+export type SelectedSession = Pick<Session, "tenant" | "id" | "current" | "protected"> & {
+  user_id: string | null;
+  username: string | null;
+};
 
 export type Selection = ReadonlyMap<string, SelectedSession>;
 
@@ -35,6 +38,18 @@ export function selectionFrom(rows: readonly Session[]): Map<string, SelectedSes
   return m;
 }
 
+/** A session known only by its ref (from "select all filtered"). */
+export function fromRef(ref: SessionRef): SelectedSession {
+  return {
+    tenant: ref.tenant,
+    id: ref.session_id,
+    user_id: null,
+    username: null,
+    current: false,
+    protected: false,
+  };
+}
+
 export function toRefs(selection: Selection): SessionRef[] {
   return [...selection.values()].map((s) => ({ tenant: s.tenant, session_id: s.id }));
 }
@@ -48,13 +63,15 @@ export function describeEnd(selected: readonly SelectedSession[]): string {
   const n = selected.length;
   const users = new Map<string, SelectedSession>();
   const tenants = new Set<string>();
+  let unknownUsers = false;
   for (const s of selected) {
-    users.set(sessionKey(s.tenant, s.user_id), s);
+    if (s.user_id === null) unknownUsers = true;
+    else users.set(sessionKey(s.tenant, s.user_id), s);
     tenants.add(s.tenant);
   }
   const sessions = plural(n, "session");
   const [onlyUser] = users.values();
-  if (users.size === 1 && onlyUser) {
+  if (!unknownUsers && users.size === 1 && onlyUser) {
     return `End ${sessions} of ${onlyUser.username} (tenant ${onlyUser.tenant})?`;
   }
   const [onlyTenant] = tenants;
@@ -62,6 +79,7 @@ export function describeEnd(selected: readonly SelectedSession[]): string {
     tenants.size === 1 && onlyTenant
       ? `in tenant ${onlyTenant}`
       : `in ${plural(tenants.size, "tenant")}`;
+  if (unknownUsers) return `End ${sessions} ${where}?`;
   return `End ${sessions} of ${plural(users.size, "user")} ${where}?`;
 }
 

@@ -27,6 +27,7 @@ export function userKey(tenant: string, userId: string): string {
 export function usersOf(selected: Iterable<SelectedSession>): SelectedUser[] {
   const users = new Map<string, SelectedUser>();
   for (const s of selected) {
+    if (s.user_id === null) continue; // a bare ref: its user is resolved elsewhere
     const key = userKey(s.tenant, s.user_id);
     const u = users.get(key);
     if (u) {
@@ -36,7 +37,7 @@ export function usersOf(selected: Iterable<SelectedSession>): SelectedUser[] {
       users.set(key, {
         tenant: s.tenant,
         user_id: s.user_id,
-        username: s.username,
+        username: s.username ?? s.user_id,
         protected: s.protected,
         sessions: 1,
       });
@@ -88,9 +89,13 @@ export function planUserAction(
   kind: UserActionKind,
   selected: Iterable<SelectedSession>,
 ): UserActionPlan {
-  const all = usersOf(selected);
+  return planForUsers(kind, usersOf(selected));
+}
+
+/** Which of these users an action applies to and how to say so. */
+export function planForUsers(kind: UserActionKind, all: readonly SelectedUser[]): UserActionPlan {
   const disables = kind === "disable" || kind === "contain";
-  const users = disables ? all.filter((u) => !u.protected) : all;
+  const users = disables ? all.filter((u) => !u.protected) : [...all];
   const excluded = disables ? all.filter((u) => u.protected) : [];
   const sessions = users.reduce((n, u) => n + u.sessions, 0);
   const names = namesByTenant(users);
