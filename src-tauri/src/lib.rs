@@ -43,6 +43,20 @@ pub fn run() -> ExitCode {
             forward_changes(app.handle().clone(), &app_state, &handle);
             forward_alerts(app.handle().clone(), &app_state, &handle);
             app.manage(app_state);
+            // VIGIL_WEBVIEW_CONSOLE=1: the window's console messages go to standard output,
+            // for diagnosing the UI where no developer tools are at hand (a headless run).
+            #[cfg(target_os = "linux")]
+            if std::env::var_os("VIGIL_WEBVIEW_CONSOLE").is_some() {
+                use tauri::Manager;
+                if let Some(w) = app.get_webview_window("main") {
+                    let _ = w.with_webview(|pv| {
+                        use webkit2gtk::{SettingsExt, WebViewExt};
+                        if let Some(s) = pv.inner().settings() {
+                            s.set_enable_write_console_messages_to_stdout(true);
+                        }
+                    });
+                }
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
