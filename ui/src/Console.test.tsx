@@ -227,7 +227,7 @@ describe("column filters", () => {
 
 describe("sorting", () => {
   it("toggles the direction on the same header and starts new columns in their first direction", async () => {
-    const { queries, commits } = startConsole();
+    const { queries } = startConsole();
     await screen.findAllByTestId("session-row");
     expect(screen.getByTestId("header-last_activity_at").getAttribute("aria-sort")).toBe(
       "descending",
@@ -272,7 +272,7 @@ describe("column chooser and saved layout", () => {
         sort: { sort: "username", descending: false },
       }),
     );
-    const { queries, commits } = startConsole();
+    const { queries } = startConsole();
     await screen.findAllByTestId("session-row");
     expect(queries()[0]).toMatchObject({ sort: "username", descending: false });
     expect(screen.queryByTestId("header-department")).toBeNull();
@@ -583,7 +583,7 @@ describe("capabilities", () => {
 
 describe("cards", () => {
   it("filter per tenant, switch to users, and open the alert centre", async () => {
-    const { queries, commits } = startConsole();
+    const { queries } = startConsole();
     await screen.findAllByTestId("session-row");
     const cards = screen.getAllByTestId("tenant-card");
     expect(cards.map((c) => c.dataset.tenant)).toEqual(["demo", "prod"]);
