@@ -23,6 +23,11 @@ fn main() {
         "save_tenant",
         "remove_tenant",
         "test_tenant",
+        "get_settings",
+        "save_settings",
+        "set_paused",
+        "diagnostics",
+        "open_log_folder",
     ]);
     let attrs = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attrs) {

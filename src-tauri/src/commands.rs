@@ -8,6 +8,7 @@ use vigil_core::config::TenantConfig;
 use vigil_core::connector::{self, KindInfo};
 use vigil_core::export::{self, ExportFormat, ExportResult};
 use vigil_core::model::{SessionRef, TenantCheck};
+use vigil_core::settings::AppSettings;
 use vigil_core::store::{
     Facets, MAX_WINDOW, SessionFilter, SessionPage, SessionQuery, SessionRefs, Summary, UserPage,
     UserQuery,
@@ -259,4 +260,147 @@ pub async fn test_tenant(
 ) -> Reply<TenantCheck> {
     let secret = self::secret(secret)?;
     state.test_tenant(tenant, secret).await.map_err(Into::into)
+}
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> Reply<AppSettings> {
+    Ok(state.settings())
+}
+
+/// Stores the app's settings and applies them at once: start at login, history retention,
+/// and (read where they are used) notifications, the tray and the theme.
+#[tauri::command]
+pub async fn save_settings(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    settings: AppSettings,
+) -> Reply<AppSettings> {
+    let before = state.settings();
+    let stored = state.save_settings(settings).await?;
+    if stored.history_retention_days < before.history_retention_days {
+        state.prune_history().await;
+    }
+    if stored.start_at_login != before.start_at_login {
+        crate::set_start_at_login(&app, stored.start_at_login).map_err(|e| {
+            Error::new(
+                vigil_core::ErrorCode::Internal,
+                format!("settings saved, but start at login could not be changed: {e}"),
+            )
+        })?;
+    }
+    crate::emit_status(&app);
+    Ok(stored)
+}
+
+/// Pauses or resumes polling of every tenant (also in the tray menu).
+#[tauri::command]
+pub async fn set_paused(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    paused: bool,
+) -> Reply<()> {
+    state.engine.set_paused(paused);
+    crate::tray::sync_paused(&app, paused);
+    crate::emit_status(&app);
+    Ok(())
+}
+
+/// Text for a support ticket: versions, platform, tenants' kinds and health. No secrets,
+/// no URLs, no user data.
+#[tauri::command]
+pub async fn diagnostics(app: tauri::AppHandle, state: State<'_, AppState>) -> Reply<String> {
+    let status = state.status().await;
+    let settings = state.settings();
+    let summary = state.engine.store().summary();
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    let pkg = app.package_info();
+    let _ = writeln!(out, "Vigil {} ({})", pkg.version, env!("CARGO_PKG_NAME"));
+    let _ = writeln!(
+        out,
+        "platform: {} {} (tauri {}, webview {})",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        tauri::VERSION,
+        tauri::webview_version().unwrap_or_else(|e| format!("unknown: {e}"))
+    );
+    let _ = writeln!(
+        out,
+        "config: {} ({})",
+        status.config_path,
+        match &status.config_error {
+            Some(e) => format!("did not load: {:?}", e.code),
+            None => "loaded".into(),
+        }
+    );
+    let _ = writeln!(out, "logs: {}", status.log_dir);
+    let _ = writeln!(
+        out,
+        "polling: {}; demo tenant: {}; audit log: {}",
+        if status.paused { "paused" } else { "running" },
+        if status.demo_running { "on" } else { "off" },
+        if state.audit().is_ok() {
+            "open"
+        } else {
+            "unavailable"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "settings: notifications {} (from {}), keep running in tray {}, start at login {}, history {} days, geoip {}",
+        settings.notifications,
+        settings.notify_min_severity.as_str(),
+        settings.keep_running_in_tray,
+        settings.start_at_login,
+        settings.history_retention_days,
+        if settings.geoip_database.is_empty() {
+            "none"
+        } else {
+            "set"
+        }
+    );
+    let _ = writeln!(out, "tenants: {}", summary.tenants.len());
+    for (i, t) in summary.tenants.iter().enumerate() {
+        let h = &t.health;
+        let _ = writeln!(
+            out,
+            "  #{} {}: {} sessions, last poll {}, latency {}, {}",
+            i + 1,
+            h.kind.as_str(),
+            t.counts.active_sessions,
+            h.last_poll_at
+                .map_or_else(|| "never".into(), |at| at.to_rfc3339()),
+            h.latency_ms
+                .map_or_else(|| "-".into(), |ms| format!("{ms} ms")),
+            match &h.error {
+                Some(e) => format!("error {:?}", e.code),
+                None if h.stale => "stale".into(),
+                None => "ok".into(),
+            }
+        );
+    }
+    Ok(out)
+}
+
+/// Opens the log folder in the OS file manager.
+#[tauri::command]
+pub async fn open_log_folder() -> Reply<()> {
+    let dir =
+        crate::logs::log_dir().ok_or_else(|| Error::internal("no log folder on this system"))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::internal(format!("{}: {e}", dir.display())))?;
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(opener)
+        .arg(&dir)
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| {
+            Error::internal(format!("cannot open {} with {opener}: {e}", dir.display())).into()
+        })
 }

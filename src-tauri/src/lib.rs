@@ -3,7 +3,9 @@
 //! events to the window. All logic lives in vigil-core.
 
 mod commands;
+mod logs;
 mod state;
+mod tray;
 
 use std::process::ExitCode;
 
@@ -13,14 +15,15 @@ use vigil_core::store::SessionsChanged;
 /// Event telling the window that a tenant's rows or health changed. Carries no rows.
 pub const SESSIONS_CHANGED: &str = "sessions://changed";
 
+/// Event telling the window that the app's status (pause, settings) changed.
+pub const STATUS_CHANGED: &str = "app://status";
+
+/// Started with this argument (as at login), the window stays in the tray.
+pub const HIDDEN_ARG: &str = "--hidden";
+
 pub fn run() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let _log_guard = logs::init();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Vigil starting");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("vigil-rt")
@@ -35,14 +38,36 @@ pub fn run() -> ExitCode {
     tauri::async_runtime::set(runtime.handle().clone());
     let handle = runtime.handle().clone();
 
+    let hidden = std::env::args().any(|a| a == HIDDEN_ARG);
     let result = tauri::Builder::default()
+        // First: a second launch hands over to the running Vigil, which shows its window.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tracing::info!("second launch: showing the window");
+            tray::show_main(app);
+        }))
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![HIDDEN_ARG]),
+        ))
         .setup(move |app| {
             let settings = state::Settings::from_env()?;
             let app_state = handle.block_on(state::AppState::start(handle.clone(), settings))?;
             forward_changes(app.handle().clone(), &app_state, &handle);
             forward_alerts(app.handle().clone(), &app_state, &handle);
             app.manage(app_state);
+            match tray::create(app.handle()) {
+                Ok(()) => {
+                    count_open_alerts(app.handle().clone(), &handle);
+                    if hidden {
+                        if let Some(w) = app.get_webview_window("main") {
+                            let _ = w.hide();
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "no tray icon; closing the window quits"),
+            }
+            prune_history_daily(app.handle().clone(), &handle);
             // VIGIL_WEBVIEW_CONSOLE=1: the window's console messages go to standard output,
             // for diagnosing the UI where no developer tools are at hand (a headless run).
             #[cfg(target_os = "linux")]
@@ -58,6 +83,19 @@ pub fn run() -> ExitCode {
                 }
             }
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let app = window.app_handle();
+                let keep = app
+                    .try_state::<state::AppState>()
+                    .is_some_and(|s| s.settings().keep_running_in_tray);
+                if window.label() == "main" && keep && tray::exists(app) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                    tracing::info!("window closed; still polling in the tray");
+                }
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::query_sessions,
@@ -80,6 +118,11 @@ pub fn run() -> ExitCode {
             commands::save_tenant,
             commands::remove_tenant,
             commands::test_tenant,
+            commands::get_settings,
+            commands::save_settings,
+            commands::set_paused,
+            commands::diagnostics,
+            commands::open_log_folder,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     match result {
@@ -110,18 +153,25 @@ fn forward_alerts(app: tauri::AppHandle, state: &state::AppState, rt: &tokio::ru
                 }
                 Err(RecvError::Closed) => return,
             };
+            let settings = app
+                .try_state::<state::AppState>()
+                .map(|s| s.settings())
+                .unwrap_or_default();
             let title = match &alert.username {
                 Some(user) => format!("{}: {user}", alert.tenant),
                 None => format!("{}: {} alerts", alert.tenant, alert.count),
             };
-            if let Err(e) = app
-                .notification()
-                .builder()
-                .title(title)
-                .body(&alert.message)
-                .show()
-            {
-                tracing::warn!(error = %e, "native notification failed");
+            let notify = settings.notifications && alert.severity >= settings.notify_min_severity;
+            if notify {
+                if let Err(e) = app
+                    .notification()
+                    .builder()
+                    .title(title)
+                    .body(&alert.message)
+                    .show()
+                {
+                    tracing::warn!(error = %e, "native notification failed");
+                }
             }
             if let Err(e) = app.emit(ALERT, &alert) {
                 tracing::warn!(error = %e, "cannot send the alert to the window");
@@ -153,6 +203,71 @@ fn forward_changes(app: tauri::AppHandle, state: &state::AppState, rt: &tokio::r
                     }
                 }
             }
+        }
+    });
+}
+
+/// Tells the window that the app's status changed (pause, settings).
+pub fn emit_status(app: &tauri::AppHandle) {
+    if let Err(e) = app.emit(STATUS_CHANGED, ()) {
+        tracing::warn!(error = %e, "cannot notify the window");
+    }
+}
+
+/// Registers or removes Vigil's start at login (started hidden, in the tray).
+pub fn set_start_at_login(app: &tauri::AppHandle, on: bool) -> Result<(), String> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    let result = if on {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
+    result.map_err(|e| e.to_string())?;
+    tracing::info!(on, "start at login changed");
+    Ok(())
+}
+
+/// Keeps the tray's open-alert count current: after each alert, and every few seconds
+/// (acknowledgements happen in the window).
+fn count_open_alerts(app: tauri::AppHandle, rt: &tokio::runtime::Handle) {
+    let Some(state) = app.try_state::<state::AppState>() else {
+        return;
+    };
+    let Some(audit) = state.engine.audit().cloned() else {
+        return;
+    };
+    let mut alerts = state.engine.subscribe_alerts();
+    rt.spawn(async move {
+        loop {
+            let audit = audit.clone();
+            match tokio::task::spawn_blocking(move || audit.open_alert_count()).await {
+                Ok(Ok(n)) => tray::set_open_alerts(&app, n),
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot count open alerts"),
+                Err(_) => return,
+            }
+            tokio::select! {
+                r = alerts.recv() => {
+                    if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                        return;
+                    }
+                    // Let the alert reach the database first.
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                () = tokio::time::sleep(std::time::Duration::from_secs(3)) => {}
+            }
+        }
+    });
+}
+
+/// Prunes session history past the retention setting now and then once a day.
+fn prune_history_daily(app: tauri::AppHandle, rt: &tokio::runtime::Handle) {
+    rt.spawn(async move {
+        loop {
+            if let Some(state) = app.try_state::<state::AppState>() {
+                state.prune_history().await;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
         }
     });
 }

@@ -13,6 +13,7 @@ use vigil_core::connector::vigil::VigilConnector;
 use vigil_core::connector::{self};
 use vigil_core::model::{ConnectorKind, TenantSpec};
 use vigil_core::secrets::{KeyringStore, SecretStore};
+use vigil_core::settings::AppSettings;
 use vigil_core::store::{Counts, TenantHealth};
 use vigil_core::{Engine, Error, ErrorCode, ErrorPayload, Result, SecretString};
 use vigil_demo::RunningDemo;
@@ -62,10 +63,14 @@ pub struct AppStatus {
     /// Set when the configuration file did not load; Vigil then leaves it untouched.
     pub config_error: Option<ErrorPayload>,
     pub demo_running: bool,
+    /// Polling is paused (from the tray); a Refresh still polls once.
+    pub paused: bool,
+    /// Where the app writes its logs.
+    pub log_dir: String,
 }
 
 enum Config {
-    Loaded(ConfigFile),
+    Loaded(Box<ConfigFile>),
     Broken { path: PathBuf, error: Error },
 }
 
@@ -81,6 +86,8 @@ pub struct AppState {
     secrets: Arc<dyn SecretStore>,
     config: Mutex<Config>,
     demo: Option<Demo>,
+    /// The `[app]` settings as last loaded or saved; read without waiting (tray, alerts).
+    settings: std::sync::RwLock<AppSettings>,
 }
 
 impl AppState {
@@ -96,7 +103,7 @@ impl AppState {
         let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
         let dir = vigil_core::config::config_dir()?;
         let config = match ConfigFile::load(&dir) {
-            Ok(c) => Config::Loaded(c),
+            Ok(c) => Config::Loaded(Box::new(c)),
             Err(error) => {
                 tracing::error!(%error, "configuration file did not load; it is left untouched");
                 Config::Broken {
@@ -105,20 +112,10 @@ impl AppState {
                 }
             }
         };
-        let retention = match &config {
-            Config::Loaded(c) => c.history_retention_days(),
-            Config::Broken { .. } => vigil_core::config::DEFAULT_HISTORY_RETENTION_DAYS,
+        let app_settings = match &config {
+            Config::Loaded(c) => c.settings().clone(),
+            Config::Broken { .. } => AppSettings::default(),
         };
-        if let Some(audit) = engine.audit().cloned() {
-            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(retention));
-            match tokio::task::spawn_blocking(move || audit.prune_history(before)).await {
-                Ok(Ok(n)) if n > 0 => {
-                    tracing::info!(pruned = n, retention, "session history pruned")
-                }
-                Ok(Err(e)) => tracing::warn!(error = %e, "session history could not be pruned"),
-                _ => {}
-            }
-        }
         let (want_demo, tenants) = match &config {
             Config::Loaded(c) => (c.demo_tenant(), c.tenants().to_vec()),
             Config::Broken { .. } => (true, Vec::new()),
@@ -142,7 +139,48 @@ impl AppState {
             secrets,
             config: Mutex::new(config),
             demo,
+            settings: std::sync::RwLock::new(app_settings),
         })
+    }
+
+    /// The app's settings as they stand.
+    pub fn settings(&self) -> AppSettings {
+        self.settings.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Checks and stores the app's settings; they apply at once. Returns what was stored.
+    pub async fn save_settings(&self, settings: AppSettings) -> Result<AppSettings> {
+        let mut guard = self.config.lock().await;
+        let Config::Loaded(cfg) = &mut *guard else {
+            return Err(Error::config(
+                "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
+            ));
+        };
+        let mut next = ConfigFile::load(cfg.path().parent().unwrap_or(std::path::Path::new(".")))?;
+        next.set_settings(settings)?;
+        next.save()?;
+        let stored = next.settings().clone();
+        **cfg = next;
+        drop(guard);
+        if let Ok(mut s) = self.settings.write() {
+            *s = stored.clone();
+        }
+        tracing::info!("settings saved");
+        Ok(stored)
+    }
+
+    /// Drops session history older than the retention setting.
+    pub async fn prune_history(&self) {
+        let retention = self.settings().history_retention_days;
+        let Some(audit) = self.engine.audit().cloned() else {
+            return;
+        };
+        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(retention));
+        match tokio::task::spawn_blocking(move || audit.prune_history(before)).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(pruned = n, retention, "session history pruned"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "session history could not be pruned"),
+            _ => {}
+        }
     }
 
     /// The audit log, or why actions are refused.
@@ -169,6 +207,10 @@ impl AppState {
             config_path: path.display().to_string(),
             config_error: error,
             demo_running: self.demo.is_some(),
+            paused: self.engine.is_paused(),
+            log_dir: crate::logs::log_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -244,7 +286,7 @@ impl AppState {
         })
         .await?;
         next.save()?;
-        *cfg = next;
+        **cfg = next;
         drop(guard);
         if let Some(p) = &previous {
             self.engine.remove_tenant(p)?;

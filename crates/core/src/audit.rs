@@ -602,6 +602,18 @@ impl AuditLog {
             .collect())
     }
 
+    /// How many alerts no administrator has acknowledged yet.
+    pub fn open_alert_count(&self) -> Result<u64> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM alerts WHERE acknowledged = 0",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
+    }
+
     /// Marks alerts as seen by an administrator.
     pub fn acknowledge_alerts(&self, ids: &[i64]) -> Result<usize> {
         self.with(|c| {

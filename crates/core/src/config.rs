@@ -18,6 +18,7 @@ use ts_rs::TS;
 use crate::calendar::{self, WorkingHours};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{self, ConnectorKind, TenantSpec};
+use crate::settings::AppSettings;
 
 pub const FILE_NAME: &str = "config.toml";
 /// Shortest and longest poll interval accepted, in seconds.
@@ -170,12 +171,12 @@ struct RawFile {
 struct RawApp {
     #[serde(default)]
     demo_tenant: Option<bool>,
-    #[serde(default)]
-    history_retention_days: Option<u32>,
+    #[serde(flatten)]
+    settings: AppSettings,
 }
 
 /// Session history older than this is pruned unless the config says otherwise.
-pub const DEFAULT_HISTORY_RETENTION_DAYS: u32 = 90;
+pub use crate::settings::DEFAULT_HISTORY_RETENTION_DAYS;
 
 #[derive(Deserialize)]
 struct RawTenant {
@@ -204,7 +205,7 @@ pub struct ConfigFile {
     doc: DocumentMut,
     tenants: Vec<TenantConfig>,
     demo_tenant: Option<bool>,
-    history_retention_days: Option<u32>,
+    settings: AppSettings,
 }
 
 impl std::fmt::Debug for ConfigFile {
@@ -325,7 +326,7 @@ impl ConfigFile {
             doc,
             tenants,
             demo_tenant: raw.app.demo_tenant,
-            history_retention_days: raw.app.history_retention_days,
+            settings: raw.app.settings.normalized(),
         })
     }
 
@@ -418,8 +419,42 @@ impl ConfigFile {
 
     /// Days of session history to keep (`[app] history_retention_days`).
     pub fn history_retention_days(&self) -> u32 {
-        self.history_retention_days
-            .unwrap_or(DEFAULT_HISTORY_RETENTION_DAYS)
+        self.settings.history_retention_days
+    }
+
+    /// The app's settings (`[app]`), defaults for what the file leaves out.
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
+    }
+
+    /// Replaces the app's settings after checking them (in memory; call
+    /// [`ConfigFile::save`]). Other keys of `[app]`, comments included, stay.
+    pub fn set_settings(&mut self, settings: AppSettings) -> Result<()> {
+        let settings = settings.normalized();
+        settings.validate()?;
+        let app = self.doc.entry("app").or_insert(toml_edit::table());
+        let t = app
+            .as_table_like_mut()
+            .ok_or_else(|| Error::config("`app` in the config file is not a table ([app])"))?;
+        t.insert(
+            "default_poll_interval_secs",
+            value(i64::try_from(settings.default_poll_interval_secs).unwrap_or(i64::MAX)),
+        );
+        t.insert("notifications", value(settings.notifications));
+        t.insert(
+            "notify_min_severity",
+            value(settings.notify_min_severity.as_str()),
+        );
+        t.insert("geoip_database", value(&settings.geoip_database));
+        t.insert(
+            "history_retention_days",
+            value(i64::from(settings.history_retention_days)),
+        );
+        t.insert("theme", value(settings.theme.as_str()));
+        t.insert("start_at_login", value(settings.start_at_login));
+        t.insert("keep_running_in_tray", value(settings.keep_running_in_tray));
+        self.settings = settings;
+        Ok(())
     }
 
     pub fn set_demo_tenant(&mut self, on: bool) {
@@ -571,6 +606,65 @@ mod tests {
         t.tags = vec!["eu".into(), "prod".into()];
         t.poll_interval_secs = 15;
         t
+    }
+
+    #[test]
+    fn app_settings_round_trip_and_keep_the_rest_of_app() {
+        let d = dir();
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            "[app]\n# kept\ndemo_tenant = false\nfuture_key = 1\ntheme = \"dark\"\n",
+        )
+        .unwrap();
+        let mut c = ConfigFile::load(d.path()).unwrap();
+        assert_eq!(c.settings().theme, crate::settings::Theme::Dark);
+        assert_eq!(
+            c.settings().history_retention_days,
+            DEFAULT_HISTORY_RETENTION_DAYS
+        );
+        let wanted = AppSettings {
+            default_poll_interval_secs: 60,
+            notifications: false,
+            notify_min_severity: crate::alerts::Severity::High,
+            history_retention_days: 30,
+            theme: crate::settings::Theme::Light,
+            start_at_login: true,
+            keep_running_in_tray: false,
+            ..AppSettings::default()
+        };
+        c.set_settings(wanted.clone()).unwrap();
+        c.save().unwrap();
+        let text = std::fs::read_to_string(d.path().join(FILE_NAME)).unwrap();
+        assert!(
+            text.contains("# kept") && text.contains("future_key = 1"),
+            "{text}"
+        );
+        let again = ConfigFile::load(d.path()).unwrap();
+        assert_eq!(again.settings(), &wanted);
+        assert_eq!(again.history_retention_days(), 30);
+        assert!(!again.demo_tenant());
+        let bad = AppSettings {
+            history_retention_days: 0,
+            ..wanted.clone()
+        };
+        let mut c = again;
+        assert!(c.set_settings(bad).is_err());
+        assert_eq!(
+            c.settings(),
+            &wanted,
+            "a refused change leaves the settings alone"
+        );
+    }
+
+    #[test]
+    fn a_bad_setting_names_itself() {
+        let d = dir();
+        std::fs::write(d.path().join(FILE_NAME), "[app]\ntheme = \"purple\"\n").unwrap();
+        let e = ConfigFile::load(d.path()).unwrap_err();
+        assert!(
+            e.message.contains("purple") || e.message.contains("theme"),
+            "{e}"
+        );
     }
 
     #[test]

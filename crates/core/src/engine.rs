@@ -55,6 +55,8 @@ pub struct Engine {
     alerts: broadcast::Sender<Alert>,
     /// Rules snoozed per tenant, until a time.
     snoozes: Snoozes,
+    /// While true, no tenant polls on its own (a Refresh still polls once).
+    paused: tokio::sync::watch::Sender<bool>,
 }
 
 type Snoozes = Arc<std::sync::Mutex<HashMap<(String, rules::Rule), chrono::DateTime<chrono::Utc>>>>;
@@ -102,6 +104,7 @@ impl Engine {
             alert_config: Arc::new(RwLock::new(HashMap::new())),
             alerts,
             snoozes: Arc::new(std::sync::Mutex::new(HashMap::new())),
+            paused: tokio::sync::watch::Sender::new(false),
         };
         engine.spawn_observer();
         engine.spawn_problem_watch();
@@ -386,6 +389,7 @@ impl Engine {
             refresh: Arc::clone(&handle.refresh),
             cancel: handle.cancel.clone(),
             diffs: self.diffs.clone(),
+            paused: self.paused.subscribe(),
         };
         self.runtime.spawn(poller.run());
         tenants.insert(name, handle);
@@ -421,6 +425,20 @@ impl Engine {
             .ok()?
             .get(name)
             .map(|h| Arc::clone(&h.connector))
+    }
+
+    /// Pauses or resumes polling of every tenant. While paused, a Refresh still polls once.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.send_replace(paused);
+        tracing::info!(
+            paused,
+            "polling {}",
+            if paused { "paused" } else { "resumed" }
+        );
+    }
+
+    pub fn is_paused(&self) -> bool {
+        *self.paused.borrow()
     }
 
     /// Polls now: one tenant, or all.

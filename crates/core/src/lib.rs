@@ -19,6 +19,7 @@ pub mod poll;
 pub mod query;
 pub mod secret;
 pub mod secrets;
+pub mod settings;
 pub mod store;
 
 pub use engine::Engine;

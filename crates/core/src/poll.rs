@@ -40,14 +40,24 @@ pub(crate) struct Poller {
     pub refresh: Arc<Notify>,
     pub cancel: CancellationToken,
     pub diffs: broadcast::Sender<TenantDiff>,
+    /// Polling is paused while this is true.
+    pub paused: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Poller {
-    pub async fn run(self) {
+    pub async fn run(mut self) {
         let tenant = Arc::clone(self.connector.tenant());
         let mut failures: u32 = 0;
         let mut initial = true;
         loop {
+            if *self.paused.borrow_and_update() {
+                // Wait for a resume or an explicit refresh.
+                tokio::select! {
+                    () = self.cancel.cancelled() => return,
+                    _ = self.paused.wait_for(|p| !*p) => {}
+                    () = self.refresh.notified() => {}
+                }
+            }
             let started = Instant::now();
             let outcome = tokio::select! {
                 () = self.cancel.cancelled() => return,

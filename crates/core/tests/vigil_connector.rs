@@ -524,7 +524,10 @@ async fn alerts_are_stored_snoozed_rules_are_dropped_and_acknowledging_closes_th
         .iter()
         .find(|s| s.alert.session_id.as_deref() == Some(id.as_str()))
         .unwrap();
+    let count_before = audit.open_alert_count().unwrap();
+    assert_eq!(count_before, open.len() as u64);
     assert_eq!(audit.acknowledge_alerts(&[stored.id]).unwrap(), 1);
+    assert_eq!(audit.open_alert_count().unwrap(), count_before - 1);
     let open = audit
         .alerts(&AlertFilter {
             open_only: true,
@@ -541,4 +544,51 @@ async fn alerts_are_stored_snoozed_rules_are_dropped_and_acknowledging_closes_th
     );
     engine.shutdown();
     demo.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_paused_engine_does_not_poll_until_resumed_or_refreshed() {
+    let demo = demo(200, Duration::from_millis(100)).await;
+    let engine = Engine::new(tokio::runtime::Handle::current());
+    let c: Arc<dyn Connector> = Arc::new(connector(&demo, TOKEN, 500));
+    engine.add_tenant(c, Duration::from_millis(100)).unwrap();
+    let store = engine.store().clone();
+    let last_poll = || store.summary().tenants[0].health.last_poll_at;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while last_poll().is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "no first poll");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    engine.set_paused(true);
+    assert!(engine.is_paused());
+    // A poll already under way may still land; after that, nothing.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let frozen = last_poll();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(last_poll(), frozen, "polled while paused");
+
+    engine.refresh(None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while last_poll() == frozen {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a refresh did not poll while paused"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_refresh = last_poll();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(last_poll(), after_refresh, "a refresh resumed polling");
+
+    engine.set_paused(false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while last_poll() == after_refresh {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "resume did not poll again"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    engine.shutdown();
 }

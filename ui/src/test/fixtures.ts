@@ -288,6 +288,8 @@ export const APP_STATUS: AppStatus = {
   config_path: "/home/admin/.config/vigil/tenants.toml",
   config_error: null,
   demo_running: true,
+  paused: false,
+  log_dir: "/home/admin/.local/state/vigil/logs",
 };
 
 export const CHECK_OK: TenantCheck = {

@@ -5,4 +5,12 @@ export type AppStatus = { config_path: string,
 /**
  * Set when the configuration file did not load; Vigil then leaves it untouched.
  */
-config_error: ErrorPayload | null, demo_running: boolean, };
+config_error: ErrorPayload | null, demo_running: boolean, 
+/**
+ * Polling is paused (from the tray); a Refresh still polls once.
+ */
+paused: boolean, 
+/**
+ * Where the app writes its logs.
+ */
+log_dir: string, };
