@@ -299,6 +299,7 @@ impl AppState {
                 let _ = blocking(move || store.delete(&p)).await;
             }
         }
+        tracing::info!(tenant = %tenant.name, kind = tenant.kind.as_str(), "tenant saved");
         Ok(TenantView {
             config: tenant,
             builtin: false,
@@ -329,6 +330,7 @@ impl AppState {
         cfg.save()?;
         drop(guard);
         self.engine.remove_tenant(name)?;
+        tracing::info!(tenant = %name, "tenant removed");
         let (store, n) = (Arc::clone(&self.secrets), name.to_owned());
         blocking(move || store.delete(&n)).await
     }

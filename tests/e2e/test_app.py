@@ -263,7 +263,10 @@ def test_the_tenant_survives_a_restart(s):
 
 def test_no_file_holds_the_secret(s):
     secret = EXTERNAL["token"].encode()
-    roots = [os.environ["XDG_CONFIG_HOME"], os.environ["XDG_DATA_HOME"], os.path.join(os.environ["HOME"], ".cache"), ARTIFACTS]
+    logs = os.path.join(os.environ["HOME"], ".local", "state", "vigil", "logs")
+    assert any(n.startswith("vigil.") for n in os.listdir(logs)), f"no log file in {logs}"
+    roots = [os.environ["XDG_CONFIG_HOME"], os.environ["XDG_DATA_HOME"], os.path.join(os.environ["HOME"], ".cache"),
+             os.path.join(os.environ["HOME"], ".local", "state"), ARTIFACTS]
     keyrings = os.path.join(os.environ["XDG_DATA_HOME"], "keyrings")
     for root in roots:
         for dirpath, _, files in os.walk(root):
