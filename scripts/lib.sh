@@ -81,3 +81,16 @@ build_ui() {
   step "ui: build"
   (cd "$ROOT/ui" && npm run --silent build)
 }
+
+# The Tauri CLI, for bundling only, kept outside ui/ (its per-platform binaries would
+# otherwise have to be in ui's lock file). Its minor version follows the tauri crate's.
+TAURI_CLI_VERSION=2.11.5
+ensure_tauri_cli() {
+  local dir="$HOME/.cache/vigil/tauri-cli-$TAURI_CLI_VERSION"
+  if [ ! -x "$dir/node_modules/.bin/tauri" ]; then
+    step "npm: @tauri-apps/cli@$TAURI_CLI_VERSION"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error --no-save "@tauri-apps/cli@$TAURI_CLI_VERSION" >/dev/null)
+  fi
+  TAURI_CLI="$dir/node_modules/.bin/tauri"
+}
