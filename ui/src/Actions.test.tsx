@@ -13,7 +13,7 @@ import type { Session } from "./ipc/bindings/Session";
 import type { SessionQuery } from "./ipc/bindings/SessionQuery";
 import type { SessionRef } from "./ipc/bindings/SessionRef";
 import { createQueryClient } from "./lib/queryClient";
-import { makeSession, pageOf, SUMMARY } from "./test/fixtures";
+import { APP_STATUS, makeSession, pageOf, SETTINGS, SUMMARY } from "./test/fixtures";
 
 type Call = { cmd: string; args: Record<string, unknown> | undefined };
 
@@ -77,6 +77,10 @@ function startApp(backend: Backend = {}) {
           return backend.history ?? [];
         case "refresh":
           return null;
+        case "get_settings":
+          return SETTINGS;
+        case "app_status":
+          return APP_STATUS;
         default:
           throw { code: "internal", message: `unexpected command ${cmd}` } satisfies ErrorPayload;
       }

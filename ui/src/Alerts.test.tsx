@@ -10,7 +10,7 @@ import type { ErrorPayload } from "./ipc/bindings/ErrorPayload";
 import type { SessionQuery } from "./ipc/bindings/SessionQuery";
 import type { StoredAlert } from "./ipc/bindings/StoredAlert";
 import { createQueryClient } from "./lib/queryClient";
-import { makeSession, pageOf, SUMMARY } from "./test/fixtures";
+import { APP_STATUS, makeSession, pageOf, SETTINGS, SUMMARY } from "./test/fixtures";
 
 type Call = { cmd: string; args: Record<string, unknown> | undefined };
 
@@ -108,6 +108,10 @@ function startApp(hash = "#/alerts") {
           return null;
         case "audit_entries":
           return [];
+        case "get_settings":
+          return SETTINGS;
+        case "app_status":
+          return APP_STATUS;
         default:
           throw { code: "internal", message: `unexpected command ${cmd}` } satisfies ErrorPayload;
       }

@@ -11,7 +11,16 @@ import type { SessionQuery } from "./ipc/bindings/SessionQuery";
 import type { SessionRef } from "./ipc/bindings/SessionRef";
 import type { UserQuery } from "./ipc/bindings/UserQuery";
 import { createQueryClient } from "./lib/queryClient";
-import { facetsOf, filterRows, makeSession, pageOf, SUMMARY, usersPageOf } from "./test/fixtures";
+import {
+  APP_STATUS,
+  facetsOf,
+  filterRows,
+  makeSession,
+  pageOf,
+  SETTINGS,
+  SUMMARY,
+  usersPageOf,
+} from "./test/fixtures";
 
 type Call = { cmd: string; args: Record<string, unknown> | undefined };
 
@@ -19,11 +28,14 @@ type Backend = {
   rows?: Session[];
   querySessions?: (q: SessionQuery) => unknown;
   endSessions?: (targets: SessionRef[]) => unknown;
+  /** Polling starts paused. */
+  paused?: boolean;
 };
 
 function startApp(backend: Backend = {}) {
   const rows = backend.rows ?? Array.from({ length: 250 }, (_, i) => makeSession(i));
   const calls: Call[] = [];
+  let paused = backend.paused ?? false;
   mockIPC(
     (cmd, payload) => {
       const args = payload as Record<string, unknown> | undefined;
@@ -65,6 +77,13 @@ function startApp(backend: Backend = {}) {
         case "audit_entries":
           return [];
         case "refresh":
+          return null;
+        case "get_settings":
+          return SETTINGS;
+        case "app_status":
+          return { ...APP_STATUS, paused };
+        case "set_paused":
+          paused = args?.paused as boolean;
           return null;
         default:
           throw { code: "internal", message: `unexpected command ${cmd}` } satisfies ErrorPayload;
@@ -348,5 +367,49 @@ describe("App", () => {
     const before = count("summary");
     await emit("sessions://changed", { tenant: "demo", version: 2 });
     await waitFor(() => expect(count("summary")).toBeGreaterThan(before));
+  });
+
+  it("pauses polling from the header and shows the paused bar until resumed", async () => {
+    const { calls } = startApp();
+    await rowsShown();
+    const pause = await screen.findByTestId("pause-polling");
+    expect(screen.queryByTestId("polling-paused")).toBeNull();
+    fireEvent.click(pause);
+    await waitFor(() =>
+      expect(calls.filter((c) => c.cmd === "set_paused").map((c) => c.args)).toEqual([
+        { paused: true },
+      ]),
+    );
+    // The status is read again: the bar replaces the Pause button.
+    const bar = await screen.findByTestId("polling-paused");
+    expect(bar.textContent).toContain("Polling paused");
+    expect(screen.queryByTestId("pause-polling")).toBeNull();
+  });
+
+  it("shows the paused bar when polling is paused and Resume resumes", async () => {
+    const { calls } = startApp({ paused: true });
+    const bar = await screen.findByTestId("polling-paused");
+    expect(bar.textContent).toContain("Polling paused");
+    expect(screen.queryByTestId("pause-polling")).toBeNull();
+    fireEvent.click(within(bar).getByTestId("resume-polling"));
+    await waitFor(() =>
+      expect(calls.filter((c) => c.cmd === "set_paused").map((c) => c.args)).toEqual([
+        { paused: false },
+      ]),
+    );
+    await screen.findByTestId("pause-polling");
+    expect(screen.queryByTestId("polling-paused")).toBeNull();
+  });
+
+  it("reads the status again on app://status (paused from the tray)", async () => {
+    const { calls } = startApp();
+    await screen.findByTestId("pause-polling");
+    const before = calls.filter((c) => c.cmd === "app_status").length;
+    const settingsBefore = calls.filter((c) => c.cmd === "get_settings").length;
+    await emit("app://status");
+    await waitFor(() =>
+      expect(calls.filter((c) => c.cmd === "app_status").length).toBeGreaterThan(before),
+    );
+    expect(calls.filter((c) => c.cmd === "get_settings").length).toBeGreaterThan(settingsBefore);
   });
 });

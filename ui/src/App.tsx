@@ -4,14 +4,19 @@ import { AlertsScreen } from "./components/AlertsScreen";
 import { AlertToasts, pushToast, type Toast } from "./components/AlertToasts";
 import { AuditScreen } from "./components/AuditScreen";
 import { HelpOverlay } from "./components/HelpOverlay";
+import { SettingsScreen } from "./components/SettingsScreen";
 import { TenantsScreen } from "./components/TenantsScreen";
-import { invalidateAll, openAlertCountQueryOptions } from "./hooks/queries";
+import { invalidateAll, openAlertCountQueryOptions, settingsQueryOptions } from "./hooks/queries";
 import { useHashRoute, type View } from "./hooks/useHashView";
 import { useNewAlerts } from "./hooks/useNewAlerts";
-import { useSessionsChangedInvalidation } from "./hooks/useSessionsChanged";
+import {
+  useAppStatusInvalidation,
+  useSessionsChangedInvalidation,
+} from "./hooks/useSessionsChanged";
 import { refresh } from "./ipc/ipc";
 import { consoleParams } from "./lib/consoleState";
 import { formatCount, plural } from "./lib/format";
+import { applyStoredTheme } from "./lib/theme";
 import { isTextEntry, modalOpen, SessionsView } from "./SessionsView";
 
 const NAV: { view: View; label: string; key: string }[] = [
@@ -19,11 +24,18 @@ const NAV: { view: View; label: string; key: string }[] = [
   { view: "tenants", label: "Tenants", key: "2" },
   { view: "audit", label: "Audit", key: "3" },
   { view: "alerts", label: "Alerts", key: "4" },
+  { view: "settings", label: "Settings", key: "5" },
 ];
 
-const NAV_ICONS: Record<View, string> = { sessions: "☰", tenants: "⚙", audit: "✎", alerts: "⚠" };
+const NAV_ICONS: Record<View, string> = {
+  sessions: "☰",
+  tenants: "⚙",
+  audit: "✎",
+  alerts: "⚠",
+  settings: "⚒",
+};
 
-/** The window: a rail to switch views (Ctrl/Cmd+1…4), the view kept in the URL hash. */
+/** The window: a rail to switch views (Ctrl/Cmd+1…5), the view kept in the URL hash. */
 export function App() {
   const qc = useQueryClient();
   const { view, params, navigate, replaceParams } = useHashRoute();
@@ -31,6 +43,14 @@ export function App() {
   const [helpOpen, setHelpOpen] = useState(false);
   // Live updates for every view: sessions, summary and tenants.
   useSessionsChangedInvalidation(qc);
+  // Pause state and settings changed (here or from the tray).
+  useAppStatusInvalidation(qc);
+
+  // The stored theme, at start and whenever the settings change.
+  const theme = useQuery(settingsQueryOptions()).data?.theme;
+  useEffect(() => {
+    if (theme) applyStoredTheme(theme);
+  }, [theme]);
 
   // Open alerts for the rail badge; new alerts refetch it and pop up a toast.
   const openAlerts = useQuery(openAlertCountQueryOptions());
@@ -130,6 +150,8 @@ export function App() {
         <SessionsView params={params} onParams={replaceParams} onOpenAlerts={openAlertCentre} />
       ) : view === "audit" ? (
         <AuditScreen />
+      ) : view === "settings" ? (
+        <SettingsScreen />
       ) : view === "alerts" ? (
         <AlertsScreen
           onShowSession={(alertTenant, sessionId) =>

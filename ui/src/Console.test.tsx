@@ -14,7 +14,16 @@ import type { Summary } from "./ipc/bindings/Summary";
 import type { UserQuery } from "./ipc/bindings/UserQuery";
 import { LAYOUT_KEY } from "./lib/layout";
 import { createQueryClient } from "./lib/queryClient";
-import { facetsOf, filterRows, makeSession, pageOf, SUMMARY, usersPageOf } from "./test/fixtures";
+import {
+  APP_STATUS,
+  facetsOf,
+  filterRows,
+  makeSession,
+  pageOf,
+  SETTINGS,
+  SUMMARY,
+  usersPageOf,
+} from "./test/fixtures";
 
 type Call = { cmd: string; args: Record<string, unknown> | undefined };
 
@@ -93,6 +102,10 @@ function startConsole(backend: Backend = {}, hash = "#/sessions") {
           return [];
         case "refresh":
           return null;
+        case "get_settings":
+          return SETTINGS;
+        case "app_status":
+          return APP_STATUS;
         default:
           throw { code: "internal", message: `unexpected command ${cmd}` } satisfies ErrorPayload;
       }

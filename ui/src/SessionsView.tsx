@@ -13,12 +13,14 @@ import { StatusBar } from "./components/StatusBar";
 import { SESSION_COLUMNS } from "./components/sessionColumns";
 import { toSelectedUser, UserTable } from "./components/UserTable";
 import {
+  appStatusQueryOptions,
   type BaseQuery,
   type BaseUserQuery,
   facetsQueryOptions,
   invalidateAll,
   openAlertsByTenantQueryOptions,
   pageQueryOptions,
+  queryKeys,
   summaryQueryOptions,
   userPageQueryOptions,
 } from "./hooks/queries";
@@ -39,6 +41,7 @@ import {
   queryUsers,
   refresh,
   sessionRefs,
+  setPaused,
 } from "./ipc/ipc";
 import {
   type ConsoleFilter,
@@ -711,6 +714,18 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
     if (!refreshMutation.isPending) refreshMutation.mutate();
   }, [refreshMutation]);
 
+  // Polling can be paused here or from the tray (`app://status` refetches the status).
+  const statusQ = useQuery(appStatusQueryOptions());
+  const pauseMutation = useMutation({
+    mutationFn: (paused: boolean) => setPaused(paused),
+    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.appStatus }),
+    onError: (err, paused) =>
+      setNotice({
+        tone: "error",
+        title: `Could not ${paused ? "pause" : "resume"} polling: ${errorMessage(err)}`,
+      }),
+  });
+
   const exportMutation = useMutation({
     mutationFn: (format: ExportFormat) =>
       exportSessions({ ...baseRef.current, offset: 0, limit: MAX_WINDOW }, format),
@@ -1003,6 +1018,9 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
         onSuperuserOnly={(superuser_only) => setFilter({ superuser_only })}
         onRefresh={doRefresh}
         refreshing={refreshMutation.isPending}
+        paused={statusQ.data?.paused}
+        onPaused={(paused) => pauseMutation.mutate(paused)}
+        pausing={pauseMutation.isPending}
       />
       <Cards
         counts={cardCounts}

@@ -4,6 +4,7 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { App } from "./App";
+import type { AppSettings } from "./ipc/bindings/AppSettings";
 import type { AppStatus } from "./ipc/bindings/AppStatus";
 import type { ErrorPayload } from "./ipc/bindings/ErrorPayload";
 import type { SessionQuery } from "./ipc/bindings/SessionQuery";
@@ -18,6 +19,7 @@ import {
   makeConfig,
   makeSession,
   pageOf,
+  SETTINGS,
   SUMMARY,
   TENANTS,
 } from "./test/fixtures";
@@ -26,6 +28,7 @@ type Call = { cmd: string; args: Record<string, unknown> | undefined };
 
 type Backend = {
   status?: AppStatus;
+  settings?: AppSettings;
   saveTenant?: (args: Record<string, unknown>) => unknown;
   testTenant?: (args: Record<string, unknown>) => TenantCheck;
 };
@@ -55,6 +58,8 @@ function startApp(backend: Backend = {}, hash = "#/tenants") {
           return KINDS;
         case "app_status":
           return backend.status ?? APP_STATUS;
+        case "get_settings":
+          return backend.settings ?? SETTINGS;
         case "save_tenant": {
           if (backend.saveTenant) return backend.saveTenant(args ?? {});
           const config = args?.tenant as TenantConfig;
@@ -471,5 +476,17 @@ describe("Session view tenant filter", () => {
     await screen.findByTestId("search");
     expect(window.location.hash).toBe("#/sessions?tenant=prod");
     await waitFor(() => expect(queries(calls).at(-1)?.tenants).toEqual(["prod"]));
+  });
+
+  it("starts a new tenant's poll interval at the default from the settings", async () => {
+    startApp({ settings: { ...SETTINGS, default_poll_interval_secs: 120 } });
+    await openAddForm();
+    await waitFor(() => expect(input("tenant-poll-interval").value).toBe("120"));
+    fireEvent.click(screen.getByText("Cancel"));
+
+    // Editing keeps the tenant's own interval.
+    fireEvent.click(within(await tenantRow("prod")).getByTestId("tenant-edit"));
+    await screen.findByTestId("tenant-form");
+    expect(input("tenant-poll-interval").value).toBe("15");
   });
 });

@@ -14,6 +14,12 @@ export type HeaderProps = {
   onSuperuserOnly: (value: boolean) => void;
   onRefresh: () => void;
   refreshing: boolean;
+  /** Polling of every tenant is paused; undefined while unknown (no control shown). */
+  paused?: boolean | undefined;
+  /** Pauses (true) or resumes (false) polling. */
+  onPaused?: (paused: boolean) => void;
+  /** A pause or resume is under way. */
+  pausing?: boolean;
 };
 
 const SEVERAL = "\u0000several";
@@ -101,6 +107,33 @@ export function Header(props: HeaderProps) {
         </span>{" "}
         {props.refreshing ? "Refreshing…" : "Refresh"}
       </button>
+      {props.paused === false && (
+        <button
+          type="button"
+          className="button"
+          data-testid="pause-polling"
+          onClick={() => props.onPaused?.(true)}
+          disabled={props.pausing}
+          title="Stop polling every tenant until resumed (Refresh still polls once)"
+        >
+          <span aria-hidden="true">⏸</span> Pause
+        </button>
+      )}
+      {props.paused === true && (
+        <div className="paused-bar" data-testid="polling-paused">
+          <span role="status">Polling paused</span>
+          <button
+            type="button"
+            className="button small"
+            data-testid="resume-polling"
+            onClick={() => props.onPaused?.(false)}
+            disabled={props.pausing}
+            title="Poll every tenant again at its interval"
+          >
+            <span aria-hidden="true">▶</span> Resume
+          </button>
+        </div>
+      )}
     </header>
   );
 }

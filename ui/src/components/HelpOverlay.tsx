@@ -9,7 +9,7 @@ export const SHORTCUTS: readonly { area: string; keys: readonly [string, string]
   {
     area: "Anywhere",
     keys: [
-      [`${MOD}+1 … ${MOD}+4`, "Sessions, Tenants, Audit, Alerts"],
+      [`${MOD}+1 … ${MOD}+5`, "Sessions, Tenants, Audit, Alerts, Settings"],
       [`F5 / ${MOD}+R`, "Poll every tenant now (Refresh)"],
       ["?", "Show or hide this help"],
     ],

@@ -32,6 +32,8 @@ export type TenantFormProps = {
   editing: TenantView | null;
   kinds: readonly KindInfo[] | undefined;
   kindsError: unknown;
+  /** The poll interval a new tenant starts with (Settings); undefined: not loaded yet. */
+  defaultPollSecs?: number | undefined;
   onCancel: () => void;
   onSaved: (saved: TenantView, added: boolean) => void;
 };
@@ -50,12 +52,21 @@ function saveErrorHint(code: string | undefined): string | null {
 }
 
 /** Add/Edit tenant dialog. The secret lives only in the password input, never in state. */
-export function TenantForm({ editing, kinds, kindsError, onCancel, onSaved }: TenantFormProps) {
+export function TenantForm({
+  editing,
+  kinds,
+  kindsError,
+  defaultPollSecs,
+  onCancel,
+  onSaved,
+}: TenantFormProps) {
   const isEdit = editing !== null;
   const originalKind: ConnectorKind | null = editing?.config.kind ?? null;
-  const [draft, setDraft] = useState<TenantDraft>(() =>
-    editing ? draftFromConfig(editing.config) : emptyDraft(kinds?.[0]?.kind ?? ""),
-  );
+  const [draft, setDraft] = useState<TenantDraft>(() => {
+    if (editing) return draftFromConfig(editing.config);
+    const d = emptyDraft(kinds?.[0]?.kind ?? "");
+    return defaultPollSecs === undefined ? d : { ...d, pollInterval: String(defaultPollSecs) };
+  });
   const [errors, setErrors] = useState<DraftErrors>({});
   const [formError, setFormError] = useState<unknown>(null);
   const [check, setCheck] = useState<CheckState | null>(null);
@@ -70,6 +81,14 @@ export function TenantForm({ editing, kinds, kindsError, onCancel, onSaved }: Te
   useEffect(() => {
     if (!draft.kind && kinds?.[0]) setDraft((d) => ({ ...d, kind: kinds[0]?.kind ?? "" }));
   }, [kinds, draft.kind]);
+
+  // So may the settings: a new tenant's untouched interval takes their default.
+  const pollTouched = useRef(isEdit || defaultPollSecs !== undefined);
+  useEffect(() => {
+    if (pollTouched.current || defaultPollSecs === undefined) return;
+    pollTouched.current = true;
+    setDraft((d) => ({ ...d, pollInterval: String(defaultPollSecs) }));
+  }, [defaultPollSecs]);
 
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
@@ -358,7 +377,10 @@ export function TenantForm({ editing, kinds, kindsError, onCancel, onSaved }: Te
                 step={1}
                 data-testid="tenant-poll-interval"
                 value={draft.pollInterval}
-                onChange={(e) => update({ pollInterval: e.target.value }, "pollInterval")}
+                onChange={(e) => {
+                  pollTouched.current = true;
+                  update({ pollInterval: e.target.value }, "pollInterval");
+                }}
               />
             ))}
           </div>

@@ -4,6 +4,7 @@ import {
   appStatusQueryOptions,
   invalidateAll,
   kindsQueryOptions,
+  settingsQueryOptions,
   tenantsQueryOptions,
 } from "../hooks/queries";
 import { useNow } from "../hooks/useNow";
@@ -155,6 +156,7 @@ export function TenantsScreen({ onShowSessions }: TenantsScreenProps) {
   const tenantsQ = useQuery(tenantsQueryOptions());
   const kindsQ = useQuery(kindsQueryOptions());
   const statusQ = useQuery(appStatusQueryOptions());
+  const settingsQ = useQuery(settingsQueryOptions());
   const [form, setForm] = useState<FormState | null>(null);
   const [removing, setRemoving] = useState<TenantView | null>(null);
   const [removeBusy, setRemoveBusy] = useState(false);
@@ -326,6 +328,7 @@ export function TenantsScreen({ onShowSessions }: TenantsScreenProps) {
           editing={form.mode === "edit" ? form.tenant : null}
           kinds={kindsQ.data}
           kindsError={kindsQ.isError ? kindsQ.error : null}
+          defaultPollSecs={settingsQ.data?.default_poll_interval_secs}
           onCancel={() => setForm(null)}
           onSaved={onSaved}
         />

@@ -8,6 +8,7 @@ import {
   appStatus,
   auditEntries,
   connectorKinds,
+  getSettings,
   listAlerts,
   listTenants,
   querySessions,
@@ -39,6 +40,7 @@ export const queryKeys = {
   tenants: ["tenants"] as const,
   kinds: ["connector-kinds"] as const,
   appStatus: ["app-status"] as const,
+  settings: ["settings"] as const,
   audit: ["audit"] as const,
   auditAction: (actionId: string) => ["audit", "action", actionId] as const,
   auditList: (key: unknown) => ["audit", "list", key] as const,
@@ -182,6 +184,19 @@ export function kindsQueryOptions() {
 
 export function appStatusQueryOptions() {
   return queryOptions({ queryKey: queryKeys.appStatus, queryFn: appStatus });
+}
+
+/** The app's settings; changed only by a save or `app://status`. */
+export function settingsQueryOptions() {
+  return queryOptions({ queryKey: queryKeys.settings, queryFn: getSettings, staleTime: Infinity });
+}
+
+/** What `app://status` may have made stale: the pause state and the settings. */
+export function invalidateAppStatus(qc: QueryClient): Promise<void> {
+  return Promise.all([
+    qc.invalidateQueries({ queryKey: queryKeys.appStatus }),
+    qc.invalidateQueries({ queryKey: queryKeys.settings }),
+  ]).then(() => undefined);
 }
 
 /** Everything that `sessions://changed` may have made stale (tenants come and go too). */

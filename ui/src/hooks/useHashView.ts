@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 
-export const VIEWS = ["sessions", "tenants", "audit", "alerts"] as const;
+export const VIEWS = ["sessions", "tenants", "audit", "alerts", "settings"] as const;
 export type View = (typeof VIEWS)[number];
 
 /** Where the window is: the view and, for the session console, its filter/sort/mode params. */

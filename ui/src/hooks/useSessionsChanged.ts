@@ -1,8 +1,8 @@
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { onSessionsChanged } from "../ipc/ipc";
+import { onAppStatus, onSessionsChanged } from "../ipc/ipc";
 import { throttle } from "../lib/throttle";
-import { invalidateAll } from "./queries";
+import { invalidateAll, invalidateAppStatus } from "./queries";
 
 /** Throttled invalidation interval: at most ~2 invalidations per second. */
 export const INVALIDATE_INTERVAL_MS = 500;
@@ -28,6 +28,29 @@ export function useSessionsChangedInvalidation(client?: QueryClient): void {
       disposed = true;
       unlisten?.();
       t.cancel();
+    };
+  }, [qc]);
+}
+
+/** On `app://status` (pause state or settings changed, also from the tray), refetch both. */
+export function useAppStatusInvalidation(client?: QueryClient): void {
+  const fallback = useQueryClient();
+  const qc = client ?? fallback;
+  useEffect(() => {
+    let disposed = false;
+    let unlisten: (() => void) | null = null;
+    onAppStatus(() => void invalidateAppStatus(qc)).then(
+      (fn) => {
+        if (disposed) fn();
+        else unlisten = fn;
+      },
+      () => {
+        // Not running inside Tauri: no live updates.
+      },
+    );
+    return () => {
+      disposed = true;
+      unlisten?.();
     };
   }, [qc]);
 }

@@ -1,26 +1,32 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it, vi } from "vitest";
-import { APP_STATUS, CHECK_OK, KINDS, makeConfig, TENANTS } from "../test/fixtures";
+import { APP_STATUS, CHECK_OK, KINDS, makeConfig, SETTINGS, TENANTS } from "../test/fixtures";
 import type { SessionQuery } from "./bindings/SessionQuery";
 import {
   appStatus,
   connectorKinds,
+  diagnostics,
   endSessions,
   errorCode,
   errorMessage,
   exportSessions,
+  getSettings,
   IpcError,
   isErrorPayload,
   listTenants,
+  onAppStatus,
   onSessionsChanged,
+  openLogFolder,
   querySessions,
   queryUsers,
   refresh,
   removeTenant,
+  saveSettings,
   saveTenant,
   sessionFacets,
   sessionRefs,
+  setPaused,
   summary,
   testTenant,
   toIpcError,
@@ -222,5 +228,46 @@ describe("ipc wrapper", () => {
       ["session_refs", { filter: { user: "alice", session_types: ["web"] } }],
       ["export_sessions", { query: QUERY, format: "csv" }],
     ]);
+  });
+
+  it("calls the settings, pause and support commands with the contract's arguments", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      switch (cmd) {
+        case "get_settings":
+          return SETTINGS;
+        case "save_settings":
+          return (args as { settings: unknown }).settings;
+        case "diagnostics":
+          return "Vigil 0.1.0";
+        default:
+          return null;
+      }
+    });
+    expect(await getSettings()).toEqual(SETTINGS);
+    const edited = { ...SETTINGS, theme: "dark" as const, history_retention_days: 7 };
+    expect(await saveSettings(edited)).toEqual(edited);
+    expect(await setPaused(true)).toBeUndefined();
+    expect(await diagnostics()).toBe("Vigil 0.1.0");
+    expect(await openLogFolder()).toBeUndefined();
+    expect(calls).toEqual([
+      ["get_settings", {}],
+      ["save_settings", { settings: edited }],
+      ["set_paused", { paused: true }],
+      ["diagnostics", {}],
+      ["open_log_folder", {}],
+    ]);
+  });
+
+  it("calls back on app://status and unsubscribes", async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const cb = vi.fn();
+    const unlisten = await onAppStatus(cb);
+    await emit("app://status");
+    expect(cb).toHaveBeenCalledTimes(1);
+    unlisten();
+    await emit("app://status");
+    expect(cb).toHaveBeenCalledTimes(1);
   });
 });

@@ -5,6 +5,7 @@ import type { ActionKind } from "./bindings/ActionKind";
 import type { ActionReport } from "./bindings/ActionReport";
 import type { Alert } from "./bindings/Alert";
 import type { AlertFilter } from "./bindings/AlertFilter";
+import type { AppSettings } from "./bindings/AppSettings";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { AuditEntry } from "./bindings/AuditEntry";
 import type { AuditFilter } from "./bindings/AuditFilter";
@@ -32,6 +33,8 @@ import type { UserQuery } from "./bindings/UserQuery";
 
 export const SESSIONS_CHANGED_EVENT = "sessions://changed";
 export const ALERTS_NEW_EVENT = "alerts://new";
+/** No payload: the pause state or the app's settings changed (also from the tray). */
+export const APP_STATUS_EVENT = "app://status";
 
 const KNOWN_ERROR_CODES: readonly ErrorCode[] = [
   "unauthorized",
@@ -189,6 +192,34 @@ export function appStatus(): Promise<AppStatus> {
   return call<AppStatus>("app_status");
 }
 
+/** The app's own settings (not a tenant's). */
+export function getSettings(): Promise<AppSettings> {
+  return call<AppSettings>("get_settings");
+}
+
+/**
+ * Stores and applies the app's settings; resolves to what was stored. A rejected value is
+ * `invalid_input` with the message `<field>: <why>` (`field` an `AppSettings` key).
+ */
+export function saveSettings(settings: AppSettings): Promise<AppSettings> {
+  return call<AppSettings>("save_settings", { settings });
+}
+
+/** Pauses or resumes polling of every tenant. */
+export async function setPaused(paused: boolean): Promise<void> {
+  await call<null>("set_paused", { paused });
+}
+
+/** Support text (versions, platform, tenants' health; no secrets). */
+export function diagnostics(): Promise<string> {
+  return call<string>("diagnostics");
+}
+
+/** Opens the folder of the app's logs in the system file manager. */
+export async function openLogFolder(): Promise<void> {
+  await call<null>("open_log_folder");
+}
+
 /**
  * Adds (`previousName` null) or edits/renames a tenant. `secret: null` on edit keeps the
  * stored secret. Tauri maps the camelCase `previousName` to the Rust `previous_name`.
@@ -214,6 +245,11 @@ export function testTenant(tenant: TenantConfig, secret: string | null): Promise
 /** Subscribes to `sessions://changed`; resolves to the unsubscribe function. */
 export function onSessionsChanged(cb: (payload: SessionsChanged) => void): Promise<UnlistenFn> {
   return listen<SessionsChanged>(SESSIONS_CHANGED_EVENT, (event) => cb(event.payload));
+}
+
+/** Subscribes to `app://status` (pause state or settings changed); resolves to the unsubscribe function. */
+export function onAppStatus(cb: () => void): Promise<UnlistenFn> {
+  return listen<null>(APP_STATUS_EVENT, () => cb());
 }
 
 /** Stored alerts matching `filter`, newest first. */

@@ -1,3 +1,4 @@
+import type { AppSettings } from "../ipc/bindings/AppSettings";
 import type { AppStatus } from "../ipc/bindings/AppStatus";
 import type { ErrorPayload } from "../ipc/bindings/ErrorPayload";
 import type { Facets } from "../ipc/bindings/Facets";
@@ -290,6 +291,18 @@ export const APP_STATUS: AppStatus = {
   demo_running: true,
   paused: false,
   log_dir: "/home/admin/.local/state/vigil/logs",
+};
+
+/** The back end's defaults. */
+export const SETTINGS: AppSettings = {
+  default_poll_interval_secs: 30,
+  notifications: true,
+  notify_min_severity: "low",
+  geoip_database: "",
+  history_retention_days: 90,
+  theme: "system",
+  start_at_login: false,
+  keep_running_in_tray: true,
 };
 
 export const CHECK_OK: TenantCheck = {

@@ -1,0 +1,624 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { appStatusQueryOptions, queryKeys, settingsQueryOptions } from "../hooks/queries";
+import type { AppSettings } from "../ipc/bindings/AppSettings";
+import type { Severity } from "../ipc/bindings/Severity";
+import type { Theme } from "../ipc/bindings/Theme";
+import { diagnostics, errorCode, errorMessage, openLogFolder, saveSettings } from "../ipc/ipc";
+import { applyTheme } from "../lib/theme";
+
+type Field = keyof AppSettings;
+
+/** The form's values: numbers as typed, so that a half-typed or wrong value can be shown. */
+type Draft = { [K in Field]: AppSettings[K] extends number ? string : AppSettings[K] };
+
+type Errors = Partial<Record<Field, string>>;
+
+/** Each field's `data-testid` suffix: `settings-<suffix>`, its error `settings-<suffix>-error`. */
+const TEST_IDS: Record<Field, string> = {
+  default_poll_interval_secs: "poll-interval",
+  notifications: "notifications",
+  notify_min_severity: "min-severity",
+  geoip_database: "geoip",
+  history_retention_days: "retention",
+  theme: "theme",
+  start_at_login: "start-at-login",
+  keep_running_in_tray: "keep-in-tray",
+};
+
+const FIELDS = Object.keys(TEST_IDS) as Field[];
+
+/** The ranges the back end accepts (crates/core/src/settings.rs); it checks them again. */
+const RANGES = {
+  default_poll_interval_secs: { min: 5, max: 86_400, unit: "seconds" },
+  history_retention_days: { min: 1, max: 3_650, unit: "days" },
+} as const;
+
+const SEVERITIES: { value: Severity; label: string }[] = [
+  { value: "low", label: "Low and above (all alerts)" },
+  { value: "medium", label: "Medium and above" },
+  { value: "high", label: "High only" },
+];
+
+const THEMES: { value: Theme; label: string }[] = [
+  { value: "system", label: "System" },
+  { value: "light", label: "Light" },
+  { value: "dark", label: "Dark" },
+];
+
+function draftOf(s: AppSettings): Draft {
+  return {
+    ...s,
+    default_poll_interval_secs: String(s.default_poll_interval_secs),
+    history_retention_days: String(s.history_retention_days),
+  };
+}
+
+function settingsOf(d: Draft): AppSettings {
+  return {
+    ...d,
+    default_poll_interval_secs: Number(d.default_poll_interval_secs.trim()),
+    history_retention_days: Number(d.history_retention_days.trim()),
+  };
+}
+
+/** Obvious mistakes, found before asking the back end. */
+function validate(d: Draft): Errors {
+  const errors: Errors = {};
+  for (const field of ["default_poll_interval_secs", "history_retention_days"] as const) {
+    const { min, max, unit } = RANGES[field];
+    const text = d[field].trim();
+    if (!/^\d+$/.test(text)) errors[field] = `Enter a whole number of ${unit}.`;
+    else if (Number(text) < min || Number(text) > max)
+      errors[field] = `Must be between ${min} and ${max.toLocaleString("en")} ${unit}.`;
+  }
+  return errors;
+}
+
+/** `history_retention_days: must be …` → the field and the reason; null for other messages. */
+function fieldError(message: string): { field: Field; why: string } | null {
+  const colon = message.indexOf(":");
+  if (colon < 0) return null;
+  const field = message.slice(0, colon).trim();
+  if (!(FIELDS as string[]).includes(field)) return null;
+  const why = message.slice(colon + 1).trim();
+  return { field: field as Field, why: why || message };
+}
+
+function saveErrorHint(code: string | undefined): string | null {
+  switch (code) {
+    case "config":
+      return "Vigil did not change the configuration file; fix it and restart.";
+    default:
+      return null;
+  }
+}
+
+type CopyState =
+  | { status: "idle" }
+  | { status: "busy" }
+  | { status: "copied" }
+  | { status: "manual"; text: string }
+  | { status: "failed"; error: unknown };
+
+/** The diagnostics text, selected for copying by hand when the clipboard is unavailable. */
+function ManualCopy({ text, id }: { text: string; id: string }) {
+  const ref = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+    ref.current?.select();
+  }, []);
+  return (
+    <div className="form-field settings-diagnostics">
+      <label htmlFor={id}>Diagnostics</label>
+      <textarea
+        ref={ref}
+        id={id}
+        data-testid="settings-diagnostics-text"
+        readOnly
+        value={text}
+        rows={Math.min(14, text.split("\n").length + 1)}
+        aria-describedby={`${id}-help`}
+        spellCheck={false}
+        onFocus={(e) => e.currentTarget.select()}
+      />
+      <span className="field-help" id={`${id}-help`}>
+        The clipboard is not available: copy the selected text (Ctrl+C or ⌘C) into your support
+        request.
+      </span>
+    </div>
+  );
+}
+
+function Support({ logDir }: { logDir: string | undefined }) {
+  const ids = useId();
+  const [copy, setCopy] = useState<CopyState>({ status: "idle" });
+  const [openError, setOpenError] = useState<unknown>(null);
+  const [opening, setOpening] = useState(false);
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (copy.status !== "copied") return;
+    const t = setTimeout(() => setCopy((c) => (c === copy ? { status: "idle" } : c)), 5_000);
+    return () => clearTimeout(t);
+  }, [copy]);
+
+  const onCopy = async () => {
+    setCopy({ status: "busy" });
+    let text: string;
+    try {
+      text = await diagnostics();
+    } catch (error) {
+      if (alive.current) setCopy({ status: "failed", error });
+      return;
+    }
+    try {
+      if (!navigator.clipboard?.writeText) throw new Error("no clipboard");
+      await navigator.clipboard.writeText(text);
+      if (alive.current) setCopy({ status: "copied" });
+    } catch {
+      if (alive.current) setCopy({ status: "manual", text });
+    }
+  };
+
+  const onOpenLogs = async () => {
+    setOpenError(null);
+    setOpening(true);
+    try {
+      await openLogFolder();
+    } catch (err) {
+      if (alive.current) setOpenError(err);
+    } finally {
+      if (alive.current) setOpening(false);
+    }
+  };
+
+  return (
+    <section className="settings-section" aria-labelledby={`${ids}-support`}>
+      <h3 id={`${ids}-support`}>Support</h3>
+      <p className="field-help">
+        Diagnostics list versions, the platform, the settings and each tenant's kind and health: no
+        secrets, URLs or user data.
+      </p>
+      <div className="settings-actions">
+        <button
+          type="button"
+          className="button"
+          data-testid="settings-copy-diagnostics"
+          onClick={() => void onCopy()}
+          disabled={copy.status === "busy"}
+        >
+          {copy.status === "busy" ? "Copying…" : "Copy diagnostics"}
+        </button>
+        {copy.status === "copied" && (
+          <span className="settings-ok" role="status" data-testid="settings-diagnostics-copied">
+            Copied
+          </span>
+        )}
+        {copy.status === "failed" && (
+          <span className="field-error" role="alert" data-testid="settings-diagnostics-error">
+            Could not collect the diagnostics: {errorMessage(copy.error)}
+          </span>
+        )}
+      </div>
+      {copy.status === "manual" && <ManualCopy text={copy.text} id={`${ids}-diag`} />}
+      <div className="settings-actions">
+        <button
+          type="button"
+          className="button"
+          data-testid="settings-open-logs"
+          onClick={() => void onOpenLogs()}
+          disabled={opening}
+          aria-describedby={logDir ? `${ids}-logdir` : undefined}
+        >
+          Open log folder
+        </button>
+        {logDir && (
+          <span className="muted" id={`${ids}-logdir`}>
+            Logs: <code data-testid="settings-log-dir">{logDir}</code>
+          </span>
+        )}
+      </div>
+      {openError !== null && (
+        <div className="field-error" role="alert" data-testid="settings-open-logs-error">
+          Could not open the log folder: {errorMessage(openError)}
+        </div>
+      )}
+    </section>
+  );
+}
+
+type FormProps = {
+  stored: AppSettings;
+};
+
+function SettingsForm({ stored }: FormProps) {
+  const qc = useQueryClient();
+  const ids = useId();
+  const formRef = useRef<HTMLFormElement>(null);
+  /** Only the fields the user changed: the rest follow the stored settings. */
+  const [edits, setEdits] = useState<Partial<Draft>>({});
+  const [errors, setErrors] = useState<Errors>({});
+  const [formError, setFormError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+
+  const base = draftOf(stored);
+  const draft: Draft = { ...base, ...edits };
+  const dirty = FIELDS.some((f) => draft[f] !== base[f]);
+
+  // The theme shows at once; leaving without saving brings back the stored one.
+  useEffect(() => {
+    applyTheme(draft.theme);
+  }, [draft.theme]);
+  useEffect(
+    () => () => {
+      const theme = qc.getQueryData<AppSettings>(queryKeys.settings)?.theme;
+      applyTheme(theme ?? "system");
+    },
+    [qc],
+  );
+
+  useEffect(() => {
+    if (!saved) return;
+    const t = setTimeout(() => setSaved(false), 6_000);
+    return () => clearTimeout(t);
+  }, [saved]);
+
+  const set = <K extends Field>(field: K, value: Draft[K]) => {
+    setEdits((e) => ({ ...e, [field]: value }));
+    setSaved(false);
+    if (errors[field]) setErrors(({ [field]: _, ...rest }) => rest);
+  };
+
+  const focusField = (field: Field) =>
+    formRef.current?.querySelector<HTMLElement>(`[data-field="${field}"]`)?.focus();
+
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy || !dirty) return;
+    setFormError(null);
+    setSaved(false);
+    const found = validate(draft);
+    setErrors(found);
+    const first = FIELDS.find((f) => found[f] !== undefined);
+    if (first) {
+      focusField(first);
+      return;
+    }
+    setBusy(true);
+    try {
+      const result = await saveSettings(settingsOf(draft));
+      qc.setQueryData(queryKeys.settings, result);
+      if (!alive.current) return;
+      setEdits({});
+      setSaved(true);
+    } catch (err) {
+      if (!alive.current) return;
+      const onField = errorCode(err) === "invalid_input" ? fieldError(errorMessage(err)) : null;
+      if (onField) {
+        setErrors({ [onField.field]: onField.why });
+        focusField(onField.field);
+      } else {
+        setFormError(err);
+        // The back end may have stored the settings before failing (start at login).
+        void qc.invalidateQueries({ queryKey: queryKeys.settings });
+      }
+    } finally {
+      if (alive.current) setBusy(false);
+    }
+  };
+
+  const onRevert = () => {
+    setEdits({});
+    setErrors({});
+    setFormError(null);
+    setSaved(false);
+  };
+
+  /** A labelled field with its hint and error, tied to the input by id and aria-describedby. */
+  const field = (
+    name: Field,
+    label: ReactNode,
+    input: (props: {
+      id: string;
+      "data-field": Field;
+      "data-testid": string;
+      "aria-invalid": boolean;
+      "aria-describedby": string | undefined;
+    }) => ReactNode,
+    help?: ReactNode,
+    kind: "input" | "check" = "input",
+  ) => {
+    const id = `${ids}-${name}`;
+    const err = errors[name];
+    const describedBy = [help ? `${id}-help` : "", err ? `${id}-err` : ""].filter(Boolean);
+    const control = input({
+      id,
+      "data-field": name,
+      "data-testid": `settings-${TEST_IDS[name]}`,
+      "aria-invalid": err !== undefined,
+      "aria-describedby": describedBy.length > 0 ? describedBy.join(" ") : undefined,
+    });
+    return (
+      <div className={kind === "check" ? "form-field check-field" : "form-field"}>
+        {kind === "check" ? (
+          <label htmlFor={id} className="toggle">
+            {control}
+            <span>{label}</span>
+          </label>
+        ) : (
+          <>
+            <label htmlFor={id}>{label}</label>
+            {control}
+          </>
+        )}
+        {help && (
+          <span className="field-help" id={`${id}-help`}>
+            {help}
+          </span>
+        )}
+        {err && (
+          <span
+            className="field-error"
+            id={`${id}-err`}
+            role="alert"
+            data-testid={`settings-${TEST_IDS[name]}-error`}
+          >
+            {err}
+          </span>
+        )}
+      </div>
+    );
+  };
+
+  const hint = saveErrorHint(errorCode(formError));
+
+  return (
+    <form
+      ref={formRef}
+      className="settings-form"
+      onSubmit={(e) => void onSubmit(e)}
+      noValidate
+      aria-label="App settings"
+    >
+      <section className="settings-section" aria-labelledby={`${ids}-polling`}>
+        <h3 id={`${ids}-polling`}>Polling and history</h3>
+        {field(
+          "default_poll_interval_secs",
+          "Default poll interval (seconds)",
+          (p) => (
+            <input
+              {...p}
+              type="number"
+              min={RANGES.default_poll_interval_secs.min}
+              max={RANGES.default_poll_interval_secs.max}
+              step={1}
+              inputMode="numeric"
+              value={draft.default_poll_interval_secs}
+              onChange={(e) => set("default_poll_interval_secs", e.target.value)}
+            />
+          ),
+          "Offered for new tenants; each tenant keeps its own interval.",
+        )}
+        {field(
+          "history_retention_days",
+          "Keep session history (days)",
+          (p) => (
+            <input
+              {...p}
+              type="number"
+              min={RANGES.history_retention_days.min}
+              max={RANGES.history_retention_days.max}
+              step={1}
+              inputMode="numeric"
+              value={draft.history_retention_days}
+              onChange={(e) => set("history_retention_days", e.target.value)}
+            />
+          ),
+          "Older login history is deleted. The audit log is never pruned.",
+        )}
+        {field(
+          "geoip_database",
+          "GeoIP database",
+          (p) => (
+            <input
+              {...p}
+              type="text"
+              value={draft.geoip_database}
+              placeholder="/path/to/GeoLite2-City.mmdb"
+              onChange={(e) => set("geoip_database", e.target.value)}
+              spellCheck={false}
+              autoComplete="off"
+            />
+          ),
+          "Full path of a MaxMind .mmdb city database (GeoLite2 or GeoIP2), used for session locations and impossible-travel alerts. Empty: none.",
+        )}
+      </section>
+
+      <section className="settings-section" aria-labelledby={`${ids}-notify`}>
+        <h3 id={`${ids}-notify`}>Notifications</h3>
+        {field(
+          "notifications",
+          "Notify about new alerts",
+          (p) => (
+            <input
+              {...p}
+              type="checkbox"
+              checked={draft.notifications}
+              onChange={(e) => set("notifications", e.target.checked)}
+            />
+          ),
+          "System notifications; the Alerts view always lists every alert.",
+          "check",
+        )}
+        {field(
+          "notify_min_severity",
+          "Notify for",
+          (p) => (
+            <select
+              {...p}
+              value={draft.notify_min_severity}
+              disabled={!draft.notifications}
+              onChange={(e) => set("notify_min_severity", e.target.value as Severity)}
+            >
+              {SEVERITIES.map((s) => (
+                <option key={s.value} value={s.value}>
+                  {s.label}
+                </option>
+              ))}
+            </select>
+          ),
+          "The lowest alert severity that notifies.",
+        )}
+      </section>
+
+      <section className="settings-section" aria-labelledby={`${ids}-look`}>
+        <h3 id={`${ids}-look`}>Appearance</h3>
+        {field(
+          "theme",
+          "Theme",
+          (p) => (
+            <select
+              {...p}
+              value={draft.theme}
+              onChange={(e) => set("theme", e.target.value as Theme)}
+            >
+              {THEMES.map((t) => (
+                <option key={t.value} value={t.value}>
+                  {t.label}
+                </option>
+              ))}
+            </select>
+          ),
+          "System follows the light or dark mode of the operating system.",
+        )}
+      </section>
+
+      <section className="settings-section" aria-labelledby={`${ids}-startup`}>
+        <h3 id={`${ids}-startup`}>Start and tray</h3>
+        {field(
+          "start_at_login",
+          "Start Vigil when I log in",
+          (p) => (
+            <input
+              {...p}
+              type="checkbox"
+              checked={draft.start_at_login}
+              onChange={(e) => set("start_at_login", e.target.checked)}
+            />
+          ),
+          "Vigil starts hidden in the tray.",
+          "check",
+        )}
+        {field(
+          "keep_running_in_tray",
+          "Keep running in the tray",
+          (p) => (
+            <input
+              {...p}
+              type="checkbox"
+              checked={draft.keep_running_in_tray}
+              onChange={(e) => set("keep_running_in_tray", e.target.checked)}
+            />
+          ),
+          "Closing the window keeps Vigil watching in the tray; Quit is in the tray menu.",
+          "check",
+        )}
+      </section>
+
+      {formError !== null && (
+        <div className="form-error" role="alert" data-testid="settings-error">
+          {errorMessage(formError)}
+          {hint && <span className="muted"> {hint}</span>}
+        </div>
+      )}
+
+      <div className="settings-actions settings-save">
+        <button
+          type="submit"
+          className="button primary"
+          data-testid="settings-save"
+          disabled={!dirty || busy}
+        >
+          {busy ? "Saving…" : "Save"}
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="settings-revert"
+          disabled={!dirty || busy}
+          onClick={onRevert}
+        >
+          Revert
+        </button>
+        {saved && (
+          <span className="settings-ok" role="status" data-testid="settings-saved">
+            Settings saved
+          </span>
+        )}
+        {dirty && !busy && <span className="muted">Unsaved changes</span>}
+      </div>
+    </form>
+  );
+}
+
+/** The app's own settings (not a tenant's) and support tools. */
+export function SettingsScreen() {
+  const settingsQ = useQuery(settingsQueryOptions());
+  const statusQ = useQuery(appStatusQueryOptions());
+  const titleId = useId();
+
+  let body: ReactNode;
+  if (settingsQ.data) {
+    body = <SettingsForm stored={settingsQ.data} />;
+  } else if (settingsQ.isError) {
+    body = (
+      <div className="state error" role="alert" data-testid="settings-load-error">
+        <strong>Could not load the settings</strong>
+        <p className="error-message">{errorMessage(settingsQ.error)}</p>
+        <button type="button" className="button" onClick={() => void settingsQ.refetch()}>
+          Try again
+        </button>
+      </div>
+    );
+  } else {
+    body = (
+      <div className="state" role="status">
+        <span className="spinner" aria-hidden="true" /> Loading settings…
+      </div>
+    );
+  }
+
+  return (
+    <div className="tenants-screen settings-screen" data-testid="settings-screen">
+      <div className="tenants-header">
+        <div className="tenants-title">
+          <h2 id={titleId}>Settings</h2>
+          {statusQ.data && (
+            <span className="config-path muted">
+              Stored in <code title="Configuration file">{statusQ.data.config_path}</code>
+            </span>
+          )}
+        </div>
+      </div>
+      <section className="tenants-body settings-body" aria-labelledby={titleId}>
+        {body}
+        <Support logDir={statusQ.data?.log_dir} />
+      </section>
+    </div>
+  );
+}
