@@ -265,7 +265,7 @@ describe("Settings screen", () => {
       saveSettings: () => {
         throw {
           code: "internal",
-          message: "settings saved, but start at login could not be changed: permission denied",
+          message: "other settings saved, but start at login could not be changed: permission denied",
         } satisfies ErrorPayload;
       },
     });

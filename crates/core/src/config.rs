@@ -258,6 +258,7 @@ impl ConfigFile {
         let raw: RawFile = toml::from_str(text)
             .map_err(|e| Error::config(format!("{shown}: {}", one_line(&e.to_string()))))?;
         let mut tenants: Vec<TenantConfig> = Vec::with_capacity(raw.tenants.len());
+        let default_interval = raw.app.settings.default_poll_interval_secs;
         for t in raw.tenants {
             let at = |span: std::ops::Range<usize>| line_of(text, span.start);
             let t_line = at(t.span());
@@ -279,7 +280,8 @@ impl ConfigFile {
                         "must not be negative".into(),
                     )
                 })?,
-                None => DEFAULT_POLL_INTERVAL,
+                // A tenant without its own interval takes the app's default.
+                None => default_interval,
             };
             let cfg = TenantConfig {
                 name: name.clone(),
@@ -665,6 +667,19 @@ mod tests {
             e.message.contains("purple") || e.message.contains("theme"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_tenant_without_an_interval_takes_the_app_default() {
+        let d = dir();
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            "[app]\ndefault_poll_interval_secs = 45\n\n[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://a.example\"\n\n[[tenants]]\nname = \"b\"\nkind = \"vigil\"\nurl = \"https://b.example\"\npoll_interval_secs = 10\n",
+        )
+        .unwrap();
+        let c = ConfigFile::load(d.path()).unwrap();
+        assert_eq!(c.tenant("a").unwrap().poll_interval_secs, 45);
+        assert_eq!(c.tenant("b").unwrap().poll_interval_secs, 10);
     }
 
     #[test]

@@ -50,9 +50,11 @@ pub struct AppSettings {
     pub keep_running_in_tray: bool,
 }
 
-pub const DEFAULT_POLL_INTERVAL_SECS: u64 = 30;
+pub const DEFAULT_POLL_INTERVAL_SECS: u64 = crate::config::DEFAULT_POLL_INTERVAL;
 pub const DEFAULT_HISTORY_RETENTION_DAYS: u32 = 90;
-pub const POLL_INTERVAL_RANGE: std::ops::RangeInclusive<u64> = 5..=86_400;
+/// The same bounds as a tenant's own interval.
+pub const POLL_INTERVAL_RANGE: std::ops::RangeInclusive<u64> =
+    crate::config::POLL_INTERVAL_RANGE.0..=crate::config::POLL_INTERVAL_RANGE.1;
 pub const RETENTION_RANGE: std::ops::RangeInclusive<u32> = 1..=3_650;
 
 impl Default for AppSettings {

@@ -30,7 +30,7 @@ const FIELDS = Object.keys(TEST_IDS) as Field[];
 
 /** The ranges the back end accepts (crates/core/src/settings.rs); it checks them again. */
 const RANGES = {
-  default_poll_interval_secs: { min: 5, max: 86_400, unit: "seconds" },
+  default_poll_interval_secs: { min: 2, max: 86_400, unit: "seconds" },
   history_retention_days: { min: 1, max: 3_650, unit: "days" },
 } as const;
 
