@@ -265,7 +265,8 @@ describe("Settings screen", () => {
       saveSettings: () => {
         throw {
           code: "internal",
-          message: "other settings saved, but start at login could not be changed: permission denied",
+          message:
+            "other settings saved, but start at login could not be changed: permission denied",
         } satisfies ErrorPayload;
       },
     });
