@@ -135,6 +135,7 @@ pub fn apply_and_evaluate(
         calendar,
         sessions: &sessions,
         ip_seen_before: &|_, _| true,
+        locate: None,
         now,
     };
     let fired = alerts::evaluate(&view, &diff.started, false).len();

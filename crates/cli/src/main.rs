@@ -95,6 +95,10 @@ enum Command {
         /// Also alert on sessions the first poll finds (default: only new ones).
         #[arg(long)]
         alert_on_existing: bool,
+        /// A MaxMind city database (.mmdb) for locations and impossible travel (default:
+        /// `[app] geoip_database` of the config file).
+        #[arg(long, value_name = "FILE")]
+        geoip: Option<std::path::PathBuf>,
     },
     /// The audit log: every action, who took it, and what came of it.
     Audit {
@@ -303,7 +307,18 @@ async fn run(command: Command) -> Result<(), Failure> {
             hours,
             poll_interval,
             alert_on_existing,
-        } => watch_cmd(&tenant, timezone, hours, poll_interval, alert_on_existing).await,
+            geoip,
+        } => {
+            watch_cmd(
+                &tenant,
+                timezone,
+                hours,
+                poll_interval,
+                alert_on_existing,
+                geoip,
+            )
+            .await
+        }
         Command::Contain { tenant, user } => act::contain(resolve_one(&tenant).await?, &user).await,
         Command::Audit {
             since,
@@ -565,6 +580,7 @@ async fn watch_cmd(
     hours: Option<String>,
     poll_interval: f64,
     alert_on_existing: bool,
+    geoip: Option<std::path::PathBuf>,
 ) -> Result<(), Failure> {
     if !(0.1..=86_400.0).contains(&poll_interval) {
         return Err(Failure::usage(&Error::invalid_input(
@@ -615,7 +631,21 @@ async fn watch_cmd(
             message: "no tenant could be watched".into(),
         });
     }
-    watch::run(plan).await
+    let geoip_path = geoip.or_else(|| {
+        let path = tenants::load_config()
+            .ok()?
+            .settings()
+            .geoip_database
+            .clone();
+        (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+    });
+    let geoip = match geoip_path {
+        Some(p) => Some(std::sync::Arc::new(
+            vigil_core::geoip::GeoIp::open(&p).map_err(|e| Failure::usage(&e))?,
+        )),
+        None => None,
+    };
+    watch::run(plan, geoip).await
 }
 
 async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {

@@ -21,7 +21,10 @@ pub fn calendar_of(
 }
 
 /// Polls `tenants` until interrupted; prints alerts as JSON lines on stdout.
-pub async fn run(tenants: Vec<(Arc<dyn Connector>, AlertConfig, Duration)>) -> Result<(), Failure> {
+pub async fn run(
+    tenants: Vec<(Arc<dyn Connector>, AlertConfig, Duration)>,
+    geoip: Option<Arc<vigil_core::geoip::GeoIp>>,
+) -> Result<(), Failure> {
     let audit = vigil_core::audit::AuditLog::open_default().map_err(|e| Failure {
         code: 1,
         message: e.message,
@@ -31,6 +34,10 @@ pub async fn run(tenants: Vec<(Arc<dyn Connector>, AlertConfig, Duration)>) -> R
         Some(audit),
         &vigil_core::audit::operator(),
     );
+    if let Some(g) = &geoip {
+        eprintln!("vigil: GeoIP database {}", g.path());
+    }
+    engine.set_geoip(geoip);
     let mut alerts = engine.subscribe_alerts();
     for (connector, config, interval) in tenants {
         let name = connector.tenant().to_string();

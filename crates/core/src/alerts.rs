@@ -34,6 +34,9 @@ pub enum Rule {
     NewIp,
     /// L7: the tenant is unreachable, rejects the credential, or rate-limits Vigil.
     TenantProblem,
+    /// L3: the same user from two places too far apart to travel between in the time
+    /// (needs a GeoIP city database).
+    ImpossibleTravel,
 }
 
 impl Rule {
@@ -46,12 +49,16 @@ impl Rule {
             Self::TooManySessions => "too_many_sessions",
             Self::NewIp => "new_ip",
             Self::TenantProblem => "tenant_problem",
+            Self::ImpossibleTravel => "impossible_travel",
         }
     }
 
     fn severity(self) -> Severity {
         match self {
-            Self::SuperuserSignIn | Self::MultipleNetworks | Self::TenantProblem => Severity::High,
+            Self::SuperuserSignIn
+            | Self::MultipleNetworks
+            | Self::TenantProblem
+            | Self::ImpossibleTravel => Severity::High,
             Self::OddHours | Self::TooManySessions | Self::NewIp => Severity::Medium,
             Self::LongSession => Severity::Low,
         }
@@ -66,6 +73,7 @@ impl Rule {
             Self::TooManySessions => "more concurrent sessions than allowed",
             Self::NewIp => "from an address never seen for this user",
             Self::TenantProblem => "the tenant cannot be polled",
+            Self::ImpossibleTravel => "signed in from places too far apart to travel between",
         }
     }
 }
@@ -138,6 +146,10 @@ pub struct AlertSettings {
     pub multiple_networks: bool,
     pub new_ip: bool,
     pub tenant_problems: bool,
+    /// Two places of one user further apart than this speed allows (with a GeoIP database).
+    pub impossible_travel: bool,
+    /// Fastest plausible travel, km/h (a plane with its connections: 900).
+    pub max_travel_kmh: u32,
     /// Sessions older than this many hours alert (L4); none: off.
     pub max_session_age_hours: Option<u32>,
     /// More concurrent sessions per user than this alert (L5); none: off.
@@ -161,6 +173,8 @@ impl Default for AlertSettings {
             multiple_networks: true,
             new_ip: false,
             tenant_problems: true,
+            impossible_travel: true,
+            max_travel_kmh: 900,
             max_session_age_hours: Some(24 * 7),
             max_concurrent_sessions: Some(10),
             alert_on_existing: false,
@@ -180,6 +194,7 @@ impl AlertSettings {
                 Rule::MultipleNetworks => self.multiple_networks,
                 Rule::NewIp => self.new_ip,
                 Rule::TenantProblem => self.tenant_problems,
+                Rule::ImpossibleTravel => self.impossible_travel,
                 Rule::LongSession => self.max_session_age_hours.is_some(),
                 Rule::TooManySessions => self.max_concurrent_sessions.is_some(),
             }
@@ -201,6 +216,9 @@ pub fn network_of(ip: &str) -> Option<String> {
     }
 }
 
+/// Where an address is (from a GeoIP database).
+pub type Locate<'a> = dyn Fn(&str) -> Option<crate::geoip::Place> + 'a;
+
 /// What the rules need to know about a tenant besides the diff.
 pub struct TenantView<'a> {
     pub tenant: &'a str,
@@ -210,6 +228,8 @@ pub struct TenantView<'a> {
     pub sessions: &'a [Session],
     /// Whether `(user_id, ip)` was seen before this poll (L6).
     pub ip_seen_before: &'a dyn Fn(&str, &str) -> bool,
+    /// Where an address is, when a GeoIP database is configured (impossible travel).
+    pub locate: Option<&'a Locate<'a>>,
     pub now: DateTime<Utc>,
 }
 
@@ -230,6 +250,8 @@ pub fn evaluate(
 ) -> Vec<(Alert, Vec<Firing>)> {
     let s = view.settings;
     let mut by_session: BTreeMap<String, (Session, Vec<(Rule, String)>)> = BTreeMap::new();
+    // What the message adds for a session ("Berlin, DE → Sydney, AU: 16,090 km in 2 h").
+    let mut details: HashMap<String, String> = HashMap::new();
     let mut fire = |session: &Session, rule: Rule, key: String| {
         if s.on(rule) {
             by_session
@@ -286,6 +308,13 @@ pub fn evaluate(
                     fire(newest, Rule::TooManySessions, newest.id.clone());
                 }
             }
+            if let (Some(locate), true) = (view.locate, s.on(Rule::ImpossibleTravel)) {
+                if let Some(detail) = impossible_travel(newest, sessions, locate, s.max_travel_kmh)
+                {
+                    fire(newest, Rule::ImpossibleTravel, newest.id.clone());
+                    details.insert(newest.id.clone(), detail);
+                }
+            }
         }
     }
     if let Some(hours) = s.max_session_age_hours {
@@ -314,12 +343,20 @@ pub fn evaluate(
                 ip: session.ip.clone(),
                 user_agent: session.user_agent.clone(),
                 at: session.created_at.unwrap_or(view.now),
-                message: format!(
-                    "{} in tenant {}: {}",
-                    session.username,
-                    view.tenant,
-                    reasons.join("; ")
-                ),
+                message: match details.get(&session.id) {
+                    Some(d) => format!(
+                        "{} in tenant {}: {} ({d})",
+                        session.username,
+                        view.tenant,
+                        reasons.join("; ")
+                    ),
+                    None => format!(
+                        "{} in tenant {}: {}",
+                        session.username,
+                        view.tenant,
+                        reasons.join("; ")
+                    ),
+                },
                 count: 1,
             };
             let firings = fired
@@ -329,6 +366,71 @@ pub fn evaluate(
             (alert, firings)
         })
         .collect()
+}
+
+/// Places closer than this are never "impossible" (city-level databases err by tens of km).
+const MIN_TRAVEL_KM: f64 = 500.0;
+
+/// The new session against the user's other sessions: a place too far from another for
+/// the time between them. Returns what to tell ("Berlin, DE → Sydney, AU: 16,090 km in
+/// 2 h").
+fn impossible_travel(
+    newest: &Session,
+    sessions: &[&Session],
+    locate: &Locate<'_>,
+    max_kmh: u32,
+) -> Option<String> {
+    let here = locate(newest.ip.as_deref()?)?;
+    let at = newest.created_at?;
+    // (speed, km, hours, route) of the fastest travel the sessions would need.
+    let mut worst: Option<(f64, f64, f64, String)> = None;
+    for other in sessions.iter().filter(|o| o.id != newest.id) {
+        let Some(there) = other.ip.as_deref().and_then(locate) else {
+            continue;
+        };
+        let Some(then) = other.last_activity_at.or(other.created_at) else {
+            continue;
+        };
+        let slack =
+            f64::from(here.accuracy_km.unwrap_or(0)) + f64::from(there.accuracy_km.unwrap_or(0));
+        let km = here.distance_km(&there) - slack;
+        if km < MIN_TRAVEL_KM {
+            continue;
+        }
+        let hours = ((at - then).num_seconds().unsigned_abs() as f64 / 3600.0).max(1.0 / 60.0);
+        let speed = km / hours;
+        if speed > f64::from(max_kmh) && worst.as_ref().is_none_or(|w| speed > w.0) {
+            worst = Some((
+                speed,
+                km,
+                hours,
+                format!("{} → {}", there.label(), here.label()),
+            ));
+        }
+    }
+    worst.map(|(_, km, hours, route)| {
+        let within = if hours < 1.0 {
+            format!("{} min", (hours * 60.0).round().max(1.0))
+        } else {
+            format!("{:.0} h", hours.round())
+        };
+        format!(
+            "{route}: {} km within {within}",
+            thousands(km.round() as u64)
+        )
+    })
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Collapses alerts whose main rule fired more than `over` times in one poll into one
@@ -499,12 +601,69 @@ mod tests {
             calendar: cal,
             sessions: all,
             ip_seen_before: &|_, ip| ip.starts_with("10."),
+            locate: None,
             now: at("2026-11-24T12:00:00Z"),
         };
         evaluate(&view, started, initial)
             .into_iter()
             .map(|(a, _)| a)
             .collect()
+    }
+
+    fn travel(started: &Session, all: &[Session]) -> Vec<Alert> {
+        let geo = crate::geoip::GeoIp::open(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/geoip/city-test.mmdb"),
+        )
+        .unwrap();
+        let settings = AlertSettings {
+            multiple_networks: false,
+            ..Default::default()
+        };
+        let locate = |ip: &str| geo.locate(ip);
+        let view = TenantView {
+            tenant: "acme",
+            settings: &settings,
+            calendar: None,
+            sessions: all,
+            ip_seen_before: &|_, _| true,
+            locate: Some(&locate),
+            now: at("2026-11-24T12:00:00Z"),
+        };
+        evaluate(&view, std::slice::from_ref(started), false)
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect()
+    }
+
+    #[test]
+    fn impossible_travel_needs_distance_and_too_little_time() {
+        let mut berlin = session("b", "alice", "198.51.100.4", "2026-11-24T09:00:00Z", false);
+        berlin.last_activity_at = Some(at("2026-11-24T10:30:00Z"));
+        // Sydney 90 minutes after activity in Berlin: 16,000 km, no plane does that.
+        let sydney = session("s", "alice", "203.0.113.9", "2026-11-24T12:00:00Z", false);
+        let alerts = travel(&sydney, &[berlin.clone(), sydney.clone()]);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].rule, Rule::ImpossibleTravel);
+        assert_eq!(alerts[0].severity, Severity::High);
+        assert!(
+            alerts[0].message.contains("Berlin, DE → Sydney, AU")
+                && alerts[0].message.contains("km within 2 h"),
+            "{}",
+            alerts[0].message
+        );
+        // A day later the same trip is possible.
+        let later = session("s2", "alice", "203.0.113.9", "2026-11-25T12:00:00Z", false);
+        assert!(travel(&later, &[berlin.clone(), later.clone()]).is_empty());
+        // Berlin to Potsdam in a minute is a nearby network, not travel.
+        let potsdam = session("p", "alice", "198.18.4.4", "2026-11-24T10:31:00Z", false);
+        assert!(travel(&potsdam, &[berlin.clone(), potsdam.clone()]).is_empty());
+        // Addresses the database does not know say nothing.
+        let unknown = session("u", "alice", "10.9.9.9", "2026-11-24T10:31:00Z", false);
+        assert!(travel(&unknown, &[berlin.clone(), unknown.clone()]).is_empty());
+        // Another user's session does not count.
+        let bob = session("x", "bob", "203.0.113.9", "2026-11-24T10:31:00Z", false);
+        assert!(travel(&bob, &[berlin, bob.clone()]).is_empty());
     }
 
     #[test]

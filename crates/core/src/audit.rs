@@ -284,6 +284,12 @@ CREATE TABLE IF NOT EXISTS alerts (
     alert TEXT NOT NULL,
     acknowledged INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS alert_snoozes (
+    tenant TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    until TEXT NOT NULL,
+    PRIMARY KEY (tenant, rule)
+);
 ";
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -598,6 +604,54 @@ impl AuditLog {
                         alert,
                         acknowledged,
                     })
+            })
+            .collect())
+    }
+
+    /// Stores (or, with `None`, lifts) a snooze of a rule for a tenant, so it outlives a
+    /// restart.
+    pub fn set_snooze(
+        &self,
+        tenant: &str,
+        rule: crate::alerts::Rule,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        self.with(|c| {
+            match until {
+                Some(u) => c.execute(
+                    "INSERT INTO alert_snoozes (tenant, rule, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (tenant, rule) DO UPDATE SET until = excluded.until",
+                    params![tenant, rule.as_str(), ts(u)],
+                )?,
+                None => c.execute(
+                    "DELETE FROM alert_snoozes WHERE tenant = ?1 AND rule = ?2",
+                    params![tenant, rule.as_str()],
+                )?,
+            };
+            Ok(())
+        })
+    }
+
+    /// Snoozes still running at `now` (expired ones are dropped).
+    pub fn snoozes(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, crate::alerts::Rule, DateTime<Utc>)>> {
+        let rows: Vec<(String, String, String)> = self.with(|c| {
+            c.execute(
+                "DELETE FROM alert_snoozes WHERE until <= ?1",
+                params![ts(now)],
+            )?;
+            let mut stmt = c.prepare_cached("SELECT tenant, rule, until FROM alert_snoozes")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect()
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(tenant, rule, until)| {
+                let rule: crate::alerts::Rule =
+                    serde_json::from_value(serde_json::Value::String(rule)).ok()?;
+                Some((tenant, rule, parse_ts(&until)))
             })
             .collect())
     }

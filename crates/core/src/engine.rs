@@ -57,7 +57,12 @@ pub struct Engine {
     snoozes: Snoozes,
     /// While true, no tenant polls on its own (a Refresh still polls once).
     paused: tokio::sync::watch::Sender<bool>,
+    /// The GeoIP city database, when one is configured: locations and impossible travel.
+    geoip: SharedGeoIp,
 }
+
+/// The GeoIP database as pollers and rules read it; replaced live from the settings.
+pub type SharedGeoIp = Arc<RwLock<Option<Arc<crate::geoip::GeoIp>>>>;
 
 type Snoozes = Arc<std::sync::Mutex<HashMap<(String, rules::Rule), chrono::DateTime<chrono::Utc>>>>;
 
@@ -105,7 +110,20 @@ impl Engine {
             alerts,
             snoozes: Arc::new(std::sync::Mutex::new(HashMap::new())),
             paused: tokio::sync::watch::Sender::new(false),
+            geoip: Arc::new(RwLock::new(None)),
         };
+        if let Some(audit) = &engine.audit {
+            match audit.snoozes(chrono::Utc::now()) {
+                Ok(stored) => {
+                    if let Ok(mut m) = engine.snoozes.lock() {
+                        for (tenant, rule, until) in stored {
+                            m.insert((tenant, rule), until);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "stored snoozes could not be read"),
+            }
+        }
         engine.spawn_observer();
         engine.spawn_problem_watch();
         engine
@@ -122,6 +140,7 @@ impl Engine {
         let alert_config = Arc::clone(&self.alert_config);
         let alerts = self.alerts.clone();
         let snoozes = Arc::clone(&self.snoozes);
+        let geoip = Arc::clone(&self.geoip);
         self.runtime.spawn(async move {
             let mut limiter = rules::RateLimiter::default();
             let mut last_age_scan: HashMap<String, std::time::Instant> = HashMap::new();
@@ -205,17 +224,20 @@ impl Engine {
                 };
                 let initial = diff.initial;
                 let snoozes = Arc::clone(&snoozes);
+                let geo = geoip.read().ok().and_then(|g| g.clone());
                 let result = tokio::task::spawn_blocking(move || -> crate::Result<Vec<Alert>> {
                     for (id, state) in outcomes {
                         audit.record(id, state, None, None, None)?;
                     }
                     // Rules first: "never seen from this IP" must not see this poll's sessions.
+                    let locate = |ip: &str| geo.as_ref().and_then(|g| g.locate(ip));
                     let view = rules::TenantView {
                         tenant: &t,
                         settings: &config.settings,
                         calendar: config.calendar.as_ref(),
                         sessions: &current,
                         ip_seen_before: &|user, ip| audit.ip_seen(&t, user, ip).unwrap_or(true),
+                        locate: geo.is_some().then_some(&locate as &rules::Locate<'_>),
                         now: chrono::Utc::now(),
                     };
                     let fired = rules::evaluate(&view, &started, initial);
@@ -280,16 +302,20 @@ impl Engine {
         self.alerts.subscribe()
     }
 
-    /// No alerts of `rule` for `tenant` for `minutes` (0 lifts a snooze).
+    /// No alerts of `rule` for `tenant` for `minutes` (0 lifts a snooze). With an audit
+    /// log the snooze is stored there and outlives a restart.
     pub fn snooze(&self, tenant: &str, rule: rules::Rule, minutes: u32) {
+        let until = (minutes > 0)
+            .then(|| chrono::Utc::now() + chrono::Duration::minutes(i64::from(minutes)));
         if let Ok(mut m) = self.snoozes.lock() {
-            if minutes == 0 {
-                m.remove(&(tenant.to_owned(), rule));
-            } else {
-                m.insert(
-                    (tenant.to_owned(), rule),
-                    chrono::Utc::now() + chrono::Duration::minutes(i64::from(minutes)),
-                );
+            match until {
+                None => m.remove(&(tenant.to_owned(), rule)),
+                Some(u) => m.insert((tenant.to_owned(), rule), u),
+            };
+        }
+        if let Some(audit) = &self.audit {
+            if let Err(e) = audit.set_snooze(tenant, rule, until) {
+                tracing::warn!(%tenant, rule = rule.as_str(), error = %e, "snooze not stored; it ends with the app");
             }
         }
     }
@@ -390,6 +416,7 @@ impl Engine {
             cancel: handle.cancel.clone(),
             diffs: self.diffs.clone(),
             paused: self.paused.subscribe(),
+            geoip: Arc::clone(&self.geoip),
         };
         self.runtime.spawn(poller.run());
         tenants.insert(name, handle);
@@ -425,6 +452,14 @@ impl Engine {
             .ok()?
             .get(name)
             .map(|h| Arc::clone(&h.connector))
+    }
+
+    /// Uses (or, with `None`, stops using) a GeoIP city database from the next poll on.
+    pub fn set_geoip(&self, geoip: Option<Arc<crate::geoip::GeoIp>>) {
+        if let Ok(mut g) = self.geoip.write() {
+            tracing::info!(path = geoip.as_ref().map(|g| g.path()), "GeoIP database");
+            *g = geoip;
+        }
     }
 
     /// Pauses or resumes polling of every tenant. While paused, a Refresh still polls once.

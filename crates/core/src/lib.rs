@@ -14,6 +14,7 @@ pub mod connector;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod geoip;
 pub mod model;
 pub mod poll;
 pub mod query;

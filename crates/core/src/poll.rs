@@ -9,7 +9,7 @@ use rand::Rng;
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
-use crate::connector::Connector;
+use crate::connector::{Connector, PollUpdate};
 use crate::error::{Error, ErrorCode};
 use crate::store::{Diff, SessionStore};
 
@@ -42,6 +42,40 @@ pub(crate) struct Poller {
     pub diffs: broadcast::Sender<TenantDiff>,
     /// Polling is paused while this is true.
     pub paused: tokio::sync::watch::Receiver<bool>,
+    /// Fills in the location of sessions the tenant gives none for.
+    pub geoip: crate::engine::SharedGeoIp,
+}
+
+/// Addresses located per tenant, kept between polls (a full listing repeats them).
+const PLACE_CACHE: usize = 50_000;
+
+fn add_locations(
+    update: &mut PollUpdate,
+    geoip: &crate::engine::SharedGeoIp,
+    cache: &mut std::collections::HashMap<String, Option<String>>,
+) {
+    let Some(geo) = geoip.read().ok().and_then(|g| g.clone()) else {
+        cache.clear();
+        return;
+    };
+    let sessions = match update {
+        PollUpdate::Full(s) => s,
+        PollUpdate::Delta { upserted, .. } => upserted,
+    };
+    if cache.len() > PLACE_CACHE {
+        cache.clear();
+    }
+    for s in sessions.iter_mut().filter(|s| s.location.is_none()) {
+        let Some(ip) = s.ip.as_deref() else { continue };
+        s.location = match cache.get(ip) {
+            Some(known) => known.clone(),
+            None => {
+                let label = geo.locate(ip).map(|p| p.label());
+                cache.insert(ip.to_owned(), label.clone());
+                label
+            }
+        };
+    }
 }
 
 impl Poller {
@@ -49,6 +83,7 @@ impl Poller {
         let tenant = Arc::clone(self.connector.tenant());
         let mut failures: u32 = 0;
         let mut initial = true;
+        let mut places = std::collections::HashMap::new();
         loop {
             if *self.paused.borrow_and_update() {
                 // Wait for a resume or an explicit refresh.
@@ -65,7 +100,14 @@ impl Poller {
             };
             let latency = started.elapsed();
             let retry_after = match outcome {
-                Ok(Ok(update)) => match self.store.apply(&tenant, update, latency) {
+                Ok(Ok(mut update)) => match self.store.apply(
+                    &tenant,
+                    {
+                        add_locations(&mut update, &self.geoip, &mut places);
+                        update
+                    },
+                    latency,
+                ) {
                     Ok(diff) => {
                         failures = 0;
                         let _ = self.diffs.send(TenantDiff {

@@ -464,6 +464,37 @@ async fn alerts_are_stored_snoozed_rules_are_dropped_and_acknowledging_closes_th
     let demo = demo(100, Duration::from_secs(3600)).await;
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(dir.path()).unwrap();
+    // The snooze is set before a restart: the engine that runs finds it in vigil.db.
+    {
+        let before = Engine::with_audit(
+            tokio::runtime::Handle::current(),
+            Some(AuditLog::open(dir.path()).unwrap()),
+            "tester@host",
+        );
+        before.snooze("demo", Rule::SuperuserSignIn, 60);
+        before.snooze("demo", Rule::LongSession, 60);
+        before.snooze("demo", Rule::LongSession, 0);
+        before.shutdown();
+    }
+    let stored = audit.snoozes(chrono::Utc::now()).unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(
+        (stored[0].0.as_str(), stored[0].1),
+        ("demo", Rule::SuperuserSignIn)
+    );
+    assert!(
+        audit
+            .snoozes(chrono::Utc::now() + chrono::Duration::hours(2))
+            .unwrap()
+            .is_empty()
+    );
+    audit
+        .set_snooze(
+            "demo",
+            Rule::SuperuserSignIn,
+            Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        )
+        .unwrap();
     let engine = Engine::with_audit(
         tokio::runtime::Handle::current(),
         Some(audit.clone()),
@@ -477,7 +508,6 @@ async fn alerts_are_stored_snoozed_rules_are_dropped_and_acknowledging_closes_th
             ..Default::default()
         },
     );
-    engine.snooze("demo", Rule::SuperuserSignIn, 60);
     let mut alerts = engine.subscribe_alerts();
     engine
         .add_tenant(
@@ -591,4 +621,83 @@ async fn a_paused_engine_does_not_poll_until_resumed_or_refreshed() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     engine.shutdown();
+}
+
+#[tokio::test]
+async fn with_a_geoip_database_sessions_get_places_and_impossible_travel_alerts() {
+    use vigil_core::alerts::Rule;
+    let demo = demo(50, Duration::from_secs(3600)).await;
+    let engine = Engine::with_audit(
+        tokio::runtime::Handle::current(),
+        Some(vigil_core::audit::AuditLog::open(tempfile::tempdir().unwrap().path()).unwrap()),
+        "tester@host",
+    );
+    let geo = vigil_core::geoip::GeoIp::open(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/geoip/city-test.mmdb"),
+    )
+    .unwrap();
+    engine.set_geoip(Some(Arc::new(geo)));
+    let mut alerts = engine.subscribe_alerts();
+    engine
+        .add_tenant(
+            Arc::new(connector(&demo, TOKEN, 500)),
+            Duration::from_millis(200),
+        )
+        .unwrap();
+    let store = engine.store().clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.health("demo").and_then(|h| h.last_poll_at).is_none() {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sign_in_from = |ip: &'static str| {
+        let url = format!("{}/demo/v1/sign-ins", demo.url());
+        async move {
+            let v: serde_json::Value = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(TOKEN)
+                .json(
+                    &serde_json::json!({"username": "admin", "ip": ip, "user_agent": "curl/8.5.0"}),
+                )
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let berlin = sign_in_from("198.51.100.20").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let located = loop {
+        if let Some(s) = store.get("demo", &berlin) {
+            break s;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the Berlin session never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(located.location.as_deref(), Some("Berlin, DE"));
+    let sydney = sign_in_from("203.0.113.20").await;
+    let alert = loop {
+        let a = tokio::time::timeout(Duration::from_secs(10), alerts.recv())
+            .await
+            .expect("no impossible-travel alert")
+            .unwrap();
+        if a.session_id.as_deref() == Some(sydney.as_str()) {
+            break a;
+        }
+    };
+    assert!(alert.rules.contains(&Rule::ImpossibleTravel), "{alert:?}");
+    assert!(
+        alert.message.contains("Berlin, DE → Sydney, AU"),
+        "{}",
+        alert.message
+    );
+    engine.shutdown();
+    demo.stop().await.unwrap();
 }

@@ -9,6 +9,7 @@ const RULE_LABELS: Record<Rule, string> = {
   too_many_sessions: "Too many sessions",
   new_ip: "New IP",
   tenant_problem: "Tenant problem",
+  impossible_travel: "Impossible travel",
 };
 
 /** "SuperUser sign-in"; rules newer than this UI show their raw name. */

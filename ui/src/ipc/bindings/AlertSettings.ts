@@ -6,6 +6,14 @@ import type { Rule } from "./Rule";
  */
 export type AlertSettings = { superuser_sign_in: boolean, odd_hours: boolean, multiple_networks: boolean, new_ip: boolean, tenant_problems: boolean, 
 /**
+ * Two places of one user further apart than this speed allows (with a GeoIP database).
+ */
+impossible_travel: boolean, 
+/**
+ * Fastest plausible travel, km/h (a plane with its connections: 900).
+ */
+max_travel_kmh: number, 
+/**
  * Sessions older than this many hours alert (L4); none: off.
  */
 max_session_age_hours: number | null, 

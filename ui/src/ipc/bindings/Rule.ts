@@ -3,4 +3,4 @@
 /**
  * The rules (SPEC L1–L7).
  */
-export type Rule = "superuser_sign_in" | "odd_hours" | "multiple_networks" | "long_session" | "too_many_sessions" | "new_ip" | "tenant_problem";
+export type Rule = "superuser_sign_in" | "odd_hours" | "multiple_networks" | "long_session" | "too_many_sessions" | "new_ip" | "tenant_problem" | "impossible_travel";
