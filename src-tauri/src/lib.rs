@@ -4,6 +4,8 @@
 
 mod commands;
 mod logs;
+#[cfg(target_os = "linux")]
+mod notify;
 mod state;
 mod tray;
 
@@ -137,9 +139,28 @@ pub fn run() -> ExitCode {
 /// Event carrying a new alert to the window (the alert centre).
 pub const ALERT: &str = "alerts://new";
 
+/// Event asking the window to show an alert's session (a notification was clicked).
+pub const OPEN_ALERT: &str = "alerts://open";
+
+/// What the window opens when a notification is clicked.
+#[derive(Clone, serde::Serialize)]
+pub struct OpenAlert {
+    pub tenant: String,
+    pub session_id: Option<String>,
+}
+
+/// Brings the window back on an alert's session (or the tenant's alerts).
+pub fn open_alert(app: &tauri::AppHandle, target: OpenAlert) {
+    tray::show_main(app);
+    if let Err(e) = app.emit(OPEN_ALERT, target) {
+        tracing::warn!(error = %e, "cannot open the alert in the window");
+    }
+}
+
 /// Delivers each new alert as a native notification (title: tenant and user; body:
 /// why) and to the window.
 fn forward_alerts(app: tauri::AppHandle, state: &state::AppState, rt: &tokio::runtime::Handle) {
+    #[cfg(not(target_os = "linux"))]
     use tauri_plugin_notification::NotificationExt;
     let mut rx = state.engine.subscribe_alerts();
     rt.spawn(async move {
@@ -163,6 +184,17 @@ fn forward_alerts(app: tauri::AppHandle, state: &state::AppState, rt: &tokio::ru
             };
             let notify = settings.notifications && alert.severity >= settings.notify_min_severity;
             if notify {
+                #[cfg(target_os = "linux")]
+                {
+                    let (app, alert) = (app.clone(), alert.clone());
+                    let shown =
+                        tokio::task::spawn_blocking(move || notify::show(&app, &title, &alert))
+                            .await;
+                    if let Ok(Err(e)) = shown {
+                        tracing::warn!(error = %e, "native notification failed");
+                    }
+                }
+                #[cfg(not(target_os = "linux"))]
                 if let Err(e) = app
                     .notification()
                     .builder()

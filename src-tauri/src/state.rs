@@ -116,6 +116,12 @@ impl AppState {
             Config::Loaded(c) => c.settings().clone(),
             Config::Broken { .. } => AppSettings::default(),
         };
+        if !app_settings.geoip_database.is_empty() {
+            match open_geoip(&app_settings.geoip_database).await {
+                Ok(g) => engine.set_geoip(g),
+                Err(e) => tracing::warn!(error = %e, "GeoIP database not used"),
+            }
+        }
         let (want_demo, tenants) = match &config {
             Config::Loaded(c) => (c.demo_tenant(), c.tenants().to_vec()),
             Config::Broken { .. } => (true, Vec::new()),
@@ -158,10 +164,13 @@ impl AppState {
         };
         let mut next = ConfigFile::load(cfg.path().parent().unwrap_or(std::path::Path::new(".")))?;
         next.set_settings(settings)?;
+        // A database that cannot be read is refused before anything is written.
+        let geoip = open_geoip(&next.settings().geoip_database).await?;
         next.save()?;
         let stored = next.settings().clone();
         **cfg = next;
         drop(guard);
+        self.engine.set_geoip(geoip);
         if let Ok(mut s) = self.settings.write() {
             *s = stored.clone();
         }
@@ -368,6 +377,16 @@ impl AppState {
         };
         Ok(connector::build(&spec, secret)?.check().await)
     }
+}
+
+/// Opens the GeoIP database named in the settings (none for an empty path), off the async
+/// workers: a city database is tens of megabytes.
+async fn open_geoip(path: &str) -> Result<Option<Arc<vigil_core::geoip::GeoIp>>> {
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let path = std::path::PathBuf::from(path);
+    blocking(move || vigil_core::geoip::GeoIp::open(&path).map(|g| Some(Arc::new(g)))).await
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {

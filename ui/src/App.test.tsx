@@ -412,4 +412,16 @@ describe("App", () => {
     );
     expect(calls.filter((c) => c.cmd === "get_settings").length).toBeGreaterThan(settingsBefore);
   });
+
+  it("opens the session of a clicked notification, or the alert centre", async () => {
+    startApp();
+    await screen.findByTestId("pause-polling");
+    fireEvent.click(screen.getByTestId("nav-audit"));
+    await emit("alerts://open", { tenant: "prod", session_id: "s-42" });
+    await waitFor(() => expect(window.location.hash).toContain("sid=s-42"));
+    expect(window.location.hash).toMatch(/^#\/sessions\?/);
+    expect(window.location.hash).toContain("tenant=prod");
+    await emit("alerts://open", { tenant: "prod", session_id: null });
+    await waitFor(() => expect(window.location.hash).toBe("#/alerts"));
+  });
 });

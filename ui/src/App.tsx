@@ -13,7 +13,7 @@ import {
   useAppStatusInvalidation,
   useSessionsChangedInvalidation,
 } from "./hooks/useSessionsChanged";
-import { refresh } from "./ipc/ipc";
+import { onOpenAlert, refresh } from "./ipc/ipc";
 import { consoleParams } from "./lib/consoleState";
 import { formatCount, plural } from "./lib/format";
 import { applyStoredTheme } from "./lib/theme";
@@ -66,6 +66,27 @@ export function App() {
     [],
   );
   const openAlertCentre = useCallback(() => setView("alerts"), [setView]);
+
+  // A clicked notification: its session in the console, or the alert centre for a
+  // tenant-wide alert.
+  useEffect(() => {
+    let disposed = false;
+    let unlisten: (() => void) | null = null;
+    onOpenAlert(({ tenant, session_id }) => {
+      if (session_id === null) navigate("alerts");
+      else navigate("sessions", consoleParams({ tenants: [tenant], session_id }));
+    }).then(
+      (fn) => {
+        if (disposed) fn();
+        else unlisten = fn;
+      },
+      () => {},
+    );
+    return () => {
+      disposed = true;
+      unlisten?.();
+    };
+  }, [navigate]);
 
   const state = useRef({ view, setView, helpOpen });
   state.current = { view, setView, helpOpen };

@@ -271,3 +271,11 @@ export async function snoozeRule(tenant: string, rule: Rule, minutes: number): P
 export function onNewAlert(cb: (payload: Alert) => void): Promise<UnlistenFn> {
   return listen<Alert>(ALERTS_NEW_EVENT, (event) => cb(event.payload));
 }
+
+/** Sent when a native notification is clicked: show that alert's session. */
+export const ALERTS_OPEN_EVENT = "alerts://open";
+export type OpenAlert = { tenant: string; session_id: string | null };
+
+export function onOpenAlert(cb: (payload: OpenAlert) => void): Promise<UnlistenFn> {
+  return listen<OpenAlert>(ALERTS_OPEN_EVENT, (event) => cb(event.payload));
+}
