@@ -46,6 +46,32 @@ pub(crate) struct Poller {
     pub geoip: crate::engine::SharedGeoIp,
 }
 
+/// Timestamps outside 1970 … now + 100 years are nonsense from the tenant ("year 9999"
+/// for "never"); they are dropped (shown as unknown) rather than breaking countdowns and
+/// sorting. Returns how many were dropped.
+fn drop_implausible_times(update: &mut PollUpdate) -> usize {
+    let sessions = match update {
+        PollUpdate::Full(s) => s,
+        PollUpdate::Delta { upserted, .. } => upserted,
+    };
+    let earliest = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let latest = chrono::Utc::now() + chrono::Duration::days(365 * 100);
+    let mut dropped = 0;
+    for s in sessions.iter_mut() {
+        for t in [
+            &mut s.created_at,
+            &mut s.last_activity_at,
+            &mut s.expires_at,
+        ] {
+            if t.is_some_and(|t| t < earliest || t > latest) {
+                *t = None;
+                dropped += 1;
+            }
+        }
+    }
+    dropped
+}
+
 /// Addresses located per tenant, kept between polls (a full listing repeats them).
 const PLACE_CACHE: usize = 50_000;
 
@@ -103,6 +129,10 @@ impl Poller {
                 Ok(Ok(mut update)) => match self.store.apply(
                     &tenant,
                     {
+                        let dropped = drop_implausible_times(&mut update);
+                        if dropped > 0 {
+                            tracing::warn!(%tenant, dropped, "implausible session times from the tenant were dropped");
+                        }
                         add_locations(&mut update, &self.geoip, &mut places);
                         update
                     },

@@ -3,6 +3,7 @@
 //! Used by `vigil demo serve`, by the desktop app when no tenant is configured, and by tests.
 
 mod data;
+pub mod faults;
 pub mod population;
 pub mod server;
 

@@ -37,6 +37,9 @@ pub struct DemoConfig {
     /// Records every authenticated request (client address, path and query): benchmarks
     /// replay the same pages and count connections with it.
     pub request_log: Option<RequestLog>,
+    /// When set, the tenant misbehaves as the switch says on the listing and the change
+    /// feed (see [`crate::faults`]); `PUT /demo/v1/fault` flips it too.
+    pub faults: Option<crate::faults::FaultSwitch>,
 }
 
 /// Requests a demo server answered: (client address, path and query).
@@ -64,6 +67,7 @@ impl Default for DemoConfig {
             tick: Duration::from_secs(1),
             latency: Duration::ZERO,
             request_log: None,
+            faults: None,
         }
     }
 }
@@ -75,6 +79,7 @@ struct AppState {
     name: Arc<str>,
     latency: Duration,
     request_log: Option<RequestLog>,
+    faults: Option<crate::faults::FaultSwitch>,
 }
 
 impl AppState {
@@ -136,6 +141,7 @@ pub async fn serve(
         name: Arc::from(config.name.as_str()),
         latency: config.latency,
         request_log: config.request_log.clone(),
+        faults: config.faults.clone(),
     };
     let sim = tokio::spawn(simulate(state.clone(), config.tick, cancel.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -175,10 +181,48 @@ fn router(state: AppState) -> Router {
         .route("/v1/sessions/changes", get(changes))
         .route("/v1/sessions/{id}", get(get_session).delete(end_session))
         .route("/demo/v1/sign-ins", post(sign_in))
+        .route("/demo/v1/fault", axum::routing::put(set_fault))
+        .route_layer(middleware::from_fn_with_state(state.clone(), inject_faults))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     v1.fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(middleware::from_fn(json_errors))
         .with_state(state)
+}
+
+/// Misbehaves on the polling endpoints while a fault is switched on.
+async fn inject_faults(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let fault = state
+        .faults
+        .as_ref()
+        .and_then(|f| *f.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let path = req.uri().path().to_owned();
+    match fault {
+        Some(f) if req.method() == axum::http::Method::GET && path.starts_with("/v1/sessions") => {
+            crate::faults::respond(f, &path).await
+        }
+        _ => next.run(req).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    fault: Option<crate::faults::Fault>,
+}
+
+/// `PUT /demo/v1/fault {"fault": "timeout"}` (or `null` to behave again); only on a demo
+/// started with faults enabled.
+async fn set_fault(State(state): State<AppState>, Json(req): Json<FaultRequest>) -> Response {
+    match &state.faults {
+        Some(f) => {
+            *f.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = req.fault;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "fault injection is off for this demo tenant",
+        ),
+    }
 }
 
 /// Rejections produced by the framework itself (a query or body that does not
