@@ -4,6 +4,7 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { App } from "./App";
+import type { AlertSettings } from "./ipc/bindings/AlertSettings";
 import type { AppSettings } from "./ipc/bindings/AppSettings";
 import type { AppStatus } from "./ipc/bindings/AppStatus";
 import type { ErrorPayload } from "./ipc/bindings/ErrorPayload";
@@ -29,6 +30,7 @@ type Call = { cmd: string; args: Record<string, unknown> | undefined };
 type Backend = {
   status?: AppStatus;
   settings?: AppSettings;
+  tenants?: TenantView[];
   saveTenant?: (args: Record<string, unknown>) => unknown;
   testTenant?: (args: Record<string, unknown>) => TenantCheck;
 };
@@ -36,7 +38,7 @@ type Backend = {
 function startApp(backend: Backend = {}, hash = "#/tenants") {
   window.history.replaceState(null, "", hash);
   const rows = Array.from({ length: 40 }, (_, i) => makeSession(i));
-  let tenants: TenantView[] = structuredClone(TENANTS);
+  let tenants: TenantView[] = structuredClone(backend.tenants ?? TENANTS);
   const calls: Call[] = [];
   mockIPC(
     (cmd, payload) => {
@@ -488,5 +490,267 @@ describe("Session view tenant filter", () => {
     fireEvent.click(within(await tenantRow("prod")).getByTestId("tenant-edit"));
     await screen.findByTestId("tenant-form");
     expect(input("tenant-poll-interval").value).toBe("15");
+  });
+});
+
+describe("Tenant alert rules", () => {
+  /** AlertSettings::default() on the Rust side, spelled out. */
+  const DEFAULTS: AlertSettings = {
+    superuser_sign_in: true,
+    odd_hours: true,
+    multiple_networks: true,
+    new_ip: false,
+    tenant_problems: true,
+    impossible_travel: true,
+    max_travel_kmh: 900,
+    max_session_age_hours: 168,
+    max_concurrent_sessions: 10,
+    alert_on_existing: false,
+    muted: [],
+    digest_over: 5,
+    max_per_minute: 10,
+  };
+  const TOGGLES = [
+    "superuser_sign_in",
+    "odd_hours",
+    "multiple_networks",
+    "impossible_travel",
+    "new_ip",
+    "tenant_problems",
+    "long_sessions",
+    "too_many_sessions",
+    "alert_on_existing",
+  ];
+  const NUMBERS = [
+    "max-travel-kmh",
+    "max-session-age-hours",
+    "max-concurrent-sessions",
+    "digest-over",
+    "max-per-minute",
+  ];
+
+  /** prod with its own alert settings, one rule muted. */
+  const PROD_ALERTS: AlertSettings = {
+    ...DEFAULTS,
+    new_ip: true,
+    max_concurrent_sessions: null,
+    digest_over: 20,
+    muted: ["long_session"],
+  };
+  const withProdAlerts = (): TenantView[] =>
+    TENANTS.map((t) =>
+      t.config.name === "prod" ? { ...t, config: { ...t.config, alerts: PROD_ALERTS } } : t,
+    );
+
+  const section = () => screen.getByTestId("alerts-section") as HTMLDetailsElement;
+  const summary = () => screen.getByTestId("alerts-summary").textContent;
+  const openSection = () => {
+    fireEvent.click(screen.getByTestId("alerts-summary"));
+    expect(section().open).toBe(true);
+  };
+  const checked = (name: string) => input(`alerts-${name}`).checked;
+  const values = () => NUMBERS.map((n) => input(`alerts-${n}`).value);
+
+  async function openNewTenant() {
+    await openAddForm();
+    type("tenant-name", "acme");
+    type("tenant-url", "https://acme.example.com");
+    type("tenant-option-realm", "staff");
+    type("tenant-secret", "tok");
+  }
+
+  async function editProd() {
+    fireEvent.click(within(await tenantRow("prod")).getByTestId("tenant-edit"));
+    await screen.findByTestId("tenant-form");
+    await waitFor(() => expect(input("tenant-name").value).toBe("prod"));
+  }
+
+  async function savedTenant(callsOf: (cmd: string) => Call[]): Promise<TenantConfig> {
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() => expect(callsOf("save_tenant")).toHaveLength(1));
+    await waitFor(() => expect(screen.queryByTestId("tenant-form")).toBeNull());
+    return callsOf("save_tenant")[0]?.args?.tenant as TenantConfig;
+  }
+
+  it("starts closed, with the defaults, every control labelled", async () => {
+    startApp();
+    await openAddForm();
+    expect(section().open).toBe(false);
+    expect(summary()).toBe("Alert rules: defaults");
+    expect(TOGGLES.filter(checked)).toEqual([
+      "superuser_sign_in",
+      "odd_hours",
+      "multiple_networks",
+      "impossible_travel",
+      "tenant_problems",
+      "long_sessions",
+      "too_many_sessions",
+    ]);
+    expect(values()).toEqual(["900", "168", "10", "5", "10"]);
+    openSection();
+    for (const id of [...TOGGLES, ...NUMBERS].map((n) => `alerts-${n}`)) {
+      const el = input(id);
+      expect(el.labels?.length, id).toBe(1);
+      const described = (el.getAttribute("aria-describedby") ?? "").split(" ");
+      expect(
+        described.every((d) => d && document.getElementById(d)),
+        id,
+      ).toBe(true);
+    }
+    expect(screen.getByLabelText("Impossible travel").getAttribute("aria-describedby")).toBe(
+      `${input("alerts-impossible_travel").id}-help`,
+    );
+    expect(screen.getByTestId("alerts-reset").textContent).toBe("Reset to defaults");
+  });
+
+  it("sends exactly the changed rules, the rest at their defaults", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant();
+    openSection();
+    fireEvent.click(input("alerts-odd_hours"));
+    type("alerts-max-session-age-hours", "72");
+    expect(summary()).toBe("Alert rules: 2 changed");
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.alerts).toEqual({ ...DEFAULTS, odd_hours: false, max_session_age_hours: 72 });
+  });
+
+  it("switching a limited rule off sends null and ignores its number", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant();
+    openSection();
+    type("alerts-max-concurrent-sessions", "0");
+    fireEvent.click(input("alerts-too_many_sessions"));
+    expect(input("alerts-max-concurrent-sessions").disabled).toBe(true);
+    fireEvent.click(input("alerts-long_sessions"));
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.alerts).toEqual({
+      ...DEFAULTS,
+      max_session_age_hours: null,
+      max_concurrent_sessions: null,
+    });
+  });
+
+  it("leaves alerts out when the section was not changed", async () => {
+    const { callsOf } = startApp();
+    await editProd();
+    type("tenant-poll-interval", "20");
+    // Changed and changed back is no change.
+    openSection();
+    fireEvent.click(input("alerts-new_ip"));
+    fireEvent.click(input("alerts-new_ip"));
+    type("alerts-digest-over", "6");
+    type("alerts-digest-over", "5");
+    expect(summary()).toBe("Alert rules: defaults");
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.poll_interval_secs).toBe(20);
+    expect(Object.hasOwn(tenant, "alerts")).toBe(false);
+  });
+
+  it("shows a tenant's own alert settings and sends them back unchanged, muted rules too", async () => {
+    const { callsOf } = startApp({ tenants: withProdAlerts() });
+    await editProd();
+    expect(section().open).toBe(false);
+    expect(summary()).toBe("Alert rules: 3 changed, 1 muted");
+    openSection();
+    expect(checked("new_ip")).toBe(true);
+    expect(checked("too_many_sessions")).toBe(false);
+    expect(checked("long_sessions")).toBe(true);
+    expect(input("alerts-max-concurrent-sessions").disabled).toBe(true);
+    expect(values()).toEqual(["900", "168", "10", "20", "10"]);
+    expect(screen.getByTestId("alerts-muted-long_session").textContent).toContain("Muted");
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.alerts).toEqual(PROD_ALERTS);
+  });
+
+  it("edits a tenant's own settings, keeping its muted rules", async () => {
+    const { callsOf } = startApp({ tenants: withProdAlerts() });
+    await editProd();
+    openSection();
+    fireEvent.click(input("alerts-too_many_sessions"));
+    expect(input("alerts-max-concurrent-sessions").disabled).toBe(false);
+    type("alerts-max-concurrent-sessions", "4");
+    type("alerts-max-per-minute", "30");
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.alerts).toEqual({
+      ...PROD_ALERTS,
+      max_concurrent_sessions: 4,
+      max_per_minute: 30,
+    });
+  });
+
+  it("shows a number out of range under its field and does not save", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant();
+    openSection();
+    type("alerts-max-travel-kmh", "50");
+    type("alerts-digest-over", "1001");
+    type("alerts-max-per-minute", "2.5");
+    // Closed again: saving opens it to show the mistakes.
+    fireEvent.click(screen.getByTestId("alerts-summary"));
+    expect(section().open).toBe(false);
+    fireEvent.click(screen.getByTestId("tenant-save"));
+
+    const travel = await screen.findByTestId("alerts-max-travel-kmh-error");
+    expect(section().open).toBe(true);
+    expect(travel.getAttribute("role")).toBe("alert");
+    expect(travel.textContent).toBe("Enter a whole number from 100 to 5,000 km/h.");
+    expect(screen.getByTestId("alerts-digest-over-error").textContent).toContain("1 to 1,000");
+    expect(screen.getByTestId("alerts-max-per-minute-error").textContent).toContain("1 to 600");
+    const field = input("alerts-max-travel-kmh");
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(field.getAttribute("aria-describedby")).toContain(travel.id);
+    expect(document.activeElement).toBe(field);
+    expect(callsOf("save_tenant")).toHaveLength(0);
+
+    // Fixing a field clears its message; the others still block saving.
+    type("alerts-max-travel-kmh", "1000");
+    expect(screen.queryByTestId("alerts-max-travel-kmh-error")).toBeNull();
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() => expect(document.activeElement).toBe(input("alerts-digest-over")));
+    expect(callsOf("save_tenant")).toHaveLength(0);
+    expect(callsOf("test_tenant")).toHaveLength(0);
+
+    type("alerts-digest-over", "1000");
+    type("alerts-max-per-minute", "600");
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.alerts).toEqual({
+      ...DEFAULTS,
+      max_travel_kmh: 1000,
+      digest_over: 1000,
+      max_per_minute: 600,
+    });
+  });
+
+  it("Reset restores the defaults; a new tenant then sends none", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant();
+    openSection();
+    fireEvent.click(input("alerts-superuser_sign_in"));
+    fireEvent.click(input("alerts-alert_on_existing"));
+    fireEvent.click(input("alerts-long_sessions"));
+    type("alerts-max-travel-kmh", "7");
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await screen.findByTestId("alerts-max-travel-kmh-error");
+    expect(summary()).toBe("Alert rules: 4 changed");
+
+    fireEvent.click(screen.getByTestId("alerts-reset"));
+    expect(summary()).toBe("Alert rules: defaults");
+    expect(screen.queryByTestId("alerts-max-travel-kmh-error")).toBeNull();
+    expect(checked("superuser_sign_in")).toBe(true);
+    expect(checked("alert_on_existing")).toBe(false);
+    expect(checked("long_sessions")).toBe(true);
+    expect(values()).toEqual(["900", "168", "10", "5", "10"]);
+    const tenant = await savedTenant(callsOf);
+    expect(Object.hasOwn(tenant, "alerts")).toBe(false);
+  });
+
+  it("Reset on a tenant with its own settings sends the defaults, muted rules kept", async () => {
+    const { callsOf } = startApp({ tenants: withProdAlerts() });
+    await editProd();
+    openSection();
+    fireEvent.click(screen.getByTestId("alerts-reset"));
+    expect(summary()).toBe("Alert rules: defaults, 1 muted");
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.alerts).toEqual({ ...DEFAULTS, muted: ["long_session"] });
   });
 });

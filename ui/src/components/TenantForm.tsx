@@ -14,6 +14,18 @@ import type { TenantCheck } from "../ipc/bindings/TenantCheck";
 import type { TenantConfig } from "../ipc/bindings/TenantConfig";
 import type { TenantView } from "../ipc/bindings/TenantView";
 import { errorCode, errorMessage, saveTenant, testTenant } from "../ipc/ipc";
+import { alertDefaults } from "../lib/alertDefaults";
+import {
+  type AlertErrors,
+  type AlertNumber,
+  type AlertToggle,
+  alertsFromDraft,
+  completeAlerts,
+  draftFromAlerts,
+  NUMBER_RULE,
+  sameAlerts,
+  validateAlerts,
+} from "../lib/alertRules";
 import { trapTab } from "../lib/focusTrap";
 import {
   configFromDraft,
@@ -25,6 +37,7 @@ import {
   timeZoneNames,
   validateDraft,
 } from "../lib/tenants";
+import { AlertRulesSection } from "./AlertRulesSection";
 import { type CheckState, TenantCheckPanel } from "./TenantCheckPanel";
 
 export type TenantFormProps = {
@@ -68,6 +81,13 @@ export function TenantForm({
     return defaultPollSecs === undefined ? d : { ...d, pollInterval: String(defaultPollSecs) };
   });
   const [errors, setErrors] = useState<DraftErrors>({});
+  // Alert rules start from what the tenant has, else the defaults. They are sent only when
+  // the tenant had them or they changed: otherwise the file is left without the table.
+  const hadAlerts = editing?.config.alerts != null;
+  const [alertsBase] = useState(() => completeAlerts(editing?.config.alerts));
+  const [alerts, setAlerts] = useState(() => draftFromAlerts(alertsBase));
+  const [alertErrors, setAlertErrors] = useState<AlertErrors>({});
+  const alertsRef = useRef<HTMLDetailsElement>(null);
   const [formError, setFormError] = useState<unknown>(null);
   const [check, setCheck] = useState<CheckState | null>(null);
   const secretRef = useRef<HTMLInputElement>(null);
@@ -108,6 +128,28 @@ export function TenantForm({
   const setOption = (key: string, value: string) =>
     update({ options: { ...draft.options, [key]: value } }, `option:${key}`);
 
+  const clearAlertError = (name: AlertNumber) => {
+    if (alertErrors[name]) setAlertErrors(({ [name]: _, ...rest }) => rest);
+  };
+  const setAlertToggle = (name: AlertToggle, on: boolean) => {
+    setAlerts((a) => ({ ...a, [name]: on }));
+    setCheck(null);
+    // A number whose rule is switched off is not used, so neither is its mistake.
+    const number = (Object.keys(NUMBER_RULE) as AlertNumber[]).find((n) => NUMBER_RULE[n] === name);
+    if (number && !on) clearAlertError(number);
+  };
+  const setAlertNumber = (name: AlertNumber, text: string) => {
+    setAlerts((a) => ({ ...a, [name]: text }));
+    setCheck(null);
+    clearAlertError(name);
+  };
+  const resetAlerts = () => {
+    // Muted rules have no control here: they stay as the tenant has them.
+    setAlerts((a) => ({ ...draftFromAlerts(alertDefaults()), muted: a.muted }));
+    setAlertErrors({});
+    setCheck(null);
+  };
+
   /** Validates; on mistakes shows them, focuses the first and returns null. */
   const prepare = (forSave: boolean): { config: TenantConfig; secret: string | null } | null => {
     const secret = secretRef.current?.value ?? "";
@@ -115,14 +157,21 @@ export function TenantForm({
       secretTyped: secret !== "",
       secretRequired: forSave && !isEdit,
     });
+    const foundAlerts = validateAlerts(alerts);
     setErrors(found);
-    const first = Object.keys(found)[0];
+    setAlertErrors(foundAlerts);
+    const first = Object.keys(found)[0] ?? Object.keys(foundAlerts).map((n) => `alerts:${n}`)[0];
     if (first) {
+      // Mistakes in the alert rules must be visible, even when another field has focus.
+      if (Object.keys(foundAlerts).length > 0 && alertsRef.current) alertsRef.current.open = true;
       const el = dialogRef.current?.querySelector<HTMLElement>(`[data-field="${first}"]`);
       el?.focus();
       return null;
     }
-    return { config: configFromDraft(draft, kind, originalKind), secret: secret || null };
+    const config = configFromDraft(draft, kind, originalKind);
+    const settings = alertsFromDraft(alerts, alertsBase);
+    if (hadAlerts || !sameAlerts(settings, alertsBase)) config.alerts = settings;
+    return { config, secret: secret || null };
   };
 
   // Plain async calls rather than mutations: a mutation would keep the secret in its
@@ -429,6 +478,16 @@ export function TenantForm({
             />
             <span className="field-help">Separated by commas; the Tenants list groups by tag.</span>
           </div>
+
+          <AlertRulesSection
+            idPrefix={ids}
+            draft={alerts}
+            errors={alertErrors}
+            onToggle={setAlertToggle}
+            onNumber={setAlertNumber}
+            onReset={resetAlerts}
+            detailsRef={alertsRef}
+          />
 
           {check && <TenantCheckPanel state={check} />}
           {formError !== null && (
