@@ -173,14 +173,14 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _Passthro
 
 
 class Server:
-    def __init__(self, tick, sessions=300):
+    def __init__(self, tick, sessions=300, extra=()):
         binary = os.environ.get("VIGIL_BIN")
         if not binary:
             pytest.fail("set VIGIL_BIN to the path of the `vigil` binary")
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [binary, "demo", "serve", "--addr", "127.0.0.1:0", "--sessions", str(sessions),
-             "--token", TOKEN, "--tick", str(tick)],
+             "--token", TOKEN, "--tick", str(tick), *extra],
             stdout=subprocess.PIPE,
             stderr=self.stderr,
             stdin=subprocess.DEVNULL,
@@ -280,6 +280,13 @@ def live():
 @pytest.fixture(scope="module")
 def frozen():
     server = Server(tick=0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    server = Server(tick=0, sessions=20, extra=("--faults",))
     yield server
     server.stop()
 
@@ -682,6 +689,16 @@ def test_sign_in_errors(live):
     assert error_code(call(live, "POST", "/demo/v1/sign-ins", 404, body={"username": "no-such-user"})) == "unknown_user"
     resp = call(live, "POST", "/demo/v1/sign-ins", 400, body={"username": "admin", "ip": "not-an-ip"})
     assert error_code(resp) == "bad_request"
+
+
+def test_fault_mode_is_off_unless_asked_for_and_switches_on_and_off(live, faulty):
+    assert error_code(call(live, "PUT", "/demo/v1/fault", 404, body={"fault": "server_error"})) == "not_found"
+    call(faulty, "PUT", "/demo/v1/fault", 204, body={"fault": "server_error"})
+    resp = faulty.request("GET", "/v1/sessions")
+    assert resp.status == 500, resp.status
+    call(faulty, "PUT", "/demo/v1/fault", 204, body={"fault": None})
+    assert call(faulty, "GET", "/v1/sessions", 200).json["sessions"]
+    call(faulty, "PUT", "/demo/v1/fault", 422, body={"fault": "gremlins"})
 
 
 def test_unknown_endpoint_is_a_json_404(live):

@@ -127,27 +127,34 @@ enum Command {
 #[derive(Subcommand)]
 enum DemoCommand {
     /// Serve the demo tenant until interrupted. Prints `listening on http://ADDR` first.
-    Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        /// Sessions at start (the population lives around this size).
-        #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(0..=2_000_000))]
-        sessions: u32,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Bearer token clients must send; random (and printed to stderr) if absent.
-        #[arg(long, env = "VIGIL_DEMO_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        /// The tenant's IANA timezone (drives the working-day curve).
-        #[arg(long, default_value = "Europe/Berlin")]
-        timezone: String,
-        /// Seconds between population changes; 0 freezes the population.
-        #[arg(long, default_value_t = 1.0)]
-        tick: f64,
-        /// Milliseconds added to every request (a slow or distant tenant).
-        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
-        latency_ms: u64,
-    },
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Sessions at start (the population lives around this size).
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(0..=2_000_000))]
+    sessions: u32,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Bearer token clients must send; random (and printed to stderr) if absent.
+    #[arg(long, env = "VIGIL_DEMO_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The tenant's IANA timezone (drives the working-day curve).
+    #[arg(long, default_value = "Europe/Berlin")]
+    timezone: String,
+    /// Seconds between population changes; 0 freezes the population.
+    #[arg(long, default_value_t = 1.0)]
+    tick: f64,
+    /// Milliseconds added to every request (a slow or distant tenant).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    latency_ms: u64,
+    /// Allow `PUT /demo/v1/fault {"fault": "timeout"}` (and the other faults) to make
+    /// the tenant misbehave, for trying out a broken tenant.
+    #[arg(long)]
+    faults: bool,
 }
 
 /// Which tenants a command works on: configured ones (secrets from the OS keychain), or
@@ -268,29 +275,8 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Demo {
-            command:
-                DemoCommand::Serve {
-                    addr,
-                    sessions,
-                    seed,
-                    token,
-                    timezone,
-                    tick,
-                    latency_ms,
-                },
-        } => {
-            let latency = std::time::Duration::from_millis(latency_ms);
-            demo_serve(
-                addr,
-                sessions as usize,
-                seed,
-                token,
-                &timezone,
-                tick,
-                latency,
-            )
-            .await
-        }
+            command: DemoCommand::Serve(args),
+        } => demo_serve(args).await,
         Command::Tenant { command } => tenants::run(command).await,
         Command::Sessions(args) => sessions(args).await,
         Command::Terminate { tenant, sessions } => terminate(&tenant, sessions).await,
@@ -330,15 +316,20 @@ async fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
-async fn demo_serve(
-    addr: SocketAddr,
-    sessions: usize,
-    seed: u64,
-    token: Option<String>,
-    tz: &str,
-    tick: f64,
-    latency: std::time::Duration,
-) -> Result<(), Failure> {
+async fn demo_serve(args: ServeArgs) -> Result<(), Failure> {
+    let ServeArgs {
+        addr,
+        sessions,
+        seed,
+        token,
+        timezone: tz,
+        tick,
+        latency_ms,
+        faults,
+    } = args;
+    let sessions = sessions as usize;
+    let latency = std::time::Duration::from_millis(latency_ms);
+    let tz = tz.as_str();
     if !(tick == 0.0 || (0.01..=86_400.0).contains(&tick)) {
         return Err(Failure::usage(&Error::invalid_input(
             "--tick must be 0 or between 0.01 and 86400 seconds",
@@ -365,6 +356,7 @@ async fn demo_serve(
         timezone,
         tick,
         latency,
+        faults: faults.then(|| std::sync::Arc::new(std::sync::Mutex::new(None))),
         ..Default::default()
     };
     let listener = tokio::net::TcpListener::bind(addr)
