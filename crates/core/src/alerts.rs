@@ -150,9 +150,11 @@ pub struct AlertSettings {
     pub impossible_travel: bool,
     /// Fastest plausible travel, km/h (a plane with its connections: 900).
     pub max_travel_kmh: u32,
-    /// Sessions older than this many hours alert (L4); none: off.
+    /// Sessions older than this many hours alert (L4); none (0 in the file): off.
+    #[serde(deserialize_with = "zero_is_off")]
     pub max_session_age_hours: Option<u32>,
-    /// More concurrent sessions per user than this alert (L5); none: off.
+    /// More concurrent sessions per user than this alert (L5); none (0 in the file): off.
+    #[serde(deserialize_with = "zero_is_off")]
     pub max_concurrent_sessions: Option<u32>,
     /// Alert on sessions the first poll after start finds (default: no).
     pub alert_on_existing: bool,
@@ -185,7 +187,33 @@ impl Default for AlertSettings {
     }
 }
 
+/// TOML has no null: a limit of 0 in the file means the rule is off.
+fn zero_is_off<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    Ok(Option::<u32>::deserialize(d)?.filter(|n| *n > 0))
+}
+
 impl AlertSettings {
+    /// Checks the numbers; the error names the field.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let range = |field: &'static str, v: u32, lo: u32, hi: u32| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err((field, format!("{v} is outside {lo}..={hi}")))
+            }
+        };
+        range("max_travel_kmh", self.max_travel_kmh, 100, 5_000)?;
+        if let Some(h) = self.max_session_age_hours {
+            range("max_session_age_hours", h, 1, 8_760)?;
+        }
+        if let Some(n) = self.max_concurrent_sessions {
+            range("max_concurrent_sessions", n, 1, 1_000)?;
+        }
+        range("digest_over", self.digest_over, 1, 1_000)?;
+        range("max_per_minute", self.max_per_minute, 1, 600)?;
+        Ok(())
+    }
+
     fn on(&self, rule: Rule) -> bool {
         !self.muted.contains(&rule)
             && match rule {

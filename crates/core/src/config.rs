@@ -43,8 +43,8 @@ pub struct TenantConfig {
     pub holidays: Vec<String>,
     pub poll_interval_secs: u64,
     pub tags: Vec<String>,
-    /// Alert rule settings (`[tenants.alerts]`); absent: the defaults. Edited in the file;
-    /// saving a tenant without them keeps what the file has.
+    /// Alert rule settings (`[tenants.alerts]`); absent: the defaults. Saving a tenant
+    /// without them keeps what the file has; with them, the table is written in full.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub alerts: Option<crate::alerts::AlertSettings>,
@@ -106,6 +106,12 @@ impl TenantConfig {
                 field: "poll_interval_secs",
                 message: format!("{} is outside {lo}..={hi} seconds", self.poll_interval_secs),
             });
+        }
+        if let Some(alerts) = &self.alerts {
+            alerts.validate().map_err(|(field, message)| FieldError {
+                field: "alerts",
+                message: format!("{field}: {message}"),
+            })?;
         }
         for tag in &self.tags {
             if tag.trim().is_empty() || tag.len() > 64 {
@@ -515,6 +521,41 @@ fn write_tenant(t: &mut Table, c: &TenantConfig) {
     } else {
         t.insert("tags", value(c.tags.iter().collect::<Array>()));
     }
+    if let Some(a) = &c.alerts {
+        let mut table = Table::new();
+        for (key, on) in [
+            ("superuser_sign_in", a.superuser_sign_in),
+            ("odd_hours", a.odd_hours),
+            ("multiple_networks", a.multiple_networks),
+            ("new_ip", a.new_ip),
+            ("tenant_problems", a.tenant_problems),
+            ("impossible_travel", a.impossible_travel),
+            ("alert_on_existing", a.alert_on_existing),
+        ] {
+            table.insert(key, value(on));
+        }
+        for (key, n) in [
+            ("max_travel_kmh", a.max_travel_kmh),
+            // TOML has no null: 0 is "off".
+            (
+                "max_session_age_hours",
+                a.max_session_age_hours.unwrap_or(0),
+            ),
+            (
+                "max_concurrent_sessions",
+                a.max_concurrent_sessions.unwrap_or(0),
+            ),
+            ("digest_over", a.digest_over),
+            ("max_per_minute", a.max_per_minute),
+        ] {
+            table.insert(key, value(i64::from(n)));
+        }
+        table.insert(
+            "muted",
+            value(a.muted.iter().map(|r| r.as_str()).collect::<Array>()),
+        );
+        t.insert("alerts", Item::Table(table));
+    }
     if c.options.is_empty() {
         t.remove("options");
     } else {
@@ -743,6 +784,34 @@ mod tests {
         let again = ConfigFile::load(d.path()).unwrap();
         assert_eq!(again.tenant("a").unwrap().url, "https://a2.example");
         assert_eq!(again.tenant("a").unwrap().alerts, Some(alerts));
+    }
+
+    #[test]
+    fn alert_settings_from_the_window_are_written_and_read_back_with_off_limits() {
+        let d = dir();
+        let mut c = ConfigFile::load(d.path()).unwrap();
+        let mut t = sample();
+        t.alerts = Some(crate::alerts::AlertSettings {
+            odd_hours: false,
+            max_session_age_hours: None,
+            max_concurrent_sessions: Some(4),
+            max_travel_kmh: 1_200,
+            muted: vec![crate::alerts::Rule::NewIp],
+            ..Default::default()
+        });
+        c.upsert_tenant(t.clone(), None).unwrap();
+        c.save().unwrap();
+        let text = std::fs::read_to_string(d.path().join(FILE_NAME)).unwrap();
+        assert!(text.contains("max_session_age_hours = 0"), "{text}");
+        let again = ConfigFile::load(d.path()).unwrap();
+        assert_eq!(again.tenant("acme-prod").unwrap().alerts, t.alerts);
+        let mut bad = t.clone();
+        bad.alerts = Some(crate::alerts::AlertSettings {
+            digest_over: 0,
+            ..Default::default()
+        });
+        let e = bad.validate().unwrap_err();
+        assert!(e.message.contains("alerts: digest_over"), "{e}");
     }
 
     #[test]

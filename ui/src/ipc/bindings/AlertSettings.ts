@@ -14,11 +14,11 @@ impossible_travel: boolean,
  */
 max_travel_kmh: number, 
 /**
- * Sessions older than this many hours alert (L4); none: off.
+ * Sessions older than this many hours alert (L4); none (0 in the file): off.
  */
 max_session_age_hours: number | null, 
 /**
- * More concurrent sessions per user than this alert (L5); none: off.
+ * More concurrent sessions per user than this alert (L5); none (0 in the file): off.
  */
 max_concurrent_sessions: number | null, 
 /**

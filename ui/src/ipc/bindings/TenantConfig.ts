@@ -23,7 +23,7 @@ hours: string | null,
  */
 holidays: Array<string>, poll_interval_secs: number, tags: Array<string>, 
 /**
- * Alert rule settings (`[tenants.alerts]`); absent: the defaults. Edited in the file;
- * saving a tenant without them keeps what the file has.
+ * Alert rule settings (`[tenants.alerts]`); absent: the defaults. Saving a tenant
+ * without them keeps what the file has; with them, the table is written in full.
  */
 alerts?: AlertSettings, };
