@@ -250,6 +250,14 @@ pub fn emit_status(app: &tauri::AppHandle) {
 pub fn set_start_at_login(app: &tauri::AppHandle, on: bool) -> Result<(), String> {
     use tauri_plugin_autostart::ManagerExt;
     let launcher = app.autolaunch();
+    #[cfg(target_os = "linux")]
+    if on {
+        // The entry goes to ~/.config/autostart, whose parent must exist already.
+        if let Some(home) = dirs::home_dir() {
+            std::fs::create_dir_all(home.join(".config").join("autostart"))
+                .map_err(|e| format!("~/.config/autostart: {e}"))?;
+        }
+    }
     let result = if on {
         launcher.enable()
     } else {
