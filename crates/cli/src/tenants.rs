@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use vigil_core::config::{self, ConfigFile, TenantConfig};
 use vigil_core::connector::{self, Connector};
 use vigil_core::model::ConnectorKind;
@@ -16,35 +16,7 @@ use crate::Failure;
 #[derive(Subcommand)]
 pub enum TenantCommand {
     /// Add a tenant; its secret goes to the OS keychain, never to a file.
-    Add {
-        name: String,
-        #[arg(long)]
-        kind: String,
-        /// Base URL of the tenant's admin API.
-        #[arg(long)]
-        url: String,
-        /// Kind-specific option, KEY=VALUE (repeatable).
-        #[arg(long = "option", value_name = "KEY=VALUE")]
-        options: Vec<String>,
-        /// IANA timezone of the tenant (for working hours).
-        #[arg(long)]
-        timezone: Option<String>,
-        /// Working hours, e.g. 'mon-fri 08:00-18:00; sat 09:00-12:00'.
-        #[arg(long)]
-        hours: Option<String>,
-        /// A holiday, YYYY-MM-DD (repeatable).
-        #[arg(long = "holiday", value_name = "DATE")]
-        holidays: Vec<String>,
-        /// Seconds between polls.
-        #[arg(long, default_value_t = config::DEFAULT_POLL_INTERVAL)]
-        poll_interval: u64,
-        /// A tag or group (repeatable).
-        #[arg(long = "tag")]
-        tags: Vec<String>,
-        /// Read the secret from standard input instead of prompting.
-        #[arg(long)]
-        secret_stdin: bool,
-    },
+    Add(Box<AddArgs>),
     /// List configured tenants.
     List {
         #[arg(long)]
@@ -77,21 +49,57 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Error::internal(format!("background task failed: {e}")))?
 }
 
+#[derive(Args)]
+pub struct AddArgs {
+    name: String,
+    #[arg(long)]
+    kind: String,
+    /// Base URL of the tenant's admin API.
+    #[arg(long)]
+    url: String,
+    /// Kind-specific option, KEY=VALUE (repeatable).
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
+    /// IANA timezone of the tenant (for working hours).
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Working hours, e.g. 'mon-fri 08:00-18:00; sat 09:00-12:00'.
+    #[arg(long)]
+    hours: Option<String>,
+    /// A holiday, YYYY-MM-DD (repeatable).
+    #[arg(long = "holiday", value_name = "DATE")]
+    holidays: Vec<String>,
+    /// Seconds between polls.
+    #[arg(long, default_value_t = config::DEFAULT_POLL_INTERVAL)]
+    poll_interval: u64,
+    /// A tag or group (repeatable).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Read the secret from standard input instead of prompting.
+    #[arg(long)]
+    secret_stdin: bool,
+    /// A PEM file of CA certificates to trust for this tenant (a private CA).
+    #[arg(long, value_name = "PEM_FILE")]
+    ca_certificate: Option<String>,
+}
+
 pub async fn run(command: TenantCommand) -> Result<(), Failure> {
     let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
     match command {
-        TenantCommand::Add {
-            name,
-            kind,
-            url,
-            options,
-            timezone,
-            hours,
-            holidays,
-            poll_interval,
-            tags,
-            secret_stdin,
-        } => {
+        TenantCommand::Add(args) => {
+            let AddArgs {
+                name,
+                kind,
+                url,
+                options,
+                timezone,
+                hours,
+                holidays,
+                poll_interval,
+                tags,
+                secret_stdin,
+                ca_certificate,
+            } = *args;
             let kind: ConnectorKind = kind.parse().map_err(|e| Failure::usage(&e))?;
             let opts = parse_options(&options).map_err(|e| Failure::usage(&e))?;
             let tenant = TenantConfig {
@@ -105,6 +113,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 poll_interval_secs: poll_interval,
                 tags,
                 alerts: None,
+                ca_certificate,
             };
             tenant.validate().map_err(|e| Failure::usage(&e))?;
             let mut cfg = load_config()?;

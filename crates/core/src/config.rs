@@ -48,6 +48,11 @@ pub struct TenantConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub alerts: Option<crate::alerts::AlertSettings>,
+    /// A PEM file of CA certificates to trust for this tenant as well as the system's (a
+    /// private CA); absent: the system's and Mozilla's roots only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ca_certificate: Option<String>,
 }
 
 /// A validation failure naming the field.
@@ -69,6 +74,7 @@ impl TenantConfig {
             poll_interval_secs: DEFAULT_POLL_INTERVAL,
             tags: Vec::new(),
             alerts: None,
+            ca_certificate: None,
         }
     }
 
@@ -106,6 +112,9 @@ impl TenantConfig {
                 field: "poll_interval_secs",
                 message: format!("{} is outside {lo}..={hi} seconds", self.poll_interval_secs),
             });
+        }
+        if let Some(path) = &self.ca_certificate {
+            read_ca(path).map_err(f("ca_certificate"))?;
         }
         if let Some(alerts) = &self.alerts {
             alerts.validate().map_err(|(field, message)| FieldError {
@@ -160,8 +169,30 @@ impl TenantConfig {
         let mut spec = TenantSpec::new(&self.name, self.kind, &self.url)?;
         spec.poll_interval = Duration::from_secs(self.poll_interval_secs);
         spec.options = self.options.clone();
+        if let Some(path) = &self.ca_certificate {
+            spec.ca_pem = Some(read_ca(path)?.into());
+        }
         Ok(spec)
     }
+}
+
+/// Reads a PEM file of CA certificates; the error names the file and what is wrong.
+fn read_ca(path: &str) -> Result<Vec<u8>> {
+    let p = std::path::Path::new(path);
+    if !p.is_absolute() {
+        return Err(Error::invalid_input(format!(
+            "{path}: give the full path of the PEM file"
+        )));
+    }
+    let pem = std::fs::read(p).map_err(|e| Error::invalid_input(format!("{path}: {e}")))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| Error::invalid_input(format!("{path}: not PEM certificates ({e})")))?;
+    if certs.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "{path}: no certificate in it (expected -----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    Ok(pem)
 }
 
 // Raw shapes read from the file, with spans so errors can name the line.
@@ -203,6 +234,8 @@ struct RawTenant {
     tags: Vec<String>,
     #[serde(default)]
     alerts: Option<crate::alerts::AlertSettings>,
+    #[serde(default)]
+    ca_certificate: Option<Spanned<String>>,
 }
 
 /// The loaded configuration file.
@@ -300,6 +333,7 @@ impl ConfigFile {
                 poll_interval_secs,
                 tags: t.tags,
                 alerts: t.alerts,
+                ca_certificate: t.ca_certificate.as_ref().map(|s| s.get_ref().clone()),
             };
             if let Err(e) = cfg.check() {
                 let line = match e.field {
@@ -507,6 +541,7 @@ fn write_tenant(t: &mut Table, c: &TenantConfig) {
     t.insert("url", value(&c.url));
     set_opt(t, "timezone", c.timezone.as_deref());
     set_opt(t, "hours", c.hours.as_deref());
+    set_opt(t, "ca_certificate", c.ca_certificate.as_deref());
     if c.holidays.is_empty() {
         t.remove("holidays");
     } else {

@@ -189,10 +189,17 @@ impl From<reqwest::Error> for Error {
         if e.is_timeout() {
             Self::new(ErrorCode::Timeout, "tenant timed out")
         } else if e.is_connect() {
-            Self::new(
-                ErrorCode::Unreachable,
-                format!("unreachable ({})", root_cause(&e)),
-            )
+            let cause = root_cause(&e);
+            if cause.contains("certificate") {
+                Self::new(
+                    ErrorCode::Unreachable,
+                    format!(
+                        "TLS: the tenant's certificate is not trusted ({cause}); for a private CA, set the tenant's CA certificate"
+                    ),
+                )
+            } else {
+                Self::new(ErrorCode::Unreachable, format!("unreachable ({cause})"))
+            }
         } else if e.is_decode() || e.is_body() {
             Self::malformed(format!("unreadable response body ({})", root_cause(&e)))
         } else if e.is_redirect() {

@@ -340,6 +340,8 @@ pub struct TenantSpec {
     pub request_timeout: Duration,
     /// Kind-specific options (realm, client id …).
     pub options: std::collections::BTreeMap<String, String>,
+    /// Extra CA certificates (PEM) trusted for this tenant.
+    pub ca_pem: Option<std::sync::Arc<[u8]>>,
 }
 
 impl TenantSpec {
@@ -369,6 +371,7 @@ impl TenantSpec {
             poll_interval: Duration::from_secs(5),
             request_timeout: Duration::from_secs(20),
             options: std::collections::BTreeMap::new(),
+            ca_pem: None,
         })
     }
 }

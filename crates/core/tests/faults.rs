@@ -196,3 +196,105 @@ async fn a_hostile_tenant_gets_a_clear_error_and_the_others_keep_their_cadence()
     }
     engine.shutdown();
 }
+
+/// A TLS front for a plain server: a certificate for `localhost` signed by a fresh CA.
+/// Returns the CA (PEM) and the port.
+async fn tls_front(backend: std::net::SocketAddr) -> (String, u16) {
+    use tokio_rustls::rustls;
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Vigil test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut up) = tokio::net::TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+            });
+        }
+    });
+    (ca.pem(), port)
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_and_the_tenants_own_ca_is_trusted() {
+    use vigil_core::config::TenantConfig;
+    use vigil_core::connector::PollUpdate;
+    let plain = tenant("tls", None).await;
+    let (ca_pem, port) = tls_front(plain.demo.addr).await;
+    let url = format!("https://localhost:{port}");
+
+    let mut spec = TenantSpec::new("tls", ConnectorKind::Vigil, &url).unwrap();
+    spec.request_timeout = Duration::from_secs(5);
+    let refused = VigilConnector::new(&spec, SecretString::new(TOKEN))
+        .unwrap()
+        .poll()
+        .await
+        .unwrap_err();
+    println!(
+        "untrusted certificate: {}: {}",
+        refused.code.as_str(),
+        refused.message
+    );
+    assert!(
+        refused.message.to_lowercase().contains("certificate"),
+        "{refused}"
+    );
+    assert_eq!(
+        requests(&plain),
+        0,
+        "no request may pass an untrusted TLS connection"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("private-ca.pem");
+    std::fs::write(&ca_file, &ca_pem).unwrap();
+    let mut cfg = TenantConfig::new("tls", ConnectorKind::Vigil, &url);
+    cfg.ca_certificate = Some(ca_file.display().to_string());
+    let spec = cfg.spec().unwrap();
+    let PollUpdate::Full(sessions) = VigilConnector::new(&spec, SecretString::new(TOKEN))
+        .unwrap()
+        .poll()
+        .await
+        .unwrap()
+    else {
+        panic!("the first poll must be a full listing");
+    };
+    assert!(sessions.len() > 200, "{}", sessions.len());
+
+    // A file that is not PEM is refused when the tenant is checked, naming the field.
+    std::fs::write(&ca_file, b"not a certificate").unwrap();
+    let e = cfg.validate().unwrap_err();
+    assert!(
+        e.message.contains("ca_certificate") && e.message.contains("private-ca.pem"),
+        "{e}"
+    );
+}

@@ -207,7 +207,7 @@ impl OAuth {
     ) -> Result<Self> {
         Ok(Self {
             tenant: Arc::from(spec.name.as_str()),
-            http: HttpClient::new(&token_url, spec.request_timeout)?,
+            http: HttpClient::for_spec(&token_url, spec)?,
             token_url,
             grant,
             form,
@@ -395,7 +395,7 @@ impl Api {
     ) -> Result<Self> {
         Ok(Self {
             tenant: Arc::from(spec.name.as_str()),
-            http: HttpClient::new(&spec.base_url, spec.request_timeout)?,
+            http: HttpClient::for_spec(&spec.base_url, spec)?,
             credential,
             permits: Semaphore::new(concurrency.max(1)),
             paused_until: std::sync::Mutex::new(None),

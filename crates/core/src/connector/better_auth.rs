@@ -97,7 +97,7 @@ impl BetterAuthConnector {
     pub fn new(spec: &TenantSpec, token: SecretString) -> Result<Self> {
         Ok(Self {
             tenant: Arc::from(spec.name.as_str()),
-            http: HttpClient::new(&spec.base_url, spec.request_timeout)?,
+            http: HttpClient::for_spec(&spec.base_url, spec)?,
             token,
             tokens: Mutex::new(HashMap::new()),
         })

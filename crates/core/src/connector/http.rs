@@ -34,7 +34,26 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(base: &url::Url, timeout: Duration) -> Result<Self> {
-        let client = reqwest::Client::builder()
+        Self::with_ca(base, timeout, None)
+    }
+
+    /// A client for a tenant's spec: its timeout and any CA certificates of its own.
+    pub fn for_spec(base: &url::Url, spec: &crate::model::TenantSpec) -> Result<Self> {
+        Self::with_ca(base, spec.request_timeout, spec.ca_pem.as_deref())
+    }
+
+    /// A client that also trusts the CA certificates in `ca_pem` (besides the system's
+    /// and Mozilla's roots).
+    pub fn with_ca(base: &url::Url, timeout: Duration, ca_pem: Option<&[u8]>) -> Result<Self> {
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::config(format!("CA certificates: {e}")))?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .user_agent(concat!("Vigil/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10).min(timeout))
             .timeout(timeout)

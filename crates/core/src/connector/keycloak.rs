@@ -109,7 +109,7 @@ impl KeycloakConnector {
     pub fn new(spec: &TenantSpec, client_secret: SecretString) -> Result<Self> {
         Ok(Self {
             tenant: Arc::from(spec.name.as_str()),
-            http: HttpClient::new(&spec.base_url, spec.request_timeout)?,
+            http: HttpClient::for_spec(&spec.base_url, spec)?,
             realm: spec.option("realm")?.to_owned(),
             client_id: spec.option("client_id")?.to_owned(),
             client_secret,

@@ -123,7 +123,7 @@ impl KratosConnector {
     pub fn new(spec: &TenantSpec, key: SecretString) -> Result<Self> {
         Ok(Self {
             tenant: Arc::from(spec.name.as_str()),
-            http: HttpClient::new(&spec.base_url, spec.request_timeout)?,
+            http: HttpClient::for_spec(&spec.base_url, spec)?,
             key,
         })
     }

@@ -113,7 +113,7 @@ impl SynapseConnector {
     pub fn new(spec: &TenantSpec, token: SecretString) -> Result<Self> {
         Ok(Self {
             tenant: Arc::from(spec.name.as_str()),
-            http: HttpClient::new(&spec.base_url, spec.request_timeout)?,
+            http: HttpClient::for_spec(&spec.base_url, spec)?,
             token,
             me: Mutex::new(None),
         })

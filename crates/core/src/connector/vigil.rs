@@ -43,7 +43,7 @@ impl VigilConnector {
     pub fn new(spec: &TenantSpec, token: SecretString) -> Result<Self> {
         Ok(Self {
             tenant: Arc::from(spec.name.as_str()),
-            http: HttpClient::new(&spec.base_url, spec.request_timeout)?,
+            http: HttpClient::for_spec(&spec.base_url, spec)?,
             token,
             page_limit: api::DEFAULT_PAGE_LIMIT,
             state: Mutex::new(SyncState::default()),

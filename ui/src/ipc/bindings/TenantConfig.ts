@@ -26,4 +26,9 @@ holidays: Array<string>, poll_interval_secs: number, tags: Array<string>,
  * Alert rule settings (`[tenants.alerts]`); absent: the defaults. Saving a tenant
  * without them keeps what the file has; with them, the table is written in full.
  */
-alerts?: AlertSettings, };
+alerts?: AlertSettings, 
+/**
+ * A PEM file of CA certificates to trust for this tenant as well as the system's (a
+ * private CA); absent: the system's and Mozilla's roots only.
+ */
+ca_certificate?: string, };
