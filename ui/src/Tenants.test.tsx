@@ -754,3 +754,143 @@ describe("Tenant alert rules", () => {
     expect(tenant.alerts).toEqual({ ...DEFAULTS, muted: ["long_session"] });
   });
 });
+
+describe("Tenant CA certificate", () => {
+  const CA = "/etc/vigil/corp-ca.pem";
+  const withProdCa = (): TenantView[] =>
+    TENANTS.map((t) =>
+      t.config.name === "prod" ? { ...t, config: { ...t.config, ca_certificate: CA } } : t,
+    );
+
+  async function openNewTenant() {
+    const form = await openAddForm();
+    type("tenant-name", "acme");
+    type("tenant-url", "https://acme.example.com");
+    type("tenant-option-realm", "staff");
+    type("tenant-secret", "tok");
+    return form;
+  }
+
+  async function editProd() {
+    fireEvent.click(within(await tenantRow("prod")).getByTestId("tenant-edit"));
+    await screen.findByTestId("tenant-form");
+    await waitFor(() => expect(input("tenant-name").value).toBe("prod"));
+  }
+
+  async function savedTenant(callsOf: (cmd: string) => Call[]): Promise<TenantConfig> {
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() => expect(callsOf("save_tenant")).toHaveLength(1));
+    await waitFor(() => expect(screen.queryByTestId("tenant-form")).toBeNull());
+    return callsOf("save_tenant")[0]?.args?.tenant as TenantConfig;
+  }
+
+  /** The error shown under a field, if any. */
+  const fieldError = (testId: string) => {
+    const ids = (input(testId).getAttribute("aria-describedby") ?? "").split(" ");
+    return ids.map((id) => document.getElementById(id)).find((el) => el?.dataset.testid)
+      ?.textContent;
+  };
+
+  it("is labelled, explained and empty for a new tenant; the typed path is sent", async () => {
+    const { callsOf } = startApp();
+    const form = await openNewTenant();
+    const ca = within(form).getByLabelText("CA certificate (PEM file)");
+    expect(ca).toBe(input("tenant-ca-certificate"));
+    expect(input("tenant-ca-certificate").value).toBe("");
+    expect(form.textContent).toContain(
+      "Only for a tenant whose certificate comes from a private CA. Full path of a PEM file; the system's trusted roots are always used.",
+    );
+    type("tenant-ca-certificate", ` ${CA} `);
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.ca_certificate).toBe(CA);
+  });
+
+  it("leaves ca_certificate out when the field is empty", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant();
+    type("tenant-ca-certificate", "   ");
+    const tenant = await savedTenant(callsOf);
+    expect(Object.hasOwn(tenant, "ca_certificate")).toBe(false);
+  });
+
+  it("shows an existing tenant's file, sends it back, and drops it when cleared", async () => {
+    const { callsOf } = startApp({ tenants: withProdCa() });
+    await editProd();
+    expect(input("tenant-ca-certificate").value).toBe(CA);
+    expect((await savedTenant(callsOf)).ca_certificate).toBe(CA);
+
+    await editProd();
+    type("tenant-ca-certificate", "");
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() => expect(callsOf("save_tenant")).toHaveLength(2));
+    const cleared = callsOf("save_tenant")[1]?.args?.tenant as TenantConfig;
+    expect(Object.hasOwn(cleared, "ca_certificate")).toBe(false);
+  });
+
+  it("asks for a full path before calling Rust; Windows paths are full paths", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant();
+    type("tenant-ca-certificate", "certs/ca.pem");
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() =>
+      expect(fieldError("tenant-ca-certificate")).toBe("Give the full path of the PEM file"),
+    );
+    expect(input("tenant-ca-certificate").getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe(input("tenant-ca-certificate"));
+    fireEvent.click(screen.getByTestId("tenant-form-test"));
+    expect(callsOf("save_tenant")).toHaveLength(0);
+    expect(callsOf("test_tenant")).toHaveLength(0);
+
+    type("tenant-ca-certificate", "C:\\Certs\\corp-ca.pem");
+    expect(fieldError("tenant-ca-certificate")).toBeUndefined();
+    expect((await savedTenant(callsOf)).ca_certificate).toBe("C:\\Certs\\corp-ca.pem");
+  });
+
+  it("shows the back end's ca_certificate error under the field and keeps the form open", async () => {
+    const { callsOf } = startApp({
+      saveTenant: () => {
+        throw {
+          code: "invalid_input",
+          message: `tenant 'acme': ca_certificate: ${CA}: not PEM certificates (no certificate found)`,
+        } satisfies ErrorPayload;
+      },
+    });
+    await openNewTenant();
+    type("tenant-ca-certificate", CA);
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() =>
+      expect(fieldError("tenant-ca-certificate")).toBe(
+        `${CA}: not PEM certificates (no certificate found)`,
+      ),
+    );
+    expect(callsOf("save_tenant")).toHaveLength(1);
+    expect(input("tenant-ca-certificate").getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe(input("tenant-ca-certificate"));
+    expect(screen.queryByTestId("tenant-form-error")).toBeNull();
+    expect(screen.getByTestId("tenant-form")).toBeTruthy();
+    expect(input("tenant-secret").value).toBe("tok");
+    // Editing the path clears the error.
+    type("tenant-ca-certificate", "/etc/vigil/other.pem");
+    expect(fieldError("tenant-ca-certificate")).toBeUndefined();
+  });
+
+  it("shows the same error from Test connection under the field", async () => {
+    startApp({
+      testTenant: () => {
+        throw {
+          code: "invalid_input",
+          message: `tenant 'acme': ca_certificate: ${CA}: No such file or directory (os error 2)`,
+        } satisfies ErrorPayload;
+      },
+    });
+    await openNewTenant();
+    type("tenant-ca-certificate", CA);
+    fireEvent.click(screen.getByTestId("tenant-form-test"));
+    await waitFor(() =>
+      expect(fieldError("tenant-ca-certificate")).toBe(
+        `${CA}: No such file or directory (os error 2)`,
+      ),
+    );
+    await waitFor(() => expect(screen.queryByTestId("tenant-check")).toBeNull());
+  });
+});

@@ -34,6 +34,7 @@ import {
   draftFromConfig,
   emptyDraft,
   type TenantDraft,
+  tenantFieldError,
   timeZoneNames,
   validateDraft,
 } from "../lib/tenants";
@@ -174,6 +175,15 @@ export function TenantForm({
     return { config, secret: secret || null };
   };
 
+  /** Shows a rejected field under its input; false when the error names none the form has. */
+  const showFieldError = (err: unknown): boolean => {
+    const onField = errorCode(err) === "invalid_input" ? tenantFieldError(errorMessage(err)) : null;
+    if (!onField) return false;
+    setErrors((e) => ({ ...e, [onField.field]: onField.why }));
+    dialogRef.current?.querySelector<HTMLElement>(`[data-field="${onField.field}"]`)?.focus();
+    return true;
+  };
+
   // Plain async calls rather than mutations: a mutation would keep the secret in its
   // variables (in the mutation cache) after the dialog closed.
   const [busy, setBusy] = useState(false);
@@ -201,7 +211,7 @@ export function TenantForm({
     } catch (err) {
       if (!alive.current) return;
       setBusy(false);
-      setFormError(err);
+      if (!showFieldError(err)) setFormError(err);
     }
   };
 
@@ -216,7 +226,8 @@ export function TenantForm({
       const result: TenantCheck = await testTenant(v.config, v.secret);
       if (alive.current) setCheck({ status: "done", check: result });
     } catch (error) {
-      if (alive.current) setCheck({ status: "failed", error });
+      if (!alive.current) return;
+      setCheck(showFieldError(error) ? null : { status: "failed", error });
     } finally {
       if (alive.current) setTesting(false);
     }
@@ -365,6 +376,21 @@ export function TenantForm({
               ),
               f.help || undefined,
             ),
+          )}
+          {field(
+            "caCertificate",
+            "CA certificate (PEM file)",
+            (p) => (
+              <input
+                {...p}
+                data-testid="tenant-ca-certificate"
+                value={draft.caCertificate}
+                onChange={(e) => update({ caCertificate: e.target.value }, "caCertificate")}
+                spellCheck={false}
+                autoComplete="off"
+              />
+            ),
+            "Only for a tenant whose certificate comes from a private CA. Full path of a PEM file; the system's trusted roots are always used.",
           )}
           {field(
             "secret",

@@ -9,6 +9,7 @@ import {
   formatOffset,
   groupTenants,
   splitList,
+  tenantFieldError,
   validateDraft,
 } from "./tenants";
 
@@ -51,6 +52,39 @@ describe("drafts", () => {
       hours: "mon-fri 08:00-18:00",
     });
     expect(configFromDraft(draftFromConfig(cfg), kind, "vigil")).toEqual(cfg);
+    const withCa = makeConfig("y", { ca_certificate: "/etc/ssl/ca.pem" });
+    expect(configFromDraft(draftFromConfig(withCa), kind, "vigil")).toEqual(withCa);
+  });
+
+  it("leaves out an empty CA certificate and checks the path is absolute", () => {
+    const d = { ...emptyDraft("vigil"), name: "n", url: "http://h", options: { realm: "r" } };
+    const opts = { secretTyped: true, secretRequired: true };
+    expect(Object.hasOwn(configFromDraft(d, kind, null), "ca_certificate")).toBe(false);
+    expect(
+      Object.hasOwn(configFromDraft({ ...d, caCertificate: "  " }, kind, null), "ca_certificate"),
+    ).toBe(false);
+    for (const ok of ["/etc/ca.pem", "C:\\certs\\ca.pem", "d:/ca.pem", "\\\\srv\\share\\ca.pem"]) {
+      expect(validateDraft({ ...d, caCertificate: ok }, kind, opts)).toEqual({});
+    }
+    for (const bad of ["ca.pem", "./ca.pem", "~/ca.pem", "C:ca.pem"]) {
+      expect(validateDraft({ ...d, caCertificate: bad }, kind, opts)).toEqual({
+        caCertificate: "Give the full path of the PEM file",
+      });
+    }
+  });
+
+  it("finds the field in the back end's tenant errors", () => {
+    expect(tenantFieldError("tenant 'x': ca_certificate: /a.pem: no certificate in it")).toEqual({
+      field: "caCertificate",
+      why: "/a.pem: no certificate in it",
+    });
+    expect(tenantFieldError("tenant 'x': poll_interval_secs: 0 is outside 1..=86400")).toEqual({
+      field: "pollInterval",
+      why: "0 is outside 1..=86400",
+    });
+    expect(tenantFieldError("tenant 'x': options: realm (Realm) is required")).toBeNull();
+    expect(tenantFieldError("tenant 'x': constructor: nope")).toBeNull();
+    expect(tenantFieldError("no stored secret for tenant 'x': type it to test")).toBeNull();
   });
 
   it("turns empty text into null / [] and trims lists", () => {

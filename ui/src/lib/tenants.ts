@@ -67,6 +67,8 @@ export type TenantDraft = {
   holidays: string;
   pollInterval: string;
   tags: string;
+  /** Path of a PEM file of extra CA certificates; empty: the system's roots only. */
+  caCertificate: string;
 };
 
 export function emptyDraft(kind: ConnectorKind | ""): TenantDraft {
@@ -80,6 +82,7 @@ export function emptyDraft(kind: ConnectorKind | ""): TenantDraft {
     holidays: "",
     pollInterval: String(DEFAULT_POLL_SECS),
     tags: "",
+    caCertificate: "",
   };
 }
 
@@ -96,6 +99,7 @@ export function draftFromConfig(c: TenantConfig): TenantDraft {
     holidays: c.holidays.join(", "),
     pollInterval: String(c.poll_interval_secs),
     tags: c.tags.join(", "),
+    caCertificate: c.ca_certificate ?? "",
   };
 }
 
@@ -108,9 +112,37 @@ export type DraftField =
   | "hours"
   | "holidays"
   | "pollInterval"
+  | "caCertificate"
   | `option:${string}`;
 
 export type DraftErrors = Partial<Record<DraftField, string>>;
+
+/** The form field of each `TenantConfig` field the back end names in its errors. */
+const SERVER_FIELDS = new Map<string, DraftField>([
+  ["name", "name"],
+  ["url", "url"],
+  ["timezone", "timezone"],
+  ["hours", "hours"],
+  ["holidays", "holidays"],
+  ["poll_interval_secs", "pollInterval"],
+  ["ca_certificate", "caCertificate"],
+]);
+
+/**
+ * The field an `invalid_input` message from the back end is about, if it names one the form
+ * shows: `tenant '<name>': <field>: <why>` gives the field and `<why>`.
+ */
+export function tenantFieldError(message: string): { field: DraftField; why: string } | null {
+  const m = /^tenant '[^']*': ([a-z_]+): ([\s\S]+)$/.exec(message.trim());
+  const field = m?.[1] === undefined ? undefined : SERVER_FIELDS.get(m[1]);
+  if (!m?.[2] || !field) return null;
+  return { field, why: m[2].trim() };
+}
+
+/** An absolute path on Unix (`/…`) or Windows (`C:\…`, `C:/…`, `\\server\share`). */
+export function isAbsolutePath(path: string): boolean {
+  return /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
+}
 
 function isDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
@@ -139,6 +171,8 @@ export function validateDraft(
   for (const f of kind?.options ?? []) {
     if (f.required && !(d.options[f.key] ?? "").trim()) e[`option:${f.key}`] = `Enter ${f.label}.`;
   }
+  const ca = d.caCertificate.trim();
+  if (ca && !isAbsolutePath(ca)) e.caCertificate = "Give the full path of the PEM file";
   if (opts.secretRequired && !opts.secretTyped)
     e.secret = `Enter the ${kind?.secret_label ?? "secret"}.`;
   const bad = splitList(d.holidays).filter((h) => !isDate(h));
@@ -161,7 +195,7 @@ export function configFromDraft(
     const value = v.trim();
     if (value && (known.has(k) || d.kind === originalKind)) options[k] = value;
   }
-  return {
+  const config: TenantConfig = {
     name: d.name.trim(),
     kind: (d.kind || kind?.kind) as ConnectorKind,
     url: d.url.trim(),
@@ -172,6 +206,10 @@ export function configFromDraft(
     poll_interval_secs: Number(d.pollInterval.trim()) || DEFAULT_POLL_SECS,
     tags: splitList(d.tags),
   };
+  // Left out when empty rather than sent as "": the back end would check "" as a path.
+  const ca = d.caCertificate.trim();
+  if (ca) config.ca_certificate = ca;
+  return config;
 }
 
 /** Server clock offset: "+1.2 s", "-75.0 s". */
