@@ -159,6 +159,51 @@ fn a_tenant_lives_in_the_config_file_and_its_secret_only_in_the_keychain() {
     );
     assert_eq!(out.status.code(), Some(2));
 
+    // Every other command, so that all their outputs are scanned below.
+    let victim = rows
+        .iter()
+        .find(|r| r["protected"] == false && r["username"] != "helpdesk")
+        .unwrap()["username"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for args in [
+        vec!["disable", "--tenant", tenant.as_str(), victim.as_str()],
+        vec!["enable", "--tenant", tenant.as_str(), victim.as_str()],
+        vec!["contain", "--tenant", tenant.as_str(), victim.as_str()],
+        vec!["enable", "--tenant", tenant.as_str(), victim.as_str()],
+        vec!["audit", "--json"],
+        vec!["audit", "--csv"],
+        vec!["audit", "--tenant", tenant.as_str()],
+    ] {
+        let out = vigil(config.path(), &args, None, &mut log);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    // `vigil watch` runs until interrupted: a few polls, then it is stopped.
+    let watch = Command::new(BIN)
+        .args(["watch", "--tenant", &tenant, "--alert-on-existing"])
+        .env("VIGIL_CONFIG_DIR", config.path())
+        .env("VIGIL_LOG", "trace")
+        .env_remove("VIGIL_SECRET")
+        .env("VIGIL_DATA_DIR", common::data_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .args(["-INT", &watch.id().to_string()])
+        .status();
+    let out = watch.wait_with_output().unwrap();
+    log.extend_from_slice(&out.stdout);
+    log.extend_from_slice(&out.stderr);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("watching tenant"),
+        "{}",
+        text(&out)
+    );
+
     // The secret is nowhere but the keychain: not in the config dir, the data dir (audit
     // log and history database), or any output.
     for f in files_under(config.path())
