@@ -261,6 +261,37 @@ def test_the_tenant_survives_a_restart(s):
     s.wait("its rows", lambda: s.find_all(f"[data-testid=session-row][data-tenant={TENANT}]"), timeout=20)
 
 
+def test_no_answer_of_the_app_holds_the_secret(s):
+    # Every command the window may call that reads something, with the tenant whose secret
+    # the test knows: none of the answers may carry it.
+    script = """
+        const done = arguments[arguments.length - 1];
+        const inv = window.__TAURI_INTERNALS__.invoke;
+        const calls = [
+            ['summary', {}], ['list_tenants', {}], ['app_status', {}], ['get_settings', {}],
+            ['diagnostics', {}], ['session_facets', {}], ['connector_kinds', {}],
+            ['query_sessions', {query: {limit: 200}}],
+            ['query_users', {query: {limit: 200}}],
+            ['session_refs', {filter: {}}],
+            ['audit_entries', {filter: {}}],
+            ['session_history', {tenant: arguments[0], username: null}],
+            ['list_alerts', {filter: {open_only: false, tenant: null, search: null, limit: 1000}}],
+            ['test_tenant', {tenant: arguments[1], secret: null}],
+        ];
+        Promise.allSettled(calls.map(([c, a]) => inv(c, a)))
+            .then(r => done(r.map((x, i) => [calls[i][0], x.status, JSON.stringify(x.value ?? x.reason)])));
+    """
+    tenant = next(t for t in s.execute_async("""
+        const done = arguments[arguments.length - 1];
+        window.__TAURI_INTERNALS__.invoke('list_tenants').then(done);
+    """) if t["config"]["name"] == TENANT)
+    answers = s.execute_async(script, TENANT, tenant["config"])
+    for name, status, text in answers:
+        assert status == "fulfilled", f"{name} failed: {text}"
+        assert EXTERNAL["token"] not in text, f"{name} answered with the secret"
+    assert len(answers) == 14
+
+
 def test_no_file_holds_the_secret(s):
     secret = EXTERNAL["token"].encode()
     logs = os.path.join(os.environ["HOME"], ".local", "state", "vigil", "logs")
@@ -332,7 +363,8 @@ def main():
             (test_demo_sessions_appear, test_end_a_session_and_it_is_gone, test_the_audit_screen_shows_the_action,
              test_the_window_cannot_call_what_it_was_not_granted, test_add_a_tenant_in_the_window,
              test_a_superuser_sign_in_at_odd_hours_is_a_native_notification),
-            (test_the_tenant_survives_a_restart, test_no_file_holds_the_secret),
+            (test_the_tenant_survives_a_restart, test_no_answer_of_the_app_holds_the_secret,
+             test_no_file_holds_the_secret),
         ]
         for tests in plan:
             s = new_session(port)
