@@ -703,6 +703,24 @@ impl AuditLog {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_corrupt_database_is_reported_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &garbage).unwrap();
+        let e = AuditLog::open(dir.path()).unwrap_err();
+        assert!(
+            e.message.contains(&path.display().to_string()) && e.message.contains("not a database"),
+            "{e}"
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            garbage,
+            "the file must not be touched"
+        );
+    }
+
     fn item(target: &str) -> NewItem {
         NewItem {
             action_id: "a1".into(),
