@@ -137,6 +137,10 @@ fn cases() -> ProptestConfig {
             .ok()
             .and_then(|c| c.parse().ok())
             .unwrap_or(256),
+        // Failing cases are kept (crates/core/proptest-regressions/) and replayed first.
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/fuzz.txt"),
+        )),
         ..ProptestConfig::default()
     }
 }
