@@ -81,6 +81,10 @@ pub struct AddArgs {
     /// A PEM file of CA certificates to trust for this tenant (a private CA).
     #[arg(long, value_name = "PEM_FILE")]
     ca_certificate: Option<String>,
+    /// Accept a plain http:// URL to a non-loopback host (the token crosses the network in
+    /// clear).
+    #[arg(long)]
+    allow_plain_http: bool,
 }
 
 pub async fn run(command: TenantCommand) -> Result<(), Failure> {
@@ -99,6 +103,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 tags,
                 secret_stdin,
                 ca_certificate,
+                allow_plain_http,
             } = *args;
             let kind: ConnectorKind = kind.parse().map_err(|e| Failure::usage(&e))?;
             let opts = parse_options(&options).map_err(|e| Failure::usage(&e))?;
@@ -114,6 +119,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 tags,
                 alerts: None,
                 ca_certificate,
+                allow_plain_http: allow_plain_http.then_some(true),
             };
             tenant.validate().map_err(|e| Failure::usage(&e))?;
             let mut cfg = load_config()?;

@@ -53,6 +53,11 @@ pub struct TenantConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub ca_certificate: Option<String>,
+    /// Accept a plain `http://` URL to a host that is not loopback: the token then crosses
+    /// the network in clear. Off unless the administrator says so for this tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub allow_plain_http: Option<bool>,
 }
 
 /// A validation failure naming the field.
@@ -75,6 +80,7 @@ impl TenantConfig {
             tags: Vec::new(),
             alerts: None,
             ca_certificate: None,
+            allow_plain_http: None,
         }
     }
 
@@ -96,7 +102,7 @@ impl TenantConfig {
             }
         };
         model::validate_tenant_name(&self.name).map_err(f("name"))?;
-        model::parse_base_url(&self.url).map_err(f("url"))?;
+        model::parse_base_url_with(&self.url, self.plain_http_allowed()).map_err(f("url"))?;
         if let Some(tz) = &self.timezone {
             calendar::parse_timezone(tz).map_err(f("timezone"))?;
         }
@@ -163,10 +169,16 @@ impl TenantConfig {
         )
     }
 
+    /// Whether the administrator allowed plain `http://` to a non-loopback host.
+    pub fn plain_http_allowed(&self) -> bool {
+        self.allow_plain_http == Some(true)
+    }
+
     /// What the engine needs to connect.
     pub fn spec(&self) -> Result<TenantSpec> {
         self.validate()?;
-        let mut spec = TenantSpec::new(&self.name, self.kind, &self.url)?;
+        let mut spec =
+            TenantSpec::with_url(&self.name, self.kind, &self.url, self.plain_http_allowed())?;
         spec.poll_interval = Duration::from_secs(self.poll_interval_secs);
         spec.options = self.options.clone();
         if let Some(path) = &self.ca_certificate {
@@ -236,6 +248,8 @@ struct RawTenant {
     alerts: Option<crate::alerts::AlertSettings>,
     #[serde(default)]
     ca_certificate: Option<Spanned<String>>,
+    #[serde(default)]
+    allow_plain_http: Option<bool>,
 }
 
 /// The loaded configuration file.
@@ -334,6 +348,7 @@ impl ConfigFile {
                 tags: t.tags,
                 alerts: t.alerts,
                 ca_certificate: t.ca_certificate.as_ref().map(|s| s.get_ref().clone()),
+                allow_plain_http: t.allow_plain_http,
             };
             if let Err(e) = cfg.check() {
                 let line = match e.field {
@@ -542,6 +557,11 @@ fn write_tenant(t: &mut Table, c: &TenantConfig) {
     set_opt(t, "timezone", c.timezone.as_deref());
     set_opt(t, "hours", c.hours.as_deref());
     set_opt(t, "ca_certificate", c.ca_certificate.as_deref());
+    if c.plain_http_allowed() {
+        t.insert("allow_plain_http", value(true));
+    } else {
+        t.remove("allow_plain_http");
+    }
     if c.holidays.is_empty() {
         t.remove("holidays");
     } else {
@@ -742,6 +762,32 @@ mod tests {
         assert!(
             e.message.contains("purple") || e.message.contains("theme"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn plain_http_elsewhere_than_loopback_needs_the_tenants_consent() {
+        let mut t = TenantConfig::new("lan", ConnectorKind::Vigil, "http://sessions.lan:8080");
+        let e = t.validate().unwrap_err();
+        assert!(
+            e.message.contains("url") && e.message.contains("plain http"),
+            "{e}"
+        );
+        t.allow_plain_http = Some(true);
+        assert_eq!(
+            t.spec().unwrap().base_url.as_str(),
+            "http://sessions.lan:8080/"
+        );
+        let d = dir();
+        let mut c = ConfigFile::load(d.path()).unwrap();
+        c.upsert_tenant(t.clone(), None).unwrap();
+        c.save().unwrap();
+        assert!(
+            ConfigFile::load(d.path())
+                .unwrap()
+                .tenant("lan")
+                .unwrap()
+                .plain_http_allowed()
         );
     }
 

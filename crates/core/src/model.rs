@@ -362,8 +362,18 @@ impl TenantSpec {
 
 impl TenantSpec {
     pub fn new(name: &str, kind: ConnectorKind, base_url: &str) -> Result<Self> {
+        Self::with_url(name, kind, base_url, false)
+    }
+
+    /// [`TenantSpec::new`], optionally accepting plain `http://` to any host.
+    pub fn with_url(
+        name: &str,
+        kind: ConnectorKind,
+        base_url: &str,
+        allow_plain_http: bool,
+    ) -> Result<Self> {
         validate_tenant_name(name)?;
-        let base_url = parse_base_url(base_url)?;
+        let base_url = parse_base_url_with(base_url, allow_plain_http)?;
         Ok(Self {
             name: name.to_owned(),
             kind,
@@ -379,14 +389,20 @@ impl TenantSpec {
 /// Parses a tenant base URL: http(s) only, no credentials or query in it. Plain `http://`
 /// is accepted only for loopback hosts — an admin token must not cross a network in clear.
 pub fn parse_base_url(raw: &str) -> Result<url::Url> {
+    parse_base_url_with(raw, false)
+}
+
+/// [`parse_base_url`], or with `allow_plain_http` any `http://` host: for a tenant whose
+/// administrator explicitly accepts that its token crosses the network in clear.
+pub fn parse_base_url_with(raw: &str, allow_plain_http: bool) -> Result<url::Url> {
     let url = url::Url::parse(raw)
         .map_err(|e| Error::invalid_input(format!("invalid URL {raw:?}: {e}")))?;
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
+        "http" if allow_plain_http || is_loopback(&url) => {}
         "http" => {
             return Err(Error::invalid_input(format!(
-                "refusing plain http:// to a non-loopback host in {raw:?}: use https://"
+                "refusing plain http:// to a non-loopback host in {raw:?}: use https:// (or allow plain HTTP for this tenant explicitly)"
             )));
         }
         other => {
@@ -430,6 +446,8 @@ mod tests {
         let e = parse_base_url("http://sso.example.com").err();
         assert!(e.is_some_and(|e| e.message.contains("plain http")));
         assert!(parse_base_url("https://user:pw@sso.example.com").is_err());
+        assert!(parse_base_url_with("http://sso.example.com", true).is_ok());
+        assert!(parse_base_url_with("https://user:pw@sso.example.com", true).is_err());
         assert!(parse_base_url("ftp://x").is_err());
         assert!(parse_base_url("not a url").is_err());
         assert!(parse_base_url("https://x/?token=1").is_err());

@@ -31,4 +31,9 @@ alerts?: AlertSettings,
  * A PEM file of CA certificates to trust for this tenant as well as the system's (a
  * private CA); absent: the system's and Mozilla's roots only.
  */
-ca_certificate?: string, };
+ca_certificate?: string, 
+/**
+ * Accept a plain `http://` URL to a host that is not loopback: the token then crosses
+ * the network in clear. Off unless the administrator says so for this tenant.
+ */
+allow_plain_http?: boolean, };
