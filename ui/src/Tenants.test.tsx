@@ -894,3 +894,115 @@ describe("Tenant CA certificate", () => {
     await waitFor(() => expect(screen.queryByTestId("tenant-check")).toBeNull());
   });
 });
+
+describe("Tenant plain HTTP", () => {
+  const LAN = "http://sessions.lan";
+  const withProdPlainHttp = (): TenantView[] =>
+    TENANTS.map((t) =>
+      t.config.name === "prod"
+        ? { ...t, config: { ...t.config, url: LAN, allow_plain_http: true } }
+        : t,
+    );
+
+  async function openNewTenant(url: string) {
+    const form = await openAddForm();
+    type("tenant-name", "acme");
+    type("tenant-url", url);
+    type("tenant-option-realm", "staff");
+    type("tenant-secret", "tok");
+    return form;
+  }
+
+  async function savedTenant(callsOf: (cmd: string) => Call[]): Promise<TenantConfig> {
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() => expect(callsOf("save_tenant")).toHaveLength(1));
+    await waitFor(() => expect(screen.queryByTestId("tenant-form")).toBeNull());
+    return callsOf("save_tenant")[0]?.args?.tenant as TenantConfig;
+  }
+
+  const checkbox = () => screen.queryByTestId("tenant-allow-plain-http") as HTMLInputElement | null;
+  const warning = () => screen.queryByTestId("tenant-plain-http-warning");
+
+  it("is offered only for plain http:// to a host that is not loopback", async () => {
+    startApp();
+    const form = await openNewTenant(LAN);
+    expect(checkbox()).toBe(
+      within(form).getByLabelText(
+        "Allow plain HTTP (the credential crosses the network unencrypted)",
+      ),
+    );
+    expect(checkbox()?.checked).toBe(false);
+    for (const url of [
+      "https://sessions.lan",
+      "http://127.0.0.1:8080",
+      "http://localhost:8080",
+      "http://[::1]:8080",
+    ]) {
+      type("tenant-url", url);
+      expect(checkbox()).toBeNull();
+    }
+    type("tenant-url", "http://10.0.0.5:8080");
+    expect(checkbox()).not.toBeNull();
+  });
+
+  it("warns when checked and sends allow_plain_http: true", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant(LAN);
+    expect(warning()).toBeNull();
+    fireEvent.click(screen.getByTestId("tenant-allow-plain-http"));
+    expect(checkbox()?.checked).toBe(true);
+    expect(warning()?.textContent).toContain(
+      "Anyone on the network path to this host can read the admin credential.",
+    );
+    expect(checkbox()?.getAttribute("aria-describedby")).toBe(warning()?.id);
+    const tenant = await savedTenant(callsOf);
+    expect(tenant.url).toBe(LAN);
+    expect(tenant.allow_plain_http).toBe(true);
+  });
+
+  it("leaves allow_plain_http out when unchecked", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant(LAN);
+    const tenant = await savedTenant(callsOf);
+    expect(Object.hasOwn(tenant, "allow_plain_http")).toBe(false);
+  });
+
+  it("leaves allow_plain_http out once the URL no longer needs it", async () => {
+    const { callsOf } = startApp();
+    await openNewTenant(LAN);
+    fireEvent.click(screen.getByTestId("tenant-allow-plain-http"));
+    type("tenant-url", "https://sessions.lan");
+    expect(checkbox()).toBeNull();
+    expect(warning()).toBeNull();
+    const tenant = await savedTenant(callsOf);
+    expect(Object.hasOwn(tenant, "allow_plain_http")).toBe(false);
+  });
+
+  it("shows an existing tenant's consent checked and sends it back", async () => {
+    const { callsOf } = startApp({ tenants: withProdPlainHttp() });
+    fireEvent.click(within(await tenantRow("prod")).getByTestId("tenant-edit"));
+    await screen.findByTestId("tenant-form");
+    await waitFor(() => expect(input("tenant-name").value).toBe("prod"));
+    expect(checkbox()?.checked).toBe(true);
+    expect(warning()).not.toBeNull();
+    expect((await savedTenant(callsOf)).allow_plain_http).toBe(true);
+  });
+
+  it("shows the back end's refusal under the URL", async () => {
+    const message = `tenant 'acme': url: refusing plain http:// to a non-loopback host in "${LAN}": use https:// (or allow plain HTTP for this tenant explicitly)`;
+    startApp({
+      saveTenant: () => {
+        throw { code: "invalid_input", message } satisfies ErrorPayload;
+      },
+    });
+    await openNewTenant(LAN);
+    fireEvent.click(screen.getByTestId("tenant-save"));
+    await waitFor(() => expect(input("tenant-url").getAttribute("aria-invalid")).toBe("true"));
+    expect(screen.getByTestId("tenant-field-error").textContent).toContain(
+      "refusing plain http:// to a non-loopback host",
+    );
+    // Giving consent clears the error.
+    fireEvent.click(screen.getByTestId("tenant-allow-plain-http"));
+    expect(input("tenant-url").getAttribute("aria-invalid")).toBe("false");
+  });
+});

@@ -33,6 +33,7 @@ import {
   type DraftField,
   draftFromConfig,
   emptyDraft,
+  isPlainHttpToRemote,
   type TenantDraft,
   tenantFieldError,
   timeZoneNames,
@@ -376,6 +377,31 @@ export function TenantForm({
               ),
               f.help || undefined,
             ),
+          )}
+          {isPlainHttpToRemote(draft.url) && (
+            <div className="form-field check-field">
+              <label htmlFor={`${ids}-plain-http`} className="toggle">
+                <input
+                  id={`${ids}-plain-http`}
+                  type="checkbox"
+                  data-testid="tenant-allow-plain-http"
+                  checked={draft.allowPlainHttp}
+                  aria-describedby={draft.allowPlainHttp ? `${ids}-plain-http-warn` : undefined}
+                  onChange={(e) => update({ allowPlainHttp: e.target.checked }, "url")}
+                />
+                <span>Allow plain HTTP (the credential crosses the network unencrypted)</span>
+              </label>
+              {draft.allowPlainHttp && (
+                <span
+                  className="field-help check-warn"
+                  id={`${ids}-plain-http-warn`}
+                  data-testid="tenant-plain-http-warning"
+                >
+                  ⚠ Anyone on the network path to this host can read the admin credential. Use
+                  https:// unless the network is yours alone.
+                </span>
+              )}
+            </div>
           )}
           {field(
             "caCertificate",

@@ -69,6 +69,8 @@ export type TenantDraft = {
   tags: string;
   /** Path of a PEM file of extra CA certificates; empty: the system's roots only. */
   caCertificate: string;
+  /** Consent to plain http:// to a non-loopback host; used only while the URL is one. */
+  allowPlainHttp: boolean;
 };
 
 export function emptyDraft(kind: ConnectorKind | ""): TenantDraft {
@@ -83,6 +85,7 @@ export function emptyDraft(kind: ConnectorKind | ""): TenantDraft {
     pollInterval: String(DEFAULT_POLL_SECS),
     tags: "",
     caCertificate: "",
+    allowPlainHttp: false,
   };
 }
 
@@ -100,6 +103,7 @@ export function draftFromConfig(c: TenantConfig): TenantDraft {
     pollInterval: String(c.poll_interval_secs),
     tags: c.tags.join(", "),
     caCertificate: c.ca_certificate ?? "",
+    allowPlainHttp: c.allow_plain_http === true,
   };
 }
 
@@ -137,6 +141,24 @@ export function tenantFieldError(message: string): { field: DraftField; why: str
   const field = m?.[1] === undefined ? undefined : SERVER_FIELDS.get(m[1]);
   if (!m?.[2] || !field) return null;
   return { field, why: m[2].trim() };
+}
+
+/**
+ * Whether the URL is plain `http://` to a host that is not loopback (`localhost`, 127.0.0.0/8,
+ * `::1`), which the back end refuses unless the tenant allows plain HTTP. As the back end
+ * judges it; an unparsable URL is not one.
+ */
+export function isPlainHttpToRemote(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== "http:") return false;
+  const host = parsed.hostname.toLowerCase();
+  if (host === "localhost" || host === "[::1]") return false;
+  return !/^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** An absolute path on Unix (`/…`) or Windows (`C:\…`, `C:/…`, `\\server\share`). */
@@ -209,6 +231,8 @@ export function configFromDraft(
   // Left out when empty rather than sent as "": the back end would check "" as a path.
   const ca = d.caCertificate.trim();
   if (ca) config.ca_certificate = ca;
+  // Only while the checkbox is shown: consent given for another URL does not carry over.
+  if (d.allowPlainHttp && isPlainHttpToRemote(config.url)) config.allow_plain_http = true;
   return config;
 }
 
