@@ -6,7 +6,6 @@ usage: test_app.py APP_BINARY ARTIFACT_DIR
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,12 +16,6 @@ import webdriver  # noqa: E402
 
 APP, ARTIFACTS = sys.argv[1], sys.argv[2]
 os.makedirs(ARTIFACTS, exist_ok=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def card_value(s, name):
@@ -324,18 +317,10 @@ def start_external_tenant():
 
 
 def new_session(port):
-    return webdriver.Session(f"http://127.0.0.1:{port}", {
-        "alwaysMatch": {
-            # The app loads its own page; "normal" makes script commands wait on
-            # a navigation WebKitWebDriver never sees finish.
-            "pageLoadStrategy": "none",
-            "webkitgtk:browserOptions": {"binary": APP, "args": []},
-        }
-    })
+    return webdriver.app_session(port, APP)
 
 
 def main():
-    port = free_port()
     env = dict(os.environ, TAURI_WEBVIEW_AUTOMATION="true", VIGIL_LOG="debug",
                VIGIL_DEMO_SESSIONS="3000", VIGIL_POLL_INTERVAL_MS="1000")
     # Every org.freedesktop.Notifications.Notify call on this session bus.
@@ -344,20 +329,10 @@ def main():
         stdout=open(NOTIFY_LOG, "w"), stderr=subprocess.DEVNULL)
     # The app's own output goes to a file, which the secret scan reads too.
     app_log = open(os.path.join(ARTIFACTS, "app.log"), "w")
-    driver = subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=env,
-                              stdout=app_log, stderr=subprocess.STDOUT)
+    driver, port = webdriver.start_driver(env, app_log)
     passed = failed = 0
     s = None
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         start_external_tenant()
         plan = [
             (test_demo_sessions_appear, test_end_a_session_and_it_is_gone, test_the_audit_screen_shows_the_action,

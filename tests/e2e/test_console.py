@@ -12,7 +12,6 @@ import csv
 import ipaddress
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,12 +26,6 @@ SESSIONS = int(sys.argv[3]) if len(sys.argv) > 3 else 100_000
 EXPORTS = os.path.join(ARTIFACTS, "exports")
 os.makedirs(EXPORTS, exist_ok=True)
 FIGURES = {}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def snap(s, name):
@@ -298,28 +291,15 @@ def test_keystroke_to_rendered_rows(s):
 
 
 def main():
-    port = free_port()
     env = dict(os.environ, TAURI_WEBVIEW_AUTOMATION="true", VIGIL_DEMO_SESSIONS=str(SESSIONS),
                VIGIL_POLL_INTERVAL_MS="60000", VIGIL_EXPORT_DIR=EXPORTS)
     log = open(os.path.join(ARTIFACTS, "console-app.log"), "w")
-    driver = subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    driver, port = webdriver.start_driver(env, log)
     passed = failed = 0
     s = None
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         started = time.monotonic()
-        s = webdriver.Session(f"http://127.0.0.1:{port}", {"alwaysMatch": {
-            "pageLoadStrategy": "none",
-            "webkitgtk:browserOptions": {"binary": APP, "args": []},
-        }})
+        s = webdriver.app_session(port, APP)
         tests = [(test_100k_sessions_load, (s, started)), (test_filter_by_user, (s,)), (test_filter_by_cidr, (s,)),
                  (test_leave_and_come_back, (s,)), (test_sort_by_user, (s,)), (test_select_with_ctrl_and_shift, (s,)), (test_select_all_filtered, (s,)),
                  (test_user_view_expands_to_sessions, (s,)), (test_export_csv, (s,)),

@@ -15,7 +15,6 @@ import asyncio
 import glob
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -436,7 +435,6 @@ def test_logs_go_to_daily_files_without_secrets(s):
 def main():
     global DESKTOP
     DESKTOP = Desktop()
-    port = free_port()
     # No built-in demo tenant: its own sign-ins would raise alerts at any time and make
     # the counts below a race. The tenant this test adds signs in only when told.
     config_dir = os.path.join(ARTIFACTS, "desktop-config")
@@ -446,25 +444,12 @@ def main():
     env = dict(os.environ, TAURI_WEBVIEW_AUTOMATION="true", VIGIL_CONFIG_DIR=config_dir,
                VIGIL_LOG_DIR=LOG_DIR)
     app_log = open(os.path.join(ARTIFACTS, "desktop-app.log"), "w")
-    driver = subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=env, stdout=app_log,
-                              stderr=subprocess.STDOUT)
+    driver, port = webdriver.start_driver(env, app_log)
     passed = failed = 0
     s = None
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         start_external_tenant()
-        s = webdriver.Session(f"http://127.0.0.1:{port}", {"alwaysMatch": {
-            "pageLoadStrategy": "none",
-            "webkitgtk:browserOptions": {"binary": APP, "args": []},
-        }})
+        s = webdriver.app_session(port, APP)
         s.wait("the window", lambda: s.find_all("[data-testid=nav-sessions]"), timeout=60)
         for test in (test_the_tray_icon_and_its_menu, test_the_tray_counts_open_alerts,
                      test_pause_and_resume_from_the_tray_menu, test_closing_the_window_keeps_vigil_in_the_tray,
@@ -500,12 +485,6 @@ def main():
             subprocess.run(["kill", str(pid)])
     print(f"e2e desktop: {passed} passed, {failed} failed", flush=True)
     return 1 if failed or passed == 0 else 0
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ through WebKitWebDriver."""
 
 import base64
 import json
+import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -12,6 +14,38 @@ ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
 class WebDriverError(RuntimeError):
     pass
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_driver(env, log):
+    """WebKitWebDriver on a free port, with `env` (the app it starts inherits it) and its
+    output (the app's too) in `log`. Returns (process, port) once it listens."""
+    port = free_port()
+    proc = subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.2)
+
+
+def app_session(port, binary):
+    """A session that starts the app. The app loads its own page; "normal" page loading
+    would make script commands wait on a navigation WebKitWebDriver never sees finish."""
+    return Session(f"http://127.0.0.1:{port}", {"alwaysMatch": {
+        "pageLoadStrategy": "none",
+        "webkitgtk:browserOptions": {"binary": binary, "args": []},
+    }})
 
 
 class Session:

@@ -6,6 +6,8 @@
 //! table comes from it).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -59,14 +61,6 @@ fn requests(t: &Tenant) -> usize {
     t.log.lock().unwrap().len()
 }
 
-async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_tenant_gets_a_clear_error_and_the_others_keep_their_cadence() {
     let switch: FaultSwitch = Arc::new(Mutex::new(None));
@@ -89,7 +83,7 @@ async fn a_hostile_tenant_gets_a_clear_error_and_the_others_keep_their_cadence()
         // A clean start: healthy again, with its rows.
         *switch.lock().unwrap() = None;
         engine.refresh(Some("hostile"));
-        wait_for("the tenant to recover", 30, || {
+        common::wait_until("the tenant to recover", 30, || {
             store
                 .health("hostile")
                 .is_some_and(|h| h.error.is_none() && h.last_poll_at.is_some())

@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+mod common;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -216,17 +218,12 @@ async fn the_engine_polls_a_living_tenant_and_ends_sessions() {
         "{report:?}"
     );
     // Gone on a following poll.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while targets
-        .iter()
-        .any(|t| store.get("demo", &t.session_id).is_some())
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "ended sessions still listed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until("the ended sessions to leave the listing", 10, || {
+        targets
+            .iter()
+            .all(|t| store.get("demo", &t.session_id).is_none())
+    })
+    .await;
     // Unknown tenants and sessions report per item.
     let report = engine
         .end_sessions(vec![
@@ -285,11 +282,10 @@ async fn audited_actions_move_to_confirmed_and_history_says_who_ended_them() {
     let c: Arc<dyn Connector> = Arc::new(connector(&demo, TOKEN, 500));
     engine.add_tenant(c, Duration::from_millis(200)).unwrap();
     let store = engine.store().clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while store.summary().total.active_sessions == 0 {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until("the first rows", 10, || {
+        store.summary().total.active_sessions > 0
+    })
+    .await;
     let page = store
         .query(&SessionQuery {
             limit: 3,
@@ -396,18 +392,16 @@ async fn fifty_sessions_across_two_tenants_end_and_are_each_confirmed() {
         engine.add_tenant(c, Duration::from_millis(300)).unwrap();
     }
     let store = engine.store().clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while store
-        .summary()
-        .tenants
-        .iter()
-        .filter(|t| t.counts.active_sessions > 0)
-        .count()
-        < 2
-    {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until("rows from both tenants", 10, || {
+        store
+            .summary()
+            .tenants
+            .iter()
+            .filter(|t| t.counts.active_sessions > 0)
+            .count()
+            >= 2
+    })
+    .await;
     let mut targets = Vec::new();
     for tenant in ["east", "west"] {
         let page = store
@@ -516,11 +510,10 @@ async fn alerts_are_stored_snoozed_rules_are_dropped_and_acknowledging_closes_th
         )
         .unwrap();
     let store = engine.store().clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while store.health("demo").and_then(|h| h.last_poll_at).is_none() {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until("the first poll", 10, || {
+        store.health("demo").and_then(|h| h.last_poll_at).is_some()
+    })
+    .await;
     let resp = sign_in(&demo, "admin").await;
     let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
         .as_str()
@@ -584,11 +577,7 @@ async fn a_paused_engine_does_not_poll_until_resumed_or_refreshed() {
     engine.add_tenant(c, Duration::from_millis(100)).unwrap();
     let store = engine.store().clone();
     let last_poll = || store.summary().tenants[0].health.last_poll_at;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while last_poll().is_none() {
-        assert!(tokio::time::Instant::now() < deadline, "no first poll");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until("the first poll", 10, || last_poll().is_some()).await;
     engine.set_paused(true);
     assert!(engine.is_paused());
     // A poll already under way may still land; after that, nothing.
@@ -598,28 +587,17 @@ async fn a_paused_engine_does_not_poll_until_resumed_or_refreshed() {
     assert_eq!(last_poll(), frozen, "polled while paused");
 
     engine.refresh(None);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while last_poll() == frozen {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a refresh did not poll while paused"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until("a poll on refresh while paused", 5, || {
+        last_poll() != frozen
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after_refresh = last_poll();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(last_poll(), after_refresh, "a refresh resumed polling");
 
     engine.set_paused(false);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while last_poll() == after_refresh {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "resume did not poll again"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until("a poll after resuming", 5, || last_poll() != after_refresh).await;
     engine.shutdown();
 }
 
@@ -646,11 +624,10 @@ async fn with_a_geoip_database_sessions_get_places_and_impossible_travel_alerts(
         )
         .unwrap();
     let store = engine.store().clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while store.health("demo").and_then(|h| h.last_poll_at).is_none() {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until("the first poll", 10, || {
+        store.health("demo").and_then(|h| h.last_poll_at).is_some()
+    })
+    .await;
     let sign_in_from = |ip: &'static str| {
         let url = format!("{}/demo/v1/sign-ins", demo.url());
         async move {
