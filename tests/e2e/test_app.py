@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webdriver  # noqa: E402
@@ -344,19 +343,10 @@ def main():
         for tests in plan:
             s = new_session(port)
             for test in tests:
-                started = time.monotonic()
-                try:
-                    test(s)
+                if webdriver.run_test(s, test, (s,), ARTIFACTS):
                     passed += 1
-                    print(f"e2e {test.__name__} ... ok ({time.monotonic() - started:.1f}s)", flush=True)
-                except Exception:
+                else:
                     failed += 1
-                    print(f"e2e {test.__name__} ... FAILED", flush=True)
-                    traceback.print_exc()
-                    try:
-                        s.screenshot(os.path.join(ARTIFACTS, f"failed-{test.__name__}.png"))
-                    except Exception:
-                        pass
             s.quit()
             s = None
             time.sleep(1)

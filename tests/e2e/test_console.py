@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webdriver  # noqa: E402
@@ -305,19 +304,10 @@ def main():
                  (test_user_view_expands_to_sessions, (s,)), (test_export_csv, (s,)),
                  (test_keystroke_to_rendered_rows, (s,))]
         for test, args in tests:
-            t = time.monotonic()
-            try:
-                test(*args)
+            if webdriver.run_test(s, test, args, ARTIFACTS):
                 passed += 1
-                print(f"e2e {test.__name__} ... ok ({time.monotonic() - t:.1f}s)", flush=True)
-            except Exception:
+            else:
                 failed += 1
-                print(f"e2e {test.__name__} ... FAILED", flush=True)
-                traceback.print_exc()
-                try:
-                    s.screenshot(os.path.join(ARTIFACTS, f"failed-{test.__name__}.png"))
-                except Exception:
-                    pass
         try:
             pid = int(subprocess.run(["pgrep", "-n", "-f", APP], capture_output=True, text=True).stdout.split()[0])
             with open(f"/proc/{pid}/status") as f:

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 import urllib.request
 
 from dbus_next import Variant
@@ -455,19 +454,10 @@ def main():
                      test_pause_and_resume_from_the_tray_menu, test_closing_the_window_keeps_vigil_in_the_tray,
                      test_clicking_a_notification_shows_its_session, test_a_second_launch_shows_the_first_window,
                      test_start_at_login_writes_and_removes_the_autostart_entry, test_logs_go_to_daily_files_without_secrets):
-            started = time.monotonic()
-            try:
-                test(s)
+            if webdriver.run_test(s, test, (s,), ARTIFACTS):
                 passed += 1
-                print(f"e2e {test.__name__} ... ok ({time.monotonic() - started:.1f}s)", flush=True)
-            except Exception:
+            else:
                 failed += 1
-                print(f"e2e {test.__name__} ... FAILED", flush=True)
-                traceback.print_exc()
-                try:
-                    s.screenshot(os.path.join(ARTIFACTS, f"failed-{test.__name__}.png"))
-                except Exception:
-                    pass
     finally:
         if s is not None:
             try:

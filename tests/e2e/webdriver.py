@@ -3,9 +3,11 @@ through WebKitWebDriver."""
 
 import base64
 import json
+import os
 import socket
 import subprocess
 import time
+import traceback
 import urllib.error
 import urllib.request
 
@@ -37,6 +39,24 @@ def start_driver(env, log):
                 proc.kill()
                 raise
             time.sleep(0.2)
+
+
+def run_test(s, test, args, artifacts):
+    """Runs one end-to-end test, prints ok or FAILED with its traceback, and keeps a
+    screenshot of the window when it fails. Returns whether it passed."""
+    started = time.monotonic()
+    try:
+        test(*args)
+        print(f"e2e {test.__name__} ... ok ({time.monotonic() - started:.1f}s)", flush=True)
+        return True
+    except Exception:
+        print(f"e2e {test.__name__} ... FAILED", flush=True)
+        traceback.print_exc()
+        try:
+            s.screenshot(os.path.join(artifacts, f"failed-{test.__name__}.png"))
+        except Exception:
+            pass
+        return False
 
 
 def app_session(port, binary):

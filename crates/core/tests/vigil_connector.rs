@@ -38,10 +38,14 @@ fn connector(demo: &RunningDemo, token: &str, page: usize) -> VigilConnector {
 }
 
 async fn sign_in(demo: &RunningDemo, username: &str) -> reqwest::Response {
+    sign_in_from(demo, username, "203.0.113.9").await
+}
+
+async fn sign_in_from(demo: &RunningDemo, username: &str, ip: &str) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{}/demo/v1/sign-ins", demo.url()))
         .bearer_auth(TOKEN)
-        .json(&serde_json::json!({"username": username, "ip": "203.0.113.9", "user_agent": "curl/8.5.0"}))
+        .json(&serde_json::json!({"username": username, "ip": ip, "user_agent": "curl/8.5.0"}))
         .send()
         .await
         .unwrap()
@@ -628,38 +632,21 @@ async fn with_a_geoip_database_sessions_get_places_and_impossible_travel_alerts(
         store.health("demo").and_then(|h| h.last_poll_at).is_some()
     })
     .await;
-    let sign_in_from = |ip: &'static str| {
-        let url = format!("{}/demo/v1/sign-ins", demo.url());
+    let session_from = |ip: &'static str| {
+        let demo = &demo;
         async move {
-            let v: serde_json::Value = reqwest::Client::new()
-                .post(url)
-                .bearer_auth(TOKEN)
-                .json(
-                    &serde_json::json!({"username": "admin", "ip": ip, "user_agent": "curl/8.5.0"}),
-                )
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let v: serde_json::Value = sign_in_from(demo, "admin", ip).await.json().await.unwrap();
             v["id"].as_str().unwrap().to_owned()
         }
     };
-    let berlin = sign_in_from("198.51.100.20").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let located = loop {
-        if let Some(s) = store.get("demo", &berlin) {
-            break s;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the Berlin session never showed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let berlin = session_from("198.51.100.20").await;
+    common::wait_until("the Berlin session", 10, || {
+        store.get("demo", &berlin).is_some()
+    })
+    .await;
+    let located = store.get("demo", &berlin).unwrap();
     assert_eq!(located.location.as_deref(), Some("Berlin, DE"));
-    let sydney = sign_in_from("203.0.113.20").await;
+    let sydney = session_from("203.0.113.20").await;
     let alert = loop {
         let a = tokio::time::timeout(Duration::from_secs(10), alerts.recv())
             .await
