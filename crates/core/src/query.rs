@@ -489,7 +489,9 @@ impl<'a> Filter<'a> {
     }
 
     /// Whether `s` matches; `search` is its precomputed search text (see the store).
-    pub(crate) fn matches(&self, s: &Session, search: &str) -> bool {
+    /// Whether the session passes; `search` is its global-search text and `addr` its
+    /// address, parsed.
+    pub(crate) fn matches(&self, s: &Session, search: &str, addr: Option<IpAddr>) -> bool {
         let f = self.f;
         if (f.superuser_only && !s.superuser)
             || f.protected.is_some_and(|v| v != s.protected)
@@ -540,8 +542,8 @@ impl<'a> Filter<'a> {
             };
             let ok = match ip {
                 IpFilter::Text(t) => contains_ci(raw, t),
-                IpFilter::Net(net) => raw.parse::<IpAddr>().is_ok_and(|a| net.contains(&a)),
-                IpFilter::Addr(a) => raw.parse::<IpAddr>().is_ok_and(|b| *a == b),
+                IpFilter::Net(net) => addr.is_some_and(|a| net.contains(&a)),
+                IpFilter::Addr(a) => addr == Some(*a),
             };
             if !ok {
                 return false;

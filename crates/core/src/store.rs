@@ -24,6 +24,12 @@ use std::net::IpAddr;
 
 use crate::query::{Filter, compare};
 
+mod dict;
+use dict::{Dicts, Hasher, TextIds};
+
+/// Maps keyed by tenant-supplied strings.
+type Map<K, V> = HashMap<K, V, Hasher>;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct SessionPage {
@@ -97,9 +103,9 @@ impl Diff {
 }
 
 struct TenantData {
-    sessions: HashMap<String, Row>,
+    sessions: Map<String, Row>,
     /// User id → ids of that user's sessions: per-user questions without a scan.
-    by_user: HashMap<String, HashSet<String>>,
+    by_user: Map<String, HashSet<String, Hasher>>,
     health: TenantHealth,
 }
 
@@ -121,7 +127,7 @@ impl TenantData {
     }
 
     fn rebuild_index(&mut self) {
-        let mut by_user: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut by_user: Map<String, HashSet<String, Hasher>> = Map::default();
         for r in self.sessions.values() {
             by_user
                 .entry(r.session.user_id.clone())
@@ -145,7 +151,23 @@ impl TenantData {
 #[derive(Default)]
 struct Inner {
     tenants: BTreeMap<Arc<str>, TenantData>,
+    /// Ids of every row's text values, for sorting.
+    dicts: Dicts,
     version: u64,
+}
+
+impl Inner {
+    /// Rebuilds the dictionaries when they mostly hold values no row has any more.
+    fn compact(&mut self) {
+        if self.dicts.wasteful() {
+            let rows = self
+                .tenants
+                .values_mut()
+                .flat_map(|t| t.sessions.values_mut())
+                .map(|r| (&r.session, &mut r.text));
+            self.dicts.rebuild(rows);
+        }
+    }
 }
 
 /// Shared, thread-safe store. Cheap to clone (an `Arc` inside).
@@ -195,8 +217,8 @@ impl SessionStore {
             .tenants
             .entry(Arc::clone(tenant))
             .or_insert_with(|| TenantData {
-                sessions: HashMap::new(),
-                by_user: HashMap::new(),
+                sessions: Map::default(),
+                by_user: Map::default(),
                 health: TenantHealth {
                     tenant: tenant.to_string(),
                     kind,
@@ -220,7 +242,12 @@ impl SessionStore {
     pub fn remove_tenant(&self, tenant: &str) {
         let version = {
             let mut inner = self.write();
-            inner.tenants.remove(tenant);
+            if let Some(t) = inner.tenants.remove(tenant) {
+                for r in t.sessions.values() {
+                    inner.dicts.release(&r.text);
+                }
+                inner.compact();
+            }
             inner.version += 1;
             inner.version
         };
@@ -239,13 +266,13 @@ impl SessionStore {
     pub fn apply(&self, tenant: &str, update: PollUpdate, latency: Duration) -> Result<Diff> {
         let (diff, version) = {
             let mut inner = self.write();
-            let data = inner
-                .tenants
+            let Inner { tenants, dicts, .. } = &mut *inner;
+            let data = tenants
                 .get_mut(tenant)
                 .ok_or_else(|| Error::internal(format!("tenant {tenant:?} is not registered")))?;
             let diff = match update {
                 PollUpdate::Full(sessions) => {
-                    let diff = apply_full(&mut data.sessions, sessions);
+                    let diff = apply_full(&mut data.sessions, sessions, dicts);
                     data.rebuild_index();
                     diff
                 }
@@ -254,7 +281,8 @@ impl SessionStore {
                     ended,
                     users,
                 } => {
-                    let (diff, moved) = apply_delta(&mut data.sessions, upserted, ended, &users);
+                    let (diff, moved) =
+                        apply_delta(&mut data.sessions, upserted, ended, &users, dicts);
                     for s in &diff.ended {
                         data.unindex(&s.user_id, &s.id);
                     }
@@ -279,6 +307,7 @@ impl SessionStore {
             data.health.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
             data.health.error = None;
             data.health.stale = false;
+            inner.compact();
             inner.version += 1;
             (diff, inner.version)
         };
@@ -389,10 +418,15 @@ impl SessionStore {
         let total = rows.len();
         // Sort on keys extracted in one pass (integers, contiguous) rather than comparing
         // sessions through pointers: a total order of (column, sequence number).
-        let mut keyed = sort_keys(rows, q.sort);
+        let mut keyed = sort_keys(rows, q.sort, &inner.dicts);
         let desc = q.descending;
+        // Ids are unique and keyed by their first 16 bytes: equal keys compare in full.
+        let by_id = q.sort == SortColumn::Id;
         let cmp = |a: &Keyed<'_>, b: &Keyed<'_>| {
-            let ord = (a.0, a.1).cmp(&(b.0, b.1));
+            let mut ord = (a.0, a.1).cmp(&(b.0, b.1));
+            if by_id && ord == std::cmp::Ordering::Equal {
+                ord = a.3.session.id.cmp(&b.3.session.id);
+            }
             let ord = if desc { ord.reverse() } else { ord };
             ord.then_with(|| a.2.cmp(&b.2))
         };
@@ -429,7 +463,7 @@ impl SessionStore {
     pub fn query_users(&self, q: &UserQuery) -> Result<UserPage> {
         let filter = Filter::new(&q.filter)?;
         let inner = self.read();
-        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut index: Map<(&str, &str), usize> = Map::default();
         let mut groups: Vec<UserGroup<'_>> = Vec::new();
         let mut sessions = 0;
         for s in matching(&inner, &filter) {
@@ -632,7 +666,7 @@ fn matching_rows<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<
         .iter()
         .filter(|(name, _)| filter.tenant_matches(name))
         .flat_map(|(_, t)| t.sessions.values())
-        .filter(|r| filter.matches(&r.session, &r.search))
+        .filter(|r| filter.matches(&r.session, &r.search, r.ip))
 }
 
 /// A row with its sort key: (kind of value, value, sequence number, row). Kinds order
@@ -648,7 +682,34 @@ type KeyFn<'a> = Box<dyn Fn(&Session) -> (u8, u128) + 'a>;
 /// Unknown values: after every known one in ascending order.
 const UNKNOWN: u8 = 9;
 
-fn sort_keys(rows: Vec<&Row>, col: SortColumn) -> Vec<Keyed<'_>> {
+fn sort_keys<'a>(rows: Vec<&'a Row>, col: SortColumn, dicts: &Dicts) -> Vec<Keyed<'a>> {
+    if let Some(column) = dict::column_of(col) {
+        let ranks = dicts.ranks(column);
+        return rows
+            .into_iter()
+            .map(|r| {
+                let (kind, value) = match ranks.get(r.text[column] as usize) {
+                    Some(rank) => (0, u128::from(*rank)),
+                    None => (UNKNOWN, 0),
+                };
+                (kind, value, r.seq, r)
+            })
+            .collect();
+    }
+    if col == SortColumn::Ip {
+        return rows
+            .into_iter()
+            .map(|r| {
+                let (kind, value) = match (r.ip, r.session.ip.is_some()) {
+                    (Some(IpAddr::V4(a)), _) => (0, u128::from(u32::from(a))),
+                    (Some(IpAddr::V6(a)), _) => (1, u128::from(a)),
+                    (None, true) => (2, 0),
+                    (None, false) => (UNKNOWN, 0),
+                };
+                (kind, value, r.seq, r)
+            })
+            .collect();
+    }
     let time = |t: Option<DateTime<Utc>>| match t {
         // Order-preserving map of a signed timestamp onto an unsigned key.
         Some(t) => (
@@ -673,22 +734,24 @@ fn sort_keys(rows: Vec<&Row>, col: SortColumn) -> Vec<Keyed<'_>> {
             None => (UNKNOWN, 0),
         }),
         SortColumn::Superuser => Box::new(|s| (0, u128::from(s.superuser))),
-        SortColumn::Ip => Box::new(|s| match s.ip.as_deref().map(str::parse::<IpAddr>) {
-            Some(Ok(IpAddr::V4(a))) => (0, u128::from(u32::from(a))),
-            Some(Ok(IpAddr::V6(a))) => (1, u128::from(a)),
-            Some(Err(_)) => (2, 0),
-            None => (UNKNOWN, 0),
-        }),
         SortColumn::Tenant => Box::new(text(|s| Some(s.tenant.as_ref()), false)),
-        SortColumn::Id => Box::new(text(|s| Some(s.id.as_str()), false)),
-        SortColumn::Username => Box::new(text(|s| Some(s.username.as_str()), true)),
-        SortColumn::DisplayName => Box::new(text(|s| s.display_name.as_deref(), true)),
-        SortColumn::Department => Box::new(text(|s| s.department.as_deref(), true)),
-        SortColumn::Organisation => Box::new(text(|s| s.organisation.as_deref(), true)),
-        SortColumn::UserAgent => Box::new(text(|s| s.user_agent.as_deref(), true)),
-        SortColumn::SessionType => Box::new(text(|s| s.session_type.as_deref(), true)),
-        SortColumn::LoginType => Box::new(text(|s| s.login_type.as_deref(), true)),
-        SortColumn::ServerName => Box::new(text(|s| s.server_name.as_deref(), true)),
+        // The first 16 bytes, big-endian: byte order; the comparison settles equal keys.
+        SortColumn::Id => Box::new(|s| {
+            let mut prefix = [0u8; 16];
+            let n = s.id.len().min(16);
+            prefix[..n].copy_from_slice(&s.id.as_bytes()[..n]);
+            (0, u128::from_be_bytes(prefix))
+        }),
+        // Handled above (parsed addresses, dictionaries).
+        SortColumn::Ip
+        | SortColumn::Username
+        | SortColumn::DisplayName
+        | SortColumn::Department
+        | SortColumn::Organisation
+        | SortColumn::UserAgent
+        | SortColumn::SessionType
+        | SortColumn::LoginType
+        | SortColumn::ServerName => Box::new(|_| (UNKNOWN, 0)),
     };
     rows.into_iter()
         .map(|r| {
@@ -753,19 +816,35 @@ struct Row {
     /// When the row entered the store: the last key of every sort, so that rows equal in
     /// the sorted column keep one order and adjacent windows never overlap.
     seq: u64,
+    /// The address, parsed once (CIDR filters and the IP sort).
+    ip: Option<IpAddr>,
+    /// Dictionary ids of the text columns (sorting).
+    text: TextIds,
 }
 
 static NEXT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Row {
-    fn new(session: Session) -> Self {
-        let search = search_text(&session);
+    fn new(session: Session, dicts: &mut Dicts) -> Self {
         let seq = NEXT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self::with_seq(session, seq, dicts)
+    }
+
+    fn with_seq(session: Session, seq: u64, dicts: &mut Dicts) -> Self {
         Self {
+            search: search_text(&session),
+            ip: session.ip.as_deref().and_then(|i| i.parse().ok()),
+            text: dicts.intern(&session),
             session,
-            search,
             seq,
         }
+    }
+
+    /// The session changed in place (a user's details): derived fields follow.
+    fn refresh(&mut self, dicts: &mut Dicts) {
+        dicts.release(&self.text);
+        self.text = dicts.intern(&self.session);
+        self.search = search_text(&self.session);
     }
 }
 
@@ -803,37 +882,45 @@ fn search_text(s: &Session) -> Box<str> {
     text.into_boxed_str()
 }
 
-fn apply_full(current: &mut HashMap<String, Row>, sessions: Vec<Session>) -> Diff {
+fn apply_full(current: &mut Map<String, Row>, sessions: Vec<Session>, dicts: &mut Dicts) -> Diff {
     let mut diff = Diff::default();
-    let mut next: HashMap<String, Row> = HashMap::with_capacity(sessions.len());
+    let mut next: Map<String, Row> =
+        Map::with_capacity_and_hasher(sessions.len(), Hasher::default());
     for s in sessions {
         let row = match current.remove(&s.id) {
             None => {
                 diff.started.push(s.clone());
-                Row::new(s)
+                Row::new(s, dicts)
             }
             Some(old) if old.session != s => {
                 diff.updated += 1;
-                Row {
-                    seq: old.seq,
-                    ..Row::new(s)
-                }
+                dicts.release(&old.text);
+                Row::with_seq(s, old.seq, dicts)
             }
             Some(old) => old,
         };
-        next.insert(row.session.id.clone(), row);
+        if let Some(dup) = next.insert(row.session.id.clone(), row) {
+            dicts.release(&dup.text);
+        }
     }
-    diff.ended = current.drain().map(|(_, r)| r.session).collect();
+    diff.ended = current
+        .drain()
+        .map(|(_, r)| {
+            dicts.release(&r.text);
+            r.session
+        })
+        .collect();
     *current = next;
     diff
 }
 
 /// Applies a delta; also returns the sessions that changed user: (previous user, id).
 fn apply_delta(
-    current: &mut HashMap<String, Row>,
+    current: &mut Map<String, Row>,
     upserted: Vec<Session>,
     ended: Vec<String>,
     users: &[User],
+    dicts: &mut Dicts,
 ) -> (Diff, Vec<(String, String)>) {
     let mut diff = Diff::default();
     let mut moved = Vec::new();
@@ -842,25 +929,28 @@ fn apply_delta(
         for row in current.values_mut() {
             if let Some(u) = by_id.get(row.session.user_id.as_str()) {
                 row.session.annotate(u);
-                row.search = search_text(&row.session);
+                row.refresh(dicts);
                 diff.updated += 1;
             }
         }
     }
     for s in upserted {
-        match current.insert(s.id.clone(), Row::new(s.clone())) {
+        match current.insert(s.id.clone(), Row::new(s.clone(), dicts)) {
             None => diff.started.push(s),
-            Some(old) if old.session != s => {
-                if old.session.user_id != s.user_id {
-                    moved.push((old.session.user_id, s.id));
+            Some(old) => {
+                dicts.release(&old.text);
+                if old.session != s {
+                    if old.session.user_id != s.user_id {
+                        moved.push((old.session.user_id, s.id));
+                    }
+                    diff.updated += 1;
                 }
-                diff.updated += 1;
             }
-            Some(_) => {}
         }
     }
     for id in ended {
         if let Some(r) = current.remove(&id) {
+            dicts.release(&r.text);
             diff.ended.push(r.session);
         }
     }
@@ -1294,6 +1384,106 @@ mod tests {
             tiled.extend(store.query(&q)?.rows);
         }
         assert_eq!(tiled, all.rows);
+        Ok(())
+    }
+
+    /// Sorting goes through dictionaries (text), parsed addresses and id prefixes: after
+    /// churn that brings new values, user changes, and a dictionary rebuild, every column
+    /// still sorts as the plain comparison says.
+    #[test]
+    fn every_column_sorts_as_compared_through_churn_and_compaction() -> Result<()> {
+        const COLUMNS: [SortColumn; 16] = [
+            SortColumn::Tenant,
+            SortColumn::Username,
+            SortColumn::DisplayName,
+            SortColumn::Department,
+            SortColumn::Organisation,
+            SortColumn::Ip,
+            SortColumn::UserAgent,
+            SortColumn::SessionType,
+            SortColumn::LoginType,
+            SortColumn::ServerName,
+            SortColumn::CreatedAt,
+            SortColumn::LastActivityAt,
+            SortColumn::ExpiresAt,
+            SortColumn::IdleTimeout,
+            SortColumn::Superuser,
+            SortColumn::Id,
+        ];
+        let varied = |i: u32, round: u32| {
+            let mut s = session(
+                if i % 3 == 0 { "b" } else { "a" },
+                &format!("{:020}-{i}", i % 7),
+                &format!("{}user{}", if i % 2 == 0 { "U" } else { "u" }, i % 41),
+                &if i % 5 == 0 {
+                    format!("2001:db8::{i:x}")
+                } else {
+                    format!("10.{}.{}.{}", i % 3, i % 11, i % 250)
+                },
+                i % 13 == 0,
+                i % 90,
+            );
+            // Many distinct user agents, so that ending most of them rebuilds the dictionary.
+            s.user_agent = (i % 17 != 0).then(|| format!("Agent/{round}.{i}"));
+            s.department =
+                (i % 4 != 0).then(|| ["Finance", "finance", "Ops", "HR"][(i % 4) as usize].into());
+            s.server_name = (i % 6 == 0).then(|| format!("srv{}", i % 3));
+            s
+        };
+        let store = SessionStore::new();
+        for t in ["a", "b"] {
+            store.register_tenant(&Arc::from(t), ConnectorKind::Vigil);
+        }
+        let split = |sessions: Vec<Session>| -> (Vec<Session>, Vec<Session>) {
+            sessions.into_iter().partition(|s| s.tenant.as_ref() == "a")
+        };
+        let (a, b) = split((0..9000).map(|i| varied(i, 0)).collect());
+        store.apply("a", PollUpdate::Full(a), Duration::ZERO)?;
+        store.apply("b", PollUpdate::Full(b), Duration::ZERO)?;
+        // Round 1: most sessions end, new ones arrive with new values, a user is renamed.
+        let (a, b) = split((0..2000).map(|i| varied(i * 5, 1)).collect());
+        store.apply("a", PollUpdate::Full(a), Duration::ZERO)?;
+        store.apply("b", PollUpdate::Full(b), Duration::ZERO)?;
+        let mut renamed = User::new("u-Uuser2".into(), "Aaron".into());
+        renamed.department = Some("Zebra".into());
+        store.apply(
+            "a",
+            PollUpdate::Delta {
+                upserted: vec![varied(9001, 2)],
+                ended: vec![format!("{:020}-{}", 5, 5)],
+                users: vec![renamed],
+            },
+            Duration::ZERO,
+        )?;
+        {
+            let inner = store.read();
+            let rows: usize = inner.tenants.values().map(|t| t.sessions.len()).sum();
+            assert!(
+                inner.dicts.kept(4) <= rows,
+                "the user-agent dictionary was rebuilt"
+            );
+        }
+        for col in COLUMNS {
+            for descending in [false, true] {
+                let page = store.query_all(&SessionQuery {
+                    sort: col,
+                    descending,
+                    ..Default::default()
+                })?;
+                assert_eq!(page.rows.len(), page.total);
+                for pair in page.rows.windows(2) {
+                    let ord = compare(&pair[0], &pair[1], col);
+                    let ord = if descending { ord.reverse() } else { ord };
+                    assert_ne!(
+                        ord,
+                        std::cmp::Ordering::Greater,
+                        "{col:?} (descending: {descending}): {:?} before {:?}",
+                        pair[0],
+                        pair[1]
+                    );
+                }
+            }
+        }
         Ok(())
     }
 
