@@ -70,19 +70,9 @@ pub fn run() -> ExitCode {
                 Err(e) => tracing::warn!(error = %e, "no tray icon; closing the window quits"),
             }
             prune_history_daily(app.handle().clone(), &handle);
-            // VIGIL_WEBVIEW_CONSOLE=1: the window's console messages go to standard output,
-            // for diagnosing the UI where no developer tools are at hand (a headless run).
             #[cfg(target_os = "linux")]
-            if std::env::var_os("VIGIL_WEBVIEW_CONSOLE").is_some() {
-                use tauri::Manager;
-                if let Some(w) = app.get_webview_window("main") {
-                    let _ = w.with_webview(|pv| {
-                        use webkit2gtk::{SettingsExt, WebViewExt};
-                        if let Some(s) = pv.inner().settings() {
-                            s.set_enable_write_console_messages_to_stdout(true);
-                        }
-                    });
-                }
+            if let Some(w) = app.get_webview_window("main") {
+                linux_webview(&w);
             }
             Ok(())
         })
@@ -310,4 +300,43 @@ fn prune_history_daily(app: tauri::AppHandle, rt: &tokio::runtime::Handle) {
             tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
         }
     });
+}
+
+/// WebKitGTK settings. Without a GPU (no DRI render node: virtual machines, remote
+/// desktops) WebKit composites every frame with software OpenGL, which costs a core for
+/// a countdown ticking in the table; painting only what changed is far cheaper there.
+/// `VIGIL_WEBVIEW_ACCELERATION=on|off` overrides the choice.
+///
+/// `VIGIL_WEBVIEW_CONSOLE=1`: the window's console messages go to standard output, for
+/// diagnosing the UI where no developer tools are at hand (a headless run).
+#[cfg(target_os = "linux")]
+fn linux_webview(w: &tauri::WebviewWindow) {
+    let accelerate = match std::env::var("VIGIL_WEBVIEW_ACCELERATION").as_deref() {
+        Ok("on") => true,
+        Ok("off") => false,
+        _ => has_render_node(),
+    };
+    let console = std::env::var_os("VIGIL_WEBVIEW_CONSOLE").is_some();
+    tracing::info!(accelerate, "webview rendering");
+    let _ = w.with_webview(move |pv| {
+        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+        if let Some(s) = pv.inner().settings() {
+            if !accelerate {
+                s.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+            }
+            if console {
+                s.set_enable_write_console_messages_to_stdout(true);
+            }
+        }
+    });
+}
+
+/// Whether a GPU render node exists (`/dev/dri/renderD*`).
+#[cfg(target_os = "linux")]
+fn has_render_node() -> bool {
+    std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    })
 }
