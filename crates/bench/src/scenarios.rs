@@ -155,11 +155,19 @@ pub fn fetch_and_feed(rt: &tokio::runtime::Runtime, n: usize, runs: usize) -> Re
             conn.reset().await;
             let started = Instant::now();
             let update = conn.poll().await?;
+            let polled = started.elapsed();
             let store = SessionStore::new();
             let tenant: Arc<str> = Arc::from("bench");
             store.register_tenant(&tenant, ConnectorKind::Vigil);
             let diff = store.apply("bench", update, Duration::ZERO)?;
             let took = started.elapsed();
+            if std::env::var_os("VIGIL_BENCH_SPLIT").is_some() {
+                eprintln!(
+                    "    poll {:.0} ms, apply {:.0} ms",
+                    ms(polled),
+                    ms(took - polled)
+                );
+            }
             if diff.started.len() != n {
                 bail!("expected {n} sessions, listed {}", diff.started.len());
             }

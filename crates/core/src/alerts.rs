@@ -271,11 +271,12 @@ pub struct Firing {
 
 /// Evaluates the rules on the sessions a poll started (and, for L4, on all sessions).
 /// Returns one alert per session with the firings to deduplicate.
-pub fn evaluate(
+pub fn evaluate<S: std::borrow::Borrow<Session>>(
     view: &TenantView<'_>,
-    started: &[Session],
+    started: &[S],
     initial: bool,
 ) -> Vec<(Alert, Vec<Firing>)> {
+    let started: Vec<&Session> = started.iter().map(S::borrow).collect();
     let s = view.settings;
     let mut by_session: BTreeMap<String, (Session, Vec<(Rule, String)>)> = BTreeMap::new();
     // What the message adds for a session ("Berlin, DE → Sydney, AU: 16,090 km in 2 h").
@@ -291,7 +292,7 @@ pub fn evaluate(
     };
     let fresh = !initial || s.alert_on_existing;
     if fresh {
-        for session in started {
+        for &session in &started {
             if session.superuser {
                 fire(session, Rule::SuperuserSignIn, session.id.clone());
             }

@@ -437,11 +437,11 @@ impl AuditLog {
 
     /// Records what a poll showed: new sessions are added, ended ones get their end.
     /// `ended_by_vigil` names sessions Vigil ended itself.
-    pub fn observe(
+    pub fn observe<S: std::borrow::Borrow<Session>>(
         &self,
         tenant: &str,
-        started: &[Session],
-        ended: &[Session],
+        started: &[S],
+        ended: &[S],
         ended_by_vigil: &dyn Fn(&str) -> bool,
     ) -> Result<()> {
         let now = Utc::now();
@@ -455,6 +455,7 @@ impl AuditLog {
                      ON CONFLICT(tenant, session_id) DO UPDATE SET last_seen = excluded.last_seen, ended_at = NULL, ended_by = NULL",
                 )?;
                 for s in started {
+                    let s = s.borrow();
                     ins.execute(params![tenant, s.id, s.user_id, s.username, s.ip, s.user_agent, s.created_at.map(ts), now_s])?;
                 }
                 let mut end = tx.prepare_cached(
@@ -462,6 +463,7 @@ impl AuditLog {
                      WHERE tenant = ?1 AND session_id = ?2 AND ended_at IS NULL",
                 )?;
                 for s in ended {
+                    let s = s.borrow();
                     let by = if ended_by_vigil(&s.id) {
                         "vigil"
                     } else if s.expires_at.is_some_and(|e| e <= now) {

@@ -90,8 +90,9 @@ pub struct SessionsChanged {
 /// What one poll changed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Diff {
-    pub started: Vec<Session>,
-    pub ended: Vec<Session>,
+    /// Shared with the store's rows: a diff of 100,000 sessions copies no session.
+    pub started: Vec<Arc<Session>>,
+    pub ended: Vec<Arc<Session>>,
     /// Sessions that still exist but whose fields changed.
     pub updated: usize,
 }
@@ -144,7 +145,7 @@ impl TenantData {
             .into_iter()
             .flatten()
             .filter_map(|id| self.sessions.get(id))
-            .map(|r| &r.session)
+            .map(|r| &*r.session)
     }
 }
 
@@ -164,7 +165,7 @@ impl Inner {
                 .tenants
                 .values_mut()
                 .flat_map(|t| t.sessions.values_mut())
-                .map(|r| (&r.session, &mut r.text));
+                .map(|r| (&*r.session, &mut r.text));
             self.dicts.rebuild(rows);
         }
     }
@@ -341,7 +342,7 @@ impl SessionStore {
             .tenants
             .get(tenant)
             .and_then(|t| t.sessions.get(session_id))
-            .map(|r| r.session.clone())
+            .map(|r| Session::clone(&r.session))
     }
 
     /// What the alert rules need after a poll, without copying the whole tenant: every
@@ -362,7 +363,7 @@ impl SessionStore {
             out.extend(
                 t.sessions
                     .values()
-                    .map(|r| &r.session)
+                    .map(|r| &*r.session)
                     .filter(|s| s.created_at.is_some_and(|c| c < before))
                     .filter(|s| !users.contains(s.user_id.as_str()))
                     .cloned(),
@@ -434,7 +435,10 @@ impl SessionStore {
         Ok(SessionPage {
             total,
             offset: q.offset,
-            rows: window.iter().map(|k| k.3.session.clone()).collect(),
+            rows: window
+                .iter()
+                .map(|k| Session::clone(&k.3.session))
+                .collect(),
             version: inner.version,
         })
     }
@@ -657,7 +661,7 @@ impl<'a> UserGroup<'a> {
 
 /// Every session of the store that `filter` matches, tenant by tenant.
 fn matching<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item = &'a Session> {
-    matching_rows(inner, filter).map(|r| &r.session)
+    matching_rows(inner, filter).map(|r| &*r.session)
 }
 
 fn matching_rows<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item = &'a Row> {
@@ -811,7 +815,7 @@ where
 /// A stored session with its global-search text: the searched fields, lowercased, joined
 /// by a separator no needle contains. Built once per change, scanned on every keystroke.
 struct Row {
-    session: Session,
+    session: Arc<Session>,
     search: Box<str>,
     /// When the row entered the store: the last key of every sort, so that rows equal in
     /// the sorted column keep one order and adjacent windows never overlap.
@@ -825,12 +829,12 @@ struct Row {
 static NEXT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Row {
-    fn new(session: Session, dicts: &mut Dicts) -> Self {
+    fn new(session: Arc<Session>, dicts: &mut Dicts) -> Self {
         let seq = NEXT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self::with_seq(session, seq, dicts)
     }
 
-    fn with_seq(session: Session, seq: u64, dicts: &mut Dicts) -> Self {
+    fn with_seq(session: Arc<Session>, seq: u64, dicts: &mut Dicts) -> Self {
         Self {
             search: search_text(&session),
             ip: session.ip.as_deref().and_then(|i| i.parse().ok()),
@@ -886,21 +890,35 @@ fn apply_full(current: &mut Map<String, Row>, sessions: Vec<Session>, dicts: &mu
     let mut diff = Diff::default();
     let mut next: Map<String, Row> =
         Map::with_capacity_and_hasher(sessions.len(), Hasher::default());
+    let mut repeated = false;
     for s in sessions {
         let row = match current.remove(&s.id) {
             None => {
-                diff.started.push(s.clone());
+                let s = Arc::new(s);
+                diff.started.push(Arc::clone(&s));
                 Row::new(s, dicts)
             }
-            Some(old) if old.session != s => {
+            Some(old) if *old.session != s => {
                 diff.updated += 1;
                 dicts.release(&old.text);
-                Row::with_seq(s, old.seq, dicts)
+                Row::with_seq(Arc::new(s), old.seq, dicts)
             }
             Some(old) => old,
         };
         if let Some(dup) = next.insert(row.session.id.clone(), row) {
+            // The listing repeated a session: the last copy wins.
             dicts.release(&dup.text);
+            repeated = true;
+        }
+    }
+    if repeated {
+        // Started once each, as the row the store kept.
+        let mut seen = HashSet::new();
+        diff.started.retain(|s| seen.insert(s.id.clone()));
+        for s in &mut diff.started {
+            if let Some(r) = next.get(&s.id) {
+                *s = Arc::clone(&r.session);
+            }
         }
     }
     diff.ended = current
@@ -928,20 +946,21 @@ fn apply_delta(
         let by_id: HashMap<&str, &User> = users.iter().map(|u| (u.id.as_str(), u)).collect();
         for row in current.values_mut() {
             if let Some(u) = by_id.get(row.session.user_id.as_str()) {
-                row.session.annotate(u);
+                Arc::make_mut(&mut row.session).annotate(u);
                 row.refresh(dicts);
                 diff.updated += 1;
             }
         }
     }
     for s in upserted {
-        match current.insert(s.id.clone(), Row::new(s.clone(), dicts)) {
+        let s = Arc::new(s);
+        match current.insert(s.id.clone(), Row::new(Arc::clone(&s), dicts)) {
             None => diff.started.push(s),
             Some(old) => {
                 dicts.release(&old.text);
                 if old.session != s {
                     if old.session.user_id != s.user_id {
-                        moved.push((old.session.user_id, s.id));
+                        moved.push((old.session.user_id.clone(), s.id.clone()));
                     }
                     diff.updated += 1;
                 }
@@ -1484,6 +1503,33 @@ mod tests {
                 }
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn a_session_listed_twice_is_one_row_started_once_as_its_last_copy() -> Result<()> {
+        let store = SessionStore::new();
+        store.register_tenant(&Arc::from("t"), ConnectorKind::Vigil);
+        let first = session("t", "1", "alice", "10.0.0.1", false, 1);
+        let last = session("t", "1", "alice", "10.0.0.2", false, 1);
+        let other = session("t", "2", "bob", "10.0.0.3", false, 2);
+        let diff = store.apply(
+            "t",
+            PollUpdate::Full(vec![first, other, last]),
+            Duration::ZERO,
+        )?;
+        let started: Vec<(&str, Option<&str>)> = diff
+            .started
+            .iter()
+            .map(|s| (s.id.as_str(), s.ip.as_deref()))
+            .collect();
+        assert_eq!(started, [("1", Some("10.0.0.2")), ("2", Some("10.0.0.3"))]);
+        let page = store.query_all(&SessionQuery::default())?;
+        assert_eq!(page.total, 2);
+        assert_eq!(
+            store.get("t", "1").and_then(|s| s.ip),
+            Some("10.0.0.2".into())
+        );
         Ok(())
     }
 

@@ -30,7 +30,8 @@ use crate::secret::SecretString;
 /// What one poll learned about a tenant.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PollUpdate {
-    /// The complete set of active sessions; anything not in it has ended.
+    /// The complete set of active sessions; anything not in it has ended. A session
+    /// listed twice (a broken server) counts once, as its last copy.
     Full(Vec<Session>),
     /// Only what changed since the previous poll.
     Delta {

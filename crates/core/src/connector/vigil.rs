@@ -32,10 +32,13 @@ pub struct VigilConnector {
     state: Mutex<SyncState>,
 }
 
+/// The user directory by id (tenant-supplied keys: a seeded hasher).
+type Users = HashMap<String, User, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct SyncState {
     watermark: Option<String>,
-    users: HashMap<String, User>,
+    users: Users,
     users_etag: Option<String>,
 }
 
@@ -134,8 +137,14 @@ impl VigilConnector {
         Ok(Some((items, first_etag, head)))
     }
 
-    /// Refreshes the user directory if it changed. Returns the users that changed.
-    async fn refresh_users(&self, state: &mut SyncState, force: bool) -> Result<Vec<User>> {
+    /// Refreshes the user directory if it changed. Returns the users that changed, when
+    /// `report` (a full listing annotates every session anyway and needs no list).
+    async fn refresh_users(
+        &self,
+        state: &mut SyncState,
+        force: bool,
+        report: bool,
+    ) -> Result<Vec<User>> {
         let etag = if force {
             None
         } else {
@@ -149,10 +158,10 @@ impl VigilConnector {
             return Ok(Vec::new());
         };
         let mut changed = Vec::new();
-        let mut fresh = HashMap::with_capacity(users.len());
+        let mut fresh = Users::with_capacity_and_hasher(users.len(), Default::default());
         for u in users {
             let user = user_from_api(u);
-            if state.users.get(&user.id) != Some(&user) {
+            if report && state.users.get(&user.id) != Some(&user) {
                 changed.push(user.clone());
             }
             fresh.insert(user.id.clone(), user);
@@ -163,7 +172,7 @@ impl VigilConnector {
     }
 
     async fn full_listing(&self, state: &mut SyncState) -> Result<PollUpdate> {
-        self.refresh_users(state, true).await?;
+        self.refresh_users(state, true, false).await?;
         let fetched = self
             .fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| p.sessions)
             .await
@@ -171,29 +180,32 @@ impl VigilConnector {
         let Some((raw, _, head)) = fetched else {
             return Err(Error::malformed("304 without a conditional request"));
         };
-        // Keyset pagination cannot repeat a session, but a broken server might: last wins.
-        let mut by_id: HashMap<String, Session> = HashMap::with_capacity(raw.len());
+        // Keyset pagination cannot repeat a session; a broken server might, and the store
+        // keeps the last copy.
         let mut unknown_users = false;
-        for s in raw {
-            unknown_users |= !state.users.contains_key(&s.user_id);
-            let session = self.session_from_api(s, &state.users);
-            by_id.insert(session.id.clone(), session);
-        }
+        let mut sessions: Vec<Session> = raw
+            .into_iter()
+            .map(|s| {
+                let (session, known) = self.session_from_api(s, &state.users);
+                unknown_users |= !known;
+                session
+            })
+            .collect();
         if unknown_users {
             // A user signed up while we paged; fetch the directory again and re-annotate.
-            self.refresh_users(state, true).await?;
-            for s in by_id.values_mut() {
+            self.refresh_users(state, true, false).await?;
+            for s in &mut sessions {
                 if let Some(u) = state.users.get(&s.user_id) {
                     s.annotate(u);
                 }
             }
         }
         state.watermark = Some(head.watermark);
-        Ok(PollUpdate::Full(by_id.into_values().collect()))
+        Ok(PollUpdate::Full(sessions))
     }
 
     async fn changes(&self, state: &mut SyncState, since: String) -> Result<PollUpdate> {
-        let users = self.refresh_users(state, false).await?;
+        let users = self.refresh_users(state, false, true).await?;
         let mut upserted: HashMap<String, ApiSession> = HashMap::new();
         let mut ended: HashSet<String> = HashSet::new();
         let mut watermark = since;
@@ -233,7 +245,7 @@ impl VigilConnector {
             .values()
             .any(|s| !state.users.contains_key(&s.user_id))
         {
-            let more = self.refresh_users(state, true).await?;
+            let more = self.refresh_users(state, true, true).await?;
             return self.finish_delta(state, watermark, upserted, ended, merge_users(users, more));
         }
         self.finish_delta(state, watermark, upserted, ended, users)
@@ -249,7 +261,7 @@ impl VigilConnector {
     ) -> Result<PollUpdate> {
         let upserted = upserted
             .into_values()
-            .map(|s| self.session_from_api(s, &state.users))
+            .map(|s| self.session_from_api(s, &state.users).0)
             .collect();
         state.watermark = Some(watermark);
         Ok(PollUpdate::Delta {
@@ -259,7 +271,8 @@ impl VigilConnector {
         })
     }
 
-    fn session_from_api(&self, s: ApiSession, users: &HashMap<String, User>) -> Session {
+    /// The session, annotated with its user; false when the directory does not know them.
+    fn session_from_api(&self, s: ApiSession, users: &Users) -> (Session, bool) {
         let mut session = Session {
             tenant: Arc::clone(&self.tenant),
             id: s.id,
@@ -285,10 +298,11 @@ impl VigilConnector {
             expires_at: s.expires_at,
             idle_timeout_seconds: s.idle_timeout_seconds,
         };
-        if let Some(u) = users.get(&session.user_id) {
+        let user = users.get(&session.user_id);
+        if let Some(u) = user {
             session.annotate(u);
         }
-        session
+        (session, user.is_some())
     }
 
     async fn user_action(
