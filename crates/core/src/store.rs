@@ -835,9 +835,14 @@ impl Row {
     }
 
     fn with_seq(session: Arc<Session>, seq: u64, dicts: &mut Dicts) -> Self {
+        let derived = Derived::of(&session);
+        Self::from_parts(session, seq, derived, dicts)
+    }
+
+    fn from_parts(session: Arc<Session>, seq: u64, derived: Derived, dicts: &mut Dicts) -> Self {
         Self {
-            search: search_text(&session),
-            ip: session.ip.as_deref().and_then(|i| i.parse().ok()),
+            search: derived.search,
+            ip: derived.ip,
             text: dicts.intern(&session),
             session,
             seq,
@@ -859,6 +864,57 @@ impl std::ops::Deref for Row {
     }
 }
 
+/// What a row derives from its session alone: built on every core for a large listing.
+struct Derived {
+    search: Box<str>,
+    ip: Option<IpAddr>,
+}
+
+impl Derived {
+    fn of(s: &Session) -> Self {
+        Self {
+            search: search_text(s),
+            ip: s.ip.as_deref().and_then(|i| i.parse().ok()),
+        }
+    }
+}
+
+/// Listings at least this large derive their new rows on several threads.
+const PARALLEL_FROM: usize = 20_000;
+
+/// The derived parts of every session of a listing that is new or changed (none for an
+/// unchanged one). When the store applies a listing the server has finished sending, so
+/// every core is free.
+fn derive_changed(sessions: &[Session], current: &Map<String, Row>) -> Vec<Option<Derived>> {
+    let work = |chunk: &[Session]| -> Vec<Option<Derived>> {
+        chunk
+            .iter()
+            .map(|s| {
+                let changed = current.get(&s.id).is_none_or(|old| *old.session != *s);
+                changed.then(|| Derived::of(s))
+            })
+            .collect()
+    };
+    let threads = if sessions.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    };
+    if threads == 1 {
+        return work(sessions);
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = sessions
+            .chunks(sessions.len().div_ceil(threads))
+            .map(|chunk| scope.spawn(move || work(chunk)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 fn search_text(s: &Session) -> Box<str> {
     let fields = [
         Some(s.id.as_str()),
@@ -877,7 +933,9 @@ fn search_text(s: &Session) -> Box<str> {
     let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len() + 1).sum());
     for f in fields.into_iter().flatten() {
         if f.is_ascii() {
-            text.extend(f.chars().map(|c| c.to_ascii_lowercase()));
+            let start = text.len();
+            text.push_str(f);
+            text[start..].make_ascii_lowercase();
         } else {
             text.push_str(&f.to_lowercase());
         }
@@ -891,17 +949,21 @@ fn apply_full(current: &mut Map<String, Row>, sessions: Vec<Session>, dicts: &mu
     let mut next: Map<String, Row> =
         Map::with_capacity_and_hasher(sessions.len(), Hasher::default());
     let mut repeated = false;
-    for s in sessions {
+    let derived = derive_changed(&sessions, current);
+    for (s, d) in sessions.into_iter().zip(derived) {
         let row = match current.remove(&s.id) {
             None => {
+                let d = d.unwrap_or_else(|| Derived::of(&s));
                 let s = Arc::new(s);
                 diff.started.push(Arc::clone(&s));
-                Row::new(s, dicts)
+                let seq = NEXT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Row::from_parts(s, seq, d, dicts)
             }
             Some(old) if *old.session != s => {
                 diff.updated += 1;
                 dicts.release(&old.text);
-                Row::with_seq(Arc::new(s), old.seq, dicts)
+                let d = d.unwrap_or_else(|| Derived::of(&s));
+                Row::from_parts(Arc::new(s), old.seq, d, dicts)
             }
             Some(old) => old,
         };
@@ -1504,6 +1566,45 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    #[test]
+    fn a_large_listing_derives_new_and_changed_rows_in_order_on_several_threads() {
+        let n = PARALLEL_FROM + 5_001;
+        let listing: Vec<Session> = (0..n)
+            .map(|i| {
+                session(
+                    "t",
+                    &format!("s{i}"),
+                    &format!("User{i}"),
+                    &format!("10.0.{}.{}", i / 250 % 250, i % 250),
+                    false,
+                    1,
+                )
+            })
+            .collect();
+        // The store already holds the first 1,000 (500 of them since changed).
+        let mut dicts = Dicts::default();
+        let mut current: Map<String, Row> = Map::default();
+        for (i, s) in listing.iter().take(1_000).enumerate() {
+            let mut held = s.clone();
+            if i % 2 == 0 {
+                held.username = "someone else".into();
+            }
+            current.insert(held.id.clone(), Row::new(Arc::new(held), &mut dicts));
+        }
+        let derived = derive_changed(&listing, &current);
+        assert_eq!(derived.len(), n);
+        for (i, (s, d)) in listing.iter().zip(&derived).enumerate() {
+            match d {
+                None => assert!(i < 1_000 && i % 2 == 1, "row {i} was not derived"),
+                Some(d) => {
+                    assert!(i >= 1_000 || i % 2 == 0, "unchanged row {i} was derived");
+                    assert_eq!(d.search, search_text(s), "row {i}");
+                    assert_eq!(d.ip, s.ip.as_deref().and_then(|a| a.parse().ok()));
+                }
+            }
+        }
     }
 
     #[test]

@@ -21,6 +21,8 @@ use crate::secret::SecretString;
 
 /// A listing that needs more pages than this is treated as a looping server.
 const MAX_PAGES: usize = 10_000;
+/// Pages read ahead of decoding.
+const READ_AHEAD: usize = 4;
 /// A change feed that keeps saying `has_more` this often is drained on the next poll.
 const MAX_CHANGE_PAGES_PER_POLL: usize = 200;
 
@@ -68,9 +70,10 @@ impl VigilConnector {
         }
     }
 
-    /// Every page of a cursor-paginated listing. Pages are pipelined: the next cursor is
-    /// read first (a quick scan), the next page is requested, and this page is decoded
-    /// while that request is on its way.
+    /// Every page of a cursor-paginated listing. A reader task requests the pages one
+    /// after another on one connection, each as soon as the previous one's cursor is read,
+    /// and hands each body to a blocking thread to decode: pages decode in parallel with
+    /// each other and with the transfer. `None` for a 304 on the first page.
     async fn fetch_pages<P, T>(
         &self,
         path: &str,
@@ -78,61 +81,69 @@ impl VigilConnector {
         mut split: impl FnMut(P) -> Vec<T>,
     ) -> Result<Option<(Vec<T>, Option<String>, P)>>
     where
-        P: serde::de::DeserializeOwned + Clone,
+        P: serde::de::DeserializeOwned + Clone + Send + 'static,
     {
         #[derive(serde::Deserialize)]
         struct Next {
             next_cursor: Option<String>,
         }
         let first_url = format!("{path}?limit={}", self.page_limit);
-        let (mut body, first_etag) =
-            match self.http.get_bytes(&first_url, &self.token, etag).await? {
-                Fetched::NotModified => return Ok(None),
-                Fetched::Fresh { value, etag } => (value, etag),
-            };
+        let (first, first_etag) = match self.http.get_bytes(&first_url, &self.token, etag).await? {
+            Fetched::NotModified => return Ok(None),
+            Fetched::Fresh { value, etag } => (value, etag),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+        let (http, token, limit, path_owned) = (
+            self.http.clone(),
+            self.token.clone(),
+            self.page_limit,
+            path.to_owned(),
+        );
+        let reader = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+            let path = path_owned;
+            let mut body = first;
+            let mut seen_cursors = HashSet::new();
+            for page in 1.. {
+                let next = http::decode_slice::<Next>(&body)?.next_cursor;
+                let decode = tokio::task::spawn_blocking(move || http::decode_slice::<P>(&body));
+                if tx.send(decode).await.is_err() {
+                    return Ok(()); // the listing was given up
+                }
+                let Some(c) = next else { return Ok(()) };
+                if !seen_cursors.insert(c.clone()) {
+                    return Err(Error::malformed(format!(
+                        "{path}: pagination loops (cursor repeated)"
+                    )));
+                }
+                if page >= MAX_PAGES {
+                    return Err(Error::malformed(format!(
+                        "{path}: more than {MAX_PAGES} pages"
+                    )));
+                }
+                let url = format!("{path}?limit={limit}&cursor={}", encode(&c));
+                body = match http.get_bytes(&url, &token, None).await? {
+                    Fetched::Fresh { value, .. } => value,
+                    Fetched::NotModified => {
+                        return Err(Error::malformed("304 without a conditional request"));
+                    }
+                };
+            }
+            Ok(())
+        }));
         let mut head: Option<P> = None;
         let mut items = Vec::new();
-        let mut seen_cursors = HashSet::new();
-        let mut pages = 1;
-        loop {
-            let next = http::decode_slice::<Next>(&body)?.next_cursor;
-            let pending = match next {
-                None => None,
-                Some(c) => {
-                    if !seen_cursors.insert(c.clone()) {
-                        return Err(Error::malformed(format!(
-                            "{path}: pagination loops (cursor repeated)"
-                        )));
-                    }
-                    pages += 1;
-                    if pages > MAX_PAGES {
-                        return Err(Error::malformed(format!(
-                            "{path}: more than {MAX_PAGES} pages"
-                        )));
-                    }
-                    let url = format!("{path}?limit={}&cursor={}", self.page_limit, encode(&c));
-                    let (http, token) = (self.http.clone(), self.token.clone());
-                    Some(tokio::spawn(async move {
-                        http.get_bytes(&url, &token, None).await
-                    }))
-                }
-            };
-            let page: P = http::decode_slice(&body)?;
+        while let Some(decode) = rx.recv().await {
+            let page: P = decode
+                .await
+                .map_err(|e| Error::internal(format!("decoding a page failed: {e}")))??;
             if head.is_none() {
                 head = Some(page.clone());
             }
             items.extend(split(page));
-            let Some(pending) = pending else { break };
-            body = match pending
-                .await
-                .map_err(|e| Error::internal(format!("page request failed: {e}")))??
-            {
-                Fetched::Fresh { value, .. } => value,
-                Fetched::NotModified => {
-                    return Err(Error::malformed("304 without a conditional request"));
-                }
-            };
         }
+        reader
+            .await
+            .map_err(|e| Error::internal(format!("page requests failed: {e}")))??;
         let head = head.ok_or_else(|| Error::internal("a listing without a first page"))?;
         Ok(Some((items, first_etag, head)))
     }
@@ -172,11 +183,13 @@ impl VigilConnector {
     }
 
     async fn full_listing(&self, state: &mut SyncState) -> Result<PollUpdate> {
-        self.refresh_users(state, true, false).await?;
-        let fetched = self
-            .fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| p.sessions)
-            .await
-            .map_err(|e| e.context("listing sessions"))?;
+        // The directory and the sessions at once: two connections, decoded side by side.
+        let (users, fetched) = tokio::join!(
+            self.refresh_users(state, true, false),
+            self.fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| p.sessions)
+        );
+        users?;
+        let fetched = fetched.map_err(|e| e.context("listing sessions"))?;
         let Some((raw, _, head)) = fetched else {
             return Err(Error::malformed("304 without a conditional request"));
         };
