@@ -129,6 +129,20 @@ pub fn connector(name: &str, url: &str) -> Result<VigilConnector> {
     Ok(VigilConnector::new(&spec, SecretString::new(TOKEN))?)
 }
 
+/// CPU time of this whole process so far (Linux; none elsewhere).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses: utime and stime are the
+    // 12th and 13th, in USER_HZ (100 per second on Linux).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn cpu_since(before: Option<Duration>) -> Option<Duration> {
+    Some(process_cpu()?.saturating_sub(before?))
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -149,10 +163,13 @@ pub fn fetch_and_feed(rt: &tokio::runtime::Runtime, n: usize, runs: usize) -> Re
     let conn = connector("bench", &url)?;
     // Warm both sides once.
     rt.block_on(conn.poll())?;
+    // Process CPU (Vigil's and the in-process server's) from request to applied diff.
+    let spent = std::cell::Cell::new(Some(Duration::ZERO));
     let full = best(runs, || {
         servers.clear_logs();
         rt.block_on(async {
             conn.reset().await;
+            let cpu_before = process_cpu();
             let started = Instant::now();
             let update = conn.poll().await?;
             let polled = started.elapsed();
@@ -161,6 +178,7 @@ pub fn fetch_and_feed(rt: &tokio::runtime::Runtime, n: usize, runs: usize) -> Re
             store.register_tenant(&tenant, ConnectorKind::Vigil);
             let diff = store.apply("bench", update, Duration::ZERO)?;
             let took = started.elapsed();
+            spent.set(spent.get().zip(cpu_since(cpu_before)).map(|(a, b)| a + b));
             if std::env::var_os("VIGIL_BENCH_SPLIT").is_some() {
                 eprintln!(
                     "    poll {:.0} ms, apply {:.0} ms",
@@ -174,8 +192,12 @@ pub fn fetch_and_feed(rt: &tokio::runtime::Runtime, n: usize, runs: usize) -> Re
             Ok(took)
         })
     })?;
+    let vigil_and_server_cpu = spent.get().map(|d| d / runs as u32);
     let pages: Vec<String> = servers.requests(0).into_iter().map(|(_, p)| p).collect();
+    // curl runs in its own process: this process's CPU meanwhile is the server's.
+    let cpu_before = process_cpu();
     let curl = best(runs, || raw_transfer(&url, &pages))?;
+    let server_cpu = cpu_since(cpu_before).map(|d| d / runs as u32);
     let mut figures = vec![
         Figure::new(
             "fetch_vigil",
@@ -201,6 +223,20 @@ pub fn fetch_and_feed(rt: &tokio::runtime::Runtime, n: usize, runs: usize) -> Re
         .at_most(1.2, "≤ 1.2×")
         .guarded(),
     ];
+    if let (Some(both), Some(server)) = (vigil_and_server_cpu, server_cpu) {
+        figures.push(Figure::new(
+            "fetch_server_cpu",
+            "CPU the demo server spends serving the listing (the same for curl and Vigil)",
+            ms(server),
+            "ms",
+        ));
+        figures.push(Figure::new(
+            "fetch_vigil_cpu",
+            "CPU Vigil spends on the listing: decode, normalise, diff (all threads)",
+            ms(both.saturating_sub(server)),
+            "ms",
+        ));
+    }
 
     // Change feed: a store that holds the full listing, then polls after churn.
     let store = SessionStore::new();

@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod geoip;
 pub mod model;
+mod par;
 pub mod poll;
 pub mod query;
 pub mod secret;

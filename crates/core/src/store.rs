@@ -879,39 +879,13 @@ impl Derived {
     }
 }
 
-/// Listings at least this large derive their new rows on several threads.
-const PARALLEL_FROM: usize = 20_000;
-
 /// The derived parts of every session of a listing that is new or changed (none for an
 /// unchanged one). When the store applies a listing the server has finished sending, so
-/// every core is free.
+/// every core is free for a large one.
 fn derive_changed(sessions: &[Session], current: &Map<String, Row>) -> Vec<Option<Derived>> {
-    let work = |chunk: &[Session]| -> Vec<Option<Derived>> {
-        chunk
-            .iter()
-            .map(|s| {
-                let changed = current.get(&s.id).is_none_or(|old| *old.session != *s);
-                changed.then(|| Derived::of(s))
-            })
-            .collect()
-    };
-    let threads = if sessions.len() < PARALLEL_FROM {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-    };
-    if threads == 1 {
-        return work(sessions);
-    }
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = sessions
-            .chunks(sessions.len().div_ceil(threads))
-            .map(|chunk| scope.spawn(move || work(chunk)))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    crate::par::map_ref(sessions, |s| {
+        let changed = current.get(&s.id).is_none_or(|old| *old.session != *s);
+        changed.then(|| Derived::of(s))
     })
 }
 
@@ -1570,7 +1544,7 @@ mod tests {
 
     #[test]
     fn a_large_listing_derives_new_and_changed_rows_in_order_on_several_threads() {
-        let n = PARALLEL_FROM + 5_001;
+        let n = crate::par::PARALLEL_FROM + 5_001;
         let listing: Vec<Session> = (0..n)
             .map(|i| {
                 session(
