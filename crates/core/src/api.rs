@@ -19,11 +19,11 @@ pub struct ApiSession {
     pub id: String,
     pub user_id: String,
     pub username: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire_time::option")]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire_time::option")]
     pub last_activity_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire_time::option")]
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub idle_timeout_seconds: Option<u32>,

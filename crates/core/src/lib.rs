@@ -23,6 +23,7 @@ pub mod secret;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod wire_time;
 
 pub use engine::Engine;
 pub use error::{Error, ErrorCode, ErrorPayload, Result};
