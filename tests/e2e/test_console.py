@@ -287,6 +287,7 @@ def test_keystroke_to_rendered_rows(s):
     FIGURES["keystroke_to_rows_ms_median"] = round(statistics.median(samples), 1)
     FIGURES["keystroke_to_rows_ms_p90"] = round(sorted(samples)[int(len(samples) * 0.9) - 1], 1)
     FIGURES["keystroke_samples"] = len(samples)
+    FIGURES["keystroke_samples_ms"] = [round(x, 1) for x in samples]
 
 
 def main():
