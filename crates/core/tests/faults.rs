@@ -14,6 +14,7 @@ use std::time::Duration;
 use vigil_core::connector::Connector;
 use vigil_core::connector::vigil::VigilConnector;
 use vigil_core::model::{ConnectorKind, TenantSpec};
+use vigil_core::store::{SessionFilter, SessionQuery};
 use vigil_core::{Engine, SecretString};
 use vigil_demo::faults::{Fault, FaultSwitch};
 use vigil_demo::server::RequestLog;
@@ -161,7 +162,16 @@ async fn a_hostile_tenant_gets_a_clear_error_and_the_others_keep_their_cadence()
                             .into()
                     }
                     Fault::DuplicateIds => {
-                        assert_eq!(rows_now, 1, "one row for a duplicated id");
+                        let dup = store
+                            .query_all(&SessionQuery {
+                                filter: SessionFilter {
+                                    search: Some("dup-1".into()),
+                                    ..Default::default()
+                                },
+                                ..Default::default()
+                            })
+                            .unwrap();
+                        assert_eq!(dup.total, 1, "one row for a duplicated id");
                         "accepted; the duplicated id is one row".into()
                     }
                     other => panic!("{other:?}: no error shown"),

@@ -97,6 +97,19 @@ fn session(id: &str, created: &str, last: &str, expires: &str) -> String {
     )
 }
 
+/// Well-formed sessions with odd content, in the shape of the endpoint asked: the change
+/// feed or the listing. Only the content is wrong, so a client that makes it safe keeps
+/// accepting it, poll after poll.
+fn sessions_answer(path: &str, sessions: &[String]) -> Response {
+    let list = sessions.join(",");
+    let body = if path.ends_with("/changes") {
+        format!(r#"{{"upserted":[{list}],"ended":[],"watermark":"0","has_more":false}}"#)
+    } else {
+        format!(r#"{{"sessions":[{list}],"watermark":"0"}}"#)
+    };
+    json(StatusCode::OK, body)
+}
+
 /// The misbehaving answer to a poll request.
 pub async fn respond(fault: Fault, path: &str) -> Response {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -140,24 +153,18 @@ pub async fn respond(fault: Fault, path: &str) -> Response {
                 r#"{{"sessions":[{{"id":"n1","user_id":"u1","username":"neg","idle_timeout_seconds":-5}}],"watermark":"{now}"}}"#
             ),
         ),
-        Fault::AbsurdDates => json(
-            StatusCode::OK,
-            format!(
-                r#"{{"sessions":[{}],"watermark":"0"}}"#,
-                session(
-                    "absurd-1",
-                    "9999-12-31T23:59:59Z",
-                    "1901-01-01T00:00:00Z",
-                    "9999-12-31T23:59:59Z"
-                )
-            ),
+        Fault::AbsurdDates => sessions_answer(
+            path,
+            &[session(
+                "absurd-1",
+                "9999-12-31T23:59:59Z",
+                "1901-01-01T00:00:00Z",
+                "9999-12-31T23:59:59Z",
+            )],
         ),
         Fault::DuplicateIds => {
             let one = session("dup-1", &now, &now, "2099-01-01T00:00:00Z");
-            json(
-                StatusCode::OK,
-                format!(r#"{{"sessions":[{one},{one}],"watermark":"0"}}"#),
-            )
+            sessions_answer(path, &[one.clone(), one])
         }
         Fault::LoopingPages => json(
             StatusCode::OK,
