@@ -989,17 +989,22 @@ fn apply_delta(
         }
     }
     for s in upserted {
-        let s = Arc::new(s);
-        match current.insert(s.id.clone(), Row::new(Arc::clone(&s), dicts)) {
-            None => diff.started.push(s),
+        match current.get_mut(&s.id) {
+            // Unchanged: the row stays as it is.
+            Some(old) if *old.session == s => {}
+            // Changed: a new row in the old one's place in every order.
             Some(old) => {
-                dicts.release(&old.text);
-                if old.session != s {
-                    if old.session.user_id != s.user_id {
-                        moved.push((old.session.user_id.clone(), s.id.clone()));
-                    }
-                    diff.updated += 1;
+                if old.session.user_id != s.user_id {
+                    moved.push((old.session.user_id.clone(), s.id.clone()));
                 }
+                dicts.release(&old.text);
+                *old = Row::with_seq(Arc::new(s), old.seq, dicts);
+                diff.updated += 1;
+            }
+            None => {
+                let s = Arc::new(s);
+                current.insert(s.id.clone(), Row::new(Arc::clone(&s), dicts));
+                diff.started.push(s);
             }
         }
     }
@@ -1579,6 +1584,50 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Rows equal in the sorted column keep their order through changes, so a window the
+    /// user is looking at does not reshuffle when a session's address changes.
+    #[test]
+    fn a_changed_session_keeps_its_place_among_equals() -> Result<()> {
+        let store = store_with(
+            (0..5)
+                .map(|i| session("t", &format!("s{i}"), "same", "10.0.0.1", false, 1))
+                .collect(),
+        );
+        let by_tenant = || -> Result<Vec<String>> {
+            let page = store.query_all(&SessionQuery {
+                sort: SortColumn::Tenant,
+                ..Default::default()
+            })?;
+            Ok(page.rows.into_iter().map(|s| s.id).collect())
+        };
+        let before = by_tenant()?;
+        let mut changed = session("t", &before[2], "same", "10.0.0.9", false, 1);
+        changed.user_agent = Some("Other/1.0".into());
+        let diff = store.apply(
+            "t",
+            PollUpdate::Delta {
+                upserted: vec![
+                    changed,
+                    session("t", &before[0], "same", "10.0.0.1", false, 1),
+                ],
+                ended: Vec::new(),
+                users: Vec::new(),
+            },
+            Duration::ZERO,
+        )?;
+        assert_eq!(
+            (diff.started.len(), diff.updated),
+            (0, 1),
+            "one changed, one the same"
+        );
+        assert_eq!(by_tenant()?, before);
+        assert_eq!(
+            store.get("t", &before[2]).and_then(|s| s.ip),
+            Some("10.0.0.9".into())
+        );
+        Ok(())
     }
 
     #[test]
