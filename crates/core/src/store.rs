@@ -467,26 +467,37 @@ impl SessionStore {
     pub fn query_users(&self, q: &UserQuery) -> Result<UserPage> {
         let filter = Filter::new(&q.filter)?;
         let inner = self.read();
-        let mut index: Map<(&str, &str), usize> = Map::default();
-        let mut groups: Vec<UserGroup<'_>> = Vec::new();
+        // Users are grouped on (tenant's position, user-id dictionary id): integers.
+        let tenants: Vec<&TenantData> = inner
+            .tenants
+            .iter()
+            .filter(|(name, _)| filter.tenant_matches(name))
+            .map(|(_, t)| t)
+            .collect();
+        let users: usize = tenants.iter().map(|t| t.by_user.len()).sum();
+        let mut index: HashMap<u64, usize, rustc_hash::FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(users, rustc_hash::FxBuildHasher);
+        let mut groups: Vec<UserGroup<'_>> = Vec::with_capacity(users);
         let mut sessions = 0;
-        for s in matching(&inner, &filter) {
-            sessions += 1;
-            let slot = *index
-                .entry((s.tenant.as_ref(), s.user_id.as_str()))
-                .or_insert_with(|| {
-                    groups.push(UserGroup::new(s));
+        for (position, t) in tenants.iter().enumerate() {
+            let rows = t.sessions.values();
+            for r in rows.filter(|r| filter.matches(&r.session, &r.search, r.ip)) {
+                sessions += 1;
+                let key = ((position as u64) << 32) | u64::from(r.text[dict::USER_ID]);
+                let slot = *index.entry(key).or_insert_with(|| {
+                    groups.push(UserGroup::new(&r.session, position));
                     groups.len() - 1
                 });
-            if let Some(g) = groups.get_mut(slot) {
-                g.add(s);
+                if let Some(g) = groups.get_mut(slot) {
+                    g.add(&r.session);
+                }
             }
         }
         let total = groups.len();
         let cmp = |a: &UserGroup<'_>, b: &UserGroup<'_>| {
             let ord = a.compare(b, q.sort);
             let ord = if q.descending { ord.reverse() } else { ord };
-            ord.then_with(|| a.newest.tenant.cmp(&b.newest.tenant))
+            ord.then_with(|| a.tenant.cmp(&b.tenant))
                 .then_with(|| a.newest.user_id.cmp(&b.newest.user_id))
         };
         let rows = window(&mut groups, q.offset, q.limit.min(MAX_WINDOW), cmp)
@@ -583,19 +594,25 @@ impl SessionStore {
 struct UserGroup<'a> {
     /// The newest session (by creation; the first seen when none has a time).
     newest: &'a Session,
+    /// The tenant's position in the store's (name) order.
+    tenant: usize,
     sessions: usize,
-    /// Distinct addresses (few per user: a vector beats a set).
-    ips: Vec<&'a str>,
+    /// Distinct addresses: the first inline, the others (few per user: a vector beats a
+    /// set) only when a user has more than one.
+    first_ip: Option<&'a str>,
+    more_ips: Vec<&'a str>,
     last_activity_at: Option<DateTime<Utc>>,
     current: bool,
 }
 
 impl<'a> UserGroup<'a> {
-    fn new(s: &'a Session) -> Self {
+    fn new(s: &'a Session, tenant: usize) -> Self {
         Self {
             newest: s,
+            tenant,
             sessions: 0,
-            ips: Vec::new(),
+            first_ip: None,
+            more_ips: Vec::new(),
             last_activity_at: None,
             current: false,
         }
@@ -605,8 +622,12 @@ impl<'a> UserGroup<'a> {
         self.sessions += 1;
         self.current |= s.current;
         if let Some(ip) = s.ip.as_deref() {
-            if !self.ips.contains(&ip) {
-                self.ips.push(ip);
+            match self.first_ip {
+                None => self.first_ip = Some(ip),
+                Some(first) if first != ip && !self.more_ips.contains(&ip) => {
+                    self.more_ips.push(ip);
+                }
+                Some(_) => {}
             }
         }
         if s.created_at > self.newest.created_at {
@@ -615,6 +636,10 @@ impl<'a> UserGroup<'a> {
         if s.last_activity_at > self.last_activity_at {
             self.last_activity_at = s.last_activity_at;
         }
+    }
+
+    fn ips(&self) -> usize {
+        usize::from(self.first_ip.is_some()) + self.more_ips.len()
     }
 
     fn row(&self) -> UserRow {
@@ -631,7 +656,7 @@ impl<'a> UserGroup<'a> {
             disabled: s.disabled,
             current: self.current,
             sessions: self.sessions,
-            ips: self.ips.len(),
+            ips: self.ips(),
             last_login: s.created_at,
             last_ip: s.ip.clone(),
             last_activity_at: self.last_activity_at,
@@ -642,7 +667,7 @@ impl<'a> UserGroup<'a> {
         let (a, b) = (self.newest, other.newest);
         match col {
             UserSortColumn::Sessions => self.sessions.cmp(&other.sessions),
-            UserSortColumn::Ips => self.ips.len().cmp(&other.ips.len()),
+            UserSortColumn::Ips => self.ips().cmp(&other.ips()),
             UserSortColumn::LastActivity => compare_opt(
                 self.last_activity_at.as_ref(),
                 other.last_activity_at.as_ref(),

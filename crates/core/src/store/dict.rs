@@ -26,8 +26,14 @@ const COLUMNS: [SortColumn; 8] = [
     SortColumn::ServerName,
 ];
 
-/// A row's dictionary id in each text column; [`NONE`] where the session has no value.
-pub(super) type TextIds = [u32; COLUMNS.len()];
+/// Dictionaries kept: one per sort column, and the user id (grouping, not sorting).
+const KEPT: usize = COLUMNS.len() + 1;
+
+/// The dictionary of user ids: the per-user view groups on integers.
+pub(super) const USER_ID: usize = COLUMNS.len();
+
+/// A row's dictionary id in each kept column; [`NONE`] where the session has no value.
+pub(super) type TextIds = [u32; KEPT];
 
 pub(super) const NONE: u32 = u32::MAX;
 
@@ -47,6 +53,7 @@ fn value(s: &Session, column: usize) -> Option<&str> {
         5 => s.session_type.as_deref(),
         6 => s.login_type.as_deref(),
         7 => s.server_name.as_deref(),
+        USER_ID => Some(s.user_id.as_str()),
         _ => None,
     }
 }
@@ -152,13 +159,13 @@ impl Dict {
 /// One dictionary per text column, shared by every tenant of the store.
 #[derive(Default)]
 pub(super) struct Dicts {
-    columns: [Dict; COLUMNS.len()],
+    columns: [Dict; KEPT],
 }
 
 impl Dicts {
     /// The ids of a session's values, counting the row as a holder of each.
     pub(super) fn intern(&mut self, s: &Session) -> TextIds {
-        let mut ids = [NONE; COLUMNS.len()];
+        let mut ids = [NONE; KEPT];
         for (c, id) in ids.iter_mut().enumerate() {
             if let Some(v) = value(s, c) {
                 *id = self.columns[c].intern(v);
