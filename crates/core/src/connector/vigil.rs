@@ -78,10 +78,10 @@ impl VigilConnector {
         &self,
         path: &str,
         etag: Option<&str>,
-        mut split: impl FnMut(P) -> Vec<T>,
+        mut take_items: impl FnMut(&mut P) -> Vec<T>,
     ) -> Result<Option<(Vec<T>, Option<String>, P)>>
     where
-        P: serde::de::DeserializeOwned + Clone + Send + 'static,
+        P: serde::de::DeserializeOwned + Send + 'static,
     {
         #[derive(serde::Deserialize)]
         struct Next {
@@ -133,13 +133,12 @@ impl VigilConnector {
         let mut head: Option<P> = None;
         let mut items = Vec::new();
         while let Some(decode) = rx.recv().await {
-            let page: P = decode
+            let mut page: P = decode
                 .await
                 .map_err(|e| Error::internal(format!("decoding a page failed: {e}")))??;
-            if head.is_none() {
-                head = Some(page.clone());
-            }
-            items.extend(split(page));
+            items.extend(take_items(&mut page));
+            // The first page's own fields (its watermark) without its items.
+            head.get_or_insert(page);
         }
         reader
             .await
@@ -162,7 +161,9 @@ impl VigilConnector {
             state.users_etag.clone()
         };
         let fetched = self
-            .fetch_pages::<UserPage, ApiUser>("v1/users", etag.as_deref(), |p| p.users)
+            .fetch_pages::<UserPage, ApiUser>("v1/users", etag.as_deref(), |p| {
+                std::mem::take(&mut p.users)
+            })
             .await
             .map_err(|e| e.context("listing users"))?;
         let Some((users, etag, _)) = fetched else {
@@ -186,7 +187,9 @@ impl VigilConnector {
         // The directory and the sessions at once: two connections, decoded side by side.
         let (users, fetched) = tokio::join!(
             self.refresh_users(state, true, false),
-            self.fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| p.sessions)
+            self.fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| {
+                std::mem::take(&mut p.sessions)
+            })
         );
         users?;
         let fetched = fetched.map_err(|e| e.context("listing sessions"))?;
