@@ -419,7 +419,7 @@ impl SessionStore {
         let total = rows.len();
         // Sort on keys extracted in one pass (integers, contiguous) rather than comparing
         // sessions through pointers: a total order of (column, sequence number).
-        let mut keyed = sort_keys(rows, q.sort, &inner.dicts);
+        let mut keyed = sort_keys(rows, q.sort, &inner);
         let desc = q.descending;
         // Ids are unique and keyed by their first 16 bytes: equal keys compare in full.
         let by_id = q.sort == SortColumn::Id;
@@ -702,43 +702,13 @@ fn matching_rows<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<
 /// known values before unknown ones in ascending order.
 type Keyed<'a> = (u8, u128, u64, &'a Row);
 
-/// Ranks of a column's distinct values (a fast hash: keys are the store's own strings).
-type Ranks<'a> = rustc_hash::FxHashMap<&'a str, u32>;
-
 /// How a row's sort key is computed.
-type KeyFn<'a> = Box<dyn Fn(&Session) -> (u8, u128) + 'a>;
+type KeyFn<'a> = Box<dyn Fn(&Row) -> (u8, u128) + 'a>;
 
 /// Unknown values: after every known one in ascending order.
 const UNKNOWN: u8 = 9;
 
-fn sort_keys<'a>(rows: Vec<&'a Row>, col: SortColumn, dicts: &Dicts) -> Vec<Keyed<'a>> {
-    if let Some(column) = dict::column_of(col) {
-        let ranks = dicts.ranks(column);
-        return rows
-            .into_iter()
-            .map(|r| {
-                let (kind, value) = match ranks.get(r.text[column] as usize) {
-                    Some(rank) => (0, u128::from(*rank)),
-                    None => (UNKNOWN, 0),
-                };
-                (kind, value, r.seq, r)
-            })
-            .collect();
-    }
-    if col == SortColumn::Ip {
-        return rows
-            .into_iter()
-            .map(|r| {
-                let (kind, value) = match (r.ip, r.session.ip.is_some()) {
-                    (Some(IpAddr::V4(a)), _) => (0, u128::from(u32::from(a))),
-                    (Some(IpAddr::V6(a)), _) => (1, u128::from(a)),
-                    (None, true) => (2, 0),
-                    (None, false) => (UNKNOWN, 0),
-                };
-                (kind, value, r.seq, r)
-            })
-            .collect();
-    }
+fn sort_keys<'a>(rows: Vec<&'a Row>, col: SortColumn, inner: &Inner) -> Vec<Keyed<'a>> {
     let time = |t: Option<DateTime<Utc>>| match t {
         // Order-preserving map of a signed timestamp onto an unsigned key.
         Some(t) => (
@@ -747,73 +717,66 @@ fn sort_keys<'a>(rows: Vec<&'a Row>, col: SortColumn, dicts: &Dicts) -> Vec<Keye
         ),
         None => (UNKNOWN, 0),
     };
-    let text = |get: fn(&Session) -> Option<&str>, ci: bool| {
-        let ranks = ranks(rows.iter().filter_map(|r| get(&r.session)), ci);
-        move |s: &Session| match get(s).and_then(|v| ranks.get(v)) {
-            Some(r) => (0, u128::from(*r)),
-            None => (UNKNOWN, 0),
-        }
-    };
     let key: KeyFn<'_> = match col {
-        SortColumn::CreatedAt => Box::new(move |s| time(s.created_at)),
-        SortColumn::LastActivityAt => Box::new(move |s| time(s.last_activity_at)),
-        SortColumn::ExpiresAt => Box::new(move |s| time(s.expires_at)),
-        SortColumn::IdleTimeout => Box::new(|s| match s.idle_timeout_seconds {
+        SortColumn::CreatedAt => Box::new(move |r| time(r.session.created_at)),
+        SortColumn::LastActivityAt => Box::new(move |r| time(r.session.last_activity_at)),
+        SortColumn::ExpiresAt => Box::new(move |r| time(r.session.expires_at)),
+        SortColumn::IdleTimeout => Box::new(|r| match r.session.idle_timeout_seconds {
             Some(v) => (0, u128::from(v)),
             None => (UNKNOWN, 0),
         }),
-        SortColumn::Superuser => Box::new(|s| (0, u128::from(s.superuser))),
-        SortColumn::Tenant => Box::new(text(|s| Some(s.tenant.as_ref()), false)),
+        SortColumn::Superuser => Box::new(|r| (0, u128::from(r.session.superuser))),
+        // The store keeps tenants in name order: their position is their rank.
+        SortColumn::Tenant => {
+            let ranks: rustc_hash::FxHashMap<&str, u32> = inner
+                .tenants
+                .keys()
+                .zip(0..)
+                .map(|(name, rank)| (name.as_ref(), rank))
+                .collect();
+            Box::new(move |r| match ranks.get(r.session.tenant.as_ref()) {
+                Some(rank) => (0, u128::from(*rank)),
+                None => (UNKNOWN, 0),
+            })
+        }
         // The first 16 bytes, big-endian: byte order; the comparison settles equal keys.
-        SortColumn::Id => Box::new(|s| {
+        SortColumn::Id => Box::new(|r| {
             let mut prefix = [0u8; 16];
-            let n = s.id.len().min(16);
-            prefix[..n].copy_from_slice(&s.id.as_bytes()[..n]);
+            let n = r.session.id.len().min(16);
+            prefix[..n].copy_from_slice(&r.session.id.as_bytes()[..n]);
             (0, u128::from_be_bytes(prefix))
         }),
-        // Handled above (parsed addresses, dictionaries).
-        SortColumn::Ip
-        | SortColumn::Username
+        // Parsed once per row; text that is no address after every address.
+        SortColumn::Ip => Box::new(|r| match (r.ip, r.session.ip.is_some()) {
+            (Some(IpAddr::V4(a)), _) => (0, u128::from(u32::from(a))),
+            (Some(IpAddr::V6(a)), _) => (1, u128::from(a)),
+            (None, true) => (2, 0),
+            (None, false) => (UNKNOWN, 0),
+        }),
+        // Text columns: ranks of their dictionary ids. Each has a dictionary; were one
+        // missing, the sort-every-column test would see the user-id order instead.
+        SortColumn::Username
         | SortColumn::DisplayName
         | SortColumn::Department
         | SortColumn::Organisation
         | SortColumn::UserAgent
         | SortColumn::SessionType
         | SortColumn::LoginType
-        | SortColumn::ServerName => Box::new(|_| (UNKNOWN, 0)),
+        | SortColumn::ServerName => {
+            let column = dict::column_of(col).unwrap_or(dict::USER_ID);
+            let ranks = inner.dicts.ranks(column);
+            Box::new(move |r| match ranks.get(r.text[column] as usize) {
+                Some(rank) => (0, u128::from(*rank)),
+                None => (UNKNOWN, 0),
+            })
+        }
     };
     rows.into_iter()
         .map(|r| {
-            let (kind, value) = key(&r.session);
+            let (kind, value) = key(r);
             (kind, value, r.seq, r)
         })
         .collect()
-}
-
-/// The rank of each distinct value in the column's order (equal values, ignoring ASCII
-/// case when `ci`, share a rank).
-fn ranks<'a>(values: impl Iterator<Item = &'a str>, ci: bool) -> Ranks<'a> {
-    let mut distinct: Vec<&str> = values
-        .collect::<rustc_hash::FxHashSet<_>>()
-        .into_iter()
-        .collect();
-    let order = |a: &&str, b: &&str| {
-        if ci {
-            crate::query::cmp_ci(a, b)
-        } else {
-            a.cmp(b)
-        }
-    };
-    distinct.sort_unstable_by(order);
-    let mut out = Ranks::with_capacity_and_hasher(distinct.len(), Default::default());
-    let mut rank = 0u32;
-    for (i, v) in distinct.iter().enumerate() {
-        if i > 0 && order(&distinct[i - 1], v) != std::cmp::Ordering::Equal {
-            rank += 1;
-        }
-        out.insert(*v, rank);
-    }
-    out
 }
 
 /// Sorts `rows` enough to cut `[offset, offset + limit)` and returns that window.
