@@ -12,9 +12,11 @@ one core (app and web processes together).
 usage: bench_app.py VIGIL_APP VIGIL_CLI ARTIFACT_DIR [TENANTS] [SESSIONS]
 """
 
+import ctypes
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -67,13 +69,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def die_with_parent():
+    """In a server about to start: end it when this script ends, however it ends."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_servers(log):
     servers, urls = [], []
     for i in range(TENANTS):
         proc = subprocess.Popen(
             [CLI, "demo", "serve", "--addr", "127.0.0.1:0", "--sessions", str(SESSIONS),
              "--seed", str(100 + i), "--token", TOKEN, "--tick", "1"],
-            stdout=subprocess.PIPE, stderr=log, text=True)
+            stdout=subprocess.PIPE, stderr=log, text=True, preexec_fn=die_with_parent)
         servers.append(proc)
         line = proc.stdout.readline()
         m = re.search(r"listening on (http://\S+)", line)
@@ -84,6 +91,8 @@ def start_servers(log):
 
 
 def main():
+    # A timeout's SIGTERM still runs the clean-up below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     os.makedirs(ARTIFACTS, exist_ok=True)
     config_dir = os.path.join(os.environ["HOME"], "vigil-config")
     env = dict(os.environ, VIGIL_CONFIG_DIR=config_dir, VIGIL_DATA_DIR=os.path.join(os.environ["HOME"], "vigil-data"),
