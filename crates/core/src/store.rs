@@ -468,20 +468,14 @@ impl SessionStore {
         let filter = Filter::new(&q.filter)?;
         let inner = self.read();
         // Users are grouped on (tenant's position, user-id dictionary id): integers.
-        let tenants: Vec<&TenantData> = inner
-            .tenants
-            .iter()
-            .filter(|(name, _)| filter.tenant_matches(name))
-            .map(|(_, t)| t)
-            .collect();
+        let tenants: Vec<&TenantData> = matching_tenants(&inner, &filter).collect();
         let users: usize = tenants.iter().map(|t| t.by_user.len()).sum();
         let mut index: HashMap<u64, usize, rustc_hash::FxBuildHasher> =
             HashMap::with_capacity_and_hasher(users, rustc_hash::FxBuildHasher);
         let mut groups: Vec<UserGroup<'_>> = Vec::with_capacity(users);
         let mut sessions = 0;
         for (position, t) in tenants.iter().enumerate() {
-            let rows = t.sessions.values();
-            for r in rows.filter(|r| filter.matches(&r.session, &r.search, r.ip)) {
+            for r in matching_rows_of(t, &filter) {
                 sessions += 1;
                 let key = ((position as u64) << 32) | u64::from(r.text[dict::USER_ID]);
                 let slot = *index.entry(key).or_insert_with(|| {
@@ -690,11 +684,28 @@ fn matching<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item 
 }
 
 fn matching_rows<'a>(inner: &'a Inner, filter: &'a Filter<'_>) -> impl Iterator<Item = &'a Row> {
+    matching_tenants(inner, filter).flat_map(move |t| matching_rows_of(t, filter))
+}
+
+/// The tenants `filter` keeps, in the store's (name) order.
+fn matching_tenants<'a>(
+    inner: &'a Inner,
+    filter: &'a Filter<'_>,
+) -> impl Iterator<Item = &'a TenantData> {
     inner
         .tenants
         .iter()
         .filter(|(name, _)| filter.tenant_matches(name))
-        .flat_map(|(_, t)| t.sessions.values())
+        .map(|(_, t)| t)
+}
+
+/// The rows of one tenant that `filter` matches.
+fn matching_rows_of<'a>(
+    t: &'a TenantData,
+    filter: &'a Filter<'_>,
+) -> impl Iterator<Item = &'a Row> {
+    t.sessions
+        .values()
         .filter(|r| filter.matches(&r.session, &r.search, r.ip))
 }
 
