@@ -61,10 +61,8 @@ pub fn run() -> ExitCode {
             match tray::create(app.handle()) {
                 Ok(()) => {
                     count_open_alerts(app.handle().clone(), &handle);
-                    if hidden {
-                        if let Some(w) = app.get_webview_window("main") {
-                            let _ = w.hide();
-                        }
+                    if hidden && let Some(w) = app.get_webview_window("main") {
+                        let _ = w.hide();
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "no tray icon; closing the window quits"),
@@ -168,30 +166,22 @@ fn forward_alerts(app: tauri::AppHandle, state: &state::AppState, rt: &tokio::ru
                 .try_state::<state::AppState>()
                 .map(|s| s.settings())
                 .unwrap_or_default();
-            let title = match &alert.username {
-                Some(user) => format!("{}: {user}", alert.tenant),
-                None => format!("{}: {} alerts", alert.tenant, alert.count),
-            };
+            let (title, body) = alert.notification();
             let notify = settings.notifications && alert.severity >= settings.notify_min_severity;
             if notify {
                 #[cfg(target_os = "linux")]
                 {
                     let (app, alert) = (app.clone(), alert.clone());
-                    let shown =
-                        tokio::task::spawn_blocking(move || notify::show(&app, &title, &alert))
-                            .await;
+                    let shown = tokio::task::spawn_blocking(move || {
+                        notify::show(&app, &title, &body, &alert)
+                    })
+                    .await;
                     if let Ok(Err(e)) = shown {
                         tracing::warn!(error = %e, "native notification failed");
                     }
                 }
                 #[cfg(not(target_os = "linux"))]
-                if let Err(e) = app
-                    .notification()
-                    .builder()
-                    .title(title)
-                    .body(&alert.message)
-                    .show()
-                {
+                if let Err(e) = app.notification().builder().title(title).body(body).show() {
                     tracing::warn!(error = %e, "native notification failed");
                 }
             }

@@ -11,11 +11,11 @@ static WAITING: AtomicUsize = AtomicUsize::new(0);
 const MAX_WAITING: usize = 32;
 
 /// Shows the notification; a thread waits for the click until the server closes it.
-pub fn show(app: &tauri::AppHandle, title: &str, alert: &Alert) -> Result<(), String> {
+pub fn show(app: &tauri::AppHandle, title: &str, body: &str, alert: &Alert) -> Result<(), String> {
     let mut n = notify_rust::Notification::new();
     n.appname("Vigil")
         .summary(title)
-        .body(&alert.message)
+        .body(body)
         .icon("vigil-app")
         .action("default", "Show");
     let handle = n.show().map_err(|e| e.to_string())?;

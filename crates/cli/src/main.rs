@@ -2,6 +2,22 @@
 //!
 //! Exit codes: 0 success, 1 a tenant or some items failed, 2 usage or configuration error.
 
+/// Prints a line for people on stdout. Tenant text in it (user names, user agents, a
+/// server's error code) is shown with visible escapes, never obeyed by the terminal.
+/// JSON output is written as it is: it is exact and escapes control characters itself.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", vigil_core::text::visible(&format!($($arg)*)))
+    };
+}
+
+/// [`say!`] for messages on stderr.
+macro_rules! complain {
+    ($($arg:tt)*) => {
+        eprintln!("{}", vigil_core::text::visible(&format!($($arg)*)))
+    };
+}
+
 mod act;
 mod output;
 mod tenants;
@@ -259,14 +275,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("vigil: cannot start the async runtime: {e}");
+            complain!("vigil: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("vigil: {}", f.message);
+            complain!("vigil: {}", f.message);
             ExitCode::from(f.code)
         }
     }
@@ -373,7 +389,7 @@ async fn demo_serve(args: ServeArgs) -> Result<(), Failure> {
     let _ = writeln!(out, "listening on http://{local}");
     let _ = out.flush();
     if generated {
-        eprintln!("demo token (pass --token to choose one): {token}");
+        complain!("demo token (pass --token to choose one): {token}");
     }
     let cancel = tokio_util::sync::CancellationToken::new();
     let on_signal = cancel.clone();
@@ -558,7 +574,7 @@ async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
 /// Prints each failed tenant and turns any failure into exit 1.
 fn report_tenant_failures(failed: &[(String, Error)]) -> Result<(), Failure> {
     for (tenant, e) in failed.iter().skip(1) {
-        eprintln!("vigil: tenant '{tenant}': {}", e.message);
+        complain!("vigil: tenant '{tenant}': {}", e.message);
     }
     match failed.first() {
         None => Ok(()),
@@ -581,7 +597,7 @@ async fn watch_cmd(
     }
     let (connectors, unusable) = resolve(t).await?;
     for u in &unusable {
-        eprintln!("vigil: tenant '{}': {}", u.tenant, u.error.message);
+        complain!("vigil: tenant '{}': {}", u.tenant, u.error.message);
     }
     let configured = if t.url.is_some() {
         None

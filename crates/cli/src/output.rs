@@ -6,6 +6,7 @@ use chrono::Local;
 use vigil_core::export;
 use vigil_core::model::Session;
 use vigil_core::store::SessionPage;
+use vigil_core::text::visible;
 
 /// One JSON array of sessions.
 pub fn json(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
@@ -26,28 +27,29 @@ pub fn table(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
         "{:<10} {:<16} {:<22} {:<39} {:<7} {:<8} {:<19} CLIENT",
         "TENANT", "USER", "NAME", "IP", "TYPE", "LOGIN", "LOGIN TIME"
     )?;
+    // Every cell is tenant text: shown with visible escapes, never obeyed by the terminal.
     for s in &page.rows {
         let user = if s.superuser {
-            format!("{} *", s.username)
+            format!("{} *", visible(&s.username))
         } else {
-            s.username.clone()
+            visible(&s.username).into_owned()
         };
         writeln!(
             out,
             "{:<10} {:<16} {:<22} {:<39} {:<7} {:<8} {:<19} {}",
             truncate(&s.tenant, 10),
             truncate(&user, 16),
-            truncate(&name(s), 22),
-            s.ip.as_deref().unwrap_or("-"),
-            s.session_type.as_deref().unwrap_or("-"),
-            s.login_type.as_deref().unwrap_or("-"),
+            truncate(&visible(&name(s)), 22),
+            visible(s.ip.as_deref().unwrap_or("-")),
+            visible(s.session_type.as_deref().unwrap_or("-")),
+            visible(s.login_type.as_deref().unwrap_or("-")),
             s.created_at
                 .map(|t| t
                     .with_timezone(&Local)
                     .format("%Y-%m-%d %H:%M:%S")
                     .to_string())
                 .unwrap_or_else(|| "-".into()),
-            truncate(s.user_agent.as_deref().unwrap_or("-"), 60),
+            truncate(&visible(s.user_agent.as_deref().unwrap_or("-")), 60),
         )?;
     }
     writeln!(out, "{} sessions (* SuperUser)", page.total)
@@ -81,5 +83,36 @@ mod tests {
     #[test]
     fn long_text_is_truncated() {
         assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn table_cells_show_control_characters_instead_of_obeying_them() -> io::Result<()> {
+        let tenant = std::sync::Arc::from("t");
+        let mut s = Session::new(
+            &tenant,
+            "s1".into(),
+            "u1".into(),
+            "mallory\x1b]0;PWNED\x07\x1b[2J".into(),
+        );
+        s.user_agent = Some("curl\x1b[2J\u{202e}".into());
+        s.display_name = Some("Eve\nFAKE LINE".into());
+        let page = SessionPage {
+            total: 1,
+            offset: 0,
+            rows: vec![s],
+            version: 0,
+        };
+        let mut out = Vec::new();
+        table(&mut out, &page)?;
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && vigil_core::text::is_unsafe(c)),
+            "{text:?}"
+        );
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.contains("mallory^[]0;PWN") && text.contains("curl^[[2J"), "{text}");
+        Ok(())
     }
 }

@@ -35,7 +35,7 @@ pub async fn run(
         &vigil_core::audit::operator(),
     );
     if let Some(g) = &geoip {
-        eprintln!("vigil: GeoIP database {}", g.path());
+        complain!("vigil: GeoIP database {}", g.path());
     }
     engine.set_geoip(geoip);
     let mut alerts = engine.subscribe_alerts();
@@ -45,7 +45,7 @@ pub async fn run(
         engine
             .add_tenant(connector, interval)
             .map_err(|e| Failure::tenant(&name, &e))?;
-        eprintln!(
+        complain!(
             "vigil: watching tenant '{name}' every {} s",
             interval.as_secs_f64()
         );
@@ -63,7 +63,7 @@ pub async fn run(
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    eprintln!("vigil: {n} alerts were dropped (output too slow)");
+                    complain!("vigil: {n} alerts were dropped (output too slow)");
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             },

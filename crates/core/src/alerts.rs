@@ -117,6 +117,23 @@ pub struct Alert {
     pub count: u32,
 }
 
+impl Alert {
+    /// The title and body of this alert's desktop notification: tenant and user, and
+    /// why. Both are tenant-controlled text, so neither carries control characters,
+    /// bidi overrides or markup (servers that render a subset of HTML would show a
+    /// stranger's links and images).
+    pub fn notification(&self) -> (String, String) {
+        let title = match &self.username {
+            Some(user) => format!("{}: {user}", self.tenant),
+            None => format!("{}: {} alerts", self.tenant, self.count),
+        };
+        (
+            crate::text::for_notification(&title),
+            crate::text::for_notification(&self.message),
+        )
+    }
+}
+
 /// An alert as kept for the alert centre.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -296,15 +313,15 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
             if session.superuser {
                 fire(session, Rule::SuperuserSignIn, session.id.clone());
             }
-            if let (Some(cal), Some(created)) = (view.calendar, session.created_at) {
-                if !cal.is_working_time(created) {
-                    fire(session, Rule::OddHours, session.id.clone());
-                }
+            if let (Some(cal), Some(created)) = (view.calendar, session.created_at)
+                && !cal.is_working_time(created)
+            {
+                fire(session, Rule::OddHours, session.id.clone());
             }
-            if let Some(ip) = &session.ip {
-                if !(view.ip_seen_before)(&session.user_id, ip) {
-                    fire(session, Rule::NewIp, session.id.clone());
-                }
+            if let Some(ip) = &session.ip
+                && !(view.ip_seen_before)(&session.user_id, ip)
+            {
+                fire(session, Rule::NewIp, session.id.clone());
             }
         }
     }
@@ -332,17 +349,16 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
             if networks.len() >= 2 {
                 fire(newest, Rule::MultipleNetworks, newest.id.clone());
             }
-            if let Some(max) = s.max_concurrent_sessions {
-                if sessions.len() > max as usize {
-                    fire(newest, Rule::TooManySessions, newest.id.clone());
-                }
+            if let Some(max) = s.max_concurrent_sessions
+                && sessions.len() > max as usize
+            {
+                fire(newest, Rule::TooManySessions, newest.id.clone());
             }
-            if let (Some(locate), true) = (view.locate, s.on(Rule::ImpossibleTravel)) {
-                if let Some(detail) = impossible_travel(newest, sessions, locate, s.max_travel_kmh)
-                {
-                    fire(newest, Rule::ImpossibleTravel, newest.id.clone());
-                    details.insert(newest.id.clone(), detail);
-                }
+            if let (Some(locate), true) = (view.locate, s.on(Rule::ImpossibleTravel))
+                && let Some(detail) = impossible_travel(newest, sessions, locate, s.max_travel_kmh)
+            {
+                fire(newest, Rule::ImpossibleTravel, newest.id.clone());
+                details.insert(newest.id.clone(), detail);
             }
         }
     }
@@ -454,7 +470,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -593,6 +609,20 @@ mod tests {
 
     use super::*;
     use crate::calendar::{WorkingHours, parse_holiday, parse_timezone};
+
+    #[test]
+    fn notification_text_is_escaped() {
+        let mut a = tenant_problem(
+            "acme",
+            &crate::Error::malformed("<a href='https://evil.example'>x</a>\x1b[2J").payload(),
+            Utc::now(),
+        );
+        a.username = Some("mallory\u{202e}gnp.exe<img src=x>".into());
+        let (title, body) = a.notification();
+        assert_eq!(title, "acme: mallory\\u{202e}gnp.exe&lt;img src=x&gt;");
+        assert!(!body.contains('<') && !body.contains('\x1b'), "{body}");
+        assert!(body.contains("&lt;a href="), "{body}");
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)

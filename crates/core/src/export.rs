@@ -116,11 +116,15 @@ pub fn write_json<'a>(
     writeln!(out)
 }
 
+/// One RFC 4180 cell of tenant text: control characters and bidi overrides shown as
+/// visible escapes (a cell never spans lines), a leading `=`, `+`, `-` or `@` defused
+/// with `'` so a spreadsheet shows it instead of running it as a formula.
 pub fn csv_cell(v: &str) -> String {
+    let v = crate::text::visible(v);
     let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")
     } else {
-        v.to_owned()
+        v.into_owned()
     };
     if v.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
@@ -196,6 +200,13 @@ mod tests {
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        // Control characters and bidi overrides are shown, never obeyed; a cell stays
+        // on one line.
+        assert_eq!(csv_cell("mallory\x1b]0;PWNED\x07"), "mallory^[]0;PWNED^G");
+        assert_eq!(csv_cell("a\nb"), "a^Jb");
+        assert_eq!(csv_cell("\tcmd"), "^Icmd");
+        assert_eq!(csv_cell("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(csv_cell("-2+3"), "'-2+3");
     }
 
     #[test]
