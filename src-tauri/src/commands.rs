@@ -280,21 +280,21 @@ pub async fn save_settings(
     if stored.history_retention_days < before.history_retention_days {
         state.prune_history().await;
     }
-    if stored.start_at_login != before.start_at_login {
-        if let Err(e) = crate::set_start_at_login(&app, stored.start_at_login) {
-            // Store what is true: the start at login that is still registered.
-            let kept = AppSettings {
-                start_at_login: before.start_at_login,
-                ..stored
-            };
-            let _ = state.save_settings(kept).await;
-            crate::emit_status(&app);
-            return Err(Error::new(
-                vigil_core::ErrorCode::Internal,
-                format!("other settings saved, but start at login could not be changed: {e}"),
-            )
-            .into());
-        }
+    if stored.start_at_login != before.start_at_login
+        && let Err(e) = crate::set_start_at_login(&app, stored.start_at_login)
+    {
+        // Store what is true: the start at login that is still registered.
+        let kept = AppSettings {
+            start_at_login: before.start_at_login,
+            ..stored
+        };
+        let _ = state.save_settings(kept).await;
+        crate::emit_status(&app);
+        return Err(Error::new(
+            vigil_core::ErrorCode::Internal,
+            format!("other settings saved, but start at login could not be changed: {e}"),
+        )
+        .into());
     }
     crate::emit_status(&app);
     Ok(stored)

@@ -50,7 +50,7 @@ pub fn session(tenant: &Arc<str>, i: usize, n: usize, now: DateTime<Utc>) -> Ses
     s.first_name = Some(first.to_owned());
     s.last_name = Some(format!("Example{u}"));
     s.department = Some(DEPARTMENTS[u % DEPARTMENTS.len()].to_owned());
-    s.superuser = u % 100 == 0;
+    s.superuser = u.is_multiple_of(100);
     let net = (i * 7) % 8;
     s.ip = Some(if net == 7 {
         format!("2001:db8:{:x}::{:x}", u % 4096, i % 65_536)
@@ -64,8 +64,15 @@ pub fn session(tenant: &Arc<str>, i: usize, n: usize, now: DateTime<Utc>) -> Ses
         )
     });
     s.user_agent = Some(AGENTS[(u + i) % AGENTS.len()].to_owned());
-    s.session_type = Some(if i % 10 == 0 { "api" } else { "ui" }.to_owned());
-    s.login_type = Some(if i % 4 == 0 { "sso" } else { "password" }.to_owned());
+    s.session_type = Some(if i.is_multiple_of(10) { "api" } else { "ui" }.to_owned());
+    s.login_type = Some(
+        if i.is_multiple_of(4) {
+            "sso"
+        } else {
+            "password"
+        }
+        .to_owned(),
+    );
     let age = i64::try_from(i % 10_000).unwrap_or(0) * 60;
     s.created_at = Some(now - Duration::seconds(age));
     s.last_activity_at = Some(now - Duration::seconds(age / 3));

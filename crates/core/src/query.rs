@@ -167,12 +167,12 @@ impl SessionFilter {
             ("expires", self.expires_from, self.expires_to),
         ];
         for (field, from, to) in ranges {
-            if let (Some(from), Some(to)) = (from, to) {
-                if from > to {
-                    return Err(Error::invalid_input(format!(
-                        "filter {field}: the range ends before it starts"
-                    )));
-                }
+            if let (Some(from), Some(to)) = (from, to)
+                && from > to
+            {
+                return Err(Error::invalid_input(format!(
+                    "filter {field}: the range ends before it starts"
+                )));
             }
         }
         Ok(())
@@ -520,10 +520,10 @@ impl<'a> Filter<'a> {
             (&self.session_id, Some(s.id.as_str())),
         ];
         for (needle, hay) in texts {
-            if let Some(n) = needle {
-                if !hay.is_some_and(|h| contains_ci(h, n)) {
-                    return false;
-                }
+            if let Some(n) = needle
+                && !hay.is_some_and(|h| contains_ci(h, n))
+            {
+                return false;
             }
         }
         if let Some(n) = &self.name {

@@ -390,6 +390,15 @@ impl SessionStore {
         })
     }
 
+    /// Whether `user_id` is the account Vigil itself signs in with on the tenant (one of
+    /// its sessions is Vigil's own).
+    pub fn is_own_user(&self, tenant: &str, user_id: &str) -> bool {
+        self.read()
+            .tenants
+            .get(tenant)
+            .is_some_and(|t| t.of_user(user_id).any(|s| s.current))
+    }
+
     /// How many sessions a user has in a tenant.
     pub fn session_count_of(&self, tenant: &str, user_id: &str) -> usize {
         self.read()
@@ -1471,22 +1480,26 @@ mod tests {
         ];
         let varied = |i: u32, round: u32| {
             let mut s = session(
-                if i % 3 == 0 { "b" } else { "a" },
+                if i.is_multiple_of(3) { "b" } else { "a" },
                 &format!("{:020}-{i}", i % 7),
-                &format!("{}user{}", if i % 2 == 0 { "U" } else { "u" }, i % 41),
-                &if i % 5 == 0 {
+                &format!(
+                    "{}user{}",
+                    if i.is_multiple_of(2) { "U" } else { "u" },
+                    i % 41
+                ),
+                &if i.is_multiple_of(5) {
                     format!("2001:db8::{i:x}")
                 } else {
                     format!("10.{}.{}.{}", i % 3, i % 11, i % 250)
                 },
-                i % 13 == 0,
+                i.is_multiple_of(13),
                 i % 90,
             );
             // Many distinct user agents, so that ending most of them rebuilds the dictionary.
-            s.user_agent = (i % 17 != 0).then(|| format!("Agent/{round}.{i}"));
-            s.department =
-                (i % 4 != 0).then(|| ["Finance", "finance", "Ops", "HR"][(i % 4) as usize].into());
-            s.server_name = (i % 6 == 0).then(|| format!("srv{}", i % 3));
+            s.user_agent = (!i.is_multiple_of(17)).then(|| format!("Agent/{round}.{i}"));
+            s.department = (!i.is_multiple_of(4))
+                .then(|| ["Finance", "finance", "Ops", "HR"][(i % 4) as usize].into());
+            s.server_name = (i.is_multiple_of(6)).then(|| format!("srv{}", i % 3));
             s
         };
         let store = SessionStore::new();

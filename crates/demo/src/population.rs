@@ -380,11 +380,11 @@ impl Population {
         }
         // Activity: a slice of sessions did something.
         for _ in 0..self.poisson(current / 2000.0 * dt) {
-            if let Some(n) = self.random_active() {
-                if let Some(s) = self.sessions.get_mut(&n) {
-                    s.last_activity_at = Some(now);
-                    self.push_event(Event::Upsert(n));
-                }
+            if let Some(n) = self.random_active()
+                && let Some(s) = self.sessions.get_mut(&n)
+            {
+                s.last_activity_at = Some(now);
+                self.push_event(Event::Upsert(n));
             }
         }
         // Now and then: a SuperUser at night; a user from a second, distant network.
@@ -394,13 +394,12 @@ impl Population {
             let user = self.pick_user(true);
             self.sign_in_user(user, now, None, None, None, None);
         }
-        if self.rng.random_bool((dt / 600.0).min(1.0)) {
-            if let Some(n) = self.random_active() {
-                if let Some(&user) = self.owner.get(&n).filter(|u| !self.users[**u].api.disabled) {
-                    let ip = self.pick_ip(user, true);
-                    self.sign_in_user(user, now, Some(ip), None, None, None);
-                }
-            }
+        if self.rng.random_bool((dt / 600.0).min(1.0))
+            && let Some(n) = self.random_active()
+            && let Some(&user) = self.owner.get(&n).filter(|u| !self.users[**u].api.disabled)
+        {
+            let ip = self.pick_ip(user, true);
+            self.sign_in_user(user, now, Some(ip), None, None, None);
         }
     }
 
@@ -529,10 +528,10 @@ impl Population {
             last = *s;
             match e {
                 Event::Upsert(n) => {
-                    if let Some(sess) = self.sessions.get(n) {
-                        if seen.insert(*n) {
-                            upserted.push(sess.clone());
-                        }
+                    if let Some(sess) = self.sessions.get(n)
+                        && seen.insert(*n)
+                    {
+                        upserted.push(sess.clone());
                     }
                 }
                 Event::Ended(end) => ended.push(end.clone()),
