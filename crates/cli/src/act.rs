@@ -71,24 +71,30 @@ pub async fn run(
     let tenant = connector.tenant().to_string();
     let user_action = kind != ActionKind::EndSession;
     let mut refs = Vec::new();
+    // The tenant's own record of each named user: the guards check it, not the store
+    // (which knows only users with sessions).
+    let mut users = std::collections::HashMap::new();
     let mut failed = 0usize;
     for t in &targets {
         if user_action {
             match connector.find_user(t).await {
-                Ok(Some(u)) => refs.push((
-                    t.clone(),
-                    SessionRef {
-                        tenant: tenant.clone(),
-                        session_id: u.id,
-                    },
-                )),
+                Ok(Some(u)) => {
+                    refs.push((
+                        t.clone(),
+                        SessionRef {
+                            tenant: tenant.clone(),
+                            session_id: u.id.clone(),
+                        },
+                    ));
+                    users.insert(u.id.clone(), u);
+                }
                 Ok(None) => {
                     failed += 1;
-                    eprintln!("vigil: tenant '{tenant}': {t}: no user named {t:?}");
+                    complain!("vigil: tenant '{tenant}': {t}: no user named {t:?}");
                 }
                 Err(e) => {
                     failed += 1;
-                    eprintln!("vigil: tenant '{tenant}': {t}: {}", e.message);
+                    complain!("vigil: tenant '{tenant}': {t}: {}", e.message);
                 }
             }
         } else {
@@ -112,13 +118,8 @@ pub async fn run(
         .iter()
         .map(|(label, r)| (r.session_id.clone(), label.clone()))
         .collect();
-    let names = if user_action {
-        labels.clone()
-    } else {
-        std::collections::HashMap::new()
-    };
     let targets_refs = refs.into_iter().map(|(_, r)| r).collect();
-    let report = engine.act_named(kind, targets_refs, &names).await;
+    let report = engine.act_on_users(kind, targets_refs, &users).await;
     let verb = match kind {
         ActionKind::EndSession => "ended",
         ActionKind::Logout => "logged out",
@@ -132,17 +133,17 @@ pub async fn run(
             .cloned()
             .unwrap_or_else(|| item.target.session_id.clone());
         match (&item.error, item.already_gone) {
-            (None, false) => println!("{verb} {label} ({tenant})"),
-            (None, true) => println!("already gone {label} ({tenant})"),
+            (None, false) => say!("{verb} {label} ({tenant})"),
+            (None, true) => say!("already gone {label} ({tenant})"),
             (Some(e), _) => {
                 failed += 1;
-                eprintln!("vigil: tenant '{tenant}': {label}: {}", e.message);
+                complain!("vigil: tenant '{tenant}': {label}: {}", e.message);
             }
         }
     }
     confirm(&engine, &report.action_id, &labels).await;
     engine.shutdown();
-    println!(
+    say!(
         "audit: action {} ({} items)",
         report.action_id,
         report.items.len()
@@ -191,9 +192,9 @@ async fn confirm(
                 let label = labels.get(&e.target).unwrap_or(&e.target);
                 match e.state {
                     ItemState::Confirmed => {
-                        println!("confirmed {label}: the next poll no longer shows it")
+                        say!("confirmed {label}: the next poll no longer shows it")
                     }
-                    _ => eprintln!(
+                    _ => complain!(
                         "vigil: tenant '{}': {label}: still listed after the tenant accepted the request",
                         e.tenant
                     ),
@@ -210,7 +211,7 @@ async fn confirm(
 pub async fn contain(connector: Arc<dyn Connector>, user: &str) -> Result<(), Failure> {
     let tenant = connector.tenant().to_string();
     let caps = connector.capabilities();
-    println!("containing {user} in tenant '{tenant}':");
+    say!("containing {user} in tenant '{tenant}':");
     let mut failures = Vec::new();
     for (step, kind, possible) in [
         (
@@ -225,20 +226,20 @@ pub async fn contain(connector: Arc<dyn Connector>, user: &str) -> Result<(), Fa
         ),
     ] {
         if !possible {
-            println!("{step}: not offered by this tenant's connector");
+            say!("{step}: not offered by this tenant's connector");
             continue;
         }
-        println!("{step}");
+        say!("{step}");
         if let Err(f) = run(Arc::clone(&connector), kind, vec![user.to_owned()]).await {
             failures.push(format!("{step}: {}", f.message));
         }
     }
-    println!(
+    say!(
         "3. revoke refresh tokens: not offered by the {} connector (ending the sessions revokes their tokens where the system ties them together)",
         connector.kind()
     );
     if failures.is_empty() {
-        println!("contained {user}: signed out everywhere and disabled");
+        say!("contained {user}: signed out everywhere and disabled");
         Ok(())
     } else {
         Err(Failure {
@@ -280,7 +281,7 @@ pub fn show(
         })?;
         println!("{text}");
     } else if csv {
-        println!(
+        say!(
             "id,action_id,requested_at,actor,tenant,action,target,target_user,state,updated_at,http_status,result_code,message"
         );
         for e in &entries {
@@ -300,19 +301,24 @@ pub fn show(
                 e.message.clone().unwrap_or_default(),
             ];
             let line: Vec<String> = cells.iter().map(|c| crate::output::csv_cell(c)).collect();
-            println!("{}", line.join(","));
+            say!("{}", line.join(","));
         }
     } else {
-        println!(
+        say!(
             "{:<24} {:<18} {:<12} {:<13} {:<11} {:<32} RESULT",
-            "REQUESTED", "ACTOR", "TENANT", "ACTION", "STATE", "TARGET"
+            "REQUESTED",
+            "ACTOR",
+            "TENANT",
+            "ACTION",
+            "STATE",
+            "TARGET"
         );
         for e in &entries {
             let target = match &e.target_user {
                 Some(u) if u != &e.target => format!("{} ({u})", e.target),
                 _ => e.target.clone(),
             };
-            println!(
+            say!(
                 "{:<24} {:<18} {:<12} {:<13} {:<11} {:<32} {}",
                 e.requested_at
                     .with_timezone(&chrono::Local)
@@ -328,7 +334,7 @@ pub fn show(
                     .unwrap_or_default()
             );
         }
-        println!("{} entries in {}", entries.len(), audit.path().display());
+        say!("{} entries in {}", entries.len(), audit.path().display());
     }
     Ok(())
 }
@@ -352,16 +358,18 @@ pub fn parse_since(s: &str) -> Result<DateTime<Utc>, Error> {
         ))
     })?;
     let span = match unit {
-        "m" => chrono::Duration::minutes(n),
-        "h" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
         _ => {
             return Err(Error::invalid_input(format!(
                 "--since {s:?}: use RFC 3339, YYYY-MM-DD, or 30m/24h/7d"
             )));
         }
     };
-    Ok(Utc::now() - span)
+    span.filter(|d| *d >= chrono::Duration::zero())
+        .and_then(|d| Utc::now().checked_sub_signed(d))
+        .ok_or_else(|| Error::invalid_input(format!("--since {s:?}: out of range")))
 }
 
 #[cfg(test)]
@@ -376,5 +384,9 @@ mod tests {
         assert!((Utc::now() - t).num_hours() == 24);
         assert!(parse_since("soon").is_err());
         assert!(parse_since("5y").is_err());
+        // Spans too large for a date are an error, not a panic.
+        assert!(parse_since("9223372036854775807d").is_err());
+        assert!(parse_since("99999999999d").is_err());
+        assert!(parse_since("-5d").is_err());
     }
 }

@@ -15,7 +15,7 @@ use ts_rs::TS;
 use crate::audit::{ActionKind, AuditLog, ItemState, NewItem};
 use crate::connector::{Connector, EndOutcome};
 use crate::error::{Error, ErrorCode, ErrorPayload};
-use crate::model::SessionRef;
+use crate::model::{SessionRef, User};
 use crate::store::SessionStore;
 
 /// Requests in flight at once against one tenant.
@@ -80,20 +80,22 @@ async fn blocking<T: Send + 'static>(
 
 /// Runs `kind` on every target: audit intent first, then the requests, then the results.
 ///
-/// `names` gives the user name of targets the store cannot name (a user without sessions).
+/// `users` holds the tenant's own records of user targets, by user id, looked up for
+/// this action (a user without sessions is unknown to the store).
 pub async fn run(
     ctx: &Context<'_>,
     kind: ActionKind,
     targets: Vec<SessionRef>,
-    names: &HashMap<String, String>,
+    users: &HashMap<String, User>,
 ) -> ActionReport {
     let action_id = new_action_id();
     // Guards and user names, before anything is written or sent.
     let prepared: Vec<(SessionRef, Option<String>, Option<Error>)> = targets
         .into_iter()
         .map(|t| {
-            let (user, refusal) = guard(ctx.store, kind, &t);
-            let user = user.or_else(|| names.get(&t.session_id).cloned());
+            let known = users.get(&t.session_id);
+            let (user, refusal) = guard(ctx.store, kind, &t, known);
+            let user = user.or_else(|| known.map(|u| u.username.clone()));
             (t, user, refusal)
         })
         .collect();
@@ -166,46 +168,56 @@ pub async fn run(
 }
 
 /// Refusals that need no request, and the user name for the record.
+///
+/// `known` is the tenant's own record of the target user, looked up for this action
+/// (the CLI names users, so it has one); otherwise the store's, which knows only users
+/// with sessions. A user action on a user neither knows is refused rather than guessed:
+/// a protected account without a live session must not slip through.
 fn guard(
     store: Option<&SessionStore>,
     kind: ActionKind,
     t: &SessionRef,
+    known: Option<&User>,
 ) -> (Option<String>, Option<Error>) {
-    if t.session_id.is_empty() || t.session_id.len() > 512 {
-        return (None, Some(Error::invalid_input("invalid target id")));
+    if let Err(e) = crate::connector::guard::check_id(&t.session_id) {
+        return (None, Some(e));
     }
-    let Some(store) = store else {
-        return (None, None);
+    let conflict = |user: Option<String>, why: &str| {
+        (user, Some(Error::new(ErrorCode::Conflict, why.to_owned())))
     };
-    match kind {
-        ActionKind::EndSession => match store.get(&t.tenant, &t.session_id) {
-            Some(s) if s.current => (
+    if kind == ActionKind::EndSession {
+        return match store.and_then(|s| s.get(&t.tenant, &t.session_id)) {
+            Some(s) if s.current => conflict(
                 Some(s.username),
-                Some(Error::new(
-                    ErrorCode::Conflict,
-                    "this is Vigil's own session on the tenant; ending it would cut Vigil off",
-                )),
+                "this is Vigil's own session on the tenant; ending it would cut Vigil off",
             ),
             Some(s) => (Some(s.username), None),
             None => (None, None),
-        },
-        ActionKind::Disable | ActionKind::DisableOnly => {
-            match store.user_of(&t.tenant, &t.session_id) {
-                Some(u) if u.protected => (
-                    Some(u.username),
-                    Some(Error::new(
-                        ErrorCode::Conflict,
-                        "a protected (administrative or helper) account: its sessions can be ended, the account not disabled",
-                    )),
-                ),
-                Some(u) => (Some(u.username), None),
-                None => (None, None),
-            }
-        }
-        ActionKind::Logout | ActionKind::Enable => (
-            store.user_of(&t.tenant, &t.session_id).map(|u| u.username),
-            None,
+        };
+    }
+    let user = known
+        .cloned()
+        .or_else(|| store.and_then(|s| s.user_of(&t.tenant, &t.session_id)));
+    let name = user.as_ref().map(|u| u.username.clone());
+    let own = store.is_some_and(|s| s.is_own_user(&t.tenant, &t.session_id));
+    match kind {
+        ActionKind::Logout | ActionKind::Disable | ActionKind::DisableOnly if own => conflict(
+            name,
+            "this is the account Vigil signs in with on the tenant; logging it out or disabling it would cut Vigil off",
         ),
+        ActionKind::Disable | ActionKind::DisableOnly => match user {
+            Some(u) if u.protected || u.superuser => conflict(
+                name,
+                "a protected (administrative or helper) account: its sessions can be ended, the account not disabled",
+            ),
+            Some(_) => (name, None),
+            None if store.is_none() => (None, None),
+            None => conflict(
+                None,
+                "Vigil cannot tell whether this account is protected: name the user so the tenant's own record is checked (vigil disable --tenant T NAME)",
+            ),
+        },
+        _ => (name, None),
     }
 }
 

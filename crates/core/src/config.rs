@@ -58,7 +58,21 @@ pub struct TenantConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub allow_plain_http: Option<bool>,
+    /// Items (users, sessions, log events) one poll may list; absent: 1,000,000. A tenant
+    /// listing more fails that poll with an error naming this limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub max_listing_items: Option<u64>,
+    /// MiB of responses one poll may read; absent: 512.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub max_listing_mib: Option<u64>,
 }
+
+/// The range `max_listing_items` accepts.
+pub const LISTING_ITEMS_RANGE: (u64, u64) = (100, 100_000_000);
+/// The range `max_listing_mib` accepts.
+pub const LISTING_MIB_RANGE: (u64, u64) = (1, 16_384);
 
 /// A validation failure naming the field.
 struct FieldError {
@@ -81,6 +95,19 @@ impl TenantConfig {
             alerts: None,
             ca_certificate: None,
             allow_plain_http: None,
+            max_listing_items: None,
+            max_listing_mib: None,
+        }
+    }
+
+    /// What one poll of this tenant may read and list.
+    pub fn limits(&self) -> crate::connector::budget::Limits {
+        let default = crate::connector::budget::Limits::default();
+        crate::connector::budget::Limits {
+            max_items: self.max_listing_items.unwrap_or(default.max_items),
+            max_bytes: self
+                .max_listing_mib
+                .map_or(default.max_bytes, |m| m.saturating_mul(1024 * 1024)),
         }
     }
 
@@ -121,6 +148,21 @@ impl TenantConfig {
         }
         if let Some(path) = &self.ca_certificate {
             read_ca(path).map_err(f("ca_certificate"))?;
+        }
+        for (field, v, (lo, hi)) in [
+            (
+                "max_listing_items",
+                self.max_listing_items,
+                LISTING_ITEMS_RANGE,
+            ),
+            ("max_listing_mib", self.max_listing_mib, LISTING_MIB_RANGE),
+        ] {
+            if let Some(v) = v.filter(|v| !(lo..=hi).contains(v)) {
+                return Err(FieldError {
+                    field,
+                    message: format!("{v} is outside {lo}..={hi}"),
+                });
+            }
         }
         if let Some(alerts) = &self.alerts {
             alerts.validate().map_err(|(field, message)| FieldError {
@@ -181,12 +223,16 @@ impl TenantConfig {
             TenantSpec::with_url(&self.name, self.kind, &self.url, self.plain_http_allowed())?;
         spec.poll_interval = Duration::from_secs(self.poll_interval_secs);
         spec.options = self.options.clone();
+        spec.limits = self.limits();
         if let Some(path) = &self.ca_certificate {
             spec.ca_pem = Some(read_ca(path)?.into());
         }
         Ok(spec)
     }
 }
+
+/// The largest CA certificate file read (a bundle of a few hundred certificates).
+const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads a PEM file of CA certificates; the error names the file and what is wrong.
 fn read_ca(path: &str) -> Result<Vec<u8>> {
@@ -196,7 +242,35 @@ fn read_ca(path: &str) -> Result<Vec<u8>> {
             "{path}: give the full path of the PEM file"
         )));
     }
-    let pem = std::fs::read(p).map_err(|e| Error::invalid_input(format!("{path}: {e}")))?;
+    // A regular file of sane size only: `/dev/zero` would fill memory, a FIFO would
+    // hang every start.
+    let meta = std::fs::metadata(p).map_err(|e| Error::invalid_input(format!("{path}: {e}")))?;
+    if !meta.is_file() {
+        return Err(Error::invalid_input(format!(
+            "{path}: not a regular file (a PEM file of CA certificates is expected)"
+        )));
+    }
+    if meta.len() > MAX_CA_FILE_BYTES {
+        return Err(Error::invalid_input(format!(
+            "{path}: larger than {} KiB; not a PEM file of CA certificates",
+            MAX_CA_FILE_BYTES / 1024
+        )));
+    }
+    let mut pem = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(p).map_err(|e| Error::invalid_input(format!("{path}: {e}")))?,
+            MAX_CA_FILE_BYTES + 1,
+        ),
+        &mut pem,
+    )
+    .map_err(|e| Error::invalid_input(format!("{path}: {e}")))?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(Error::invalid_input(format!(
+            "{path}: grew past {} KiB while being read",
+            MAX_CA_FILE_BYTES / 1024
+        )));
+    }
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| Error::invalid_input(format!("{path}: not PEM certificates ({e})")))?;
     if certs.is_empty() {
@@ -250,6 +324,10 @@ struct RawTenant {
     ca_certificate: Option<Spanned<String>>,
     #[serde(default)]
     allow_plain_http: Option<bool>,
+    #[serde(default)]
+    max_listing_items: Option<Spanned<i64>>,
+    #[serde(default)]
+    max_listing_mib: Option<Spanned<i64>>,
 }
 
 /// The loaded configuration file.
@@ -336,6 +414,16 @@ impl ConfigFile {
                 // A tenant without its own interval takes the app's default.
                 None => default_interval,
             };
+            let positive = |v: &Option<Spanned<i64>>, field: &'static str| {
+                v.as_ref()
+                    .map(|v| {
+                        u64::try_from(*v.get_ref())
+                            .map_err(|_| fail(at(v.span()), field, "must not be negative".into()))
+                    })
+                    .transpose()
+            };
+            let max_listing_items = positive(&t.max_listing_items, "max_listing_items")?;
+            let max_listing_mib = positive(&t.max_listing_mib, "max_listing_mib")?;
             let cfg = TenantConfig {
                 name: name.clone(),
                 kind,
@@ -349,6 +437,8 @@ impl ConfigFile {
                 alerts: t.alerts,
                 ca_certificate: t.ca_certificate.as_ref().map(|s| s.get_ref().clone()),
                 allow_plain_http: t.allow_plain_http,
+                max_listing_items,
+                max_listing_mib,
             };
             if let Err(e) = cfg.check() {
                 let line = match e.field {
@@ -561,6 +651,19 @@ fn write_tenant(t: &mut Table, c: &TenantConfig) {
         t.insert("allow_plain_http", value(true));
     } else {
         t.remove("allow_plain_http");
+    }
+    for (key, v) in [
+        ("max_listing_items", c.max_listing_items),
+        ("max_listing_mib", c.max_listing_mib),
+    ] {
+        match v {
+            Some(v) => {
+                t.insert(key, value(i64::try_from(v).unwrap_or(i64::MAX)));
+            }
+            None => {
+                t.remove(key);
+            }
+        }
     }
     if c.holidays.is_empty() {
         t.remove("holidays");

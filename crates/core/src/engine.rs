@@ -38,6 +38,14 @@ struct Confirmations {
     ended_by_vigil: std::collections::HashSet<(String, String)>,
 }
 
+/// What the observer wrote for one poll, and what it could not write.
+struct Observed {
+    alerts: Vec<Alert>,
+    /// Outcomes the audit database refused (kept to write again).
+    unrecorded: Vec<(i64, ItemState)>,
+    errors: Vec<Error>,
+}
+
 /// How often the long-session rule scans a tenant (it fires after days, not seconds).
 const AGE_SCAN_EVERY: Duration = Duration::from_secs(60);
 
@@ -143,6 +151,9 @@ impl Engine {
         let geoip = Arc::clone(&self.geoip);
         self.runtime.spawn(async move {
             let mut limiter = rules::RateLimiter::default();
+            // Confirmations the audit database refused, written again with the next poll.
+            let mut retry_outcomes: Vec<(i64, ItemState)> = Vec::new();
+            let mut audit_failing = false;
             let mut last_age_scan: HashMap<String, std::time::Instant> = HashMap::new();
             loop {
                 let diff = tokio::select! {
@@ -158,10 +169,10 @@ impl Engine {
                 };
                 let tenant = diff.tenant.to_string();
                 let (outcomes, vigil_ended) = {
-                    let Ok(mut c) = confirmations.lock() else {
-                        return;
-                    };
-                    let mut outcomes = Vec::new();
+                    let mut c = confirmations
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut outcomes = std::mem::take(&mut retry_outcomes);
                     c.pending.retain(|(t, target), p| {
                         if t != &tenant {
                             return true;
@@ -225,9 +236,18 @@ impl Engine {
                 let initial = diff.initial;
                 let snoozes = Arc::clone(&snoozes);
                 let geo = geoip.read().ok().and_then(|g| g.clone());
-                let result = tokio::task::spawn_blocking(move || -> crate::Result<Vec<Alert>> {
+                let result = tokio::task::spawn_blocking(move || -> Observed {
+                    // Each write on its own: a failing audit database must neither lose
+                    // the outcomes taken out of `pending` (they are kept to write again)
+                    // nor silence the alerts (they are announced even when they cannot
+                    // be stored; a duplicate is better than a missed SuperUser sign-in).
+                    let mut errors = Vec::new();
+                    let mut unrecorded = Vec::new();
                     for (id, state) in outcomes {
-                        audit.record(id, state, None, None, None)?;
+                        if let Err(e) = audit.record(id, state, None, None, None) {
+                            errors.push(e.context("recording an action's outcome"));
+                            unrecorded.push((id, state));
+                        }
                     }
                     // Rules first: "never seen from this IP" must not see this poll's sessions.
                     let locate = |ip: &str| geo.as_ref().and_then(|g| g.locate(ip));
@@ -241,7 +261,10 @@ impl Engine {
                         now: chrono::Utc::now(),
                     };
                     let fired = rules::evaluate(&view, &started, initial);
-                    let fresh = audit.dedupe_alerts(&t, &fired)?;
+                    let fresh = audit.dedupe_alerts(&t, &fired).unwrap_or_else(|e| {
+                        errors.push(e.context("checking alerts against those already raised"));
+                        vec![true; fired.len()]
+                    });
                     let mut new: Vec<Alert> = fired
                         .into_iter()
                         .zip(fresh)
@@ -265,14 +288,44 @@ impl Engine {
                     });
                     let out = rules::digest(new, config.settings.digest_over);
                     for a in &out {
-                        audit.store_alert(a)?;
+                        if let Err(e) = audit.store_alert(a) {
+                            errors.push(e.context("storing an alert"));
+                        }
                     }
-                    audit.observe(&t, &started, &ended, &|id| vigil_ended.contains(id))?;
-                    Ok(out)
+                    if let Err(e) = audit.observe(&t, &started, &ended, &|id| vigil_ended.contains(id)) {
+                        errors.push(e.context("recording session history"));
+                    }
+                    Observed {
+                        alerts: out,
+                        unrecorded,
+                        errors,
+                    }
                 })
                 .await;
                 match result {
-                    Ok(Ok(out)) => {
+                    Ok(observed) => {
+                        for e in &observed.errors {
+                            tracing::error!(tenant = %tenant, error = %e, "audit database write failed");
+                        }
+                        // Said once when it starts failing (again), not every poll.
+                        match observed.errors.first() {
+                            Some(e) if !audit_failing => {
+                                audit_failing = true;
+                                let mut a = rules::tenant_problem(&tenant, &e.payload(), chrono::Utc::now());
+                                a.message = format!(
+                                    "the audit database cannot be written ({}); alerts are still shown, history and outcomes wait",
+                                    e.message
+                                );
+                                let _ = alerts.send(a);
+                            }
+                            Some(_) => {}
+                            None => audit_failing = false,
+                        }
+                        if !observed.unrecorded.is_empty() {
+                            // Written again after the next poll of any tenant.
+                            retry_outcomes.extend(observed.unrecorded);
+                        }
+                        let out = observed.alerts;
                         let max = alert_config
                             .read()
                             .ok()
@@ -281,9 +334,6 @@ impl Engine {
                         for a in limiter.admit(&tenant, max, out, chrono::Utc::now()) {
                             let _ = alerts.send(a);
                         }
-                    }
-                    Ok(Err(e)) => {
-                        tracing::error!(tenant = %tenant, error = %e, "audit/history write failed")
                     }
                     Err(e) => {
                         tracing::error!(tenant = %tenant, error = %e, "audit/history task failed")
@@ -313,10 +363,10 @@ impl Engine {
                 Some(u) => m.insert((tenant.to_owned(), rule), u),
             };
         }
-        if let Some(audit) = &self.audit {
-            if let Err(e) = audit.set_snooze(tenant, rule, until) {
-                tracing::warn!(%tenant, rule = rule.as_str(), error = %e, "snooze not stored; it ends with the app");
-            }
+        if let Some(audit) = &self.audit
+            && let Err(e) = audit.set_snooze(tenant, rule, until)
+        {
+            tracing::warn!(%tenant, rule = rule.as_str(), error = %e, "snooze not stored; it ends with the app");
         }
     }
 
@@ -386,6 +436,10 @@ impl Engine {
 
     /// Adds a tenant and starts polling it at once.
     pub fn add_tenant(&self, connector: Arc<dyn Connector>, interval: Duration) -> Result<()> {
+        // Every tenant runs behind the guard (limits, panics, target ids); a connector from
+        // `connector::build` already does, with its tenant's own limits.
+        let connector =
+            crate::connector::guard::guard(connector, crate::connector::budget::Limits::default());
         let name = connector.tenant().to_string();
         let mut tenants = self
             .tenants
@@ -410,7 +464,7 @@ impl Engine {
             store: self.store.clone(),
             policy: PollPolicy {
                 interval,
-                poll_timeout: (interval * 6).max(Duration::from_secs(60)),
+                poll_timeout: interval.saturating_mul(6).max(Duration::from_secs(60)),
             },
             refresh: Arc::clone(&handle.refresh),
             cancel: handle.cancel.clone(),
@@ -418,7 +472,7 @@ impl Engine {
             paused: self.paused.subscribe(),
             geoip: Arc::clone(&self.geoip),
         };
-        self.runtime.spawn(poller.run());
+        self.runtime.spawn(poller.supervise());
         tenants.insert(name, handle);
         Ok(())
     }
@@ -507,15 +561,16 @@ impl Engine {
     /// Runs an audited action (for user actions each target's `session_id` is a user id),
     /// then polls the tenants involved; the next polls confirm each accepted item.
     pub async fn act(&self, kind: ActionKind, targets: Vec<SessionRef>) -> ActionReport {
-        self.act_named(kind, targets, &HashMap::new()).await
+        self.act_on_users(kind, targets, &HashMap::new()).await
     }
 
-    /// [`Engine::act`] with user names for targets the store may not know (user actions).
-    pub async fn act_named(
+    /// [`Engine::act`] with the tenant's own records of user targets (by user id), for
+    /// users the store may not know: the guards check those records.
+    pub async fn act_on_users(
         &self,
         kind: ActionKind,
         targets: Vec<SessionRef>,
-        names: &HashMap<String, String>,
+        users: &HashMap<String, crate::model::User>,
     ) -> ActionReport {
         let tenants: std::collections::BTreeSet<String> =
             targets.iter().map(|t| t.tenant.clone()).collect();
@@ -526,7 +581,7 @@ impl Engine {
             audit: self.audit.as_ref(),
             actor: &self.actor,
         };
-        let report = actions::run(&ctx, kind, targets, names).await;
+        let report = actions::run(&ctx, kind, targets, users).await;
         if let Ok(mut c) = self.confirmations.lock() {
             for item in report.items.iter().filter(|i| i.ok) {
                 let key = (item.target.tenant.clone(), item.target.session_id.clone());

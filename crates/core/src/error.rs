@@ -31,6 +31,8 @@ pub enum ErrorCode {
     ServerError,
     /// The tenant answered something we cannot understand.
     MalformedResponse,
+    /// The tenant sent more than its limits allow in one poll (items or bytes).
+    LimitExceeded,
     /// Bad input from the user (CLI argument, IPC argument).
     InvalidInput,
     /// Bad configuration.
@@ -55,6 +57,7 @@ impl ErrorCode {
             Self::Unreachable => "unreachable",
             Self::ServerError => "server_error",
             Self::MalformedResponse => "malformed_response",
+            Self::LimitExceeded => "limit_exceeded",
             Self::InvalidInput => "invalid_input",
             Self::Config => "config",
             Self::SecretStore => "secret_store",

@@ -23,6 +23,8 @@ pub mod secret;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod tenants;
+pub mod text;
 pub mod wire_time;
 
 pub use engine::Engine;

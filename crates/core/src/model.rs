@@ -342,6 +342,8 @@ pub struct TenantSpec {
     pub options: std::collections::BTreeMap<String, String>,
     /// Extra CA certificates (PEM) trusted for this tenant.
     pub ca_pem: Option<std::sync::Arc<[u8]>>,
+    /// What one poll may read and list.
+    pub limits: crate::connector::budget::Limits,
 }
 
 impl TenantSpec {
@@ -382,6 +384,7 @@ impl TenantSpec {
             request_timeout: Duration::from_secs(20),
             options: std::collections::BTreeMap::new(),
             ca_pem: None,
+            limits: crate::connector::budget::Limits::default(),
         })
     }
 }

@@ -33,6 +33,7 @@ pub struct PollPolicy {
     pub poll_timeout: Duration,
 }
 
+#[derive(Clone)]
 pub(crate) struct Poller {
     pub connector: Arc<dyn Connector>,
     pub store: SessionStore,
@@ -44,32 +45,6 @@ pub(crate) struct Poller {
     pub paused: tokio::sync::watch::Receiver<bool>,
     /// Fills in the location of sessions the tenant gives none for.
     pub geoip: crate::engine::SharedGeoIp,
-}
-
-/// Timestamps outside 1970 … now + 100 years are nonsense from the tenant ("year 9999"
-/// for "never"); they are dropped (shown as unknown) rather than breaking countdowns and
-/// sorting. Returns how many were dropped.
-fn drop_implausible_times(update: &mut PollUpdate) -> usize {
-    let sessions = match update {
-        PollUpdate::Full(s) => s,
-        PollUpdate::Delta { upserted, .. } => upserted,
-    };
-    let earliest = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
-    let latest = chrono::Utc::now() + chrono::Duration::days(365 * 100);
-    let mut dropped = 0;
-    for s in sessions.iter_mut() {
-        for t in [
-            &mut s.created_at,
-            &mut s.last_activity_at,
-            &mut s.expires_at,
-        ] {
-            if t.is_some_and(|t| t < earliest || t > latest) {
-                *t = None;
-                dropped += 1;
-            }
-        }
-    }
-    dropped
 }
 
 /// Addresses located per tenant, kept between polls (a full listing repeats them).
@@ -105,7 +80,37 @@ fn add_locations(
 }
 
 impl Poller {
-    pub async fn run(mut self) {
+    /// Polls until cancelled. A panic while handling a tenant's answer is that tenant's
+    /// error (shown in its health, alerted as a tenant problem), and polling starts over
+    /// after a backoff: never a silent stop with frozen rows.
+    pub async fn supervise(self) {
+        use futures::FutureExt as _;
+        let tenant = Arc::clone(self.connector.tenant());
+        let mut crashes: u32 = 0;
+        loop {
+            let run = std::panic::AssertUnwindSafe(self.clone().run()).catch_unwind();
+            let Err(panic) = run.await else { return };
+            crashes = crashes.saturating_add(1);
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown cause".into());
+            tracing::error!(%tenant, panic = %what, "polling failed unexpectedly; starting over");
+            let e = Error::internal(format!(
+                "polling failed unexpectedly on the tenant's answer ({what}); retrying"
+            ));
+            self.store.record_error(&tenant, &e, Duration::ZERO);
+            self.connector.reset().await;
+            let wait = next_wait(self.policy.interval, crashes, None);
+            tokio::select! {
+                () = self.cancel.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn run(mut self) {
         let tenant = Arc::clone(self.connector.tenant());
         let mut failures: u32 = 0;
         let mut initial = true;
@@ -129,10 +134,6 @@ impl Poller {
                 Ok(Ok(mut update)) => match self.store.apply(
                     &tenant,
                     {
-                        let dropped = drop_implausible_times(&mut update);
-                        if dropped > 0 {
-                            tracing::warn!(%tenant, dropped, "implausible session times from the tenant were dropped");
-                        }
                         add_locations(&mut update, &self.geoip, &mut places);
                         update
                     },

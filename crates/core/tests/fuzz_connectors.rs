@@ -24,6 +24,10 @@ struct Script {
     status: u16,
     body: Vec<u8>,
     token_ok: bool,
+    /// `expires_in` of token answers.
+    expires_in: Value,
+    /// A `Retry-After` header on every answer.
+    retry_after: Option<&'static str>,
 }
 
 struct Answer(Arc<Mutex<Script>>, Arc<AtomicUsize>);
@@ -34,10 +38,14 @@ impl Respond for Answer {
         let s = self.0.lock().unwrap().clone();
         if s.token_ok && req.url.path().contains("token") {
             return ResponseTemplate::new(200).set_body_json(
-                json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}),
+                json!({"access_token": "t", "token_type": "Bearer", "expires_in": s.expires_in}),
             );
         }
-        ResponseTemplate::new(s.status).set_body_raw(s.body, "application/json")
+        let mut answer = ResponseTemplate::new(s.status).set_body_raw(s.body, "application/json");
+        if let Some(r) = s.retry_after {
+            answer = answer.insert_header("retry-after", r);
+        }
+        answer
     }
 }
 
@@ -49,10 +57,11 @@ struct Rig {
     _server: MockServer,
 }
 
-/// One server and one connector of every kind, built once for all cases.
-fn rig() -> &'static Rig {
-    static RIG: OnceLock<Rig> = OnceLock::new();
-    RIG.get_or_init(|| {
+/// One server and one connector of every kind, built once for all cases of one test
+/// (`which`: each test has its own, so tests running side by side do not interfere).
+fn rig(which: usize) -> &'static Rig {
+    static RIGS: [OnceLock<Rig>; 2] = [OnceLock::new(), OnceLock::new()];
+    RIGS[which].get_or_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -62,6 +71,8 @@ fn rig() -> &'static Rig {
             status: 200,
             body: b"{}".to_vec(),
             token_ok: true,
+            expires_in: json!(3600),
+            retry_after: None,
         }));
         let requests = Arc::new(AtomicUsize::new(0));
         let server = rt.block_on(async {
@@ -186,6 +197,18 @@ fn key() -> impl Strategy<Value = String> {
             "identity",
             "devices",
             "last_seen",
+            "last_seen_ts",
+            "NumSecondsValid",
+            "LastModifiedDate",
+            "CreatedDate",
+            "create_at",
+            "last_activity_at",
+            "expires_at",
+            "expirationDate",
+            "creationDate",
+            "expiresAt",
+            "createdAt",
+            "idle_timeout_seconds",
         ])
         .prop_map(str::to_owned),
         "[a-zA-Z_@.]{1,12}",
@@ -220,8 +243,51 @@ proptest! {
         status in prop_oneof![8 => Just(200u16), 1 => Just(204u16), 1 => 400u16..600],
         token_ok in prop_oneof![4 => Just(true), 1 => Just(false)],
     ) {
-        let rig = rig();
-        *rig.script.lock().unwrap() = Script { status, body, token_ok };
+        let rig = rig(0);
+        *rig.script.lock().unwrap() = Script {
+            status,
+            body,
+            token_ok,
+            expires_in: json!(3600),
+            retry_after: None,
+        };
+        run_all(rig, true)?;
+    }
+
+    /// Extreme numbers and dates where the vendors put numbers and dates: 0, negative,
+    /// i64/u64 extremes, year 262143, epoch milliseconds past any calendar; token
+    /// lifetimes and `Retry-After` of u64::MAX. No connector may panic (the guard would
+    /// turn a panic into an error; the test fails on that error too).
+    #[test]
+    fn every_connector_survives_extreme_numbers(
+        body in extreme_json().prop_map(|v| serde_json::to_vec(&v).unwrap()),
+        status in prop_oneof![6 => Just(200u16), 1 => Just(429u16), 1 => Just(503u16)],
+        expires_in in extreme_number(),
+        retry_after in prop::sample::select(vec![
+            None,
+            Some("18446744073709551615"),
+            Some("99999999999999999999999999"),
+            Some("0"),
+            Some("Fri, 31 Dec 9999 23:59:59 GMT"),
+        ]),
+    ) {
+        let rig = rig(1);
+        *rig.script.lock().unwrap() = Script {
+            status,
+            body,
+            token_ok: true,
+            expires_in,
+            retry_after,
+        };
+        // A connector may rightly wait out a Retry-After of an earlier case without
+        // asking: here only "no panic, an answer or a clear error" counts.
+        run_all(rig, false)?;
+    }
+}
+
+/// Polls and checks every connector once against the scripted answer.
+fn run_all(rig: &Rig, must_ask: bool) -> Result<(), TestCaseError> {
+    {
         for (kind, c) in &rig.connectors {
             let before = rig.requests.load(Ordering::SeqCst);
             let outcome = rig.rt.block_on(async {
@@ -235,13 +301,63 @@ proptest! {
             });
             match outcome {
                 Err(_) => prop_assert!(false, "{kind}: the poll did not end within its timeouts"),
-                Ok(Err(e)) => prop_assert!(!e.message.is_empty(), "{kind}: an empty error"),
+                Ok(Err(e)) => {
+                    prop_assert!(!e.message.is_empty(), "{kind}: an empty error");
+                    prop_assert!(
+                        !e.message.contains("failed on the tenant's answer"),
+                        "{kind}: the connector panicked: {e}"
+                    );
+                }
                 Ok(Ok(())) => {}
             }
             prop_assert!(
-                rig.requests.load(Ordering::SeqCst) > before,
+                !must_ask || rig.requests.load(Ordering::SeqCst) > before,
                 "{kind}: the answer was never asked for"
             );
         }
     }
+    Ok(())
+}
+
+fn extreme_number() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![
+        json!(0),
+        json!(-1),
+        json!(i64::MIN),
+        json!(i64::MAX),
+        json!(u64::MAX),
+        json!(1e308),
+        json!(-1e308),
+        json!(4_294_967_296u64),
+        json!("18446744073709551615"),
+        json!("-9223372036854775808"),
+    ])
+}
+
+/// JSON shaped like the vendors' answers whose numbers and dates are extremes.
+fn extreme_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        3 => extreme_number(),
+        3 => prop::sample::select(vec![
+            "+262142-12-31T23:59:59Z",
+            "-262143-01-01T00:00:00Z",
+            "262143-12-31T23:59:59Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "0000-01-01T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "2026-11-23T10:00:00+23:59",
+            "9223372036854775807",
+            "10.0.0.1",
+            "",
+        ])
+        .prop_map(|s| Value::String(s.to_owned())),
+        1 => Just(Value::Null),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 1..4).prop_map(Value::Array),
+            prop::collection::btree_map(key(), inner, 1..10)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
 }

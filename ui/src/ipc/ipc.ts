@@ -47,6 +47,7 @@ const KNOWN_ERROR_CODES: readonly ErrorCode[] = [
   "unreachable",
   "server_error",
   "malformed_response",
+  "limit_exceeded",
   "invalid_input",
   "config",
   "internal",

@@ -313,7 +313,7 @@ impl OAuth {
         let value = SecretString::new(resp.access_token);
         *slot = Some(Token {
             value: value.clone(),
-            refresh_at: Instant::now() + life - margin,
+            refresh_at: super::http::instant_after(life.saturating_sub(margin)),
             generation,
         });
         Ok((value, generation))
@@ -520,7 +520,9 @@ impl Api {
 
     fn pause(&self, wait: Option<Duration>) {
         if let (Some(wait), Ok(mut until)) = (wait, self.paused_until.lock()) {
-            *until = Some(Instant::now() + wait);
+            *until = Some(super::http::instant_after(
+                wait.min(Duration::from_secs(super::http::MAX_RETRY_AFTER_SECS)),
+            ));
         }
     }
 

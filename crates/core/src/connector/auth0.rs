@@ -191,6 +191,7 @@ impl Auth0Connector {
                 ))
                 .await?;
             let n = p.users.len();
+            super::budget::charge_items(p.users.len())?;
             all.extend(p.users);
             let total = p.total.unwrap_or(0) as usize;
             if n < PER_PAGE || all.len() >= total {
@@ -216,6 +217,7 @@ impl Auth0Connector {
             }
             let page: SessionPage = self.api.get(url).await?;
             let n = page.sessions.len();
+            super::budget::charge_items(page.sessions.len())?;
             all.extend(page.sessions);
             match page.next.filter(|n| !n.is_empty()) {
                 Some(next) if n > 0 => from = Some(next),

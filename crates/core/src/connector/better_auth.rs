@@ -87,7 +87,13 @@ pub struct BetterAuthConnector {
     token: SecretString,
     /// Session id → session token, for revoking (memory only).
     tokens: Mutex<HashMap<String, SecretString>>,
+    /// When an action last re-listed to learn tokens: unknown targets share one listing
+    /// (ending 10,000 stale rows must not list the tenant 10,000 times).
+    relisted: Mutex<Option<Instant>>,
 }
+
+/// An action's re-listing serves every unknown target asked about within this time.
+const RELIST_FRESH: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn is_admin(role: Option<&str>) -> bool {
     role.is_some_and(|r| r.split(',').any(|p| p.trim().eq_ignore_ascii_case("admin")))
@@ -100,7 +106,21 @@ impl BetterAuthConnector {
             http: HttpClient::for_spec(&spec.base_url, spec)?,
             token,
             tokens: Mutex::new(HashMap::new()),
+            relisted: Mutex::new(None),
         })
+    }
+
+    /// Re-lists the tenant to learn session tokens, unless a listing finished after
+    /// `asked` or within [`RELIST_FRESH`]: concurrent and consecutive unknown targets
+    /// share one listing.
+    async fn relist(&self, asked: Instant) -> Result<()> {
+        let mut last = self.relisted.lock().await;
+        if last.is_some_and(|t| t >= asked || t.elapsed() < RELIST_FRESH) {
+            return Ok(());
+        }
+        super::budget::scope(super::budget::Limits::default(), self.poll()).await?;
+        *last = Some(Instant::now());
+        Ok(())
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
@@ -139,6 +159,7 @@ impl BetterAuthConnector {
                 ))
                 .await?;
             let n = list.users.len();
+            super::budget::charge_items(list.users.len())?;
             all.extend(list.users);
             let done = list.total.map_or(n < PAGE, |t| all.len() as u64 >= t);
             if done || n == 0 {
@@ -252,11 +273,12 @@ impl Connector for BetterAuthConnector {
     async fn reset(&self) {}
 
     async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
+        let asked = Instant::now();
         let mut token = self.tokens.lock().await.get(session_id).cloned();
         if token.is_none() {
             // Not seen by a poll of this connector yet (a fresh CLI run, or a session newer
-            // than the last poll): list again to learn its token.
-            self.poll().await?;
+            // than the last poll): list again to learn its token, once for all of them.
+            self.relist(asked).await?;
             token = self.tokens.lock().await.get(session_id).cloned();
         }
         let Some(token) = token else {
@@ -375,5 +397,58 @@ mod tests {
         assert!(is_admin(Some("user, admin")));
         assert!(!is_admin(Some("administrator")));
         assert!(!is_admin(None));
+    }
+
+    /// Ending many sessions the connector has not listed (stale rows, a fresh CLI run)
+    /// lists the tenant once, not once per session.
+    #[tokio::test]
+    async fn unknown_targets_share_one_listing() -> Result<()> {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/auth/admin/list-users"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "users": [{"id": "u1", "email": "a@example.com", "name": "A", "role": "user"}],
+                "total": 1
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/auth/admin/list-user-sessions"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"sessions": []})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/auth/get-session"))
+            .respond_with(ResponseTemplate::new(401))
+            .mount(&server)
+            .await;
+        let spec = TenantSpec::new(
+            "ba",
+            ConnectorKind::BetterAuth,
+            &format!("{}/api/auth", server.uri()),
+        )?;
+        let c = Arc::new(BetterAuthConnector::new(&spec, SecretString::new("t"))?);
+        // 40 at once, then 40 one after another.
+        let ids: Vec<String> = (0..80).map(|i| format!("stale-{i}")).collect();
+        let outcomes = bounded(ids[..40].to_vec(), 8, |id| {
+            let c = Arc::clone(&c);
+            async move { c.end_session(&id).await }
+        })
+        .await;
+        for id in &ids[40..] {
+            assert_eq!(c.end_session(id).await?, EndOutcome::AlreadyGone);
+        }
+        assert!(
+            outcomes
+                .into_iter()
+                .all(|o| o.ok() == Some(EndOutcome::AlreadyGone))
+        );
+        server.verify().await;
+        Ok(())
     }
 }

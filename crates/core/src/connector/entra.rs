@@ -221,6 +221,7 @@ impl EntraConnector {
         let mut events = Vec::new();
         for _ in 0..MAX_PAGES {
             let page: Page<GraphSignIn> = self.api.get(url.clone()).await?;
+            super::budget::charge_items(page.value.len())?;
             events.extend(page.value.into_iter().filter_map(Self::event));
             match page.next_link {
                 Some(next) => url = self.api.follow(&next)?,
@@ -236,6 +237,7 @@ impl EntraConnector {
         let mut all = Vec::new();
         for _ in 0..MAX_PAGES {
             let page: Page<T> = self.api.get(url.clone()).await?;
+            super::budget::charge_items(page.value.len())?;
             all.extend(page.value);
             match page.next_link {
                 Some(next) => url = self.api.follow(&next)?,

@@ -249,6 +249,7 @@ impl GoogleConnector {
                 }
             }
             let page: Activities = self.api.get(url).await?;
+            super::budget::charge_items(page.items.len())?;
             events.extend(page.items.into_iter().flat_map(Self::events));
             match page.next_page_token.filter(|t| !t.is_empty()) {
                 Some(t) => page_token = Some(t),

@@ -77,6 +77,15 @@ impl HttpClient {
 
     /// Resolves a path relative to the tenant base URL (`v1/sessions`).
     pub fn url(&self, path: &str) -> Result<url::Url> {
+        // A `.` or `..` segment (an id taken from a tenant or typed by a user) would make
+        // the join address the parent resource instead of the target.
+        let route = path.split(['?', '#']).next().unwrap_or_default();
+        if route.split('/').any(super::guard::is_dot_segment) {
+            return Err(Error::invalid_input(format!(
+                "request path {:?} has a `.` or `..` segment; refused",
+                crate::text::visible(route)
+            )));
+        }
         self.base
             .join(path.trim_start_matches('/'))
             .map_err(|e| Error::internal(format!("bad request path {path:?}: {e}")))
@@ -240,20 +249,28 @@ impl HttpClient {
 
 /// Reads a body up to `cap` bytes; more is an error, not a truncation.
 pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>> {
-    if let Some(len) = resp.content_length() {
-        if len > cap as u64 {
-            return Err(Error::malformed(format!(
-                "response too large ({len} bytes; limit {cap})"
-            )));
-        }
+    if let Some(len) = resp.content_length()
+        && len > cap as u64
+    {
+        return Err(Error::malformed(format!(
+            "response too large ({len} bytes; limit {cap})"
+        )));
     }
-    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0).min(cap as u64) as usize);
+    // Reserve at most a megabyte up front: a declared length is the tenant's word.
+    let mut buf = Vec::with_capacity(
+        resp.content_length()
+            .unwrap_or(0)
+            .min(cap as u64)
+            .min(1024 * 1024) as usize,
+    );
     while let Some(chunk) = resp.chunk().await? {
-        if buf.len() + chunk.len() > cap {
+        if buf.len().saturating_add(chunk.len()) > cap {
             return Err(Error::malformed(format!(
                 "response too large (over {cap} bytes)"
             )));
         }
+        // Every byte a poll reads counts against the tenant's per-poll limit.
+        super::budget::charge_bytes(chunk.len())?;
         buf.extend_from_slice(&chunk);
     }
     Ok(buf)
@@ -325,15 +342,39 @@ pub fn error_from_parts(status: u16, headers: &HeaderMap, body: &[u8]) -> Error 
     e
 }
 
-/// `Retry-After` as seconds, in either of its forms (delta seconds or an HTTP date).
+/// The longest wait a tenant may ask for (`Retry-After`, a rate-limit reset): an hour.
+/// A larger number is honoured as an hour, never trusted as it is.
+pub const MAX_RETRY_AFTER_SECS: u64 = 3_600;
+
+/// `Retry-After` as seconds, in either of its forms (delta seconds or an HTTP date),
+/// at most [`MAX_RETRY_AFTER_SECS`].
 pub fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
     let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = raw.parse::<u64>() {
-        return Some(secs);
+        return Some(secs.min(MAX_RETRY_AFTER_SECS));
+    }
+    if raw.bytes().all(|b| b.is_ascii_digit()) && !raw.is_empty() {
+        // Too many digits for a u64: a very long wait, capped like any other.
+        return Some(MAX_RETRY_AFTER_SECS);
     }
     let at = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
-    let secs = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
-    Some(u64::try_from(secs).unwrap_or(0).max(1))
+    let secs = at
+        .with_timezone(&chrono::Utc)
+        .signed_duration_since(chrono::Utc::now())
+        .num_seconds();
+    Some(
+        u64::try_from(secs)
+            .unwrap_or(0)
+            .clamp(1, MAX_RETRY_AFTER_SECS),
+    )
+}
+
+/// The moment `wait` from now, or (for a wait no clock can hold) a day from now. A
+/// tenant's numbers (token lifetimes, delays) never overflow an `Instant`.
+pub fn instant_after(wait: Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(wait.min(Duration::from_secs(86_400)))
+        .unwrap_or(now)
 }
 
 /// Seconds until the reset time (epoch seconds) of Okta's `X-Rate-Limit-Reset` or Auth0's
@@ -342,8 +383,12 @@ pub fn rate_limit_reset_secs(headers: &HeaderMap) -> Option<u64> {
     let reset = ["x-rate-limit-reset", "x-ratelimit-reset"]
         .iter()
         .find_map(|h| headers.get(*h)?.to_str().ok()?.trim().parse::<i64>().ok())?;
-    let secs = reset - chrono::Utc::now().timestamp();
-    Some(u64::try_from(secs).unwrap_or(0).clamp(1, 3_600))
+    let secs = reset.saturating_sub(chrono::Utc::now().timestamp());
+    Some(
+        u64::try_from(secs)
+            .unwrap_or(0)
+            .clamp(1, MAX_RETRY_AFTER_SECS),
+    )
 }
 
 /// Requests left in the current window, from Okta's `X-Rate-Limit-Remaining` or Auth0's
@@ -511,6 +556,21 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("17"));
         assert_eq!(retry_after_secs(&h), Some(17));
+        // Numbers no clock can hold are capped at an hour, never trusted.
+        for huge in [
+            "18446744073709551615",
+            "99999999999999999999999",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            h.insert(RETRY_AFTER, HeaderValue::from_static(huge));
+            assert_eq!(retry_after_secs(&h), Some(MAX_RETRY_AFTER_SECS), "{huge}");
+        }
+        h.insert(
+            "x-rate-limit-reset",
+            HeaderValue::from_static("-9223372036854775808"),
+        );
+        assert_eq!(rate_limit_reset_secs(&h), Some(1));
+        assert!(instant_after(Duration::MAX) > std::time::Instant::now());
         let reset = (chrono::Utc::now().timestamp() + 42).to_string();
         let mut h = HeaderMap::new();
         h.insert(

@@ -146,7 +146,9 @@ impl KeycloakConnector {
         let value = SecretString::new(resp.access_token);
         *guard = Some(Token {
             value: value.clone(),
-            refresh_at: Instant::now() + Duration::from_secs(life.saturating_sub(life / 5).max(5)),
+            refresh_at: super::http::instant_after(Duration::from_secs(
+                life.saturating_sub(life / 5).max(5),
+            )),
         });
         Ok(value)
     }
@@ -204,6 +206,7 @@ impl KeycloakConnector {
                 .get(&format!("{path}{sep}first={}&max={PAGE}", page * PAGE))
                 .await?;
             let n = batch.len();
+            super::budget::charge_items(batch.len())?;
             all.extend(batch);
             if n < PAGE {
                 return Ok(all);

@@ -129,6 +129,7 @@ impl MattermostConnector {
                 .get_path(&format!("api/v4/users?page={page}&per_page={PER_PAGE}"))
                 .await?;
             let n = batch.len();
+            super::budget::charge_items(batch.len())?;
             all.extend(batch);
             if n < PER_PAGE {
                 return Ok(all);
@@ -359,24 +360,25 @@ impl Connector for MattermostConnector {
                 "the personal access token was not accepted",
             )
             .await;
-        if check.authenticated && check.error.is_none() {
-            if let Ok(me) = self.api.get_path::<MmUser>("api/v4/users/me").await {
-                check.permissions = me
-                    .roles
-                    .unwrap_or_default()
-                    .split_whitespace()
-                    .map(str::to_owned)
-                    .collect();
-                if !is_admin(Some(&check.permissions.join(" "))) {
-                    check.error = Some(
-                        Error::new(
-                            ErrorCode::Forbidden,
-                            "the token's user is not a system admin: sessions of other users \
+        if check.authenticated
+            && check.error.is_none()
+            && let Ok(me) = self.api.get_path::<MmUser>("api/v4/users/me").await
+        {
+            check.permissions = me
+                .roles
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            if !is_admin(Some(&check.permissions.join(" "))) {
+                check.error = Some(
+                    Error::new(
+                        ErrorCode::Forbidden,
+                        "the token's user is not a system admin: sessions of other users \
                              cannot be read",
-                        )
-                        .payload(),
-                    );
-                }
+                    )
+                    .payload(),
+                );
             }
         }
         check

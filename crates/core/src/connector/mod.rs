@@ -3,8 +3,10 @@
 pub mod auth;
 pub mod auth0;
 pub mod better_auth;
+pub mod budget;
 pub mod entra;
 pub mod google;
+pub mod guard;
 pub mod http;
 pub mod keycloak;
 pub mod kratos;
@@ -76,6 +78,11 @@ pub trait Connector: Send + Sync {
     /// "Test connection": reachability, whether the credential is accepted, what it may
     /// do, and the server's clock offset. Never fails: problems are in the result.
     async fn check(&self) -> TenantCheck;
+
+    /// Whether this is the [`guard::Guarded`] wrapper (so it is not wrapped twice).
+    fn is_guarded(&self) -> bool {
+        false
+    }
 }
 
 /// A kind-specific option the tenant form shows.
@@ -317,8 +324,12 @@ pub async fn connect(
     build(&spec, secret)
 }
 
-/// Builds the connector for a tenant.
+/// Builds the connector for a tenant, behind the [`guard`] with the tenant's limits.
 pub fn build(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connector>> {
+    Ok(guard::guard(build_unguarded(spec, secret)?, spec.limits))
+}
+
+fn build_unguarded(spec: &TenantSpec, secret: SecretString) -> Result<Arc<dyn Connector>> {
     match spec.kind {
         ConnectorKind::Vigil => Ok(Arc::new(vigil::VigilConnector::new(spec, secret)?)),
         ConnectorKind::Keycloak => Ok(Arc::new(keycloak::KeycloakConnector::new(spec, secret)?)),

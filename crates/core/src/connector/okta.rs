@@ -249,6 +249,7 @@ impl OktaConnector {
             let answer = self.api.request(Method::GET, url.clone(), None).await?;
             let page: Vec<LogEntry> = answer.json()?;
             let empty = page.is_empty();
+            super::budget::charge_items(page.len())?;
             events.extend(page.into_iter().filter_map(Self::event));
             // Polling in ascending order always offers a next link; an empty page is the end.
             match super::http::link_next(&answer.headers) {

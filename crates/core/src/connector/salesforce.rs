@@ -234,6 +234,7 @@ impl SalesforceConnector {
         let mut all = Vec::new();
         for _ in 0..MAX_PAGES {
             let page: QueryResult<T> = self.api.get(url.clone()).await?;
+            super::budget::charge_items(page.records.len())?;
             all.extend(page.records);
             match page.next_records_url {
                 Some(next) => url = self.api.follow(&next)?,
@@ -404,10 +405,12 @@ impl Connector for SalesforceConnector {
                 s.created_at = r.created_date;
                 s.last_activity_at = r.last_modified_date;
                 s.idle_timeout_seconds = r.num_seconds_valid;
-                s.expires_at = r
-                    .last_modified_date
-                    .zip(r.num_seconds_valid)
-                    .map(|(t, secs)| t + chrono::Duration::seconds(i64::from(secs)));
+                s.expires_at =
+                    r.last_modified_date
+                        .zip(r.num_seconds_valid)
+                        .and_then(|(t, secs)| {
+                            t.checked_add_signed(chrono::Duration::seconds(i64::from(secs)))
+                        });
                 s.current = r.is_current == Some(true);
                 if r.parent_id.is_some() {
                     s.server_name = Some("child session".into());
@@ -518,18 +521,17 @@ impl Connector for SalesforceConnector {
                 "the integration user cannot use the REST API",
             )
             .await;
-        if check.error.is_none() {
-            if let Ok(limits) = self
+        if check.error.is_none()
+            && let Ok(limits) = self
                 .api
                 .get_path::<serde_json::Value>(&format!("{}limits", self.data))
                 .await
-            {
-                let d = &limits["DailyApiRequests"];
-                if let (Some(max), Some(left)) = (d["Max"].as_u64(), d["Remaining"].as_u64()) {
-                    check
-                        .permissions
-                        .push(format!("API requests left today: {left} of {max}"));
-                }
+        {
+            let d = &limits["DailyApiRequests"];
+            if let (Some(max), Some(left)) = (d["Max"].as_u64(), d["Remaining"].as_u64()) {
+                check
+                    .permissions
+                    .push(format!("API requests left today: {left} of {max}"));
             }
         }
         check

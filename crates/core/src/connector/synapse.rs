@@ -238,6 +238,7 @@ impl Connector for SynapseConnector {
                 .get(&path)
                 .await
                 .map_err(|e| e.context("listing users"))?;
+            super::budget::charge_items(list.users.len())?;
             users.extend(list.users);
             let next = match list.next_token {
                 Some(serde_json::Value::String(s)) => Some(s),

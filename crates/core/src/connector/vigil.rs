@@ -99,44 +99,51 @@ impl VigilConnector {
             self.page_limit,
             path.to_owned(),
         );
-        let reader = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
-            let path = path_owned;
-            let mut body = first;
-            let mut seen_cursors = HashSet::new();
-            for page in 1.. {
-                let next = http::decode_slice::<Next>(&body)?.next_cursor;
-                let decode = tokio::task::spawn_blocking(move || http::decode_slice::<P>(&body));
-                if tx.send(decode).await.is_err() {
-                    return Ok(()); // the listing was given up
-                }
-                let Some(c) = next else { return Ok(()) };
-                if !seen_cursors.insert(c.clone()) {
-                    return Err(Error::malformed(format!(
-                        "{path}: pagination loops (cursor repeated)"
-                    )));
-                }
-                if page >= MAX_PAGES {
-                    return Err(Error::malformed(format!(
-                        "{path}: more than {MAX_PAGES} pages"
-                    )));
-                }
-                let url = format!("{path}?limit={limit}&cursor={}", encode(&c));
-                body = match http.get_bytes(&url, &token, None).await? {
-                    Fetched::Fresh { value, .. } => value,
-                    Fetched::NotModified => {
-                        return Err(Error::malformed("304 without a conditional request"));
+        let budget = super::budget::current();
+        let reader = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(super::budget::within(
+            budget,
+            async move {
+                let path = path_owned;
+                let mut body = first;
+                let mut seen_cursors = HashSet::new();
+                for page in 1.. {
+                    let next = http::decode_slice::<Next>(&body)?.next_cursor;
+                    let decode =
+                        tokio::task::spawn_blocking(move || http::decode_slice::<P>(&body));
+                    if tx.send(decode).await.is_err() {
+                        return Ok(()); // the listing was given up
                     }
-                };
-            }
-            Ok(())
-        }));
+                    let Some(c) = next else { return Ok(()) };
+                    if !seen_cursors.insert(c.clone()) {
+                        return Err(Error::malformed(format!(
+                            "{path}: pagination loops (cursor repeated)"
+                        )));
+                    }
+                    if page >= MAX_PAGES {
+                        return Err(Error::malformed(format!(
+                            "{path}: more than {MAX_PAGES} pages"
+                        )));
+                    }
+                    let url = format!("{path}?limit={limit}&cursor={}", encode(&c));
+                    body = match http.get_bytes(&url, &token, None).await? {
+                        Fetched::Fresh { value, .. } => value,
+                        Fetched::NotModified => {
+                            return Err(Error::malformed("304 without a conditional request"));
+                        }
+                    };
+                }
+                Ok(())
+            },
+        )));
         let mut head: Option<P> = None;
         let mut items = Vec::new();
         while let Some(decode) = rx.recv().await {
             let mut page: P = decode
                 .await
                 .map_err(|e| Error::internal(format!("decoding a page failed: {e}")))??;
-            items.extend(take_items(&mut page));
+            let taken = take_items(&mut page);
+            super::budget::charge_items(taken.len())?;
+            items.extend(taken);
             // The first page's own fields (its watermark) without its items.
             head.get_or_insert(page);
         }

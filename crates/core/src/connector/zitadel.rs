@@ -237,6 +237,7 @@ impl ZitadelConnector {
                 .json(Method::POST, "v2/sessions/search", Some(&body))
                 .await?;
             let n = r.sessions.len() as u64;
+            super::budget::charge_items(r.sessions.len())?;
             all.extend(r.sessions);
             let total = r
                 .details

@@ -3,4 +3,4 @@
 /**
  * Stable, machine-readable error codes shared with the UI (exported to TypeScript).
  */
-export type ErrorCode = "unauthorized" | "forbidden" | "not_found" | "conflict" | "rate_limited" | "unsupported" | "timeout" | "unreachable" | "server_error" | "malformed_response" | "invalid_input" | "config" | "secret_store" | "internal";
+export type ErrorCode = "unauthorized" | "forbidden" | "not_found" | "conflict" | "rate_limited" | "unsupported" | "timeout" | "unreachable" | "server_error" | "malformed_response" | "limit_exceeded" | "invalid_input" | "config" | "secret_store" | "internal";

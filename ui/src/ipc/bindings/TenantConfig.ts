@@ -36,4 +36,13 @@ ca_certificate?: string,
  * Accept a plain `http://` URL to a host that is not loopback: the token then crosses
  * the network in clear. Off unless the administrator says so for this tenant.
  */
-allow_plain_http?: boolean, };
+allow_plain_http?: boolean, 
+/**
+ * Items (users, sessions, log events) one poll may list; absent: 1,000,000. A tenant
+ * listing more fails that poll with an error naming this limit.
+ */
+max_listing_items?: number, 
+/**
+ * MiB of responses one poll may read; absent: 512.
+ */
+max_listing_mib?: number, };
