@@ -162,11 +162,10 @@ impl AppState {
                 "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
             ));
         };
-        let mut next = ConfigFile::load(cfg.path().parent().unwrap_or(std::path::Path::new(".")))?;
-        next.set_settings(settings)?;
         // A database that cannot be read is refused before anything is written.
-        let geoip = open_geoip(&next.settings().geoip_database).await?;
-        next.save()?;
+        let geoip = open_geoip(&settings.clone().normalized().geoip_database).await?;
+        let book = self.book(cfg);
+        let next = blocking(move || book.update(|c| c.set_settings(settings))).await?;
         let stored = next.settings().clone();
         **cfg = next;
         drop(guard);
@@ -269,32 +268,17 @@ impl AppState {
                 "the built-in demo tenant cannot be edited; choose another name",
             ));
         }
-        let secret = secret.filter(|s| !s.is_empty());
-        if previous.is_none() && secret.is_none() {
-            return Err(Error::invalid_input(format!(
-                "tenant '{}': the {} is required",
-                tenant.name,
-                connector::kind_info(tenant.kind).secret_label
-            )));
-        }
         let mut guard = self.config.lock().await;
         let Config::Loaded(cfg) = &mut *guard else {
             return Err(Error::config(
                 "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
             ));
         };
-        let mut next = ConfigFile::load(cfg.path().parent().unwrap_or(std::path::Path::new(".")))?;
-        next.upsert_tenant(tenant.clone(), previous.as_deref())?;
-        let name = tenant.name.clone();
-        let old = previous.clone().unwrap_or_else(|| name.clone());
-        let store = Arc::clone(&self.secrets);
-        let new_secret = secret.clone();
-        blocking(move || match new_secret {
-            Some(s) => store.set(&name, &s),
-            None => vigil_core::secrets::rename(store.as_ref(), &old, &name),
-        })
-        .await?;
-        next.save()?;
+        // The core's one tenant-editing path: under the config lock, re-read, keychain
+        // first, file second, rolled back together.
+        let book = self.book(cfg);
+        let (t, prev) = (tenant.clone(), previous.clone());
+        let next = blocking(move || book.save(t, secret, prev.as_deref())).await?;
         **cfg = next;
         drop(guard);
         if let Some(p) = &previous {
@@ -302,12 +286,6 @@ impl AppState {
         }
         self.engine.remove_tenant(&tenant.name)?;
         start_tenant(&self.engine, &tenant, Arc::clone(&self.secrets)).await;
-        if let (Some(p), true) = (&previous, secret.is_some()) {
-            if p != &tenant.name {
-                let (store, p) = (Arc::clone(&self.secrets), p.clone());
-                let _ = blocking(move || store.delete(&p)).await;
-            }
-        }
         tracing::info!(tenant = %tenant.name, kind = tenant.kind.as_str(), "tenant saved");
         Ok(TenantView {
             config: tenant,
@@ -330,18 +308,26 @@ impl AppState {
                 "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
             ));
         };
-        if !cfg.remove_tenant(name)? {
-            return Err(Error::new(
-                ErrorCode::NotFound,
-                format!("no tenant named '{name}'"),
-            ));
-        }
-        cfg.save()?;
+        let book = self.book(cfg);
+        let n = name.to_owned();
+        // Re-read under the lock: tenants added meanwhile (by the CLI, by hand) stay.
+        let next = blocking(move || book.remove(&n)).await?;
+        **cfg = next;
         drop(guard);
         self.engine.remove_tenant(name)?;
         tracing::info!(tenant = %name, "tenant removed");
-        let (store, n) = (Arc::clone(&self.secrets), name.to_owned());
-        blocking(move || store.delete(&n)).await
+        Ok(())
+    }
+
+    /// The core's tenant book over the loaded file's directory and the keychain.
+    fn book(&self, cfg: &ConfigFile) -> vigil_core::tenants::TenantBook {
+        vigil_core::tenants::TenantBook::new(
+            cfg.path()
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .to_path_buf(),
+            Arc::clone(&self.secrets),
+        )
     }
 
     /// Tests a draft (with the typed secret) or a saved tenant (with its stored secret).
@@ -362,20 +348,16 @@ impl AppState {
                 return Ok(c.check().await);
             }
         }
-        let spec = tenant.spec()?;
-        let secret = match secret {
-            Some(s) => s,
-            None => {
-                let (store, n) = (Arc::clone(&self.secrets), tenant.name.clone());
-                blocking(move || store.get(&n)).await?.ok_or_else(|| {
-                    Error::invalid_input(format!(
-                        "no stored secret for tenant '{}': type it to test",
-                        tenant.name
-                    ))
-                })?
+        let book = match &*self.config.lock().await {
+            Config::Loaded(c) => self.book(c),
+            Config::Broken { .. } => {
+                return Err(Error::config(
+                    "the configuration file did not load; type the secret to test",
+                ));
             }
         };
-        Ok(connector::build(&spec, secret)?.check().await)
+        // A stored secret only goes to the stored tenant's own kind and origin.
+        book.test(&tenant, secret).await
     }
 }
 

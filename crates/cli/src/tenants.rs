@@ -33,6 +33,10 @@ pub fn load_config() -> Result<ConfigFile, Failure> {
     ConfigFile::load(&dir).map_err(|e| Failure::usage(&e))
 }
 
+fn book(store: Arc<dyn SecretStore>) -> Result<vigil_core::tenants::TenantBook, Failure> {
+    vigil_core::tenants::TenantBook::open_default(store).map_err(|e| Failure::usage(&e))
+}
+
 /// The connector of a configured tenant, with its secret from the keychain.
 pub async fn connector_for(
     cfg: &TenantConfig,
@@ -85,6 +89,12 @@ pub struct AddArgs {
     /// clear).
     #[arg(long)]
     allow_plain_http: bool,
+    /// Items (users, sessions, log events) one poll may list; default 1,000,000.
+    #[arg(long, value_name = "N")]
+    max_listing_items: Option<u64>,
+    /// MiB of responses one poll may read; default 512.
+    #[arg(long, value_name = "MIB")]
+    max_listing_mib: Option<u64>,
 }
 
 pub async fn run(command: TenantCommand) -> Result<(), Failure> {
@@ -104,6 +114,8 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 secret_stdin,
                 ca_certificate,
                 allow_plain_http,
+                max_listing_items,
+                max_listing_mib,
             } = *args;
             let kind: ConnectorKind = kind.parse().map_err(|e| Failure::usage(&e))?;
             let opts = parse_options(&options).map_err(|e| Failure::usage(&e))?;
@@ -120,10 +132,11 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 alerts: None,
                 ca_certificate,
                 allow_plain_http: allow_plain_http.then_some(true),
+                max_listing_items,
+                max_listing_mib,
             };
             tenant.validate().map_err(|e| Failure::usage(&e))?;
-            let mut cfg = load_config()?;
-            if cfg.tenant(&name).is_some() {
+            if load_config()?.tenant(&name).is_some() {
                 return Err(Failure::usage(&Error::new(
                     ErrorCode::Conflict,
                     format!("a tenant named '{name}' already exists (remove it first)"),
@@ -131,21 +144,17 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
             }
             let label = connector::kind_info(kind).secret_label;
             let secret = read_secret(&name, &label, secret_stdin)?;
-            cfg.upsert_tenant(tenant, None)
-                .map_err(|e| Failure::usage(&e))?;
-            // Keychain first, then the file: a tenant in the file always has its secret.
-            let (n, s) = (name.clone(), secret);
-            let st = Arc::clone(&store);
-            blocking(move || st.set(&n, &s))
+            // The core's one tenant-editing path: under the config lock, the file is
+            // read again after the prompt, keychain first, rolled back if the file fails.
+            let book = book(store)?;
+            blocking(move || book.save(tenant, Some(secret), None))
                 .await
-                .map_err(|e| Failure::tenant(&name, &e))?;
-            if let Err(e) = cfg.save() {
-                let (n, st) = (name.clone(), Arc::clone(&store));
-                let _ = blocking(move || st.delete(&n)).await;
-                return Err(Failure::usage(&e));
-            }
-            println!("added tenant '{name}' ({kind}); its {label} is in the OS keychain");
-            println!("check it with: vigil tenant test {name}");
+                .map_err(|e| match e.code {
+                    ErrorCode::SecretStore => Failure::tenant(&name, &e),
+                    _ => Failure::usage(&e),
+                })?;
+            say!("added tenant '{name}' ({kind}); its {label} is in the OS keychain");
+            say!("check it with: vigil tenant test {name}");
             Ok(())
         }
         TenantCommand::List { json } => {
@@ -158,12 +167,16 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 println!("{out}");
                 return Ok(());
             }
-            println!(
+            say!(
                 "{:<20} {:<8} {:<40} {:<18} {:>6}  TAGS",
-                "NAME", "KIND", "URL", "TIMEZONE", "POLL"
+                "NAME",
+                "KIND",
+                "URL",
+                "TIMEZONE",
+                "POLL"
             );
             for t in cfg.tenants() {
-                println!(
+                say!(
                     "{:<20} {:<8} {:<40} {:<18} {:>5}s  {}",
                     t.name,
                     t.kind,
@@ -173,7 +186,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                     t.tags.join(",")
                 );
             }
-            println!(
+            say!(
                 "{} tenants in {}",
                 cfg.tenants().len(),
                 cfg.path().display()
@@ -190,9 +203,9 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 .map_err(|e| Failure::tenant(&name, &e))?;
             let check = c.check().await;
             let yes = |b: bool| if b { "yes" } else { "no" };
-            println!("tenant:        {name} ({}, {})", t.kind, t.url);
-            println!("reachable:     {}", yes(check.reachable));
-            println!(
+            say!("tenant:        {name} ({}, {})", t.kind, t.url);
+            say!("reachable:     {}", yes(check.reachable));
+            say!(
                 "credential:    {}",
                 if check.authenticated {
                     "accepted"
@@ -201,19 +214,19 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                 }
             );
             if let Some(ms) = check.latency_ms {
-                println!("latency:       {ms} ms");
+                say!("latency:       {ms} ms");
             }
             if let Some(off) = check.clock_offset_ms {
-                println!(
+                say!(
                     "clock offset:  {:+.1} s (server minus local)",
                     off as f64 / 1000.0
                 );
             }
             if let Some(tz) = &check.timezone {
-                println!("server zone:   {tz}");
+                say!("server zone:   {tz}");
             }
             if !check.permissions.is_empty() {
-                println!("permissions:   {}", check.permissions.join(", "));
+                say!("permissions:   {}", check.permissions.join(", "));
             }
             if let Some(caps) = check.capabilities {
                 let can = [
@@ -229,7 +242,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
                     .iter()
                     .map(|(what, ok)| format!("{what}: {}", yes(*ok)))
                     .collect();
-                println!("capabilities:  {}", list.join("; "));
+                say!("capabilities:  {}", list.join("; "));
             }
             match check.error {
                 None => Ok(()),
@@ -240,18 +253,18 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
             }
         }
         TenantCommand::Remove { name } => {
-            let mut cfg = load_config()?;
-            if !cfg.remove_tenant(&name).map_err(|e| Failure::usage(&e))? {
-                return Err(Failure::usage(&Error::invalid_input(format!(
-                    "no tenant named '{name}'"
-                ))));
-            }
-            cfg.save().map_err(|e| Failure::usage(&e))?;
+            let book = book(store)?;
             let n = name.clone();
-            blocking(move || store.delete(&n))
+            blocking(move || book.remove(&n))
                 .await
-                .map_err(|e| Failure::tenant(&name, &e))?;
-            println!("removed tenant '{name}' and its keychain entry");
+                .map_err(|e| match e.code {
+                    ErrorCode::NotFound => {
+                        Failure::usage(&Error::invalid_input(format!("no tenant named '{name}'")))
+                    }
+                    ErrorCode::SecretStore => Failure::tenant(&name, &e),
+                    _ => Failure::usage(&e),
+                })?;
+            say!("removed tenant '{name}' and its keychain entry");
             Ok(())
         }
     }
@@ -272,11 +285,15 @@ pub fn parse_options(options: &[String]) -> Result<BTreeMap<String, String>, Err
 fn read_secret(name: &str, label: &str, from_stdin: bool) -> Result<SecretString, Failure> {
     let secret = if from_stdin {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| {
-            Failure::usage(&Error::invalid_input(format!(
-                "cannot read the secret from stdin: {e}"
-            )))
-        })?;
+        // A secret is a token or a key: a megabyte is far beyond any of them.
+        std::io::stdin()
+            .take(1024 * 1024)
+            .read_to_string(&mut s)
+            .map_err(|e| {
+                Failure::usage(&Error::invalid_input(format!(
+                    "cannot read the secret from stdin: {e}"
+                )))
+            })?;
         s.trim_end_matches(['\r', '\n']).to_owned()
     } else if std::io::stdin().is_terminal() {
         rpassword::prompt_password(format!("{label} for tenant '{name}': ")).map_err(|e| {
