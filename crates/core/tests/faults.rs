@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use vigil_core::connector::Connector;
+use vigil_core::connector::budget::Limits;
 use vigil_core::connector::vigil::VigilConnector;
 use vigil_core::model::{ConnectorKind, TenantSpec};
 use vigil_core::store::{SessionFilter, SessionQuery};
@@ -52,10 +53,16 @@ async fn tenant(name: &str, faults: Option<FaultSwitch>) -> Tenant {
     }
 }
 
+/// The tenant's connector as the app builds it (behind the guard), with limits of 20,000
+/// items and 32 MiB a poll so that an endless listing ends quickly here.
 fn connector(t: &Tenant) -> Arc<dyn Connector> {
     let mut spec = TenantSpec::new(&t.name, ConnectorKind::Vigil, &t.demo.url()).unwrap();
     spec.request_timeout = Duration::from_secs(2);
-    Arc::new(VigilConnector::new(&spec, SecretString::new(TOKEN)).unwrap())
+    spec.limits = Limits {
+        max_items: 20_000,
+        max_bytes: 32 * 1024 * 1024,
+    };
+    vigil_core::connector::build(&spec, SecretString::new(TOKEN)).unwrap()
 }
 
 fn requests(t: &Tenant) -> usize {
@@ -173,6 +180,16 @@ async fn a_hostile_tenant_gets_a_clear_error_and_the_others_keep_their_cadence()
                             .unwrap();
                         assert_eq!(dup.total, 1, "one row for a duplicated id");
                         "accepted; the duplicated id is one row".into()
+                    }
+                    Fault::HostileText => {
+                        // Kept exactly (JSON stays exact); every human-facing output
+                        // escapes it (the CLI's hostile-tenant test checks the terminal).
+                        let s = store.get("hostile", "hostile-1").unwrap();
+                        assert_eq!(
+                            s.user_agent.as_deref(),
+                            Some(vigil_demo::faults::HOSTILE_TEXT)
+                        );
+                        "accepted and kept exactly; every human-facing output shows its control characters as visible escapes".into()
                     }
                     other => panic!("{other:?}: no error shown"),
                 }

@@ -40,10 +40,25 @@ pub enum Fault {
     HugeBody,
     /// 302 to another host.
     RedirectElsewhere,
+    /// Every page brings 1,000 new sessions and a fresh cursor: the listing never ends.
+    EndlessPages,
+    /// 429 with `Retry-After: 18446744073709551615` (u64::MAX seconds).
+    HugeRetryAfter,
+    /// A small valid body, one byte every 100 ms (slower than any request timeout).
+    SlowDrip,
+    /// 80 KiB of gzip that inflates to 80 MiB.
+    GzipBomb,
+    /// 100,000 nested arrays.
+    DeepNesting,
+    /// An HTML page (a login portal or a proxy's error page) with status 200.
+    HtmlPage,
+    /// Valid sessions whose every text field carries terminal escapes, bidi overrides and
+    /// spreadsheet formulas.
+    HostileText,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 13] = [
+    pub const ALL: [Fault; 20] = [
         Fault::Timeout,
         Fault::StallMidBody,
         Fault::ServerError,
@@ -57,6 +72,13 @@ impl Fault {
         Fault::LoopingPages,
         Fault::HugeBody,
         Fault::RedirectElsewhere,
+        Fault::EndlessPages,
+        Fault::HugeRetryAfter,
+        Fault::SlowDrip,
+        Fault::GzipBomb,
+        Fault::DeepNesting,
+        Fault::HtmlPage,
+        Fault::HostileText,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +96,13 @@ impl Fault {
             Fault::LoopingPages => "looping_pages",
             Fault::HugeBody => "huge_body",
             Fault::RedirectElsewhere => "redirect_elsewhere",
+            Fault::EndlessPages => "endless_pages",
+            Fault::HugeRetryAfter => "huge_retry_after",
+            Fault::SlowDrip => "slow_drip",
+            Fault::GzipBomb => "gzip_bomb",
+            Fault::DeepNesting => "deep_nesting",
+            Fault::HtmlPage => "html_page",
+            Fault::HostileText => "hostile_text",
         }
     }
 }
@@ -108,6 +137,26 @@ fn sessions_answer(path: &str, sessions: &[String]) -> Response {
         format!(r#"{{"sessions":[{list}],"watermark":"0"}}"#)
     };
     json(StatusCode::OK, body)
+}
+
+/// Text typed by an attacker: a terminal title and screen clear, a bidi override, a
+/// spreadsheet formula, markup for notification servers.
+pub const HOSTILE_TEXT: &str = "mallory\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{202e}gnp.exe=HYPERLINK(\"http://evil.example\")<img src=x>";
+
+/// 80 MiB of spaces inside a JSON list, gzipped once (about 80 KiB).
+fn gzip_bomb() -> &'static [u8] {
+    static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BOMB.get_or_init(|| {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let spaces = vec![b' '; 1024 * 1024];
+        let _ = gz.write_all(br#"{"sessions":["#);
+        for _ in 0..80 {
+            let _ = gz.write_all(&spaces);
+        }
+        let _ = gz.write_all(br#"],"watermark":"0"}"#);
+        gz.finish().unwrap_or_default()
+    })
 }
 
 /// The misbehaving answer to a poll request.
@@ -185,6 +234,83 @@ pub async fn respond(fault: Fault, path: &str) -> Response {
                 (0..count).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
             ));
             json(StatusCode::OK, Body::from_stream(body))
+        }
+        Fault::EndlessPages => {
+            // A fresh cursor each page, and 1,000 sessions no page had before.
+            static PAGE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = PAGE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let list: Vec<String> = (0..1_000)
+                .map(|i| {
+                    session(
+                        &format!("endless-{n}-{i}"),
+                        &now,
+                        &now,
+                        "2099-01-01T00:00:00Z",
+                    )
+                })
+                .collect();
+            json(
+                StatusCode::OK,
+                format!(
+                    r#"{{"sessions":[{}],"next_cursor":"page-{n}","watermark":"0"}}"#,
+                    list.join(",")
+                ),
+            )
+        }
+        Fault::HugeRetryAfter => {
+            let mut r = json(
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"error":{"code":"rate_limited","message":"come back never"}}"#,
+            );
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static("18446744073709551615"),
+            );
+            r
+        }
+        Fault::SlowDrip => {
+            let body = format!(
+                r#"{{"sessions":[{}],"watermark":"0"}}"#,
+                session("drip-1", &now, &now, "2099-01-01T00:00:00Z")
+            );
+            let bytes: Vec<u8> = body.into_bytes();
+            let chunks = futures::stream::iter(bytes).then(|b| async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b]))
+            });
+            json(StatusCode::OK, Body::from_stream(chunks))
+        }
+        Fault::GzipBomb => {
+            let mut r = json(StatusCode::OK, gzip_bomb());
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        }
+        Fault::DeepNesting => {
+            let depth = 100_000;
+            let body = format!(
+                r#"{{"sessions":{}{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            json(StatusCode::OK, body)
+        }
+        Fault::HtmlPage => {
+            let mut r = Response::new(Body::from(
+                "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action=\"/login\"></form></body></html>",
+            ));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r
+        }
+        Fault::HostileText => {
+            let text = serde_json::to_string(HOSTILE_TEXT).unwrap_or_default();
+            let one = format!(
+                r#"{{"id":"hostile-1","user_id":"u-hostile","username":{text},"ip":{text},"user_agent":{text},"session_type":{text},"login_type":{text},"server_name":{text},"created_at":"{now}","last_activity_at":"{now}"}}"#
+            );
+            sessions_answer(path, &[one])
         }
         Fault::RedirectElsewhere => {
             let mut r = StatusCode::FOUND.into_response();
