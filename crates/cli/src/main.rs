@@ -171,6 +171,10 @@ struct ServeArgs {
     /// the tenant misbehave, for trying out a broken tenant.
     #[arg(long)]
     faults: bool,
+    /// Start misbehaving at once with this fault (implies --faults): timeout,
+    /// endless_pages, gzip_bomb, hostile_text … (see the README's reliability table).
+    #[arg(long, value_name = "FAULT")]
+    fault: Option<String>,
 }
 
 /// Which tenants a command works on: configured ones (secrets from the OS keychain), or
@@ -342,7 +346,17 @@ async fn demo_serve(args: ServeArgs) -> Result<(), Failure> {
         tick,
         latency_ms,
         faults,
+        fault,
     } = args;
+    let fault: Option<vigil_demo::faults::Fault> = fault
+        .map(|f| {
+            serde_json::from_value(serde_json::Value::String(f.clone())).map_err(|_| {
+                Failure::usage(&Error::invalid_input(format!(
+                    "--fault {f:?}: not a fault of the demo tenant"
+                )))
+            })
+        })
+        .transpose()?;
     let sessions = sessions as usize;
     let latency = std::time::Duration::from_millis(latency_ms);
     let tz = tz.as_str();
@@ -372,7 +386,8 @@ async fn demo_serve(args: ServeArgs) -> Result<(), Failure> {
         timezone,
         tick,
         latency,
-        faults: faults.then(|| std::sync::Arc::new(std::sync::Mutex::new(None))),
+        faults: (faults || fault.is_some())
+            .then(|| std::sync::Arc::new(std::sync::Mutex::new(fault))),
         ..Default::default()
     };
     let listener = tokio::net::TcpListener::bind(addr)

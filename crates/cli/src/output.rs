@@ -112,7 +112,10 @@ mod tests {
             "{text:?}"
         );
         assert_eq!(text.lines().count(), 3, "{text}");
-        assert!(text.contains("mallory^[]0;PWN") && text.contains("curl^[[2J"), "{text}");
+        assert!(
+            text.contains("mallory^[]0;PWN") && text.contains("curl^[[2J"),
+            "{text}"
+        );
         Ok(())
     }
 }

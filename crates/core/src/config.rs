@@ -795,6 +795,68 @@ mod tests {
         tempfile::tempdir().unwrap()
     }
 
+    /// A CA certificate "file" that is a device or a FIFO is refused at once: `/dev/zero`
+    /// used to fill memory, a FIFO to hang every start.
+    #[cfg(unix)]
+    #[test]
+    fn ca_certificate_must_be_a_small_regular_file() {
+        let d = dir();
+        let fifo = d.path().join("ca.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        let big = d.path().join("big.pem");
+        std::fs::write(&big, vec![b'a'; 5 * 1024 * 1024]).unwrap();
+        let mut paths = vec!["/dev/zero".to_owned(), big.display().to_string()];
+        if made {
+            paths.push(fifo.display().to_string());
+        }
+        for path in paths {
+            let mut t = sample();
+            t.ca_certificate = Some(path.clone());
+            let started = std::time::Instant::now();
+            let e = t.validate().unwrap_err();
+            assert!(
+                e.message.contains("not a regular file") || e.message.contains("larger than"),
+                "{path}: {e}"
+            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        }
+    }
+
+    #[test]
+    fn listing_limits_round_trip_and_are_checked() {
+        let d = dir();
+        let mut cfg = ConfigFile::load(d.path()).unwrap();
+        let mut t = sample();
+        t.max_listing_items = Some(50_000);
+        t.max_listing_mib = Some(64);
+        cfg.upsert_tenant(t.clone(), None).unwrap();
+        cfg.save().unwrap();
+        let back = ConfigFile::load(d.path()).unwrap();
+        let got = back.tenant("acme-prod").unwrap();
+        assert_eq!(got.limits().max_items, 50_000);
+        assert_eq!(got.limits().max_bytes, 64 * 1024 * 1024);
+        t.max_listing_items = Some(0);
+        assert!(
+            t.validate()
+                .unwrap_err()
+                .message
+                .contains("max_listing_items")
+        );
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            "[[tenants]]\nname = \"x\"\nkind = \"vigil\"\nurl = \"https://x.example\"\nmax_listing_mib = -1\n",
+        )
+        .unwrap();
+        let e = ConfigFile::load(d.path()).unwrap_err();
+        assert!(
+            e.message.contains(":5:") && e.message.contains("max_listing_mib"),
+            "{e}"
+        );
+    }
+
     fn sample() -> TenantConfig {
         let mut t = TenantConfig::new(
             "acme-prod",
