@@ -1,5 +1,6 @@
 import { useEffect } from "react";
 import type { Alert } from "../ipc/bindings/Alert";
+import { visible } from "../lib/format";
 
 /** How long a toast stays, and how many are stacked at most (the oldest goes first). */
 export const TOAST_MS = 6_000;
@@ -38,7 +39,7 @@ function ToastItem({
         }}
       >
         <span className={`badge severity-badge sev-${alert.severity}`}>{alert.severity}</span>{" "}
-        {alert.message}
+        {visible(alert.message)}
       </button>
       <button
         type="button"

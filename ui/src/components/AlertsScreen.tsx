@@ -6,7 +6,7 @@ import type { AlertFilter } from "../ipc/bindings/AlertFilter";
 import type { StoredAlert } from "../ipc/bindings/StoredAlert";
 import { acknowledgeAlerts, errorMessage, snoozeRule } from "../ipc/ipc";
 import { ruleLabel, severityLabel } from "../lib/alerts";
-import { DASH, formatDateTime, plural } from "../lib/format";
+import { DASH, formatDateTime, plural, visible } from "../lib/format";
 import { ActionResult, type Notice } from "./ActionResult";
 
 export const ALERTS_LIMIT = 2_000;
@@ -230,7 +230,7 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
                       {formatDateTime(a.at)}
                     </td>
                     <td>{a.tenant}</td>
-                    <td>{a.username ?? DASH}</td>
+                    <td>{a.username ? visible(a.username) : DASH}</td>
                     <td>
                       <span className="rule-chips">
                         {a.rules.map((r) => (
@@ -247,7 +247,9 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
                       </span>
                     </td>
                     <td className="mono">{a.ip ?? DASH}</td>
-                    <td title={a.user_agent ?? undefined}>{a.message}</td>
+                    <td title={a.user_agent ? visible(a.user_agent) : undefined}>
+                      {visible(a.message)}
+                    </td>
                     <td className="nowrap alert-actions">
                       {s.acknowledged ? (
                         <span className="muted">Acknowledged</span>

@@ -7,7 +7,7 @@ import type { AuditEntry } from "../ipc/bindings/AuditEntry";
 import type { AuditFilter } from "../ipc/bindings/AuditFilter";
 import { errorMessage } from "../ipc/ipc";
 import { buildAuditCsv, buildAuditJson, downloadText, exportBaseName } from "../lib/auditExport";
-import { DASH, formatDateTime, plural } from "../lib/format";
+import { DASH, formatDateTime, plural, visible } from "../lib/format";
 
 export const AUDIT_LIMIT = 5_000;
 const SEARCH_DEBOUNCE_MS = 150;
@@ -40,7 +40,7 @@ export function actionLabel(kind: ActionKind): string {
 
 function resultText(e: AuditEntry): string {
   const parts = [e.result_code, e.message].filter((p): p is string => !!p);
-  return parts.length > 0 ? parts.join(": ") : DASH;
+  return parts.length > 0 ? visible(parts.join(": ")) : DASH;
 }
 
 /** The audit log: every requested action item with its latest state. */
@@ -191,8 +191,8 @@ export function AuditScreen() {
                   <td>{e.tenant}</td>
                   <td>{actionLabel(e.action)}</td>
                   <td>
-                    {e.target_user && <strong>{e.target_user} </strong>}
-                    <span className="mono muted">{e.target}</span>
+                    {e.target_user && <strong>{visible(e.target_user)} </strong>}
+                    <span className="mono muted">{visible(e.target)}</span>
                   </td>
                   <td>
                     <span

@@ -1,3 +1,4 @@
+import { visible } from "../lib/format";
 import { parseUserAgent } from "../lib/userAgent";
 
 // Small inline marks (no remote assets): a tinted glyph per browser family and OS.
@@ -86,14 +87,14 @@ function OsIcon({ os }: { os: string | null }) {
 export function UserAgentCell({ userAgent }: { userAgent: string | null }) {
   const ua = parseUserAgent(userAgent);
   return (
-    <span className="ua-cell" title={userAgent ?? undefined}>
+    <span className="ua-cell" title={userAgent ? visible(userAgent) : undefined}>
       {(ua.browser || ua.os) && (
         <span className="ua-icons">
           <BrowserIcon browser={ua.browser} />
           <OsIcon os={ua.os} />
         </span>
       )}
-      <span className="ua-label">{ua.label}</span>
+      <span className="ua-label">{visible(ua.label)}</span>
     </span>
   );
 }

@@ -22,7 +22,7 @@ import type { UserRow } from "../ipc/bindings/UserRow";
 import type { UserSortColumn } from "../ipc/bindings/UserSortColumn";
 import { errorMessage } from "../ipc/ipc";
 import type { UserSort } from "../lib/consoleState";
-import { DASH, formatCount, formatDateTime } from "../lib/format";
+import { DASH, formatCount, formatDateTime, visible } from "../lib/format";
 import type { SelectedUser } from "../lib/userActions";
 import { userKey } from "../lib/userActions";
 import type { RowModifiers } from "./SessionTable";
@@ -115,8 +115,8 @@ const USER_COLUMNS: readonly UserColumn[] = [
     width: 200,
     cell: (u) => (
       <span className="user-cell">
-        <span className="username" title={u.username}>
-          {u.username}
+        <span className="username" title={visible(u.username)}>
+          {visible(u.username)}
         </span>
         <UserBadges
           superuser={u.superuser}

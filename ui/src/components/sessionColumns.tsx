@@ -11,6 +11,7 @@ import {
   formatTimeLeft,
   parseTime,
   personName,
+  visible,
 } from "../lib/format";
 import { UserAgentCell } from "./UserAgentCell";
 
@@ -42,7 +43,7 @@ export type SessionColumn = {
 };
 
 function text(value: string | null | undefined): ReactNode {
-  const v = value?.trim() ? value : null;
+  const v = value?.trim() ? visible(value) : null;
   return v === null ? DASH : <span title={v}>{v}</span>;
 }
 
@@ -146,8 +147,8 @@ export const SESSION_COLUMNS: readonly SessionColumn[] = [
     filters: ["username", "user", "user_id", "superuser_only", "protected", "disabled"],
     cell: (s) => (
       <span className="user-cell">
-        <span className="username" title={s.username}>
-          {s.username}
+        <span className="username" title={visible(s.username)}>
+          {visible(s.username)}
         </span>
         <UserBadges
           superuser={s.superuser}

@@ -8,9 +8,17 @@ import {
   formatTimeLeft,
   personName,
   plural,
+  visible,
 } from "./format";
 
 describe("format", () => {
+  it("shows control characters and bidi overrides instead of obeying them", () => {
+    expect(visible("mallory\u001b]0;PWNED\u0007\u001b[2J")).toBe("mallory^[]0;PWNED^G^[[2J");
+    expect(visible("gnp.\u202eexe")).toBe("gnp.\\u{202e}exe");
+    expect(visible("a\tb\u007f\u009b")).toBe("a^Ib^?\\u{9b}");
+    expect(visible("Zoë 山田 مريم")).toBe("Zoë 山田 مريم");
+  });
+
   it("formats counts and plurals", () => {
     expect(formatCount(2013)).toBe("2,013");
     expect(plural(1, "session")).toBe("1 session");

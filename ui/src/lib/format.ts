@@ -4,6 +4,29 @@ const NUMBER = new Intl.NumberFormat("en-US");
 
 export const DASH = "–";
 
+/**
+ * Characters a renderer would obey rather than show: C0 controls, DEL, C1 controls, bidi
+ * embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the invisible
+ * marks that reorder text (U+061C, U+200E, U+200F). The same set as the core's
+ * `text::is_unsafe`.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u061c\u200e\u200f]/g;
+
+/**
+ * Tenant text as people should see it: every character a renderer would obey (a bidi
+ * override turning `gnp.exe` around, a control character) written as a visible escape,
+ * `^[` for ESC and `\u{202e}` style otherwise, as the CLI shows it.
+ */
+export function visible(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    if (code < 0x20) return `^${String.fromCharCode(0x40 + code)}`;
+    if (code === 0x7f) return "^?";
+    return `\\u{${code.toString(16)}}`;
+  });
+}
+
 export function formatCount(n: number): string {
   return NUMBER.format(n);
 }
