@@ -70,7 +70,20 @@ pub struct SignInLog {
     lookback: chrono::Duration,
     overlap: chrono::Duration,
     state: Mutex<State>,
+    /// Most keys kept: each poll is bounded, but a hostile log could add its bound of new
+    /// keys every poll for a whole look-back window. Over it, the keys whose newest
+    /// sign-in is oldest go first.
+    max_keys: usize,
 }
+
+/// Keys (derived sessions) kept per tenant by default.
+pub const MAX_KEYS: usize = 1_000_000;
+/// Sign-in times kept per key: the newest ones (a session's start may then show later
+/// than it was, never earlier).
+const MAX_TIMES_PER_KEY: usize = 1_000;
+/// Events dated further ahead than this are a broken or hostile clock: dropped, so one
+/// "year 9999" entry cannot move the read cursor past every real event.
+const MAX_FUTURE_SKEW_MINUTES: i64 = 10;
 
 /// A short stable session id for a key (the key itself may hold IPs and device names).
 pub fn key_id(prefix: &str, key: &str) -> String {
@@ -89,7 +102,14 @@ impl SignInLog {
             lookback,
             overlap,
             state: Mutex::new(State::default()),
+            max_keys: MAX_KEYS,
         }
+    }
+
+    /// A log keeping at most `max_keys` derived sessions.
+    pub fn with_max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = max_keys.max(1);
+        self
     }
 
     pub fn lookback(&self) -> chrono::Duration {
@@ -100,7 +120,10 @@ impl SignInLog {
     pub async fn since(&self) -> DateTime<Utc> {
         let window_start = Utc::now() - self.lookback;
         match self.state.lock().await.cursor {
-            Some(c) => (c - self.overlap).max(window_start),
+            Some(c) => c
+                .checked_sub_signed(self.overlap)
+                .unwrap_or(window_start)
+                .max(window_start),
             None => window_start,
         }
     }
@@ -108,16 +131,26 @@ impl SignInLog {
     /// Takes in events read from the log (in any order; reading one twice is harmless).
     pub async fn apply(&self, events: Vec<LogEvent>) {
         let mut st = self.state.lock().await;
+        let now = Utc::now();
+        let latest_plausible = now + chrono::Duration::minutes(MAX_FUTURE_SKEW_MINUTES);
+        let mut implausible = 0usize;
         for event in events {
             let at = match &event {
                 LogEvent::Start(s) => s.at,
                 LogEvent::End { at, .. } | LogEvent::UserEnded { at, .. } => *at,
             };
+            if at > latest_plausible {
+                implausible += 1;
+                continue;
+            }
             st.cursor = Some(st.cursor.map_or(at, |c| c.max(at)));
             match event {
                 LogEvent::Start(s) => {
                     let d = st.keys.entry(s.key.clone()).or_default();
                     d.times.insert(s.at);
+                    if d.times.len() > MAX_TIMES_PER_KEY {
+                        d.times.pop_first();
+                    }
                     if d.latest.as_ref().is_none_or(|l| l.at <= s.at) {
                         d.latest = Some(s);
                     }
@@ -139,6 +172,32 @@ impl SignInLog {
         });
         st.ended.retain(|_, t| *t >= window_start);
         st.user_ended.retain(|_, t| *t >= window_start);
+        if implausible > 0 {
+            tracing::warn!(
+                implausible,
+                "sign-in log events dated in the future were dropped"
+            );
+        }
+        // End markers would grow as freely as keys: the newest are kept.
+        keep_newest(&mut st.ended, self.max_keys);
+        keep_newest(&mut st.user_ended, self.max_keys);
+        if st.keys.len() > self.max_keys {
+            let excess = st.keys.len() - self.max_keys;
+            let mut by_age: Vec<(DateTime<Utc>, String)> = st
+                .keys
+                .iter()
+                .map(|(k, d)| (d.times.last().copied().unwrap_or(now), k.clone()))
+                .collect();
+            by_age.select_nth_unstable(excess - 1);
+            for (_, k) in by_age.into_iter().take(excess) {
+                st.keys.remove(&k);
+            }
+            tracing::warn!(
+                dropped = excess,
+                kept = self.max_keys,
+                "the sign-in log derives more sessions than Vigil keeps; the oldest were dropped"
+            );
+        }
     }
 
     /// Vigil ended every session of a user: sign-ins before now are over.
@@ -267,6 +326,20 @@ impl UserCache {
     }
 }
 
+/// Drops the oldest entries of `map` beyond `max`.
+fn keep_newest(map: &mut HashMap<String, DateTime<Utc>>, max: usize) {
+    if map.len() <= max {
+        return;
+    }
+    let excess = map.len() - max;
+    let mut by_age: Vec<(DateTime<Utc>, String)> =
+        map.iter().map(|(k, t)| (*t, k.clone())).collect();
+    by_age.select_nth_unstable(excess - 1);
+    for (_, k) in by_age.into_iter().take(excess) {
+        map.remove(&k);
+    }
+}
+
 /// A place from its parts (city, region, country), skipping empty ones.
 pub fn place(parts: &[Option<&str>]) -> Option<String> {
     let parts: Vec<&str> = parts
@@ -304,6 +377,42 @@ mod tests {
             login_type: None,
             session_type: None,
         })
+    }
+
+    /// A hostile log: an entry dated in year 9999 must not move the read cursor past every
+    /// real event (the tenant would go blind), and new keys every poll must not grow the
+    /// state without bound.
+    #[tokio::test]
+    async fn a_hostile_log_cannot_blind_or_bloat_the_tenant() {
+        let log = SignInLog::new(chrono::Duration::hours(1), chrono::Duration::minutes(5))
+            .with_max_keys(100);
+        let tenant: Arc<str> = Arc::from("t");
+        let mut far = sign_in("future", "u9", 0);
+        if let LogEvent::Start(s) = &mut far {
+            s.at = DateTime::<Utc>::MAX_UTC;
+        }
+        log.apply(vec![far, sign_in("a", "u1", 10)]).await;
+        assert!(
+            log.since().await <= Utc::now(),
+            "the cursor moved to the future"
+        );
+        let ids: Vec<String> = log
+            .sessions(&tenant, None)
+            .await
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(ids, ["a"]);
+        for round in 0..5 {
+            let events = (0..100)
+                .map(|i| sign_in(&format!("k{round}-{i}"), "u", 50 - i64::from(round) * 10))
+                .collect();
+            log.apply(events).await;
+        }
+        let s = log.sessions(&tenant, None).await;
+        assert_eq!(s.len(), 100);
+        // The newest keys are the ones kept.
+        assert!(s.iter().all(|s| s.id.starts_with("k4-")), "{:?}", s[0].id);
     }
 
     #[tokio::test]
