@@ -466,9 +466,17 @@ pub fn millis(d: Duration) -> Option<u64> {
     Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// The `rel="next"` target of a `Link` header.
+/// The `rel="next"` target of the `Link` headers: in one header or in several (Okta sends
+/// `rel="self"` and `rel="next"` as separate headers, `self` first).
 pub fn link_next(headers: &HeaderMap) -> Option<String> {
-    let raw = headers.get(reqwest::header::LINK)?.to_str().ok()?;
+    headers
+        .get_all(reqwest::header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(link_next_in)
+}
+
+fn link_next_in(raw: &str) -> Option<String> {
     raw.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         params
@@ -600,6 +608,22 @@ mod tests {
             ),
         );
         assert_eq!(link_next(&h).as_deref(), Some("/a?page_token=2"));
+        // Two headers, `self` first, as Okta sends them.
+        let mut okta = HeaderMap::new();
+        okta.append(
+            reqwest::header::LINK,
+            HeaderValue::from_static("<https://acme.okta.com/api/v1/logs?limit=2>; rel=\"self\""),
+        );
+        okta.append(
+            reqwest::header::LINK,
+            HeaderValue::from_static(
+                "<https://acme.okta.com/api/v1/logs?limit=2&after=abc>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(
+            link_next(&okta).as_deref(),
+            Some("https://acme.okta.com/api/v1/logs?limit=2&after=abc")
+        );
         h.insert(
             reqwest::header::DATE,
             HeaderValue::from_static("Sun, 22 Nov 2026 20:00:00 GMT"),
