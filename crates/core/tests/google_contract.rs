@@ -57,8 +57,12 @@ async fn mount_token(
             && claims["iss"] == "vigil@vigil-test.iam.gserviceaccount.com"
             && claims["sub"] == "admin@example.com"
             && claims["aud"] == aud.as_str()
+            // Per method, as the Admin SDK discovery documents list them
+            // (google-api-python-client 2.202.0): activities.list needs
+            // admin.reports.audit.readonly, users.get/update admin.directory.user, and
+            // users.signOut admin.directory.user.security alone.
             && claims["scope"]
-                == "https://www.googleapis.com/auth/admin.reports.audit.readonly https://www.googleapis.com/auth/admin.directory.user";
+                == "https://www.googleapis.com/auth/admin.reports.audit.readonly https://www.googleapis.com/auth/admin.directory.user https://www.googleapis.com/auth/admin.directory.user.security";
         if ok {
             Ok(())
         } else {

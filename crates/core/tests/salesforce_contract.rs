@@ -102,11 +102,22 @@ async fn queries_auth_sessions_across_pages_with_users_admins_and_history() {
     let s = MockServer::start().await;
     mount_client_credentials(&s).await;
     mount_users(&s).await;
+    // UsersId is nillable (the object reference says so): one such row must not fail
+    // the poll.
+    let mut orphan = auth_session(
+        "0Akxx0000000004AAA",
+        BOB,
+        "192.0.2.9",
+        false,
+        "0Yaxx0000000004AAA",
+    );
+    orphan["UsersId"] = Value::Null;
     Mock::given(method("GET"))
         .and(path(format!("{V}/query/01gxx000000MYPdAAO-2000")))
         .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"totalSize": 3, "done": true, "records": [
-                auth_session("0Akxx0000000003AAA", BOB, "2001:db8::77", false, "0Yaxx0000000003AAA")
+            json!({"totalSize": 4, "done": true, "records": [
+                auth_session("0Akxx0000000003AAA", BOB, "2001:db8::77", false, "0Yaxx0000000003AAA"),
+                orphan
             ]}),
         ))
         .expect(1)
@@ -115,7 +126,7 @@ async fn queries_auth_sessions_across_pages_with_users_admins_and_history() {
     Mock::given(method("GET")).and(path(format!("{V}/query")))
         .and(query_param("q", "SELECT Id, UsersId, SessionType, LoginType, SourceIp, CreatedDate, LastModifiedDate, NumSecondsValid, ParentId, IsCurrent, LoginHistoryId FROM AuthSession"))
         .and(header("authorization", "Bearer 00Dxx0000001gPL!tok-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"totalSize": 3, "done": false,
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"totalSize": 4, "done": false,
             "nextRecordsUrl": format!("{V}/query/01gxx000000MYPdAAO-2000"),
             "records": [auth_session("0Akxx0000000001AAA", ADA, "203.0.113.50", true, "0Yaxx0000000001AAA"),
                         auth_session("0Akxx0000000002AAA", ADA, "198.51.100.50", false, "0Yaxx0000000002AAA")]})))
@@ -128,7 +139,13 @@ async fn queries_auth_sessions_across_pages_with_users_admins_and_history() {
         panic!()
     };
     sessions.sort_by(|a, b| a.id.cmp(&b.id));
-    assert_eq!(sessions.len(), 3);
+    assert_eq!(sessions.len(), 4);
+    let orphan = &sessions[3];
+    assert_eq!(
+        (orphan.user_id.as_str(), orphan.username.as_str()),
+        ("", "(no user)")
+    );
+    assert_eq!(orphan.ip.as_deref(), Some("192.0.2.9"));
     let a = &sessions[0];
     assert_eq!(a.username, "ada@acme.example");
     assert_eq!(a.display_name.as_deref(), Some("Ada Lovelace"));

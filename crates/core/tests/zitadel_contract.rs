@@ -35,7 +35,7 @@ fn session(id: &str, user: &str, login: &str, ip: &str) -> Value {
         "metadata": {},
         "userAgent": {"fingerprintId": "fp-1", "ip": ip, "description": "Chrome on macOS",
                       "header": {"user-agent": {"values": ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) Chrome/120.0"]}}},
-        "expirationDate": "2026-11-23T10:55:19.155093Z"
+        "expirationDate": "2099-11-23T10:55:19.155093Z"
     })
 }
 
@@ -76,9 +76,13 @@ async fn mount_directory(s: &MockServer) {
 async fn searches_sessions_page_by_page() {
     let s = MockServer::start().await;
     mount_directory(&s).await;
-    let mut first: Vec<Value> = (0..99)
+    let mut first: Vec<Value> = (0..98)
         .map(|i| session(&format!("s-{i:03}"), "u-minnie", "minnie", "203.0.113.3"))
         .collect();
+    // Zitadel keeps a session listed after it expired, until someone deletes it.
+    let mut expired = session("s-expired", "u-minnie", "minnie", "203.0.113.3");
+    expired["expirationDate"] = json!("2026-11-23T10:55:19.155093Z");
+    first.push(expired);
     first.push(json!({"id": "s-pending", "creationDate": "2026-11-22T10:00:00Z", "changeDate": "2026-11-22T10:00:00Z", "sequence": "1", "factors": {}, "metadata": {}}));
     Mock::given(method("POST")).and(path("/v2/sessions/search"))
         .and(header("authorization", "Bearer pat-zitadel"))
@@ -96,9 +100,10 @@ async fn searches_sessions_page_by_page() {
     sessions.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(
         sessions.len(),
-        100,
-        "99 + 1 across two pages; the one without a user is skipped"
+        99,
+        "98 + 1 across two pages; the one without a user and the expired one are skipped"
     );
+    assert!(sessions.iter().all(|s| s.id != "s-expired"));
     let m = &sessions[0];
     assert_eq!(m.id, "s-000");
     assert_eq!(m.username, "minnie");
@@ -116,7 +121,7 @@ async fn searches_sessions_page_by_page() {
     );
     assert_eq!(
         m.expires_at.unwrap().to_rfc3339(),
-        "2026-11-23T10:55:19.155093+00:00"
+        "2099-11-23T10:55:19.155093+00:00"
     );
     let mickey = sessions.iter().find(|x| x.id == "s-mickey").unwrap();
     assert!(mickey.disabled && !mickey.superuser);

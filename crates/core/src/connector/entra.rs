@@ -133,6 +133,23 @@ fn x5t(hex: &str) -> Result<String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// The Microsoft Graph endpoints of the national clouds: a token for one is not accepted
+/// by another, so the scope follows the tenant's Graph URL.
+const NATIONAL_GRAPH_HOSTS: &[&str] = &[
+    "graph.microsoft.us",
+    "dod-graph.microsoft.us",
+    "microsoftgraph.chinacloudapi.cn",
+];
+
+/// The `.default` scope of the Graph endpoint the tenant's URL names: a national cloud's
+/// own, else the global one (also for proxies and test servers).
+fn graph_scope(base: &url::Url) -> String {
+    match base.host_str() {
+        Some(host) if NATIONAL_GRAPH_HOSTS.contains(&host) => format!("https://{host}/.default"),
+        _ => "https://graph.microsoft.com/.default".to_owned(),
+    }
+}
+
 impl EntraConnector {
     pub fn new(spec: &TenantSpec, secret: SecretString) -> Result<Self> {
         let tenant_id = spec.option("tenant_id")?.to_owned();
@@ -161,10 +178,7 @@ impl EntraConnector {
             spec,
             token_url,
             grant,
-            vec![(
-                "scope".into(),
-                "https://graph.microsoft.com/.default".into(),
-            )],
+            vec![("scope".into(), graph_scope(&spec.base_url))],
         )?;
         Ok(Self {
             api: Api::new(spec, Credential::oauth(oauth))?,
@@ -415,6 +429,34 @@ impl Connector for EntraConnector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_graph_scope_follows_the_national_cloud() -> crate::Result<()> {
+        let scope = |u: &str| -> crate::Result<String> {
+            Ok(graph_scope(&crate::model::parse_base_url(u)?))
+        };
+        assert_eq!(
+            scope("https://graph.microsoft.com")?,
+            "https://graph.microsoft.com/.default"
+        );
+        assert_eq!(
+            scope("https://graph.microsoft.us")?,
+            "https://graph.microsoft.us/.default"
+        );
+        assert_eq!(
+            scope("https://dod-graph.microsoft.us/")?,
+            "https://dod-graph.microsoft.us/.default"
+        );
+        assert_eq!(
+            scope("https://microsoftgraph.chinacloudapi.cn")?,
+            "https://microsoftgraph.chinacloudapi.cn/.default"
+        );
+        assert_eq!(
+            scope("https://graph-proxy.example")?,
+            "https://graph.microsoft.com/.default"
+        );
+        Ok(())
+    }
 
     #[test]
     fn thumbprints_become_x5t() {

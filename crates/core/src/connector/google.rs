@@ -25,8 +25,12 @@ use crate::model::{Capabilities, ConnectorKind, TenantCheck, TenantSpec, User, n
 use crate::secret::SecretString;
 
 const MAX_PAGES: usize = 200;
+/// The scopes of the methods Vigil calls, as the Admin SDK discovery documents list them:
+/// activities.list (reports), users.get/update (directory), and users.signOut, which
+/// accepts only `admin.directory.user.security` (without it force logout gets 403).
 const SCOPES: &str = "https://www.googleapis.com/auth/admin.reports.audit.readonly \
-                      https://www.googleapis.com/auth/admin.directory.user";
+                      https://www.googleapis.com/auth/admin.directory.user \
+                      https://www.googleapis.com/auth/admin.directory.user.security";
 
 /// The fields of a service account key Vigil needs.
 #[derive(Deserialize)]

@@ -223,7 +223,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
                 field("tenant_id", "Directory (tenant) ID", true, "The Entra tenant's id or primary domain."),
                 field("client_id", "Application (client) ID", true, "The app registration's client id."),
                 field("certificate_thumbprint", "Certificate thumbprint", false, "With a PEM private key: the hex SHA-1 thumbprint of its certificate as the portal shows it."),
-                field("login_url", "Login URL", false, "Default https://login.microsoftonline.com (national clouds differ)."),
+                field("login_url", "Login URL", false, "Default https://login.microsoftonline.com. National clouds: their login URL here (e.g. https://login.microsoftonline.us) and their Graph endpoint as the tenant URL (https://graph.microsoft.us, https://dod-graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn): the token's scope follows it."),
                 field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
             ],
         },
@@ -235,8 +235,8 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
                           login events can arrive hours late and carry no user agent. Single sessions cannot be \
                           ended; force logout signs the user out everywhere (users.signOut). Disabling suspends \
                           the user. SuperUsers: super admins and delegated admins. Secret: a service account's \
-                          JSON key with domain-wide delegation for admin.reports.audit.readonly and \
-                          admin.directory.user."
+                          JSON key with domain-wide delegation for admin.reports.audit.readonly, \
+                          admin.directory.user and admin.directory.user.security (force logout needs the last)."
                 .into(),
             url_hint: "https://admin.googleapis.com".into(),
             secret_label: "Service account JSON key".into(),

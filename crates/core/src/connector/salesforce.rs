@@ -60,7 +60,9 @@ struct QueryResult<T> {
 #[serde(rename_all = "PascalCase")]
 struct AuthSession {
     id: String,
-    users_id: String,
+    /// Nillable in the object reference: a session can belong to no user.
+    #[serde(default)]
+    users_id: Option<String>,
     #[serde(default)]
     session_type: Option<String>,
     #[serde(default)]
@@ -367,7 +369,7 @@ impl Connector for SalesforceConnector {
             .map_err(|e| e.context("querying AuthSession"))?;
         let user_ids: Vec<String> = rows
             .iter()
-            .map(|r| r.users_id.clone())
+            .filter_map(|r| r.users_id.clone())
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
@@ -395,8 +397,11 @@ impl Connector for SalesforceConnector {
         let sessions = rows
             .into_iter()
             .map(|r| {
-                let mut s = Session::new(tenant, r.id, r.users_id.clone(), r.users_id.clone());
-                if let Some(u) = users.get(&r.users_id) {
+                // A session of no user stays listed (it can be ended), named as such.
+                let user_id = r.users_id.clone().unwrap_or_default();
+                let name = r.users_id.clone().unwrap_or_else(|| "(no user)".to_owned());
+                let mut s = Session::new(tenant, r.id, user_id, name);
+                if let Some(u) = r.users_id.as_ref().and_then(|id| users.get(id)) {
                     s.annotate(u);
                 }
                 s.ip = r.source_ip.as_deref().and_then(normalize_ip);

@@ -283,7 +283,13 @@ impl ZitadelConnector {
         Ok(user_from(r.user, admins))
     }
 
+    /// A live session, or `None`: one without a user yet (created, not authenticated), or
+    /// one past its `expirationDate` (Zitadel keeps expired sessions listed until they
+    /// are deleted).
     fn session_from(&self, s: ZSession) -> Option<Session> {
+        if s.expiration_date.is_some_and(|e| e <= chrono::Utc::now()) {
+            return None;
+        }
         let factors = s.factors.unwrap_or_default();
         let user = factors.get("user")?;
         let user_id = user["id"].as_str().filter(|i| !i.is_empty())?.to_owned();
