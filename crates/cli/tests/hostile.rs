@@ -11,7 +11,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -27,22 +26,9 @@ const ENDLESS_LIMIT: &str = "50000";
 const MAX_PEAK_MIB: u64 = 600;
 
 fn vigil(config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("VIGIL_CONFIG_DIR", config)
-        .env_remove("VIGIL_SECRET")
-        .env("VIGIL_DATA_DIR", common::data_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    let mut cmd = common::vigil_command(config);
+    cmd.args(args);
+    common::run(cmd, stdin)
 }
 
 /// Runs `vigil` under GNU time; returns the output and the peak resident set in KiB.

@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -18,23 +17,9 @@ fn demo(token: &str) -> Demo {
 
 /// Runs `vigil` with a config dir, full logging, and optional stdin; keeps every byte it printed.
 fn vigil(config: &Path, args: &[&str], stdin: Option<&str>, log: &mut Vec<u8>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("VIGIL_CONFIG_DIR", config)
-        .env("VIGIL_LOG", "trace")
-        .env_remove("VIGIL_SECRET")
-        .env("VIGIL_DATA_DIR", common::data_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = common::vigil_command(config);
+    cmd.args(args).env("VIGIL_LOG", "trace");
+    let out = common::run(cmd, stdin);
     log.extend_from_slice(&out.stdout);
     log.extend_from_slice(&out.stderr);
     out

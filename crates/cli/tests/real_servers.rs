@@ -8,10 +8,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-use common::BIN;
+use std::process::Output;
 
 fn env_of(var: &str) -> HashMap<String, String> {
     let dir =
@@ -30,26 +27,12 @@ fn vigil(
     stdin: Option<&str>,
     secret: Option<&str>,
 ) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("VIGIL_CONFIG_DIR", config)
-        .env_remove("VIGIL_SECRET")
-        .env("VIGIL_DATA_DIR", common::data_dir());
+    let mut cmd = common::vigil_command(config);
+    cmd.args(args);
     if let Some(s) = secret {
         cmd.env("VIGIL_SECRET", s);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    common::run(cmd, stdin)
 }
 
 fn ok(o: &Output) -> String {

@@ -91,11 +91,7 @@ impl Poller {
             let run = std::panic::AssertUnwindSafe(self.clone().run()).catch_unwind();
             let Err(panic) = run.await else { return };
             crashes = crashes.saturating_add(1);
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown cause".into());
+            let what = crate::connector::guard::panic_message(panic.as_ref());
             tracing::error!(%tenant, panic = %what, "polling failed unexpectedly; starting over");
             let e = Error::internal(format!(
                 "polling failed unexpectedly on the tenant's answer ({what}); retrying"

@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, dead_code)] // helpers; not every test file uses every one
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_vigil");
 
@@ -63,4 +63,29 @@ pub fn data_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("vigil-cli-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// `vigil` with a config dir of its own, the test's data dir and no `$VIGIL_SECRET`.
+pub fn vigil_command(config: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("VIGIL_CONFIG_DIR", config)
+        .env_remove("VIGIL_SECRET")
+        .env("VIGIL_DATA_DIR", data_dir());
+    cmd
+}
+
+/// Runs `cmd` with `stdin` written to it; keeps everything it printed.
+pub fn run(mut cmd: Command, stdin: Option<&str>) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
 }

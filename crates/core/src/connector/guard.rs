@@ -44,17 +44,22 @@ pub async fn caught<T>(tenant: &str, f: impl std::future::Future<Output = Result
     match AssertUnwindSafe(f).catch_unwind().await {
         Ok(r) => r,
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown cause".into());
+            let what = panic_message(panic.as_ref());
             tracing::error!(%tenant, panic = %what, "a connector failed unexpectedly");
             Err(Error::internal(format!(
                 "the connector failed on the tenant's answer ({what}); nothing was changed"
             )))
         }
     }
+}
+
+/// What a caught panic says (its `&str` or `String` payload).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into())
 }
 
 /// Checks a target id (session or user) before any request is made for it.
