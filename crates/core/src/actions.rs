@@ -195,9 +195,13 @@ fn guard(
             None => (None, None),
         };
     }
-    let user = known
-        .cloned()
-        .or_else(|| store.and_then(|s| s.user_of(&t.tenant, &t.session_id)));
+    let stored = store.and_then(|s| s.user_of(&t.tenant, &t.session_id));
+    // Protected if either record says so: the tenant's fresh one or what the polls saw.
+    let stored_protected = stored.as_ref().is_some_and(|u| u.protected || u.superuser);
+    let user = known.cloned().or(stored).map(|mut u| {
+        u.protected |= stored_protected;
+        u
+    });
     let name = user.as_ref().map(|u| u.username.clone());
     let own = store.is_some_and(|s| s.is_own_user(&t.tenant, &t.session_id));
     match kind {

@@ -471,6 +471,7 @@ impl Engine {
             diffs: self.diffs.clone(),
             paused: self.paused.subscribe(),
             geoip: Arc::clone(&self.geoip),
+            polled_once: Arc::default(),
         };
         self.runtime.spawn(poller.supervise());
         tenants.insert(name, handle);

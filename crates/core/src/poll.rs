@@ -45,6 +45,8 @@ pub(crate) struct Poller {
     pub paused: tokio::sync::watch::Receiver<bool>,
     /// Fills in the location of sessions the tenant gives none for.
     pub geoip: crate::engine::SharedGeoIp,
+    /// Whether a poll of this tenant was applied since start (shared by restarts).
+    pub polled_once: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Addresses located per tenant, kept between polls (a full listing repeats them).
@@ -109,7 +111,6 @@ impl Poller {
     async fn run(mut self) {
         let tenant = Arc::clone(self.connector.tenant());
         let mut failures: u32 = 0;
-        let mut initial = true;
         let mut places = std::collections::HashMap::new();
         loop {
             if *self.paused.borrow_and_update() {
@@ -126,6 +127,10 @@ impl Poller {
                 r = tokio::time::timeout(self.policy.poll_timeout, self.connector.poll()) => r,
             };
             let latency = started.elapsed();
+            // A change feed of "new" sessions every poll would grow the tenant past what a
+            // full listing may hold: over the tenant's item limit, it starts over with a
+            // (bounded) full listing instead.
+            let outcome = outcome.map(|r| r.and_then(|u| self.within_limit(&tenant, u)));
             let retry_after = match outcome {
                 Ok(Ok(mut update)) => match self.store.apply(
                     &tenant,
@@ -140,9 +145,12 @@ impl Poller {
                         let _ = self.diffs.send(TenantDiff {
                             tenant: Arc::clone(&tenant),
                             diff: Arc::new(diff),
-                            initial,
+                            // Kept across a restart after a panic: sign-ins during the
+                            // outage are new, not "found at start".
+                            initial: !self
+                                .polled_once
+                                .swap(true, std::sync::atomic::Ordering::SeqCst),
                         });
-                        initial = false;
                         None
                     }
                     Err(e) => {
@@ -178,10 +186,29 @@ impl Poller {
         }
     }
 
+    fn within_limit(&self, tenant: &str, update: PollUpdate) -> crate::Result<PollUpdate> {
+        let max = self.connector.limits().max_items;
+        if let PollUpdate::Delta { upserted, .. } = &update {
+            let held = self.store.tenant_session_count(tenant) as u64;
+            if held.saturating_add(upserted.len() as u64) > max {
+                return Err(Error::new(
+                    ErrorCode::LimitExceeded,
+                    format!(
+                        "the tenant's change feed grew it past {max} sessions (the tenant's max_listing_items); listing it again"
+                    ),
+                ));
+            }
+        }
+        Ok(update)
+    }
+
     async fn on_error(&self, tenant: &str, e: &Error, latency: Duration) {
         tracing::warn!(%tenant, code = e.code.as_str(), error = %e, "poll failed");
         self.store.record_error(tenant, e, latency);
-        if matches!(e.code, ErrorCode::MalformedResponse | ErrorCode::Timeout) {
+        if matches!(
+            e.code,
+            ErrorCode::MalformedResponse | ErrorCode::Timeout | ErrorCode::LimitExceeded
+        ) {
             // Incremental state may be what is wrong; start over with a full listing.
             self.connector.reset().await;
         }
@@ -209,6 +236,213 @@ pub fn next_wait(interval: Duration, failures: u32, retry_after_secs: Option<u64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A connector outside the guard that panics on its first polls: the poller itself
+    /// must turn that into the tenant's error and go on polling.
+    struct Panicky {
+        tenant: Arc<str>,
+        polls: std::sync::atomic::AtomicU32,
+    }
+
+    #[async_trait::async_trait]
+    impl Connector for Panicky {
+        fn tenant(&self) -> &Arc<str> {
+            &self.tenant
+        }
+        fn kind(&self) -> crate::model::ConnectorKind {
+            crate::model::ConnectorKind::Vigil
+        }
+        fn capabilities(&self) -> crate::model::Capabilities {
+            crate::model::Capabilities::FULL_LISTING
+        }
+        async fn poll(&self) -> crate::Result<PollUpdate> {
+            if self.polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+                panic!("index out of bounds in the tenant's answer");
+            }
+            Ok(PollUpdate::Full(Vec::new()))
+        }
+        async fn reset(&self) {}
+        async fn end_session(&self, _: &str) -> crate::Result<crate::connector::EndOutcome> {
+            Err(Error::internal("unused"))
+        }
+        async fn end_user_sessions(&self, _: &str) -> crate::Result<u64> {
+            Err(Error::internal("unused"))
+        }
+        async fn disable_user(&self, _: &str, _: bool) -> crate::Result<crate::model::User> {
+            Err(Error::internal("unused"))
+        }
+        async fn enable_user(&self, _: &str) -> crate::Result<crate::model::User> {
+            Err(Error::internal("unused"))
+        }
+        async fn find_user(&self, _: &str) -> crate::Result<Option<crate::model::User>> {
+            Ok(None)
+        }
+        async fn check(&self) -> crate::model::TenantCheck {
+            crate::model::TenantCheck::default()
+        }
+    }
+
+    /// A change feed that brings 10 "new" sessions every poll, with a limit of 25 items.
+    struct Growing {
+        inner: Panicky,
+    }
+
+    #[async_trait::async_trait]
+    impl Connector for Growing {
+        fn tenant(&self) -> &Arc<str> {
+            self.inner.tenant()
+        }
+        fn kind(&self) -> crate::model::ConnectorKind {
+            self.inner.kind()
+        }
+        fn capabilities(&self) -> crate::model::Capabilities {
+            self.inner.capabilities()
+        }
+        fn limits(&self) -> crate::connector::budget::Limits {
+            crate::connector::budget::Limits {
+                max_items: 25,
+                max_bytes: u64::MAX,
+            }
+        }
+        async fn poll(&self) -> crate::Result<PollUpdate> {
+            let n = self
+                .inner
+                .polls
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let tenant = self.tenant();
+            let sessions = (0..10)
+                .map(|i| {
+                    crate::model::Session::new(tenant, format!("s{n}-{i}"), "u".into(), "u".into())
+                })
+                .collect();
+            Ok(if n == 0 {
+                PollUpdate::Full(sessions)
+            } else {
+                PollUpdate::Delta {
+                    upserted: sessions,
+                    ended: Vec::new(),
+                    users: Vec::new(),
+                }
+            })
+        }
+        async fn reset(&self) {}
+        async fn end_session(&self, id: &str) -> crate::Result<crate::connector::EndOutcome> {
+            self.inner.end_session(id).await
+        }
+        async fn end_user_sessions(&self, id: &str) -> crate::Result<u64> {
+            self.inner.end_user_sessions(id).await
+        }
+        async fn disable_user(&self, id: &str, e: bool) -> crate::Result<crate::model::User> {
+            self.inner.disable_user(id, e).await
+        }
+        async fn enable_user(&self, id: &str) -> crate::Result<crate::model::User> {
+            self.inner.enable_user(id).await
+        }
+        async fn find_user(&self, n: &str) -> crate::Result<Option<crate::model::User>> {
+            self.inner.find_user(n).await
+        }
+        async fn check(&self) -> crate::model::TenantCheck {
+            self.inner.check().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_feed_cannot_grow_a_tenant_past_its_item_limit() {
+        let tenant: Arc<str> = Arc::from("g");
+        let store = SessionStore::new();
+        store.register_tenant(&tenant, crate::model::ConnectorKind::Vigil);
+        let poller = Poller {
+            connector: Arc::new(Growing {
+                inner: Panicky {
+                    tenant: Arc::clone(&tenant),
+                    polls: std::sync::atomic::AtomicU32::new(0),
+                },
+            }),
+            store: store.clone(),
+            policy: PollPolicy {
+                interval: Duration::from_millis(10),
+                poll_timeout: Duration::from_secs(5),
+            },
+            refresh: Arc::new(Notify::new()),
+            cancel: CancellationToken::new(),
+            diffs: broadcast::channel(16).0,
+            paused: tokio::sync::watch::channel(false).1,
+            geoip: Arc::default(),
+            polled_once: Arc::default(),
+        };
+        let cancel = poller.cancel.clone();
+        let task = tokio::spawn(poller.supervise());
+        let limited = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Some(e) = store.health("g").and_then(|h| h.error) {
+                    return e;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        cancel.cancel();
+        let _ = task.await;
+        let e = limited.map_err(|_| "no error within 10 s");
+        assert!(
+            e.as_ref()
+                .is_ok_and(|e| e.code == ErrorCode::LimitExceeded
+                    && e.message.contains("max_listing_items")),
+            "{e:?}"
+        );
+        assert!(store.tenant_session_count("g") <= 25);
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_poller_is_the_tenants_error_and_polling_goes_on() {
+        let tenant: Arc<str> = Arc::from("p");
+        let store = SessionStore::new();
+        store.register_tenant(&tenant, crate::model::ConnectorKind::Vigil);
+        let mut events = store.subscribe();
+        let (diffs, mut diff_rx) = broadcast::channel(16);
+        let poller = Poller {
+            connector: Arc::new(Panicky {
+                tenant: Arc::clone(&tenant),
+                polls: Default::default(),
+            }),
+            store: store.clone(),
+            policy: PollPolicy {
+                interval: Duration::from_millis(20),
+                poll_timeout: Duration::from_secs(5),
+            },
+            refresh: Arc::new(Notify::new()),
+            cancel: CancellationToken::new(),
+            diffs,
+            paused: tokio::sync::watch::channel(false).1,
+            geoip: Arc::default(),
+            polled_once: Arc::default(),
+        };
+        let cancel = poller.cancel.clone();
+        let task = tokio::spawn(poller.supervise());
+        let mut saw_error = false;
+        let first_diff = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                tokio::select! {
+                    e = events.recv() => {
+                        if e.is_ok() {
+                            saw_error |= store
+                                .health("p")
+                                .and_then(|h| h.error)
+                                .is_some_and(|e| e.code == ErrorCode::Internal && e.message.contains("index out of bounds"));
+                        }
+                    }
+                    d = diff_rx.recv() => return d,
+                }
+            }
+        })
+        .await;
+        assert!(saw_error, "the panic was not shown as the tenant's error");
+        let diff = first_diff.ok().and_then(Result::ok);
+        assert!(diff.is_some_and(|d| d.initial), "polling did not go on");
+        assert!(store.health("p").is_some_and(|h| h.error.is_none()));
+        cancel.cancel();
+        let _ = task.await;
+    }
 
     #[test]
     fn backoff_grows_caps_and_honours_retry_after() {

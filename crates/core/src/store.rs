@@ -399,6 +399,14 @@ impl SessionStore {
             .is_some_and(|t| t.of_user(user_id).any(|s| s.current))
     }
 
+    /// How many sessions a tenant has.
+    pub fn tenant_session_count(&self, tenant: &str) -> usize {
+        self.read()
+            .tenants
+            .get(tenant)
+            .map_or(0, |t| t.sessions.len())
+    }
+
     /// How many sessions a user has in a tenant.
     pub fn session_count_of(&self, tenant: &str, user_id: &str) -> usize {
         self.read()

@@ -115,7 +115,7 @@ impl TenantBook {
             })?;
             if !same_destination(stored, &tenant) {
                 return Err(Error::invalid_input(format!(
-                    "tenant '{}': the kind, the URL's origin or the CA certificate changed; type the {} again (a stored secret only goes where it was stored for)",
+                    "tenant '{}': the kind, the URL's origin, the CA certificate or an option changed; type the {} again (a stored secret only goes where it was stored for)",
                     tenant.name,
                     label()
                 )));
@@ -161,19 +161,22 @@ impl TenantBook {
         Ok(cfg)
     }
 
-    /// Removes a tenant from the file, then its secret. Blocking.
+    /// Removes a tenant from the file, then its secret, both under the lock (a tenant of
+    /// the same name added meanwhile keeps its own secret). A secret that cannot be
+    /// deleted is logged: the tenant is gone either way. Blocking.
     pub fn remove(&self, name: &str) -> Result<ConfigFile> {
-        let cfg = self.update(|cfg| {
-            if cfg.remove_tenant(name)? {
-                Ok(())
-            } else {
-                Err(Error::new(
-                    ErrorCode::NotFound,
-                    format!("no tenant named '{name}'"),
-                ))
-            }
-        })?;
-        self.secrets.delete(name)?;
+        let _lock = self.lock()?;
+        let mut cfg = self.load()?;
+        if !cfg.remove_tenant(name)? {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("no tenant named '{name}'"),
+            ));
+        }
+        cfg.save()?;
+        if let Err(e) = self.secrets.delete(name) {
+            tracing::warn!(tenant = %name, error = %e, "the removed tenant's keychain entry could not be deleted");
+        }
         Ok(cfg)
     }
 
@@ -209,7 +212,7 @@ impl TenantBook {
         let stored = cfg.tenant(&draft.name).ok_or_else(no_secret)?;
         if !same_destination(stored, draft) {
             return Err(Error::invalid_input(format!(
-                "tenant '{}': the kind, the URL's origin or the CA certificate differs from the stored tenant's; type the secret to test (a stored secret only goes where it was stored for)",
+                "tenant '{}': the kind, the URL's origin, the CA certificate or an option differs from the stored tenant's; type the secret to test (a stored secret only goes where it was stored for)",
                 draft.name
             )));
         }
@@ -217,7 +220,9 @@ impl TenantBook {
     }
 }
 
-/// Whether `b` sends its secret where `a` does: same kind, same URL origin, same CA.
+/// Whether `b` sends its secret where `a` does: same kind, same URL origin, same CA, and
+/// the same kind-specific options (Entra and Salesforce send the secret to `login_url`,
+/// Auth0 names its audience, Keycloak its realm and client).
 pub fn same_destination(a: &TenantConfig, b: &TenantConfig) -> bool {
     let origin = |t: &TenantConfig| url::Url::parse(&t.url).ok().map(|u| u.origin());
     a.kind == b.kind
@@ -225,6 +230,7 @@ pub fn same_destination(a: &TenantConfig, b: &TenantConfig) -> bool {
         && origin(a) == origin(b)
         && a.ca_certificate == b.ca_certificate
         && a.plain_http_allowed() == b.plain_http_allowed()
+        && a.options == b.options
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -330,10 +336,16 @@ mod tests {
         book.save(tenant("a", "https://a.example/api"), secret("sa"), None)?;
         let same = tenant("a", "https://a.example/other-path");
         assert!(book.stored_secret_for(&same).is_ok());
+        let mut login_elsewhere =
+            TenantConfig::new("a", ConnectorKind::Vigil, "https://a.example/api");
+        login_elsewhere
+            .options
+            .insert("login_url".into(), "https://attacker.example".into());
         for other in [
             tenant("a", "https://attacker.example"),
             tenant("a", "https://a.example:8443"),
             TenantConfig::new("a", ConnectorKind::Keycloak, "https://a.example/api"),
+            login_elsewhere,
         ] {
             let e = book.stored_secret_for(&other).err();
             assert!(

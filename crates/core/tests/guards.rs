@@ -178,6 +178,14 @@ async fn actions_are_guarded_by_the_tenants_own_records() {
         .act(ActionKind::Disable, vec![target("t", "ba-admin")])
         .await;
     assert_eq!(refused(&r), [("ba-admin".to_owned(), ErrorCode::Conflict)]);
+    // Also when a fresh lookup says otherwise (it could not read the admin roles):
+    // protected if either record says so.
+    let plain = User::new("ba-admin".into(), "ba-admin".into());
+    let users: HashMap<String, User> = [("ba-admin".to_owned(), plain)].into();
+    let r = engine
+        .act_on_users(ActionKind::Disable, vec![target("t", "ba-admin")], &users)
+        .await;
+    assert_eq!(refused(&r), [("ba-admin".to_owned(), ErrorCode::Conflict)]);
 
     // Vigil's own account: no force logout, no disabling, no ending its own session;
     // its other sessions can be ended one by one.
@@ -305,21 +313,23 @@ async fn a_failing_audit_database_silences_nothing_and_loses_nothing() {
     let mut alerts = engine.subscribe_alerts();
     engine.add_tenant(t.clone(), INTERVAL).unwrap();
     polled(&engine, "t").await;
+    // From now on the database refuses confirmations, alerts and history rows (intents
+    // and results still go in, so the action itself is taken and audited).
+    let db = rusqlite::Connection::open(audit.path()).unwrap();
+    let refuse = |table: &str, when: &str| {
+        format!(
+            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} {when} BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;"
+        )
+    };
+    db.execute_batch(&refuse("audit_events", "WHEN NEW.state = 'confirmed'"))
+        .unwrap();
+    for table in ["alerts", "alert_firings", "session_history"] {
+        db.execute_batch(&refuse(table, "")).unwrap();
+    }
     let r = engine
         .act(ActionKind::EndSession, vec![target("t", "a1")])
         .await;
     assert!(r.items[0].ok, "{r:?}");
-
-    // The database now refuses every new event, alert and history row.
-    let db = rusqlite::Connection::open(audit.path()).unwrap();
-    let refuse = |table: &str| {
-        format!(
-            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;"
-        )
-    };
-    for table in ["audit_events", "alerts", "alert_firings", "session_history"] {
-        db.execute_batch(&refuse(table)).unwrap();
-    }
     // A SuperUser signs in while it fails.
     let mut root = t.session("r1", "root");
     root.superuser = true;
@@ -343,18 +353,25 @@ async fn a_failing_audit_database_silences_nothing_and_loses_nothing() {
             .any(|a| a.message.contains("audit database cannot be written")),
         "{seen:?}"
     );
-    // The outcome of the end-session waits, and lands once the database works again.
+    // The next polls saw a1 gone, but its confirmation could not be written: it waits.
+    tokio::time::sleep(INTERVAL * 4).await;
+    let state = |audit: &AuditLog| {
+        audit
+            .entries(&AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .find(|e| e.target == "a1")
+            .map(|e| e.state)
+    };
+    assert_eq!(state(&audit), Some(ItemState::Accepted));
+    // It lands once the database works again.
     for table in ["audit_events", "alerts", "alert_firings", "session_history"] {
         db.execute_batch(&format!("DROP TRIGGER refuse_{table};"))
             .unwrap();
     }
     engine.refresh(Some("t"));
     common::wait_until("the confirmation to be written", 20, || {
-        audit
-            .entries(&AuditFilter::default())
-            .unwrap()
-            .iter()
-            .any(|e| e.target == "a1" && e.state == ItemState::Confirmed)
+        state(&audit) == Some(ItemState::Confirmed)
     })
     .await;
     engine.shutdown();

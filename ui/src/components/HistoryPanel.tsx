@@ -4,7 +4,7 @@ import { historyQueryOptions } from "../hooks/queries";
 import type { HistoryEntry } from "../ipc/bindings/HistoryEntry";
 import { errorMessage } from "../ipc/ipc";
 import { trapTab } from "../lib/focusTrap";
-import { DASH, formatDateTime } from "../lib/format";
+import { DASH, formatDateTime, visible } from "../lib/format";
 import { parseUserAgent } from "../lib/userAgent";
 
 /** "ended by Vigil", "expired", "signed out / ended elsewhere", or "active". */
@@ -106,8 +106,10 @@ export function HistoryPanel({ tenant, username, onClose }: HistoryPanelProps) {
                   <tr key={`${e.tenant}\u0000${e.session_id}`} data-testid="history-row">
                     <td>{formatDateTime(e.first_seen)}</td>
                     <td>{formatDateTime(e.last_seen)}</td>
-                    <td className="mono">{e.ip ?? DASH}</td>
-                    <td title={e.user_agent ?? undefined}>{parseUserAgent(e.user_agent).label}</td>
+                    <td className="mono">{e.ip ? visible(e.ip) : DASH}</td>
+                    <td title={e.user_agent ? visible(e.user_agent) : undefined}>
+                      {visible(parseUserAgent(e.user_agent).label)}
+                    </td>
                     <td>{formatDateTime(e.ended_at)}</td>
                     <td>{endedByLabel(e)}</td>
                   </tr>

@@ -1,6 +1,6 @@
 import { useNow } from "../hooks/useNow";
 import type { TenantSummary } from "../ipc/bindings/TenantSummary";
-import { formatAgo } from "../lib/format";
+import { formatAgo, visible } from "../lib/format";
 
 export type StatusBarProps = {
   tenants: readonly TenantSummary[] | undefined;
@@ -41,7 +41,7 @@ export function StatusBar({ tenants, selected = null, onSelect }: StatusBarProps
             <strong>{health.tenant}</strong>
             <span className="muted">{health.kind}</span>
             {health.error ? (
-              <span className="tenant-error">{health.error.message}</span>
+              <span className="tenant-error">{visible(health.error.message)}</span>
             ) : (
               <span>
                 {ago ? `polled ${ago}` : "not polled yet"}

@@ -1,6 +1,6 @@
 import type { TenantCheck } from "../ipc/bindings/TenantCheck";
 import { errorMessage } from "../ipc/ipc";
-import { formatDateTime } from "../lib/format";
+import { formatDateTime, visible } from "../lib/format";
 import { CLOCK_WARN_MS, describeCapabilities, formatOffset } from "../lib/tenants";
 
 export type CheckState =
@@ -81,7 +81,7 @@ export function TenantCheckPanel({ state }: { state: CheckState }) {
       </dl>
       {c.error && (
         <p className="tenant-error" data-testid="check-error">
-          {c.error.message}
+          {visible(c.error.message)}
         </p>
       )}
       {c.permissions.length > 0 && (

@@ -11,7 +11,7 @@ import { useNow } from "../hooks/useNow";
 import type { KindInfo } from "../ipc/bindings/KindInfo";
 import type { TenantView } from "../ipc/bindings/TenantView";
 import { errorMessage, removeTenant, testTenant } from "../ipc/ipc";
-import { formatAgo, formatCount, plural } from "../lib/format";
+import { formatAgo, formatCount, plural, visible } from "../lib/format";
 import { groupTenants } from "../lib/tenants";
 import { ActionResult, type Notice } from "./ActionResult";
 import { ConfirmDialog } from "./ConfirmDialog";
@@ -32,8 +32,8 @@ function Health({ view, now }: { view: TenantView; now: number }) {
   return (
     <span className="tenant-health">
       {h.error ? (
-        <span className="tenant-error" title={`${h.error.code}: ${h.error.message}`}>
-          {h.error.message}
+        <span className="tenant-error" title={`${h.error.code}: ${visible(h.error.message)}`}>
+          {visible(h.error.message)}
         </span>
       ) : (
         <span>

@@ -59,7 +59,7 @@ type RowCtx = {
 };
 
 function text(v: string | null): ReactNode {
-  return v?.trim() ? <span title={v}>{v}</span> : DASH;
+  return v?.trim() ? <span title={visible(v)}>{visible(v)}</span> : DASH;
 }
 
 function time(iso: string | null): ReactNode {

@@ -1,7 +1,7 @@
 import type { ActionReport } from "../ipc/bindings/ActionReport";
 import type { Session } from "../ipc/bindings/Session";
 import type { SessionRef } from "../ipc/bindings/SessionRef";
-import { plural } from "./format";
+import { plural, visible } from "./format";
 
 /**
  * What the UI remembers about a selected session (rows themselves live in Rust). Sessions
@@ -72,7 +72,7 @@ export function describeEnd(selected: readonly SelectedSession[]): string {
   const sessions = plural(n, "session");
   const [onlyUser] = users.values();
   if (!unknownUsers && users.size === 1 && onlyUser) {
-    return `End ${sessions} of ${onlyUser.username} (tenant ${onlyUser.tenant})?`;
+    return `End ${sessions} of ${visible(onlyUser.username ?? "")} (tenant ${onlyUser.tenant})?`;
   }
   const [onlyTenant] = tenants;
   const where =

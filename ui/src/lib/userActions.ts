@@ -1,7 +1,7 @@
 import type { ActionKind } from "../ipc/bindings/ActionKind";
 import type { ActionReport } from "../ipc/bindings/ActionReport";
 import type { SessionRef } from "../ipc/bindings/SessionRef";
-import { plural } from "./format";
+import { plural, visible } from "./format";
 import { type SelectedSession, sessionKey } from "./selection";
 
 /** The user actions offered on the selection; `contain` is the incident playbook
@@ -60,7 +60,7 @@ export function namesByTenant(users: readonly SelectedUser[]): string {
   for (const u of users) {
     if (shown >= MAX_NAMES) break;
     const list = byTenant.get(u.tenant) ?? [];
-    list.push(u.username);
+    list.push(visible(u.username));
     byTenant.set(u.tenant, list);
     shown += 1;
   }
@@ -182,8 +182,10 @@ export function summarizeUserReport(
     if (!seen.includes(key)) seen.push(key);
     if (item.ok || item.already_gone) continue;
     failed.add(key);
-    const who = byKey.get(key)?.username ?? item.target.session_id;
-    failures.push(`${who} (tenant ${item.target.tenant}): ${item.error?.message ?? "failed"}`);
+    const who = visible(byKey.get(key)?.username ?? item.target.session_id);
+    failures.push(
+      `${who} (tenant ${item.target.tenant}): ${visible(item.error?.message ?? "failed")}`,
+    );
   }
   const doneUsers = seen.filter((k) => !failed.has(k));
   const noun = kind === "logout" ? "user" : "account";

@@ -89,7 +89,11 @@ pub struct BetterAuthConnector {
     tokens: Mutex<HashMap<String, SecretString>>,
     /// When an action last re-listed to learn tokens: unknown targets share one listing
     /// (ending 10,000 stale rows must not list the tenant 10,000 times).
-    relisted: Mutex<Option<Instant>>,
+    /// The attempt's time and, when it failed, why (a failed listing answers the targets
+    /// that share it with its error, never with "already gone").
+    relisted: Mutex<Option<(Instant, Option<Error>)>>,
+    /// The tenant's per-poll limits, for the listings actions make.
+    limits: super::budget::Limits,
 }
 
 /// An action's re-listing serves every unknown target asked about within this time.
@@ -107,6 +111,7 @@ impl BetterAuthConnector {
             token,
             tokens: Mutex::new(HashMap::new()),
             relisted: Mutex::new(None),
+            limits: spec.limits,
         })
     }
 
@@ -115,12 +120,17 @@ impl BetterAuthConnector {
     /// share one listing.
     async fn relist(&self, asked: Instant) -> Result<()> {
         let mut last = self.relisted.lock().await;
-        if last.is_some_and(|t| t >= asked || t.elapsed() < RELIST_FRESH) {
-            return Ok(());
+        if let Some((at, outcome)) = last.as_ref()
+            && (*at >= asked || at.elapsed() < RELIST_FRESH)
+        {
+            return outcome.clone().map_or(Ok(()), Err);
         }
-        super::budget::scope(super::budget::Limits::default(), self.poll()).await?;
-        *last = Some(Instant::now());
-        Ok(())
+        let outcome = super::budget::scope(self.limits, self.poll())
+            .await
+            .err()
+            .map(|e| e.context("listing the tenant to find the session"));
+        *last = Some((Instant::now(), outcome.clone()));
+        outcome.map_or(Ok(()), Err)
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
@@ -449,6 +459,27 @@ mod tests {
                 .all(|o| o.ok() == Some(EndOutcome::AlreadyGone))
         );
         server.verify().await;
+
+        // A tenant that fails the listing: every target that shares it gets the error
+        // (never "already gone"), and it is still listed once.
+        let failing = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/auth/admin/list-users"))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(1)
+            .mount(&failing)
+            .await;
+        let spec = TenantSpec::new(
+            "ba",
+            ConnectorKind::BetterAuth,
+            &format!("{}/api/auth", failing.uri()),
+        )?;
+        let c = BetterAuthConnector::new(&spec, SecretString::new("t"))?;
+        for id in &ids[..20] {
+            let e = c.end_session(id).await.err();
+            assert_eq!(e.map(|e| e.code), Some(ErrorCode::ServerError));
+        }
+        failing.verify().await;
         Ok(())
     }
 }

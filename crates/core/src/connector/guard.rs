@@ -53,13 +53,15 @@ pub async fn caught<T>(tenant: &str, f: impl std::future::Future<Output = Result
     }
 }
 
-/// What a caught panic says (its `&str` or `String` payload).
+/// What a caught panic says (its `&str` or `String` payload), with visible escapes: a
+/// panic message may quote the tenant's text, and it goes to logs and the window.
 pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
+    let raw = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown cause".into())
+        .unwrap_or_else(|| "unknown cause".into());
+    crate::text::visible(&raw).into_owned()
 }
 
 /// Checks a target id (session or user) before any request is made for it.
@@ -164,6 +166,10 @@ impl Connector for Guarded {
 
     fn is_guarded(&self) -> bool {
         true
+    }
+
+    fn limits(&self) -> Limits {
+        self.limits
     }
 
     async fn poll(&self) -> Result<PollUpdate> {

@@ -401,7 +401,12 @@ impl Connector for KeycloakConnector {
                 seg(username)
             ))
             .await?;
-        let supers = self.superusers().await.unwrap_or_default();
+        // Whether the user is an admin decides whether the guards let them be disabled:
+        // when that cannot be read, say so rather than guess "no".
+        let supers = self
+            .superusers()
+            .await
+            .map_err(|e| e.context("reading the realm's administrators"))?;
         Ok(found
             .into_iter()
             .find(|u| u.username == username)

@@ -182,6 +182,7 @@ impl Connector for KratosConnector {
                 .get_json_headers(url.clone(), &self.key)
                 .await
                 .map_err(|e| e.context("listing sessions"))?;
+            super::budget::charge_items(page.len())?;
             for s in page {
                 if s.active == Some(false) || !seen.insert(s.id.clone()) {
                     continue;

@@ -83,6 +83,11 @@ pub trait Connector: Send + Sync {
     fn is_guarded(&self) -> bool {
         false
     }
+
+    /// The tenant's per-poll limits (the guard knows them).
+    fn limits(&self) -> budget::Limits {
+        budget::Limits::default()
+    }
 }
 
 /// A kind-specific option the tenant form shows.

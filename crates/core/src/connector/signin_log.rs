@@ -283,6 +283,7 @@ impl UserCache {
     {
         let mut found = HashMap::new();
         let mut missing = Vec::new();
+        let mut asked = std::collections::HashSet::new();
         {
             let cache = self.users.lock().await;
             for id in ids {
@@ -290,7 +291,7 @@ impl UserCache {
                     Some((at, u)) if at.elapsed() < self.ttl => {
                         found.insert(id, u.clone());
                     }
-                    _ if !missing.contains(&id) => missing.push(id),
+                    _ if asked.insert(id.clone()) => missing.push(id),
                     _ => {}
                 }
             }
@@ -301,6 +302,12 @@ impl UserCache {
         })
         .await;
         let mut cache = self.users.lock().await;
+        // Expired entries go; a cache past its cap starts over (it is only a cache).
+        let ttl = self.ttl;
+        cache.retain(|_, (at, _)| at.elapsed() < ttl);
+        if cache.len() > MAX_KEYS {
+            cache.clear();
+        }
         for (id, r) in fetched {
             match r {
                 Ok(u) => {

@@ -250,6 +250,7 @@ impl VigilConnector {
                 }
                 Err(e) => return Err(e.context("reading the change feed")),
             };
+            super::budget::charge_items(page.upserted.len().saturating_add(page.ended.len()))?;
             for s in page.upserted {
                 ended.remove(&s.id);
                 upserted.insert(s.id.clone(), s);
