@@ -115,7 +115,7 @@ impl TenantBook {
             })?;
             if !same_destination(stored, &tenant) {
                 return Err(Error::invalid_input(format!(
-                    "tenant '{}': the kind, the URL's origin, the CA certificate or an option changed; type the {} again (a stored secret only goes where it was stored for)",
+                    "tenant '{}': the kind, the URL's origin, the CA certificate or the login URL changed; type the {} again (a stored secret only goes where it was stored for)",
                     tenant.name,
                     label()
                 )));
@@ -212,7 +212,7 @@ impl TenantBook {
         let stored = cfg.tenant(&draft.name).ok_or_else(no_secret)?;
         if !same_destination(stored, draft) {
             return Err(Error::invalid_input(format!(
-                "tenant '{}': the kind, the URL's origin, the CA certificate or an option differs from the stored tenant's; type the secret to test (a stored secret only goes where it was stored for)",
+                "tenant '{}': the kind, the URL's origin, the CA certificate or the login URL differs from the stored tenant's; type the secret to test (a stored secret only goes where it was stored for)",
                 draft.name
             )));
         }
@@ -220,9 +220,14 @@ impl TenantBook {
     }
 }
 
-/// Whether `b` sends its secret where `a` does: same kind, same URL origin, same CA, and
-/// the same kind-specific options (Entra and Salesforce send the secret to `login_url`,
-/// Auth0 names its audience, Keycloak its realm and client).
+/// Options that name a host a secret is sent to, besides the tenant's URL (Entra and
+/// Salesforce post their client secret or assertion to `login_url`). A connector option
+/// that sends a credential anywhere else must be listed here.
+pub const DESTINATION_OPTIONS: &[&str] = &["login_url"];
+
+/// Whether `b` sends its secret where `a` does: same kind, same URL origin, same CA and
+/// plain-HTTP consent, and the same [`DESTINATION_OPTIONS`]. Other options (a look-back,
+/// admin roles) may change without the secret being typed again.
 pub fn same_destination(a: &TenantConfig, b: &TenantConfig) -> bool {
     let origin = |t: &TenantConfig| url::Url::parse(&t.url).ok().map(|u| u.origin());
     a.kind == b.kind
@@ -230,7 +235,9 @@ pub fn same_destination(a: &TenantConfig, b: &TenantConfig) -> bool {
         && origin(a) == origin(b)
         && a.ca_certificate == b.ca_certificate
         && a.plain_http_allowed() == b.plain_http_allowed()
-        && a.options == b.options
+        && DESTINATION_OPTIONS
+            .iter()
+            .all(|k| a.options.get(*k) == b.options.get(*k))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -336,6 +343,12 @@ mod tests {
         book.save(tenant("a", "https://a.example/api"), secret("sa"), None)?;
         let same = tenant("a", "https://a.example/other-path");
         assert!(book.stored_secret_for(&same).is_ok());
+        // An option that names no destination may change.
+        let mut other_option = same.clone();
+        other_option
+            .options
+            .insert("lookback_hours".into(), "48".into());
+        assert!(same_destination(&same, &other_option));
         let mut login_elsewhere =
             TenantConfig::new("a", ConnectorKind::Vigil, "https://a.example/api");
         login_elsewhere
