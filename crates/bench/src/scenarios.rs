@@ -261,7 +261,9 @@ pub fn fetch_and_feed(rt: &tokio::runtime::Runtime, n: usize, runs: usize) -> Re
                     PollUpdate::Delta {
                         upserted, ended, ..
                     } => upserted.len() + ended.len(),
-                    PollUpdate::Full(_) => bail!("a steady-state poll listed everything"),
+                    PollUpdate::Full(_) | PollUpdate::Partial { .. } => {
+                        bail!("a steady-state poll listed everything")
+                    }
                 };
                 store.apply("bench", update, Duration::ZERO)?;
                 if changes < 2 * k {

@@ -538,6 +538,25 @@ async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
                     failed.push((tenant.to_string(), e));
                 }
             }
+            Ok(update @ PollUpdate::Partial { .. }) => {
+                // Listed, but known to be incomplete: shown, and said (exit 1), since a
+                // script counting these sessions would otherwise count short.
+                let why = match &update {
+                    PollUpdate::Partial { incomplete, .. } => incomplete.clone(),
+                    _ => String::new(),
+                };
+                if let Err(e) = store.apply(&tenant, update, elapsed) {
+                    failed.push((tenant.to_string(), e));
+                } else {
+                    failed.push((
+                        tenant.to_string(),
+                        Error::new(
+                            vigil_core::ErrorCode::LimitExceeded,
+                            format!("incomplete listing (the sessions read are shown): {why}"),
+                        ),
+                    ));
+                }
+            }
             Ok(PollUpdate::Delta { .. }) => {
                 failed.push((
                     tenant.to_string(),

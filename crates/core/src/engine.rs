@@ -173,8 +173,11 @@ impl Engine {
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner);
                     let mut outcomes = std::mem::take(&mut retry_outcomes);
+                    let complete = diff.complete;
                     c.pending.retain(|(t, target), p| {
-                        if t != &tenant {
+                        // An incomplete listing neither confirms nor flags: what it did
+                        // not see may or may not be there.
+                        if t != &tenant || !complete {
                             return true;
                         }
                         let still_there = match p.kind {

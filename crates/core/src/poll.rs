@@ -23,6 +23,9 @@ pub struct TenantDiff {
     pub diff: Arc<Diff>,
     /// The first successful poll of this tenant since start (everything is "started").
     pub initial: bool,
+    /// The poll saw everything: a target missing from it is gone. False for a listing
+    /// known to be incomplete, which confirms nothing and flags nothing as reappeared.
+    pub complete: bool,
 }
 
 /// How one tenant is polled.
@@ -62,7 +65,7 @@ fn add_locations(
         return;
     };
     let sessions = match update {
-        PollUpdate::Full(s) => s,
+        PollUpdate::Full(s) | PollUpdate::Partial { sessions: s, .. } => s,
         PollUpdate::Delta { upserted, .. } => upserted,
     };
     if cache.len() > PLACE_CACHE {
@@ -132,15 +135,8 @@ impl Poller {
             // (bounded) full listing instead.
             let outcome = outcome.map(|r| r.and_then(|u| self.within_limit(&tenant, u)));
             let retry_after = match outcome {
-                Ok(Ok(mut update)) => match self.store.apply(
-                    &tenant,
-                    {
-                        add_locations(&mut update, &self.geoip, &mut places);
-                        update
-                    },
-                    latency,
-                ) {
-                    Ok(diff) => {
+                Ok(Ok(update)) => match self.apply(&tenant, update, latency, &mut places) {
+                    Ok((diff, complete)) => {
                         failures = 0;
                         let _ = self.diffs.send(TenantDiff {
                             tenant: Arc::clone(&tenant),
@@ -150,6 +146,7 @@ impl Poller {
                             initial: !self
                                 .polled_once
                                 .swap(true, std::sync::atomic::Ordering::SeqCst),
+                            complete,
                         });
                         None
                     }
@@ -186,9 +183,28 @@ impl Poller {
         }
     }
 
+    /// Applies a poll to the store: the diff, and whether the poll saw everything.
+    fn apply(
+        &self,
+        tenant: &str,
+        mut update: PollUpdate,
+        latency: Duration,
+        places: &mut std::collections::HashMap<String, Option<String>>,
+    ) -> crate::Result<(crate::store::Diff, bool)> {
+        add_locations(&mut update, &self.geoip, places);
+        let complete = !matches!(update, PollUpdate::Partial { .. });
+        self.store
+            .apply(tenant, update, latency)
+            .map(|d| (d, complete))
+    }
+
     fn within_limit(&self, tenant: &str, update: PollUpdate) -> crate::Result<PollUpdate> {
         let max = self.connector.limits().max_items;
-        if let PollUpdate::Delta { upserted, .. } = &update {
+        if let PollUpdate::Delta { upserted, .. }
+        | PollUpdate::Partial {
+            sessions: upserted, ..
+        } = &update
+        {
             let held = self.store.tenant_session_count(tenant) as u64;
             if held.saturating_add(upserted.len() as u64) > max {
                 return Err(Error::new(

@@ -63,6 +63,11 @@ pub struct TenantHealth {
     /// `sign_in_log`: its sessions are derived from a sign-in log, not a live list.
     #[serde(default)]
     pub capabilities: Option<crate::model::Capabilities>,
+    /// The last poll succeeded but is known to be incomplete (a vendor's cap, a skipped
+    /// part): what it did not see was kept, not ended. Says what was missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -228,6 +233,7 @@ impl SessionStore {
                     error: None,
                     stale: true,
                     capabilities: None,
+                    warning: None,
                 },
             });
     }
@@ -271,7 +277,24 @@ impl SessionStore {
             let data = tenants
                 .get_mut(tenant)
                 .ok_or_else(|| Error::internal(format!("tenant {tenant:?} is not registered")))?;
+            // An incomplete listing ends nothing: its sessions are taken in like a change
+            // feed's, and the tenant carries the warning until a complete poll.
+            let (update, warning) = match update {
+                PollUpdate::Partial {
+                    sessions,
+                    incomplete,
+                } => (
+                    PollUpdate::Delta {
+                        upserted: sessions,
+                        ended: Vec::new(),
+                        users: Vec::new(),
+                    },
+                    Some(incomplete),
+                ),
+                other => (other, None),
+            };
             let diff = match update {
+                PollUpdate::Partial { .. } => Diff::default(),
                 PollUpdate::Full(sessions) => {
                     let diff = apply_full(&mut data.sessions, sessions, dicts);
                     data.rebuild_index();
@@ -308,6 +331,7 @@ impl SessionStore {
             data.health.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
             data.health.error = None;
             data.health.stale = false;
+            data.health.warning = warning;
             inner.compact();
             inner.version += 1;
             (diff, inner.version)
@@ -1831,6 +1855,41 @@ mod tests {
         );
         assert_eq!(store.summary().total.active_sessions, 1);
         assert!(events.try_recv().is_ok_and(|e| e.tenant == "t"));
+        Ok(())
+    }
+
+    /// A listing known to be incomplete ends nothing: the sessions it did not see stay,
+    /// no "ended" goes to history, and the tenant shows why until a complete poll.
+    #[test]
+    fn an_incomplete_listing_ends_nothing_and_says_so() -> Result<()> {
+        let store = store_with(vec![
+            session("t", "1", "alice", "10.0.0.1", false, 1),
+            session("t", "2", "bob", "10.0.0.2", false, 2),
+        ]);
+        let diff = store.apply(
+            "t",
+            PollUpdate::Partial {
+                sessions: vec![session("t", "3", "carol", "10.0.0.3", false, 3)],
+                incomplete: "1,500 users were not read".into(),
+            },
+            Duration::ZERO,
+        )?;
+        assert!(diff.ended.is_empty(), "{diff:?}");
+        assert_eq!(diff.started.len(), 1);
+        assert_eq!(store.tenant_session_count("t"), 3);
+        let h = store
+            .health("t")
+            .ok_or_else(|| Error::internal("no health"))?;
+        assert_eq!(h.warning.as_deref(), Some("1,500 users were not read"));
+        assert!(h.error.is_none() && !h.stale);
+        // A complete listing ends what it does not show, and clears the warning.
+        let diff = store.apply(
+            "t",
+            PollUpdate::Full(vec![session("t", "3", "carol", "10.0.0.3", false, 3)]),
+            Duration::ZERO,
+        )?;
+        assert_eq!(diff.ended.len(), 2);
+        assert!(store.health("t").is_some_and(|h| h.warning.is_none()));
         Ok(())
     }
 }

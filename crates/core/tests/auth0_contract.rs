@@ -194,6 +194,38 @@ async fn lists_users_page_by_page_and_their_sessions_by_checkpoint() {
     assert_eq!(issued.load(Ordering::SeqCst), 1);
 }
 
+/// Auth0's users endpoint stops at 1,000 results whatever `total` says. A tenant with
+/// more users must not have the sessions of the unread ones recorded as ended: the poll
+/// is a listing known to be incomplete, and says how many users it could not read.
+#[tokio::test]
+async fn more_users_than_auth0_lists_make_an_incomplete_listing() {
+    let s = MockServer::start().await;
+    mount_token(&s, 86400).await;
+    let page: Vec<Value> = (0..100)
+        .map(|i| user(&format!("auth0|u{i}"), &format!("u{i}@acme.example"), false))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/api/v2/users"))
+        .and(query_param("include_totals", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"start": 0, "limit": 100, "length": 100, "total": 1500, "users": page}),
+        ))
+        .expect(10)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v2/users/auth0%7Cu\d+/sessions$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"sessions": []})))
+        .mount(&s)
+        .await;
+    match connector(&s).poll().await.unwrap() {
+        PollUpdate::Partial { incomplete, .. } => {
+            assert!(incomplete.contains("500 of 1500 users"), "{incomplete}");
+        }
+        other => panic!("expected an incomplete listing, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn actions_use_the_session_and_user_endpoints() {
     let s = MockServer::start().await;

@@ -23,6 +23,8 @@ struct Scripted {
     users: Mutex<Vec<User>>,
     calls: Mutex<Vec<String>>,
     panic_on_poll: Mutex<bool>,
+    /// When set, polls answer with a listing known to be incomplete.
+    partial: Mutex<Option<String>>,
 }
 
 impl Scripted {
@@ -33,6 +35,7 @@ impl Scripted {
             users: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
             panic_on_poll: Mutex::new(false),
+            partial: Mutex::new(None),
         })
     }
 
@@ -66,7 +69,14 @@ impl Connector for Scripted {
             let at = std::time::Instant::now();
             let _ = at + Duration::from_secs(u64::MAX);
         }
-        Ok(PollUpdate::Full(self.sessions.lock().unwrap().clone()))
+        let sessions = self.sessions.lock().unwrap().clone();
+        Ok(match self.partial.lock().unwrap().clone() {
+            Some(incomplete) => PollUpdate::Partial {
+                sessions,
+                incomplete,
+            },
+            None => PollUpdate::Full(sessions),
+        })
     }
     async fn reset(&self) {}
     async fn end_session(&self, id: &str) -> Result<EndOutcome> {
@@ -372,6 +382,63 @@ async fn a_failing_audit_database_silences_nothing_and_loses_nothing() {
     engine.refresh(Some("t"));
     common::wait_until("the confirmation to be written", 20, || {
         state(&audit) == Some(ItemState::Confirmed)
+    })
+    .await;
+    engine.shutdown();
+}
+
+/// A listing known to be incomplete (a vendor's cap, a skipped part) turns nothing it did
+/// not see into "ended": the row stays, no history says it ended, an action on it is
+/// neither confirmed nor flagged as reappeared, and the tenant shows a warning. A
+/// complete listing then settles it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incomplete_listing_ends_and_confirms_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let t = Scripted::new("t");
+    t.sessions.lock().unwrap().push(t.session("a1", "alice"));
+    t.sessions.lock().unwrap().push(t.session("b1", "bob"));
+    let engine = Engine::with_audit(tokio::runtime::Handle::current(), Some(audit.clone()), "t");
+    engine.add_tenant(t.clone(), INTERVAL).unwrap();
+    polled(&engine, "t").await;
+    *t.partial.lock().unwrap() = Some("the vendor lists at most 1,000 users".into());
+    let r = engine
+        .act(ActionKind::EndSession, vec![target("t", "a1")])
+        .await;
+    assert!(r.items[0].ok, "{r:?}");
+    // b1 also vanishes from the (incomplete) listing.
+    t.sessions.lock().unwrap().retain(|s| s.id != "b1");
+    let store = engine.store().clone();
+    common::wait_until("the warning", 20, || {
+        store
+            .health("t")
+            .and_then(|h| h.warning)
+            .is_some_and(|w| w.contains("1,000 users"))
+    })
+    .await;
+    tokio::time::sleep(INTERVAL * 5).await;
+    let state = |audit: &AuditLog| {
+        audit
+            .entries(&AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .find(|e| e.target == "a1")
+            .map(|e| e.state)
+    };
+    assert_eq!(
+        state(&audit),
+        Some(ItemState::Accepted),
+        "neither confirmed nor reappeared"
+    );
+    assert!(store.get("t", "a1").is_some() && store.get("t", "b1").is_some());
+    // Complete again: a1 is confirmed ended, b1 ended elsewhere, the warning goes.
+    *t.partial.lock().unwrap() = None;
+    common::wait_until("the confirmation", 20, || {
+        state(&audit) == Some(ItemState::Confirmed)
+    })
+    .await;
+    common::wait_until("the complete listing", 20, || {
+        store.get("t", "b1").is_none() && store.health("t").is_some_and(|h| h.warning.is_none())
     })
     .await;
     engine.shutdown();

@@ -42,7 +42,7 @@ fn build(kind: ConnectorKind, url: &str, secret: &str) -> std::sync::Arc<dyn Con
 async fn full(c: &dyn Connector) -> HashMap<String, Session> {
     match c.poll().await.unwrap() {
         PollUpdate::Full(s) => s.into_iter().map(|s| (s.id.clone(), s)).collect(),
-        PollUpdate::Delta { .. } => panic!("expected a full listing"),
+        other => panic!("expected a complete full listing, got {other:?}"),
     }
 }
 

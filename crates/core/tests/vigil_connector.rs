@@ -91,7 +91,7 @@ async fn later_polls_read_only_the_change_feed() {
         } => {
             assert!(upserted.is_empty() && ended.is_empty() && users.is_empty());
         }
-        PollUpdate::Full(_) => panic!("expected a delta"),
+        other => panic!("expected a delta, got {other:?}"),
     }
     let resp = sign_in(&demo, "helpdesk").await;
     assert_eq!(resp.status(), 201);
@@ -115,7 +115,7 @@ async fn later_polls_read_only_the_change_feed() {
             );
             assert_eq!(ended, vec![victim.id.clone()]);
         }
-        PollUpdate::Full(_) => panic!("expected a delta"),
+        other => panic!("expected a delta, got {other:?}"),
     }
     demo.stop().await.unwrap();
 }
@@ -136,7 +136,7 @@ async fn disabling_ends_sessions_blocks_sign_in_and_reaches_the_next_poll() {
             assert!(ended.contains(&victim.id));
             assert!(users.iter().any(|u| u.id == victim.user_id && u.disabled));
         }
-        PollUpdate::Full(_) => panic!("expected a delta"),
+        other => panic!("expected a delta, got {other:?}"),
     }
     let again = c.enable_user(&victim.user_id).await.unwrap();
     assert!(!again.disabled);

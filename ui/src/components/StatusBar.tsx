@@ -49,6 +49,11 @@ export function StatusBar({ tenants, selected = null, onSelect }: StatusBarProps
               </span>
             )}
             {health.stale && <span className="badge badge-stale">stale</span>}
+            {health.warning && (
+              <span className="badge badge-stale" title={`Incomplete: ${visible(health.warning)}`}>
+                incomplete
+              </span>
+            )}
           </button>
         );
       })}

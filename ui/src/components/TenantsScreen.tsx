@@ -42,6 +42,15 @@ function Health({ view, now }: { view: TenantView; now: number }) {
         </span>
       )}
       {h.stale && <span className="badge badge-stale">stale</span>}
+      {h.warning && (
+        <span
+          className="badge badge-stale"
+          data-testid="incomplete-marker"
+          title={`Incomplete: ${visible(h.warning)}`}
+        >
+          incomplete
+        </span>
+      )}
     </span>
   );
 }

@@ -181,8 +181,11 @@ impl Auth0Connector {
         })
     }
 
-    async fn users(&self) -> Result<Vec<A0User>> {
+    /// Every user Auth0 lists, and how many it would not list: the users endpoint stops
+    /// at 1,000 results (10 pages of 100) whatever the total says.
+    async fn users(&self) -> Result<(Vec<A0User>, usize)> {
         let mut all = Vec::new();
+        let mut total = 0usize;
         for page in 0..MAX_USER_PAGES {
             let p: UserPage = self
                 .api
@@ -193,12 +196,13 @@ impl Auth0Connector {
             let n = p.users.len();
             super::budget::charge_items(p.users.len())?;
             all.extend(p.users);
-            let total = p.total.unwrap_or(0) as usize;
+            total = usize::try_from(p.total.unwrap_or(0)).unwrap_or(usize::MAX);
             if n < PER_PAGE || all.len() >= total {
                 break;
             }
         }
-        Ok(all)
+        let unread = total.saturating_sub(all.len());
+        Ok((all, unread))
     }
 
     async fn user_sessions(&self, user_id: &str) -> Result<Vec<A0Session>> {
@@ -304,7 +308,7 @@ impl Connector for Auth0Connector {
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
-        let users = self.users().await.map_err(|e| e.context("listing users"))?;
+        let (users, unread) = self.users().await.map_err(|e| e.context("listing users"))?;
         let active: Vec<String> = users
             .iter()
             .filter(|u| u.blocked != Some(true))
@@ -347,6 +351,18 @@ impl Connector for Auth0Connector {
                 self.session_from(s, user)
             })
             .collect();
+        if unread > 0 {
+            // The sessions of the users Auth0 would not list were not seen: they are kept,
+            // never recorded as ended.
+            return Ok(PollUpdate::Partial {
+                sessions: out,
+                incomplete: format!(
+                    "Auth0 lists at most {} users per query: the sessions of {unread} of {} users were not read and are kept as they were",
+                    PER_PAGE * MAX_USER_PAGES,
+                    users.len().saturating_add(unread)
+                ),
+            });
+        }
         Ok(PollUpdate::Full(out))
     }
 

@@ -99,7 +99,7 @@ pub fn is_dot_segment(s: &str) -> bool {
 /// sorting. Returns how many were dropped.
 pub fn drop_implausible_times(update: &mut PollUpdate) -> usize {
     let sessions = match update {
-        PollUpdate::Full(s) => s,
+        PollUpdate::Full(s) | PollUpdate::Partial { sessions: s, .. } => s,
         PollUpdate::Delta { upserted, .. } => upserted,
     };
     let earliest = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
@@ -127,7 +127,7 @@ pub fn drop_implausible_times(update: &mut PollUpdate) -> usize {
 /// that user would cut Vigil off).
 pub fn protect(update: &mut PollUpdate) {
     let (sessions, users) = match update {
-        PollUpdate::Full(s) => (s, None),
+        PollUpdate::Full(s) | PollUpdate::Partial { sessions: s, .. } => (s, None),
         PollUpdate::Delta {
             upserted, users, ..
         } => (upserted, Some(users)),

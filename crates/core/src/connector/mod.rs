@@ -35,6 +35,14 @@ pub enum PollUpdate {
     /// The complete set of active sessions; anything not in it has ended. A session
     /// listed twice (a broken server) counts once, as its last copy.
     Full(Vec<Session>),
+    /// A listing known to be incomplete (a vendor's cap, a skipped part): what it lists
+    /// is taken in, but nothing it did not see counts as ended (no history entry, no
+    /// confirmation of an action, no row disappears), and the tenant shows `incomplete`
+    /// as a warning.
+    Partial {
+        sessions: Vec<Session>,
+        incomplete: String,
+    },
     /// Only what changed since the previous poll.
     Delta {
         upserted: Vec<Session>,
@@ -254,7 +262,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             kind,
             label: "Auth0".into(),
             description: "Sessions of every user through the Management API v2 (session endpoints need the \
-                          Enterprise plan). Users are paged, which Auth0 stops at 1,000 per query. Disabling \
+                          Enterprise plan). Users are paged, which Auth0 stops at 1,000 per query: on a larger tenant the listing is marked incomplete, and the sessions of unread users are kept rather than ended. Disabling \
                           blocks the user. SuperUsers: users with a role named in admin_roles. Secret: the \
                           client secret of a machine-to-machine app (or its PEM private key for Private Key \
                           JWT) with read:users, update:users, read:sessions, delete:sessions, read:roles."

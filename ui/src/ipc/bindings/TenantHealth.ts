@@ -12,4 +12,9 @@ stale: boolean,
  * What the tenant's connector can do (none until a connector is attached); e.g.
  * `sign_in_log`: its sessions are derived from a sign-in log, not a live list.
  */
-capabilities: Capabilities | null, };
+capabilities: Capabilities | null, 
+/**
+ * The last poll succeeded but is known to be incomplete (a vendor's cap, a skipped
+ * part): what it did not see was kept, not ended. Says what was missing.
+ */
+warning?: string, };
