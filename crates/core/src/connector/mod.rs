@@ -206,7 +206,8 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             description: "Okta has no list of live sessions: Vigil derives them from the System Log \
                           (user.session.start, ended by user.session.end and user.session.clear) over a look-back \
                           window, so a session that expired silently can show until it leaves the window. One \
-                          session can be ended by its id (from the log); force logout ends all of a user's \
+                          session can be ended by its id (from the log) in Classic orgs; Identity Engine \
+                          does not accept that id (Vigil says so rather than claim it ended); force logout ends all of a user's \
                           sessions and tokens; disabling suspends the user (reversible). SuperUsers: users with \
                           an admin role. Secret: an API token (SSWS), or with client_id set, the PEM private key \
                           of a service app using private_key_jwt."

@@ -354,15 +354,26 @@ impl Connector for OktaConnector {
     }
 
     async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
-        end_outcome(
-            self.api
-                .call(
-                    Method::DELETE,
-                    &format!("api/v1/sessions/{}", seg(session_id)),
-                    None,
-                )
-                .await,
-        )
+        let answer = self
+            .api
+            .call(
+                Method::DELETE,
+                &format!("api/v1/sessions/{}", seg(session_id)),
+                None,
+            )
+            .await;
+        match answer {
+            // Okta answers 404 both for a session that ended and for an Identity Engine
+            // session, which the System Log's id cannot end: it lives on. Claiming
+            // "already gone" would report success for a live session.
+            Err(e) if e.code == ErrorCode::NotFound => Err(Error::new(
+                ErrorCode::Unsupported,
+                "Okta does not know this session id: it has ended, or (in an Identity Engine org) \
+                 the System Log's id cannot end it; nothing is claimed. Force logout ends all of \
+                 the user's sessions",
+            )),
+            other => end_outcome(other),
+        }
     }
 
     async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
