@@ -538,12 +538,16 @@ async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
                     failed.push((tenant.to_string(), e));
                 }
             }
-            Ok(update @ PollUpdate::Partial { .. }) => {
+            Ok(PollUpdate::Partial {
+                sessions,
+                incomplete,
+            }) => {
                 // Listed, but known to be incomplete: shown, and said (exit 1), since a
                 // script counting these sessions would otherwise count short.
-                let why = match &update {
-                    PollUpdate::Partial { incomplete, .. } => incomplete.clone(),
-                    _ => String::new(),
+                let why = incomplete.clone();
+                let update = PollUpdate::Partial {
+                    sessions,
+                    incomplete,
                 };
                 if let Err(e) = store.apply(&tenant, update, elapsed) {
                     failed.push((tenant.to_string(), e));

@@ -70,7 +70,8 @@ pub fn new_action_id() -> String {
     )
 }
 
-async fn blocking<T: Send + 'static>(
+/// Runs blocking work (the audit database, the keychain, files) off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> crate::Result<T> + Send + 'static,
 ) -> crate::Result<T> {
     tokio::task::spawn_blocking(f)

@@ -2,6 +2,13 @@
 //! the UI and the CLI use (filter + sort + window) and the diff each poll produces.
 //!
 //! Rows stay here; callers receive the window they display.
+//!
+//! One file for now, over 1,000 lines, because its parts share the private fields of
+//! `Inner` and `TenantData`: the UI types (`SessionPage`, `TenantHealth`, `Summary`), the
+//! tenant registry, applying polls (`apply_full`, `apply_delta`, `TenantData`), row
+//! derivation and sort keys, queries and windowing, and the per-user view. Those are the
+//! seams it is to be split along (`store/{types,row,apply,sort,users}.rs` beside
+//! `store/dict.rs`), each with the tests of what it holds.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -116,6 +123,35 @@ struct TenantData {
 }
 
 impl TenantData {
+    /// Applies changes (a change feed's, or an incomplete listing's) and keeps the
+    /// per-user index in step.
+    fn apply_changes(
+        &mut self,
+        upserted: Vec<Session>,
+        ended: Vec<String>,
+        users: &[User],
+        dicts: &mut Dicts,
+    ) -> Diff {
+        let (diff, moved) = apply_delta(&mut self.sessions, upserted, ended, users, dicts);
+        for s in &diff.ended {
+            self.unindex(&s.user_id, &s.id);
+        }
+        for (old_user, id) in &moved {
+            self.unindex(old_user, id);
+        }
+        for s in &diff.started {
+            if self.sessions.contains_key(&s.id) {
+                self.index(&s.user_id, &s.id);
+            }
+        }
+        for (_, id) in &moved {
+            if let Some(user) = self.sessions.get(id).map(|r| r.session.user_id.clone()) {
+                self.index(&user, id);
+            }
+        }
+        diff
+    }
+
     fn index(&mut self, user_id: &str, session_id: &str) {
         self.by_user
             .entry(user_id.to_owned())
@@ -277,55 +313,26 @@ impl SessionStore {
             let data = tenants
                 .get_mut(tenant)
                 .ok_or_else(|| Error::internal(format!("tenant {tenant:?} is not registered")))?;
-            // An incomplete listing ends nothing: its sessions are taken in like a change
-            // feed's, and the tenant carries the warning until a complete poll.
-            let (update, warning) = match update {
-                PollUpdate::Partial {
-                    sessions,
-                    incomplete,
-                } => (
-                    PollUpdate::Delta {
-                        upserted: sessions,
-                        ended: Vec::new(),
-                        users: Vec::new(),
-                    },
-                    Some(incomplete),
-                ),
-                other => (other, None),
-            };
-            let diff = match update {
-                PollUpdate::Partial { .. } => Diff::default(),
+            let (diff, warning) = match update {
                 PollUpdate::Full(sessions) => {
                     let diff = apply_full(&mut data.sessions, sessions, dicts);
                     data.rebuild_index();
-                    diff
+                    (diff, None)
                 }
                 PollUpdate::Delta {
                     upserted,
                     ended,
                     users,
-                } => {
-                    let (diff, moved) =
-                        apply_delta(&mut data.sessions, upserted, ended, &users, dicts);
-                    for s in &diff.ended {
-                        data.unindex(&s.user_id, &s.id);
-                    }
-                    for (old_user, id) in &moved {
-                        data.unindex(old_user, id);
-                    }
-                    for s in &diff.started {
-                        if data.sessions.contains_key(&s.id) {
-                            data.index(&s.user_id, &s.id);
-                        }
-                    }
-                    for (_, id) in &moved {
-                        if let Some(user) = data.sessions.get(id).map(|r| r.session.user_id.clone())
-                        {
-                            data.index(&user, id);
-                        }
-                    }
-                    diff
-                }
+                } => (data.apply_changes(upserted, ended, &users, dicts), None),
+                // An incomplete listing ends nothing: its sessions are taken in like a
+                // change feed's, and the tenant carries the warning until a complete poll.
+                PollUpdate::Partial {
+                    sessions,
+                    incomplete,
+                } => (
+                    data.apply_changes(sessions, Vec::new(), &[], dicts),
+                    Some(incomplete),
+                ),
             };
             data.health.last_poll_at = Some(Utc::now());
             data.health.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));

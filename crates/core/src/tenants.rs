@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::actions::blocking;
 use crate::config::{ConfigFile, FILE_NAME, TenantConfig};
 use crate::connector;
 use crate::error::{Error, ErrorCode, Result};
@@ -238,12 +239,6 @@ pub fn same_destination(a: &TenantConfig, b: &TenantConfig) -> bool {
         && DESTINATION_OPTIONS
             .iter()
             .all(|k| a.options.get(*k) == b.options.get(*k))
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::internal(format!("background task failed: {e}")))?
 }
 
 #[cfg(test)]

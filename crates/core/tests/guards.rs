@@ -132,6 +132,16 @@ fn target(tenant: &str, id: &str) -> SessionRef {
     }
 }
 
+/// The latest state of the audit item whose target is `target`.
+fn item_state(audit: &AuditLog, target: &str) -> Option<ItemState> {
+    audit
+        .entries(&AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.target == target)
+        .map(|e| e.state)
+}
+
 fn refused(report: &vigil_core::actions::ActionReport) -> Vec<(String, ErrorCode)> {
     report
         .items
@@ -365,15 +375,7 @@ async fn a_failing_audit_database_silences_nothing_and_loses_nothing() {
     );
     // The next polls saw a1 gone, but its confirmation could not be written: it waits.
     tokio::time::sleep(INTERVAL * 4).await;
-    let state = |audit: &AuditLog| {
-        audit
-            .entries(&AuditFilter::default())
-            .unwrap()
-            .into_iter()
-            .find(|e| e.target == "a1")
-            .map(|e| e.state)
-    };
-    assert_eq!(state(&audit), Some(ItemState::Accepted));
+    assert_eq!(item_state(&audit, "a1"), Some(ItemState::Accepted));
     // It lands once the database works again.
     for table in ["audit_events", "alerts", "alert_firings", "session_history"] {
         db.execute_batch(&format!("DROP TRIGGER refuse_{table};"))
@@ -381,7 +383,7 @@ async fn a_failing_audit_database_silences_nothing_and_loses_nothing() {
     }
     engine.refresh(Some("t"));
     common::wait_until("the confirmation to be written", 20, || {
-        state(&audit) == Some(ItemState::Confirmed)
+        item_state(&audit, "a1") == Some(ItemState::Confirmed)
     })
     .await;
     engine.shutdown();
@@ -417,16 +419,8 @@ async fn an_incomplete_listing_ends_and_confirms_nothing() {
     })
     .await;
     tokio::time::sleep(INTERVAL * 5).await;
-    let state = |audit: &AuditLog| {
-        audit
-            .entries(&AuditFilter::default())
-            .unwrap()
-            .into_iter()
-            .find(|e| e.target == "a1")
-            .map(|e| e.state)
-    };
     assert_eq!(
-        state(&audit),
+        item_state(&audit, "a1"),
         Some(ItemState::Accepted),
         "neither confirmed nor reappeared"
     );
@@ -434,7 +428,7 @@ async fn an_incomplete_listing_ends_and_confirms_nothing() {
     // Complete again: a1 is confirmed ended, b1 ended elsewhere, the warning goes.
     *t.partial.lock().unwrap() = None;
     common::wait_until("the confirmation", 20, || {
-        state(&audit) == Some(ItemState::Confirmed)
+        item_state(&audit, "a1") == Some(ItemState::Confirmed)
     })
     .await;
     common::wait_until("the complete listing", 20, || {

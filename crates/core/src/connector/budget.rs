@@ -57,14 +57,6 @@ impl Budget {
         })
     }
 
-    pub fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    pub fn items(&self) -> u64 {
-        self.items.load(Ordering::Relaxed)
-    }
-
     fn charge(&self, bytes: u64, items: u64) -> Result<()> {
         let b = self
             .bytes

@@ -179,21 +179,14 @@ impl SignInLog {
             );
         }
         // End markers would grow as freely as keys: the newest are kept.
-        keep_newest(&mut st.ended, self.max_keys);
-        keep_newest(&mut st.user_ended, self.max_keys);
-        if st.keys.len() > self.max_keys {
-            let excess = st.keys.len() - self.max_keys;
-            let mut by_age: Vec<(DateTime<Utc>, String)> = st
-                .keys
-                .iter()
-                .map(|(k, d)| (d.times.last().copied().unwrap_or(now), k.clone()))
-                .collect();
-            by_age.select_nth_unstable(excess - 1);
-            for (_, k) in by_age.into_iter().take(excess) {
-                st.keys.remove(&k);
-            }
+        keep_newest(&mut st.ended, self.max_keys, |t| *t);
+        keep_newest(&mut st.user_ended, self.max_keys, |t| *t);
+        let dropped = keep_newest(&mut st.keys, self.max_keys, |d| {
+            d.times.last().copied().unwrap_or(now)
+        });
+        if dropped > 0 {
             tracing::warn!(
-                dropped = excess,
+                dropped,
                 kept = self.max_keys,
                 "the sign-in log derives more sessions than Vigil keeps; the oldest were dropped"
             );
@@ -333,18 +326,23 @@ impl UserCache {
     }
 }
 
-/// Drops the oldest entries of `map` beyond `max`.
-fn keep_newest(map: &mut HashMap<String, DateTime<Utc>>, max: usize) {
+/// Drops the entries of `map` beyond `max` whose `age` is oldest; returns how many.
+fn keep_newest<V>(
+    map: &mut HashMap<String, V>,
+    max: usize,
+    age: impl Fn(&V) -> DateTime<Utc>,
+) -> usize {
     if map.len() <= max {
-        return;
+        return 0;
     }
     let excess = map.len() - max;
     let mut by_age: Vec<(DateTime<Utc>, String)> =
-        map.iter().map(|(k, t)| (*t, k.clone())).collect();
+        map.iter().map(|(k, v)| (age(v), k.clone())).collect();
     by_age.select_nth_unstable(excess - 1);
     for (_, k) in by_age.into_iter().take(excess) {
         map.remove(&k);
     }
+    excess
 }
 
 /// A place from its parts (city, region, country), skipping empty ones.
