@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # the WebDriver for end-to-end tests, a notification daemon.
 APT_PACKAGES=(build-essential pkg-config file curl libwebkit2gtk-4.1-dev libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev xvfb xauth webkit2gtk-driver dbus
-  gnome-keyring libsecret-tools dunst imagemagick python3 python3-pip python3-venv time
+  gnome-keyring libsecret-tools dunst imagemagick python3 python3-pip python3-venv time unzip maven
   x11-utils procps)
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -1,5 +1,5 @@
 //! Connectors against real, unmodified servers started by `tests/servers/*/start.sh`
-//! (Better Auth from npm, Matrix Synapse from PyPI). `scripts/test` starts them, exports
+//! (Better Auth from npm, Matrix Synapse from PyPI, Keycloak from Maven Central). `scripts/test` starts them, exports
 //! `VIGIL_TEST_<SERVER>_DIR` and runs these with `--include-ignored`.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
@@ -394,4 +394,229 @@ async fn synapse_real_server() {
         "{}",
         err.message
     );
+}
+
+fn keycloak(f: &Fixture, client_id: &str, secret: &str) -> std::sync::Arc<dyn Connector> {
+    let mut spec =
+        TenantSpec::new("real", ConnectorKind::Keycloak, &f.env["KEYCLOAK_URL"]).unwrap();
+    spec.options = std::collections::BTreeMap::from([
+        ("realm".into(), f.env["KEYCLOAK_REALM"].clone()),
+        ("client_id".into(), client_id.into()),
+    ]);
+    connector::build(&spec, SecretString::new(secret)).unwrap()
+}
+
+/// The Keycloak session id Vigil shows for a seeded sign-in.
+fn kc_id(s: &Value) -> String {
+    let id = s["id"].as_str().unwrap();
+    if s["offline"] == true {
+        format!("offline:{id}")
+    } else {
+        id.to_owned()
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the real Keycloak server; scripts/test starts it"]
+async fn keycloak_real_server() {
+    let f = fixture("VIGIL_TEST_KEYCLOAK_DIR");
+    let url = f.env["KEYCLOAK_URL"].clone();
+    let realm = f.env["KEYCLOAK_REALM"].clone();
+    let secret = &f.env["KEYCLOAK_CLIENT_SECRET"];
+    let c = keycloak(&f, &f.env["KEYCLOAK_CLIENT_ID"], secret);
+
+    // The roles the README names are enough: Test connection is green and lists them.
+    let check = c.check().await;
+    assert!(
+        check.reachable && check.authenticated && check.error.is_none(),
+        "{check:?}"
+    );
+    for role in f.json["readme_roles"].as_array().unwrap() {
+        assert!(
+            check.permissions.iter().any(|p| role == p.as_str()),
+            "{role} not in {:?}",
+            check.permissions
+        );
+    }
+
+    // Every session, online and offline, with IP, start, last access and client.
+    let sessions = full(c.as_ref()).await;
+    let expected: usize = f.env["KEYCLOAK_EXPECTED_SESSIONS"].parse().unwrap();
+    assert_eq!(sessions.len(), expected, "{:?}", sessions.keys());
+    let mut users: HashMap<String, Value> = HashMap::new();
+    for u in f.json["users"].as_array().unwrap() {
+        let name = u["username"].as_str().unwrap();
+        for fs in u["sessions"].as_array().unwrap() {
+            let id = kc_id(fs);
+            let s = sessions
+                .get(&id)
+                .unwrap_or_else(|| panic!("session {id} of {name} missing"));
+            assert_eq!(s.user_id, u["id"].as_str().unwrap());
+            assert_eq!(s.username, name);
+            assert_eq!(
+                s.display_name.as_deref(),
+                Some(
+                    format!(
+                        "{} {}",
+                        u["first"].as_str().unwrap(),
+                        u["last"].as_str().unwrap()
+                    )
+                    .as_str()
+                )
+            );
+            assert_eq!(s.superuser, u["realm_admin"] == true, "{name}");
+            assert_eq!(s.protected, s.superuser);
+            assert_eq!(s.ip, normalize_ip(fs["ip"].as_str().unwrap()), "{id}");
+            assert!(
+                s.created_at.is_some() && s.last_activity_at.is_some(),
+                "{s:?}"
+            );
+            let offline = fs["offline"] == true;
+            assert_eq!(
+                s.session_type.as_deref(),
+                Some(if offline { "offline" } else { "browser" }),
+                "{id}"
+            );
+            assert_eq!(s.server_name.as_deref(), fs["client"].as_str(), "{id}");
+        }
+        users.insert(name.to_owned(), u.clone());
+    }
+
+    // Verified from Keycloak's side: a session's refresh token works while the session
+    // lives, and is refused once it is ended.
+    let http = reqwest::Client::new();
+    let token_url = format!("{url}/realms/{realm}/protocol/openid-connect/token");
+    let refresh = |s: &Value| {
+        http.post(&token_url)
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", s["client"].as_str().unwrap()),
+                ("refresh_token", s["refresh_token"].as_str().unwrap()),
+            ])
+            .send()
+    };
+    let sign_in = |u: &Value| {
+        http.post(&token_url)
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "app"),
+                ("username", u["username"].as_str().unwrap()),
+                ("password", u["password"].as_str().unwrap()),
+            ])
+            .send()
+    };
+    let session = |user: &str, i: usize| users[user]["sessions"][i].clone();
+
+    // End one session: that one's token is refused, another of the same user still works.
+    let (online, offline) = (session("alice", 0), session("alice", 1));
+    assert_eq!(refresh(&online).await.unwrap().status(), 200);
+    assert_eq!(
+        c.end_session(&kc_id(&online)).await.unwrap(),
+        EndOutcome::Ended
+    );
+    assert_eq!(
+        refresh(&online).await.unwrap().status(),
+        400,
+        "ended session"
+    );
+    assert_eq!(
+        refresh(&offline).await.unwrap().status(),
+        200,
+        "other session"
+    );
+    assert_eq!(
+        c.end_session(&kc_id(&online)).await.unwrap(),
+        EndOutcome::AlreadyGone
+    );
+    // An offline session is ended as one too.
+    assert_eq!(
+        c.end_session(&kc_id(&offline)).await.unwrap(),
+        EndOutcome::Ended
+    );
+    assert_eq!(
+        refresh(&offline).await.unwrap().status(),
+        400,
+        "ended offline session"
+    );
+    let after = full(c.as_ref()).await;
+    assert!(!after.contains_key(&kc_id(&online)) && !after.contains_key(&kc_id(&offline)));
+
+    // Force logout: every session of the user, offline ones included, is refused.
+    let carol = users["carol"]["sessions"].as_array().unwrap().clone();
+    let carol_id = users["carol"]["id"].as_str().unwrap();
+    assert_eq!(
+        c.end_user_sessions(carol_id).await.unwrap(),
+        carol.len() as u64
+    );
+    for s in &carol {
+        assert_eq!(refresh(s).await.unwrap().status(), 400, "{s}");
+    }
+    let after = full(c.as_ref()).await;
+    assert!(carol.iter().all(|s| !after.contains_key(&kc_id(s))));
+    assert!(
+        after.contains_key(&kc_id(&session("bob", 0))),
+        "others untouched"
+    );
+
+    // Disable: the sessions end and a new sign-in fails; re-enable: it works again.
+    let mallory = users["mallory"].clone();
+    let mallory_id = mallory["id"].as_str().unwrap();
+    assert_eq!(sign_in(&mallory).await.unwrap().status(), 200);
+    let u = c.disable_user(mallory_id, true).await.unwrap();
+    assert!(u.disabled);
+    let resp = sign_in(&mallory).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "invalid_grant",
+        "a disabled account cannot sign in"
+    );
+    assert_eq!(refresh(&session("mallory", 0)).await.unwrap().status(), 400);
+    let after = full(c.as_ref()).await;
+    assert!(after.values().all(|s| s.user_id != mallory_id));
+    assert!(!c.enable_user(mallory_id).await.unwrap().disabled);
+    assert_eq!(sign_in(&mallory).await.unwrap().status(), 200);
+
+    let ops = c.find_user("ops").await.unwrap().unwrap();
+    assert!(ops.superuser && ops.protected, "{ops:?}");
+    assert_eq!(
+        c.find_user("bob").await.unwrap().map(|u| u.id).as_deref(),
+        users["bob"]["id"].as_str()
+    );
+    assert!(c.find_user("nobody").await.unwrap().is_none());
+
+    // A client lacking roles: Test connection names each missing one; the poll fails
+    // with an error naming the role, never a silent empty list.
+    let weak = keycloak(
+        &f,
+        &f.env["KEYCLOAK_WEAK_CLIENT_ID"],
+        &f.env["KEYCLOAK_WEAK_CLIENT_SECRET"],
+    );
+    let check = weak.check().await;
+    let err = check.error.clone().unwrap_or_else(|| panic!("{check:?}"));
+    assert!(check.reachable && check.authenticated);
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert!(
+        err.message.contains("view-realm") && err.message.contains("view-clients"),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains("view-users ("), "{}", err.message);
+    let err = weak.poll().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "{}", err.message);
+    assert!(
+        err.message.contains("realm-management role view-"),
+        "{}",
+        err.message
+    );
+
+    // A wrong secret is a clear error that does not echo it.
+    let wrong = keycloak(&f, &f.env["KEYCLOAK_CLIENT_ID"], "not-the-secret");
+    let err = wrong.poll().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unauthorized, "{}", err.message);
+    assert!(!err.message.contains("not-the-secret"), "{}", err.message);
+    let check = wrong.check().await;
+    assert!(check.reachable && !check.authenticated, "{check:?}");
+    let dump = format!("{sessions:?}");
+    assert!(!dump.contains(secret.as_str()));
 }

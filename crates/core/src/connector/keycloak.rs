@@ -1,13 +1,18 @@
 //! Keycloak (one realm), through a confidential client's service account (client
-//! credentials). The service account needs `view-users` and `manage-users` of the realm's
-//! `realm-management` client; `vigil tenant test` shows which roles the token carries.
+//! credentials). The service account needs four roles of the realm's `realm-management`
+//! client ([`REQUIRED_ROLES`], measured against a real Keycloak 26): `view-users`,
+//! `manage-users`, `view-realm` and `view-clients`. `vigil tenant test` probes every
+//! endpoint the poll reads and names each missing role.
 //!
 //! Sessions: Keycloak has no realm-wide session list. The realm's
-//! `client-session-stats` names the clients with active sessions; each client's
-//! `user-sessions` is paged and the results merged by session id (a session used by two
-//! clients appears under both). Keycloak keeps no user agent and no expiry per session.
-//! SuperUsers: members of `realm-admin` (client role of `realm-management`) or of a realm
-//! role named `admin`.
+//! `client-session-stats` names the clients with sessions (online and offline counts); each
+//! client's `user-sessions` and `offline-sessions` are paged and the results merged by
+//! session id (a session used by two clients appears under both). An offline session
+//! (a refresh token of scope `offline_access`) may share its id with the online session it
+//! came from, so it is listed as `offline:<id>`, of session type `offline`. Keycloak keeps
+//! no user agent and no expiry per session; the clients a session is used by are shown as
+//! its server. SuperUsers: members of `realm-admin` (client role of `realm-management`) or
+//! of a realm role named `admin`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -16,6 +21,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::Method;
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
@@ -29,6 +35,21 @@ use crate::model::{
 use crate::secret::SecretString;
 
 const PAGE: usize = 500;
+/// The `realm-management` roles the service account needs, and what each is for.
+pub const REQUIRED_ROLES: [(&str, &str); 4] = [
+    ("view-users", "list users and their sessions"),
+    ("manage-users", "end sessions, disable and enable users"),
+    (
+        "view-realm",
+        "read which clients have sessions (client-session-stats)",
+    ),
+    (
+        "view-clients",
+        "list each client's sessions and the realm-admin members",
+    ),
+];
+/// Offline sessions are listed as `offline:<id>`.
+const OFFLINE: &str = "offline:";
 const MAX_PAGES: usize = 2_000;
 const CONCURRENCY: usize = 6;
 
@@ -69,6 +90,9 @@ struct KcSession {
     last_access: Option<i64>,
     #[serde(default)]
     remember_me: Option<bool>,
+    /// Client UUID → client id, of the clients this session is used by.
+    #[serde(default)]
+    clients: Option<HashMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +100,33 @@ struct ClientStat {
     id: String,
     #[serde(default)]
     active: Option<serde_json::Value>,
+    #[serde(default)]
+    offline: Option<serde_json::Value>,
+}
+
+/// A count as `client-session-stats` gives it: a string ("1") on Keycloak 26, a number on
+/// some older versions. Unknown or unreadable counts as "maybe some".
+fn has_some(v: Option<&serde_json::Value>) -> bool {
+    match v {
+        Some(serde_json::Value::String(s)) => s.trim() != "0",
+        Some(serde_json::Value::Number(n)) => n.as_u64() != Some(0),
+        _ => true,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Consent {
+    #[serde(default)]
+    additional_grants: Vec<Grant>,
+}
+
+#[derive(Deserialize)]
+struct Grant {
+    /// The client's UUID.
+    client: String,
+    #[serde(default)]
+    key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +206,22 @@ impl KeycloakConnector {
 
     fn admin(&self, path: &str) -> String {
         format!("admin/realms/{}/{}", seg(&self.realm), path)
+    }
+
+    /// A GET for Test connection: its headers, or why it was refused.
+    async fn probe(&self, token: &SecretString, path: &str) -> Result<HeaderMap> {
+        self.get_with::<serde_json::Value>(token, path)
+            .await
+            .map(|(_, h)| h)
+    }
+
+    async fn get_with<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &SecretString,
+        path: &str,
+    ) -> Result<(T, HeaderMap)> {
+        let url = self.http.url(&self.admin(path))?;
+        self.http.get_json_headers::<T>(url, token).await
     }
 
     /// GET JSON with the service account token; one retry with a fresh token on 401.
@@ -293,11 +360,11 @@ impl Connector for KeycloakConnector {
         let supers = self
             .superusers()
             .await
-            .map_err(|e| e.context("reading admin role members"))?;
+            .map_err(|e| needs(e, "reading admin role members", "view-clients"))?;
         let users: Vec<KcUser> = self
             .paged("users?briefRepresentation=false")
             .await
-            .map_err(|e| e.context("listing users"))?;
+            .map_err(|e| needs(e, "listing users", "view-users"))?;
         let users: HashMap<String, User> = users
             .into_iter()
             .map(|u| (u.id.clone(), self.user_from(u, &supers)))
@@ -305,31 +372,45 @@ impl Connector for KeycloakConnector {
         let stats: Vec<ClientStat> = self
             .get("client-session-stats")
             .await
-            .map_err(|e| e.context("reading client session stats"))?;
-        let active: Vec<String> = stats
+            .map_err(|e| needs(e, "reading client session stats", "view-realm"))?;
+        // (client UUID, offline?) for every client with sessions of that kind.
+        let lists: Vec<(String, bool)> = stats
             .into_iter()
-            .filter(|s| {
-                s.active
-                    .as_ref()
-                    .and_then(|v| v.as_str().map(|x| x != "0").or(v.as_u64().map(|n| n > 0)))
-                    .unwrap_or(true)
+            .flat_map(|s| {
+                let online = has_some(s.active.as_ref()).then(|| (s.id.clone(), false));
+                let offline = has_some(s.offline.as_ref()).then_some((s.id, true));
+                online.into_iter().chain(offline)
             })
-            .map(|s| s.id)
             .collect();
-        let pages = bounded(active, CONCURRENCY, |client| async move {
-            self.paged::<KcSession>(&format!("clients/{}/user-sessions", seg(&client)))
+        let pages = bounded(lists, CONCURRENCY, |(client, offline)| async move {
+            let kind = if offline {
+                "offline-sessions"
+            } else {
+                "user-sessions"
+            };
+            self.paged::<KcSession>(&format!("clients/{}/{kind}", seg(&client)))
                 .await
+                .map(|page| (offline, page))
         })
         .await;
         let mut sessions: HashMap<String, Session> = HashMap::new();
         for page in pages {
-            for s in page.map_err(|e| e.context("listing client sessions"))? {
-                if sessions.contains_key(&s.id) {
+            let (offline, page) =
+                page.map_err(|e| needs(e, "listing client sessions", "view-clients"))?;
+            for s in page {
+                let id = if offline {
+                    format!("{OFFLINE}{}", s.id)
+                } else {
+                    s.id.clone()
+                };
+                if let Some(known) = sessions.get_mut(&id) {
+                    // Listed under another client too: add that client's name.
+                    merge_clients(known, s.clients.as_ref());
                     continue;
                 }
                 let username = s.username.clone().unwrap_or_else(|| s.user_id.clone());
                 let mut session =
-                    Session::new(&self.tenant, s.id.clone(), s.user_id.clone(), username);
+                    Session::new(&self.tenant, id.clone(), s.user_id.clone(), username);
                 if let Some(u) = users.get(&s.user_id) {
                     session.annotate(u);
                 }
@@ -337,14 +418,17 @@ impl Connector for KeycloakConnector {
                 session.created_at = ms(s.start);
                 session.last_activity_at = ms(s.last_access);
                 session.session_type = Some(
-                    if s.remember_me == Some(true) {
+                    if offline {
+                        "offline"
+                    } else if s.remember_me == Some(true) {
                         "remember-me"
                     } else {
                         "browser"
                     }
                     .to_owned(),
                 );
-                sessions.insert(s.id, session);
+                merge_clients(&mut session, s.clients.as_ref());
+                sessions.insert(id, session);
             }
         }
         Ok(PollUpdate::Full(sessions.into_values().collect()))
@@ -355,22 +439,22 @@ impl Connector for KeycloakConnector {
     }
 
     async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
-        match self
-            .call(
-                Method::DELETE,
-                &format!("sessions/{}", seg(session_id)),
-                None,
-            )
-            .await
-        {
+        let path = match session_id.strip_prefix(OFFLINE) {
+            Some(id) => format!("sessions/{}?isOffline=true", seg(id)),
+            None => format!("sessions/{}", seg(session_id)),
+        };
+        match self.call(Method::DELETE, &path, None).await {
             Ok(()) => Ok(EndOutcome::Ended),
             Err(e) if e.code == ErrorCode::NotFound => Ok(EndOutcome::AlreadyGone),
             Err(e) => Err(e),
         }
     }
 
+    /// Every online session (Keycloak's logout, which also refuses tokens issued before
+    /// it) and every offline session: Keycloak's logout leaves offline sessions, and
+    /// their refresh tokens, working.
     async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
-        let before: Vec<KcSession> = self
+        let online: Vec<KcSession> = self
             .get(&format!("users/{}/sessions", seg(user_id)))
             .await?;
         self.call(
@@ -379,7 +463,34 @@ impl Connector for KeycloakConnector {
             None,
         )
         .await?;
-        Ok(before.len() as u64)
+        let consents: Vec<Consent> = self
+            .get(&format!("users/{}/consents", seg(user_id)))
+            .await
+            .map_err(|e| e.context("finding the user's offline sessions"))?;
+        let clients: HashSet<String> = consents
+            .into_iter()
+            .flat_map(|c| c.additional_grants)
+            .filter(|g| g.key.as_deref() == Some("Offline Token"))
+            .map(|g| g.client)
+            .collect();
+        let mut ended = online.len() as u64;
+        for client in clients {
+            let offline: Vec<KcSession> = self
+                .get(&format!(
+                    "users/{}/offline-sessions/{}",
+                    seg(user_id),
+                    seg(&client)
+                ))
+                .await
+                .map_err(|e| e.context("listing the user's offline sessions"))?;
+            super::budget::charge_items(offline.len())?;
+            for s in offline {
+                if self.end_session(&format!("{OFFLINE}{}", s.id)).await? == EndOutcome::Ended {
+                    ended = ended.saturating_add(1);
+                }
+            }
+        }
+        Ok(ended)
     }
 
     async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
@@ -413,46 +524,132 @@ impl Connector for KeycloakConnector {
             .map(|u| self.user_from(u, &supers)))
     }
 
+    /// Probes every endpoint the poll reads, and the token's roles for what the actions
+    /// need, and names each missing role.
     async fn check(&self) -> TenantCheck {
         let started = Instant::now();
         let sent = Utc::now();
         let token = match self.token(true).await {
             Ok(t) => t,
-            Err(e) => {
-                return TenantCheck::failed(&e);
-            }
+            Err(e) => return TenantCheck::failed(&e),
         };
-        let url = match self.http.url(&self.admin("users/count")) {
-            Ok(u) => u,
+        let first = self.probe(&token, "users/count").await;
+        let latency = started.elapsed();
+        let headers = match first {
+            Ok(h) => Some(h),
+            Err(e) if e.code == ErrorCode::Forbidden => None,
             Err(e) => {
                 return TenantCheck {
+                    reachable: e.http_status.is_some(),
+                    authenticated: e.code != ErrorCode::Unauthorized,
+                    permissions: token_roles(&token),
                     error: Some(e.payload()),
                     ..TenantCheck::default()
                 };
             }
         };
-        let result = self
-            .http
-            .get_json_headers::<serde_json::Value>(url, &token)
-            .await;
-        let latency = started.elapsed();
-        let permissions = token_roles(&token);
-        match result {
-            Ok((_, headers)) => {
-                check_accepted(&headers, sent, latency, permissions, self.capabilities())
+        let mut refused: Vec<&str> = Vec::new();
+        if headers.is_none() {
+            refused.push("view-users");
+        }
+        let mut other = None;
+        let mut probe = |result: Result<HeaderMap>, role: &'static str| match result {
+            Ok(_) => {}
+            Err(e) if e.code == ErrorCode::Forbidden => refused.push(role),
+            Err(e) => {
+                other.get_or_insert(e);
             }
-            Err(e) => TenantCheck {
+        };
+        probe(
+            self.probe(&token, "client-session-stats").await,
+            "view-realm",
+        );
+        // A client's session list: that of realm-management, which every realm has.
+        match self
+            .get_with::<Vec<KcClient>>(&token, "clients?clientId=realm-management")
+            .await
+        {
+            Ok((found, _)) => {
+                if let Some(rm) = found.first() {
+                    let path = format!("clients/{}/user-sessions?first=0&max=1", seg(&rm.id));
+                    probe(self.probe(&token, &path).await, "view-clients");
+                }
+            }
+            Err(e) => probe(Err(e), "view-clients"),
+        }
+        let permissions = token_roles(&token);
+        // Actions cannot be probed without acting: read them from the token's roles
+        // (composite roles such as realm-admin are expanded there by Keycloak).
+        if !permissions.is_empty()
+            && !permissions
+                .iter()
+                .any(|r| r == "manage-users" || r == "realm-admin")
+        {
+            refused.push("manage-users");
+        }
+        if let Some(e) = other {
+            return TenantCheck {
                 reachable: true,
-                authenticated: e.code != ErrorCode::Unauthorized,
+                authenticated: true,
+                permissions,
+                error: Some(e.payload()),
+                ..TenantCheck::default()
+            };
+        }
+        if !refused.is_empty() {
+            let missing: Vec<String> = REQUIRED_ROLES
+                .iter()
+                .filter(|(role, _)| refused.contains(role))
+                .map(|(role, why)| format!("{role} ({why})"))
+                .collect();
+            return TenantCheck {
+                reachable: true,
+                authenticated: true,
                 permissions,
                 error: Some(
-                    e.context("the service account cannot read users (needs view-users)")
-                        .payload(),
+                    Error::new(
+                        ErrorCode::Forbidden,
+                        format!(
+                            "the service account lacks realm-management roles: {}; grant them \
+                             to the client's service account (Clients → {} → Service account roles)",
+                            missing.join(", "),
+                            self.client_id
+                        ),
+                    )
+                    .payload(),
                 ),
                 ..TenantCheck::default()
-            },
+            };
+        }
+        match headers {
+            Some(h) => check_accepted(&h, sent, latency, permissions, self.capabilities()),
+            None => TenantCheck::default(),
         }
     }
+}
+
+/// A poll step's error, naming the role a 403 means is missing.
+fn needs(e: Error, doing: &str, role: &str) -> Error {
+    if e.code == ErrorCode::Forbidden {
+        e.context(format!(
+            "{doing} (the service account needs the realm-management role {role})"
+        ))
+    } else {
+        e.context(doing)
+    }
+}
+
+fn merge_clients(session: &mut Session, clients: Option<&HashMap<String, String>>) {
+    let Some(clients) = clients else { return };
+    let mut names: Vec<&str> = session
+        .server_name
+        .as_deref()
+        .map(|s| s.split(", ").collect())
+        .unwrap_or_default();
+    names.extend(clients.values().map(String::as_str));
+    names.sort_unstable();
+    names.dedup();
+    session.server_name = (!names.is_empty()).then(|| names.join(", "));
 }
 
 /// The `realm-management` roles in the access token (read, not verified: it is ours).

@@ -141,8 +141,9 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
         ConnectorKind::Keycloak => KindInfo {
             kind,
             label: "Keycloak".into(),
-            description: "One realm, through a confidential client with a service account that has view-users and \
-                          manage-users (realm-management). Keycloak keeps no user agent or expiry per session."
+            description: "One realm, through a confidential client whose service account has the realm-management \
+                          roles view-users, manage-users, view-realm and view-clients. Online and offline sessions \
+                          of every client. Keycloak keeps no user agent or expiry per session."
                 .into(),
             url_hint: "https://sso.example.com".into(),
             secret_label: "Client secret".into(),
