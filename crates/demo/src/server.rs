@@ -204,6 +204,51 @@ async fn inject_faults(State(state): State<AppState>, req: Request, next: Next) 
     }
 }
 
+/// A JSON request body: a JSON object of the request's shape, as the document describes
+/// it. Every way a body can be wrong is `400 bad_request` (one documented answer, not
+/// axum's 400/422 split); a body that is not JSON is `415`. An empty body is `None`.
+/// Unknown members are ignored, so that clients newer than the server keep working.
+fn json_object<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<T>, Response> {
+    if body.is_empty() {
+        return Ok(None);
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+    if !json {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be application/json",
+        ));
+    }
+    let bad = |m: String| error(StatusCode::BAD_REQUEST, "bad_request", &m);
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(bad("the body must be a JSON object".to_owned()));
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| bad(format!("invalid body: {e}")))
+}
+
+fn required<T>(body: Option<T>) -> Result<T, Response> {
+    body.ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "a JSON body is required",
+        )
+    })
+}
+
 #[derive(Deserialize)]
 struct FaultRequest {
     fault: Option<crate::faults::Fault>,
@@ -211,7 +256,15 @@ struct FaultRequest {
 
 /// `PUT /demo/v1/fault {"fault": "timeout"}` (or `null` to behave again); only on a demo
 /// started with faults enabled.
-async fn set_fault(State(state): State<AppState>, Json(req): Json<FaultRequest>) -> Response {
+async fn set_fault(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let req: FaultRequest = match json_object(&headers, &body).and_then(required) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
     match &state.faults {
         Some(f) => {
             *f.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = req.fault;
@@ -353,9 +406,17 @@ struct PageParams {
     username: Option<String>,
 }
 
-fn limit(l: Option<usize>) -> usize {
-    l.unwrap_or(api::DEFAULT_PAGE_LIMIT)
-        .clamp(1, api::MAX_PAGE_LIMIT)
+/// The page size asked for: 1 to `MAX_PAGE_LIMIT`, as documented; anything else is
+/// refused rather than silently changed.
+fn limit(l: Option<usize>) -> Result<usize, DemoError> {
+    match l {
+        None => Ok(api::DEFAULT_PAGE_LIMIT),
+        Some(n) if (1..=api::MAX_PAGE_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(DemoError::BadRequest(format!(
+            "limit {n} is outside 1 to {}",
+            api::MAX_PAGE_LIMIT
+        ))),
+    }
 }
 
 fn parse_cursor(c: Option<&str>) -> Result<Option<u64>, DemoError> {
@@ -414,14 +475,21 @@ async fn list_users(
     Query(p): Query<PageParams>,
 ) -> Result<Response, DemoError> {
     let cursor = parse_cursor(p.cursor.as_deref())?.unwrap_or(0);
-    let limit = limit(p.limit);
+    let limit = limit(p.limit)?;
     let pop = state.pop();
+    // The username enters the tag as a hash: any string is a valid query value, but not
+    // a valid header value.
     let etag = format!(
-        "W/\"u-{}-{}-{}-{}\"",
+        "W/\"u-{}-{}-{}-{:x}\"",
         pop.users_version(),
         cursor,
         limit,
-        p.username.as_deref().unwrap_or("")
+        p.username.as_deref().map_or(0, |u| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            u.hash(&mut h);
+            h.finish()
+        })
     );
     if not_modified(&headers, &etag) {
         return Ok(with_etag(&etag, StatusCode::NOT_MODIFIED));
@@ -454,7 +522,7 @@ async fn list_sessions(
     Query(p): Query<PageParams>,
 ) -> Result<Response, DemoError> {
     let cursor = parse_cursor(p.cursor.as_deref())?;
-    let limit = limit(p.limit);
+    let limit = limit(p.limit)?;
     let pop = state.pop();
     let etag = format!(
         "W/\"s-{}-{}-{}\"",
@@ -485,7 +553,8 @@ async fn changes(
     State(state): State<AppState>,
     Query(p): Query<ChangeParams>,
 ) -> Result<Response, DemoError> {
-    let page = state.pop().changes(&p.since, limit(p.limit))?;
+    let limit = limit(p.limit)?;
+    let page = state.pop().changes(&p.since, limit)?;
     Ok(Json(page).into_response())
 }
 
@@ -521,31 +590,51 @@ async fn end_user_sessions(
 async fn disable_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Option<Json<DisableRequest>>,
-) -> Result<Json<UserResult>, DemoError> {
-    let end = body.map(|Json(b)| b.end_sessions).unwrap_or(false);
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, DemoError> {
+    let end = match json_object::<DisableRequest>(&headers, &body) {
+        Ok(b) => b.is_some_and(|b| b.end_sessions),
+        Err(resp) => return Ok(resp),
+    };
     let (user, ended_sessions) = state.pop().set_disabled(&id, true, end, Utc::now())?;
     Ok(Json(UserResult {
         user,
         ended_sessions,
-    }))
+    })
+    .into_response())
 }
+
+/// Takes no options: the body, if any, must be a JSON object, and its members are ignored.
+#[derive(Deserialize)]
+struct EnableRequest {}
 
 async fn enable_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<UserResult>, DemoError> {
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, DemoError> {
+    if let Err(resp) = json_object::<EnableRequest>(&headers, &body) {
+        return Ok(resp);
+    }
     let (user, _) = state.pop().set_disabled(&id, false, false, Utc::now())?;
     Ok(Json(UserResult {
         user,
         ended_sessions: 0,
-    }))
+    })
+    .into_response())
 }
 
 async fn sign_in(
     State(state): State<AppState>,
-    Json(req): Json<SignInRequest>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Response, DemoError> {
+    let req: SignInRequest = match json_object(&headers, &body).and_then(required) {
+        Ok(r) => r,
+        Err(resp) => return Ok(resp),
+    };
     let session = state.pop().sign_in(
         &req.username,
         req.ip.as_deref(),
