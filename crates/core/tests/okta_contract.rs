@@ -291,7 +291,9 @@ async fn a_service_app_signs_a_client_assertion_and_refreshes_its_token() {
     let (respond, issued) = common::token_endpoint(0, move |f| {
         common::check_client_assertion(f, "0oa-vigil", &aud)?;
         if f.get("scope").map(String::as_str)
-            != Some("okta.logs.read okta.users.manage okta.sessions.manage okta.roles.read")
+            != Some(
+                "okta.logs.read okta.users.read okta.users.manage okta.sessions.manage okta.roles.read",
+            )
         {
             return Err("scope".into());
         }

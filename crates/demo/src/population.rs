@@ -25,6 +25,8 @@ pub enum DemoError {
     Disabled,
     WatermarkExpired,
     BadRequest(String),
+    /// A request body that is not `application/json`.
+    UnsupportedMediaType,
 }
 
 struct DemoUser {

@@ -211,7 +211,7 @@ async fn inject_faults(State(state): State<AppState>, req: Request, next: Next) 
 fn json_object<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Option<T>, Response> {
+) -> Result<Option<T>, DemoError> {
     if body.is_empty() {
         return Ok(None);
     }
@@ -222,13 +222,9 @@ fn json_object<T: serde::de::DeserializeOwned>(
         .map(|v| v.trim().to_ascii_lowercase())
         .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
     if !json {
-        return Err(error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the body must be application/json",
-        ));
+        return Err(DemoError::UnsupportedMediaType);
     }
-    let bad = |m: String| error(StatusCode::BAD_REQUEST, "bad_request", &m);
+    let bad = DemoError::BadRequest;
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
     if !value.is_object() {
@@ -239,14 +235,8 @@ fn json_object<T: serde::de::DeserializeOwned>(
         .map_err(|e| bad(format!("invalid body: {e}")))
 }
 
-fn required<T>(body: Option<T>) -> Result<T, Response> {
-    body.ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "a JSON body is required",
-        )
-    })
+fn required<T>(body: Option<T>) -> Result<T, DemoError> {
+    body.ok_or_else(|| DemoError::BadRequest("a JSON body is required".to_owned()))
 }
 
 #[derive(Deserialize)]
@@ -263,7 +253,7 @@ async fn set_fault(
 ) -> Response {
     let req: FaultRequest = match json_object(&headers, &body).and_then(required) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(e) => return e.into_response(),
     };
     match &state.faults {
         Some(f) => {
@@ -347,6 +337,11 @@ impl IntoResponse for DemoError {
                 "the change feed no longer reaches back to this watermark; list all sessions again",
             ),
             DemoError::BadRequest(msg) => error(StatusCode::BAD_REQUEST, "bad_request", &msg),
+            DemoError::UnsupportedMediaType => error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be application/json",
+            ),
         }
     }
 }
@@ -593,10 +588,7 @@ async fn disable_user(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, DemoError> {
-    let end = match json_object::<DisableRequest>(&headers, &body) {
-        Ok(b) => b.is_some_and(|b| b.end_sessions),
-        Err(resp) => return Ok(resp),
-    };
+    let end = json_object::<DisableRequest>(&headers, &body)?.is_some_and(|b| b.end_sessions);
     let (user, ended_sessions) = state.pop().set_disabled(&id, true, end, Utc::now())?;
     Ok(Json(UserResult {
         user,
@@ -615,9 +607,7 @@ async fn enable_user(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, DemoError> {
-    if let Err(resp) = json_object::<EnableRequest>(&headers, &body) {
-        return Ok(resp);
-    }
+    json_object::<EnableRequest>(&headers, &body)?;
     let (user, _) = state.pop().set_disabled(&id, false, false, Utc::now())?;
     Ok(Json(UserResult {
         user,
@@ -631,10 +621,7 @@ async fn sign_in(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, DemoError> {
-    let req: SignInRequest = match json_object(&headers, &body).and_then(required) {
-        Ok(r) => r,
-        Err(resp) => return Ok(resp),
-    };
+    let req: SignInRequest = json_object(&headers, &body).and_then(required)?;
     let session = state.pop().sign_in(
         &req.username,
         req.ip.as_deref(),

@@ -119,8 +119,11 @@ struct GoogleUser {
     is_delegated_admin: Option<bool>,
     #[serde(default)]
     suspended: Option<bool>,
+    /// Typed `any` in the directory discovery document: read as a list of organizations
+    /// where it is one, and ignored otherwise, so that an unexpected shape costs the
+    /// department and not the whole user.
     #[serde(default)]
-    organizations: Option<Vec<Organization>>,
+    organizations: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -294,7 +297,13 @@ fn user_from(u: GoogleUser) -> User {
         user.first_name = n.given_name;
         user.last_name = n.family_name;
     }
-    let orgs = u.organizations.unwrap_or_default();
+    let orgs: Vec<Organization> = match u.organizations {
+        Some(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|o| serde_json::from_value(o).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
     if let Some(org) = orgs
         .iter()
         .find(|o| o.primary == Some(true))

@@ -237,19 +237,30 @@ impl Connector for KratosConnector {
     }
 
     async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
-        let url = self.http.url(&format!(
-            "admin/identities/{}/sessions?active=true",
+        // Counted over every page: the first holds at most `page_size` of them.
+        let mut url = self.http.url(&format!(
+            "admin/identities/{}/sessions?page_size={PAGE}&active=true",
             seg(user_id)
         ))?;
-        let before = match self
-            .http
-            .get_json_headers::<Vec<serde_json::Value>>(url, &self.key)
-            .await
-        {
-            Ok((v, _)) => v.len() as u64,
-            Err(e) if e.code == ErrorCode::NotFound => 0,
-            Err(e) => return Err(e),
-        };
+        let mut before = 0u64;
+        for _ in 0..MAX_PAGES {
+            match self
+                .http
+                .get_json_headers::<Vec<serde_json::Value>>(url.clone(), &self.key)
+                .await
+            {
+                Ok((v, headers)) => {
+                    super::budget::charge_items(v.len())?;
+                    before = before.saturating_add(v.len() as u64);
+                    match link_next(&headers) {
+                        Some(next) if !v.is_empty() => url = self.same_origin(&next)?,
+                        _ => break,
+                    }
+                }
+                Err(e) if e.code == ErrorCode::NotFound => break,
+                Err(e) => return Err(e),
+            }
+        }
         match self
             .http
             .call(

@@ -216,7 +216,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             url_hint: "https://acme.okta.com".into(),
             secret_label: "API token or private key (PEM)".into(),
             options: vec![
-                field("client_id", "Client ID", false, "Service app (OAuth, private_key_jwt) instead of an API token; needs okta.logs.read, okta.users.manage, okta.sessions.manage, okta.roles.read."),
+                field("client_id", "Client ID", false, "Service app (OAuth, private_key_jwt) instead of an API token; needs okta.logs.read, okta.users.read, okta.users.manage, okta.sessions.manage, okta.roles.read."),
                 field("key_id", "Key ID", false, "The kid of the service app's public key, if it has several."),
                 field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
             ],

@@ -27,7 +27,11 @@ use crate::secret::SecretString;
 
 const MAX_PAGES: usize = 200;
 const PAGE: usize = 1000;
-const SCOPES: &str = "okta.logs.read okta.users.manage okta.sessions.manage okta.roles.read";
+/// The scopes of every operation Vigil calls, as Okta's management OpenAPI document lists
+/// them: listLogEvents, getUser (okta.users.read: manage alone is not listed for it),
+/// suspend/unsuspend and revokeUserSessions, revokeSession, listAssignedRolesForUser.
+const SCOPES: &str =
+    "okta.logs.read okta.users.read okta.users.manage okta.sessions.manage okta.roles.read";
 const FILTER: &str = "eventType eq \"user.session.start\" or eventType eq \"user.session.end\" \
                       or eventType eq \"user.session.clear\"";
 

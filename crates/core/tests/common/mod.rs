@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod artifact;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,0 +1,419 @@
+//! Connectors against mocks whose other side the vendor wrote: each request is checked
+//! against the vendor's own machine-readable artifact, and each answer is built from that
+//! artifact's schemas (see `common/artifact.rs`). `scripts/test` fetches the artifacts
+//! with `tests/vendor/fetch.sh` and runs these with `--include-ignored`:
+//!
+//! | connector | artifact |
+//! |---|---|
+//! | Okta | `okta/api/openapi.yaml` of the Go module `github.com/okta/okta-sdk-golang/v5` v5.0.2 |
+//! | Google | `admin.directory_v1` and `admin.reports_v1` discovery documents of PyPI `google-api-python-client` 2.202.0 |
+//! | Kratos | `api/openapi.yaml` of the Go module `github.com/ory/client-go` v1.22.92 |
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, SecondsFormat, Utc};
+use common::artifact::{Artifact, ArtifactMock, Kind, Reply, requested_scopes};
+use serde_json::{Value, json};
+use vigil_core::SecretString;
+use vigil_core::connector::{self, Connector, PollUpdate};
+use vigil_core::model::{ConnectorKind, Session, TenantSpec};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn ago(mins: i64) -> String {
+    (Utc::now() - Duration::minutes(mins)).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn build(
+    kind: ConnectorKind,
+    s: &MockServer,
+    options: &[(&str, &str)],
+    secret: &str,
+) -> Arc<dyn Connector> {
+    let mut spec = TenantSpec::new("vendor", kind, &s.uri()).unwrap();
+    spec.options = options
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect::<BTreeMap<_, _>>();
+    connector::build(&spec, SecretString::new(secret)).unwrap()
+}
+
+async fn full(c: &dyn Connector) -> Vec<Session> {
+    match c.poll().await.unwrap() {
+        PollUpdate::Full(s) => s,
+        other => panic!("expected a full listing, got {other:?}"),
+    }
+}
+
+/// A token endpoint (not in the vendors' API documents) that records the scopes asked for.
+async fn token_endpoint(s: &MockServer, at: &str) -> Arc<Mutex<Vec<String>>> {
+    let scopes = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&scopes);
+    Mock::given(method("POST"))
+        .and(path(at))
+        .respond_with(move |req: &Request| {
+            seen.lock().unwrap().extend(requested_scopes(req));
+            ResponseTemplate::new(200).set_body_json(json!({
+                "token_type": "Bearer", "expires_in": 3600, "access_token": "tok-1"
+            }))
+        })
+        .with_priority(1)
+        .mount(s)
+        .await;
+    scopes
+}
+
+fn last_segment(req: &Request, n_from_end: usize) -> String {
+    let segs: Vec<&str> = req.url.path().split('/').collect();
+    segs[segs.len() - 1 - n_from_end].to_owned()
+}
+
+// ------------------------------------------------------------------------------- Okta
+
+fn okta_event(kind: &str, user: &str, login: &str, sid: &str, mins: i64, ip: &str) -> Value {
+    json!({
+        "uuid": format!("{kind}-{sid}-{mins}"),
+        "published": ago(mins),
+        "eventType": kind,
+        "actor": {"id": user, "type": "User", "alternateId": login, "displayName": "Ada Lovelace"},
+        "client": {"ipAddress": ip, "userAgent": {"rawUserAgent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"},
+                   "geographicalContext": {"city": "Berlin", "state": "Land Berlin", "country": "Germany"}},
+        "outcome": {"result": "SUCCESS"},
+        "authenticationContext": {"externalSessionId": sid}
+    })
+}
+
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn okta_against_its_management_openapi_document() {
+    let doc = Artifact::load("okta-management.json", Kind::OpenApi);
+    let s = MockServer::start().await;
+    let scopes = token_endpoint(&s, "/oauth2/v1/token").await;
+    let base = s.uri();
+    let mock = ArtifactMock::new(doc, move |op, req| match op.id.as_str() {
+        "listLogEvents" if req.url.query_pairs().any(|(k, _)| k == "after") => {
+            Some(Reply::ok(json!([])))
+        }
+        "listLogEvents" => Some(
+            Reply::ok(json!([
+                okta_event(
+                    "user.session.start",
+                    "00u1",
+                    "ada@acme.example",
+                    "102ada",
+                    30,
+                    "203.0.113.7"
+                ),
+                okta_event(
+                    "user.session.start",
+                    "00u2",
+                    "bob@acme.example",
+                    "102bob",
+                    20,
+                    "198.51.100.4"
+                ),
+            ]))
+            .header(
+                "link",
+                &format!("<{base}/api/v1/logs?limit=1000>; rel=\"self\""),
+            )
+            .header(
+                "link",
+                &format!("<{base}/api/v1/logs?after=1&limit=1000>; rel=\"next\""),
+            ),
+        ),
+        "getUser" => {
+            let id = last_segment(req, 0);
+            let (login, first) = if id == "00u1" {
+                ("ada@acme.example", "Ada")
+            } else {
+                ("bob@acme.example", "Bob")
+            };
+            Some(Reply::ok(json!({
+                "id": id, "status": "ACTIVE",
+                // Only the login is set: the other nullable profile fields are null.
+                "profile": {"login": login, "firstName": first, "email": login}
+            })))
+        }
+        "listAssignedRolesForUser" if last_segment(req, 1) == "00u1" => {
+            Some(Reply::ok(json!([{"type": "SUPER_ADMIN"}])))
+        }
+        "listAssignedRolesForUser" => Some(Reply::ok(json!([]))),
+        _ => None,
+    });
+    mock.mount(&s).await;
+    let c = build(
+        ConnectorKind::Okta,
+        &s,
+        &[("client_id", "0oa-vigil")],
+        common::TEST_KEY,
+    );
+    let sessions = full(c.as_ref()).await;
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    let ada = sessions.iter().find(|x| x.user_id == "00u1").unwrap();
+    assert!(ada.superuser && ada.username == "ada@acme.example");
+    c.end_user_sessions("00u2").await.unwrap();
+    c.disable_user("00u2", false).await.unwrap();
+    c.enable_user("00u2").await.unwrap();
+    let _ = c.end_session("102ada").await;
+    assert!(c.find_user("bob@acme.example").await.unwrap().is_some());
+    assert!(c.check().await.error.is_none());
+    mock.assert_clean();
+    for id in [
+        "listLogEvents",
+        "getUser",
+        "listAssignedRolesForUser",
+        "revokeUserSessions",
+        "suspendUser",
+        "unsuspendUser",
+        "revokeSession",
+    ] {
+        assert!(
+            mock.called().iter().any(|c| c == id),
+            "{id} was not called: {:?}",
+            mock.called()
+        );
+    }
+    mock.assert_scopes(&scopes.lock().unwrap());
+}
+
+// ----------------------------------------------------------------------------- Google
+
+fn google_key(s: &MockServer) -> String {
+    json!({
+        "type": "service_account", "project_id": "vigil-test",
+        "private_key_id": "0123456789abcdef", "private_key": common::TEST_KEY,
+        "client_email": "vigil@vigil-test.iam.gserviceaccount.com", "client_id": "1234567890",
+        "token_uri": format!("{}/token", s.uri())
+    })
+    .to_string()
+}
+
+fn google_login(user: &str, email: &str, ip: &str, name: &str, mins: i64) -> Value {
+    json!({
+        "id": {"time": ago(mins), "uniqueQualifier": format!("-{mins}"), "applicationName": "login", "customerId": "C03az79cb"},
+        "actor": {"email": email, "profileId": user},
+        "ipAddress": ip,
+        "networkInfo": {"regionCode": "DE", "subdivisionCode": "DE-BE"},
+        "events": [{"type": "login", "name": name,
+                    "parameters": [{"name": "login_type", "value": "google_password"}]}]
+    })
+}
+
+/// Every method Google's discovery documents list, merged into one mock: Vigil calls the
+/// Reports API and the Directory API on one host.
+struct Google {
+    reports: Arc<Artifact>,
+    directory: Arc<Artifact>,
+}
+
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn google_against_its_discovery_documents() {
+    let g = Arc::new(Google {
+        reports: Artifact::load("google-admin-reports_v1.json", Kind::Discovery),
+        directory: Artifact::load("google-admin-directory_v1.json", Kind::Discovery),
+    });
+    let s = MockServer::start().await;
+    let scopes = token_endpoint(&s, "/token").await;
+    let reports = ArtifactMock::new(Arc::clone(&g.reports), |op, _req| match op.id.as_str() {
+        "reports.activities.list" => Some(Reply::ok(json!({
+            "items": [google_login("111", "liz@example.com", "203.0.113.4", "login_success", 30),
+                      google_login("222", "max@example.com", "198.51.100.4", "login_success", 20)],
+            "nextPageToken": common::artifact::ABSENT
+        }))),
+        _ => None,
+    });
+    let directory = ArtifactMock::new(Arc::clone(&g.directory), |op, req| match op.id.as_str() {
+        "directory.users.get" | "directory.users.update" => {
+            let key = last_segment(req, 0);
+            let (id, email, admin) = if key == "111" || key == "liz@example.com" {
+                ("111", "liz@example.com", true)
+            } else {
+                ("222", "max@example.com", false)
+            };
+            Some(Reply::ok(json!({
+                "id": id, "primaryEmail": email, "isAdmin": admin, "isDelegatedAdmin": false,
+                "suspended": false, "name": {"fullName": "Liz Doe", "givenName": "Liz", "familyName": "Doe"}
+            })))
+        }
+        "directory.users.signOut" => Some(Reply::status(204)),
+        _ => None,
+    });
+    // Each path belongs to one document; route by prefix.
+    Mock::given(wiremock::matchers::path_regex("^/admin/reports/"))
+        .respond_with(reports.clone())
+        .with_priority(10)
+        .mount(&s)
+        .await;
+    directory.mount(&s).await;
+    let c = build(
+        ConnectorKind::Google,
+        &s,
+        &[("subject", "admin@example.com")],
+        &google_key(&s),
+    );
+    let sessions = full(c.as_ref()).await;
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert!(
+        sessions
+            .iter()
+            .any(|x| x.username == "liz@example.com" && x.superuser)
+    );
+    c.end_user_sessions("222").await.unwrap();
+    c.disable_user("222", false).await.unwrap();
+    c.enable_user("222").await.unwrap();
+    assert!(c.find_user("max@example.com").await.unwrap().is_some());
+    assert!(c.check().await.error.is_none());
+    reports.assert_clean();
+    directory.assert_clean();
+    for (m, id) in [
+        (&reports, "reports.activities.list"),
+        (&directory, "directory.users.get"),
+        (&directory, "directory.users.update"),
+        (&directory, "directory.users.signOut"),
+    ] {
+        assert!(m.called().iter().any(|c| c == id), "{id} was not called");
+    }
+    let granted = scopes.lock().unwrap().clone();
+    reports.assert_scopes(&granted);
+    directory.assert_scopes(&granted);
+}
+
+// ----------------------------------------------------------------------------- Kratos
+
+fn kratos_session(id: &str, identity: &str, email: &str, admin: bool, ip: &str) -> Value {
+    json!({
+        "id": id, "active": true,
+        "authenticated_at": ago(40), "issued_at": ago(40), "expires_at": "2099-01-01T00:00:00Z",
+        "authenticator_assurance_level": "aal1",
+        "authentication_methods": [{"method": "password"}],
+        "devices": [{"id": format!("dev-{id}"), "ip_address": ip, "user_agent": "Mozilla/5.0 (Macintosh) Safari/605.1.15"}],
+        "identity": {
+            "id": identity, "state": "active", "schema_id": "default", "schema_url": "https://kratos.example/schemas/default",
+            "traits": {"email": email, "name": {"first": "Grace", "last": "Hopper"}},
+            "metadata_public": if admin { json!({"role": "admin"}) } else { Value::Null }
+        }
+    })
+}
+
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn kratos_against_ory_openapi_document() {
+    let doc = Artifact::load("ory-kratos.json", Kind::OpenApi);
+    let s = MockServer::start().await;
+    let base = s.uri();
+    let identity = |id: &str, state: &str| {
+        json!({"id": id, "state": state, "schema_id": "default", "schema_url": "https://kratos.example/schemas/default",
+               "traits": {"email": "grace@example.com"}})
+    };
+    let mock = ArtifactMock::new(doc, move |op, req| {
+        let paged = req.url.query_pairs().any(|(k, _)| k == "page_token");
+        match op.id.as_str() {
+            "listSessions" if paged => Some(Reply::ok(json!([
+                kratos_session("s-3", "i-2", "linus@example.com", false, "198.51.100.9"),
+            ]))),
+            "listSessions" => Some(
+                Reply::ok(json!([
+                    kratos_session("s-1", "i-1", "grace@example.com", true, "203.0.113.5"),
+                    kratos_session("s-2", "i-1", "grace@example.com", true, "2001:db8::5"),
+                ]))
+                .header("link", &format!("<{base}/admin/sessions?page_size=500&page_token=p2>; rel=\"next\"")),
+            ),
+            // Two pages of one identity's sessions: a force logout counts them all.
+            "listIdentitySessions" if paged => Some(Reply::ok(json!([{"id": "s-2", "active": true}]))),
+            "listIdentitySessions" => Some(
+                Reply::ok(json!([{"id": "s-1", "active": true}]))
+                    .header("link", &format!("<{base}/admin/identities/i-1/sessions?page_size=500&page_token=p2>; rel=\"next\"")),
+            ),
+            "deleteIdentitySessions" | "disableSession" => Some(Reply::status(204)),
+            "patchIdentity" => Some(Reply::ok(identity(&last_segment(req, 0), "inactive"))),
+            "listIdentities" => Some(Reply::ok(json!([identity("i-1", "active")]))),
+            _ => None,
+        }
+    });
+    mock.mount(&s).await;
+    let c = build(ConnectorKind::Kratos, &s, &[], "ory_pat_test");
+    let sessions = full(c.as_ref()).await;
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    assert!(sessions.iter().any(|x| x.id == "s-1" && x.superuser));
+    assert!(sessions.iter().any(|x| x.id == "s-3" && !x.superuser));
+    assert_eq!(
+        c.end_user_sessions("i-1").await.unwrap(),
+        2,
+        "both pages counted"
+    );
+    c.end_session("s-3").await.unwrap();
+    c.disable_user("i-2", false).await.unwrap();
+    c.enable_user("i-2").await.unwrap();
+    assert!(c.find_user("grace@example.com").await.unwrap().is_some());
+    assert!(c.check().await.error.is_none());
+    mock.assert_clean();
+    for id in [
+        "listSessions",
+        "listIdentitySessions",
+        "deleteIdentitySessions",
+        "disableSession",
+        "patchIdentity",
+        "listIdentities",
+    ] {
+        assert!(
+            mock.called().iter().any(|c| c == id),
+            "{id} was not called: {:?}",
+            mock.called()
+        );
+    }
+}
+
+/// The checks themselves: a request outside the artifact is refused and recorded.
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn the_mock_refuses_what_the_artifact_does_not_define() {
+    let mock = ArtifactMock::new(
+        Artifact::load("okta-management.json", Kind::OpenApi),
+        |_, _| None,
+    );
+    let s = MockServer::start().await;
+    mock.mount(&s).await;
+    let http = reqwest::Client::new();
+    let get = |p: &str| http.get(format!("{}{p}", s.uri())).send();
+    assert_eq!(
+        get("/api/v1/logs?limit=5&since=2026-01-01T00:00:00Z")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(get("/api/v1/logs?pageSize=5").await.unwrap().status(), 599);
+    assert_eq!(get("/api/v1/no-such-thing").await.unwrap().status(), 599);
+    let resp = http
+        .post(format!("{}/api/v1/users/00u1/lifecycle/suspend", s.uri()))
+        .json(&json!({"x": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 599, "suspendUser takes no body");
+    let v = mock.violations.lock().unwrap().clone();
+    assert_eq!(v.len(), 3, "{v:?}");
+    assert!(
+        v[0].contains("`pageSize` is not defined for listLogEvents"),
+        "{v:?}"
+    );
+    // An answer holds every property of the schema.
+    let events: Value = get("/api/v1/logs").await.unwrap().json().await.unwrap();
+    for key in [
+        "uuid",
+        "published",
+        "eventType",
+        "actor",
+        "client",
+        "authenticationContext",
+    ] {
+        assert!(events[0].get(key).is_some(), "{key} missing from {events}");
+    }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Fetch the vendors' own machine-readable API artifacts that the connector contract tests
+# check against (crates/core/tests/vendor_artifacts.rs), each from its registry with that
+# registry's ordinary client, and write them as JSON into one directory:
+#
+#   tests/vendor/fetch.sh DIR      # then: VIGIL_VENDOR_ARTIFACTS=DIR cargo test ...
+#
+# Idempotent: a stamp per artifact names its version; a present stamp skips the fetch.
+#
+#   google-admin-directory_v1.json, google-admin-reports_v1.json
+#       Google's discovery documents, bundled in PyPI google-api-python-client
+#   okta-management.json
+#       Okta's management OpenAPI 3 document, in the Go module okta-sdk-golang/v5
+#   ory-kratos.json
+#       Ory's OpenAPI 3 document (Kratos admin API), in the Go module ory/client-go
+set -euo pipefail
+
+GOOGLE_CLIENT=2.202.0
+OKTA_SDK=v5.0.2
+ORY_CLIENT=v1.22.92
+
+if [[ $# -ne 1 || -z ${1:-} ]]; then
+  echo "usage: $0 DIR" >&2
+  exit 2
+fi
+mkdir -p "$1"
+OUT=$(cd "$1" && pwd)
+PY=${PYTHON:-python3}
+# The Go toolchain of these machines lives in /usr/local/go, not always on PATH.
+command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+log() { echo "[vendor] $*" >&2; }
+fresh() { [[ -f $OUT/$1.stamp && "$(cat "$OUT/$1.stamp")" == "$2" ]]; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# YAML to JSON with the test venv's PyYAML (the Rust tests read JSON).
+to_json() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys, yaml
+# Dates stay strings: JSON has none, and examples hold dates that are not valid ones.
+Loader = type("Loader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+with open(sys.argv[1], encoding="utf-8") as f:
+    doc = yaml.load(f, Loader=Loader)
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    json.dump(doc, f)
+PYEOF
+}
+
+if ! fresh google "$GOOGLE_CLIENT"; then
+  log "PyPI google-api-python-client==$GOOGLE_CLIENT (discovery documents)"
+  "$PY" -m pip download --quiet --disable-pip-version-check --no-deps \
+    "google-api-python-client==$GOOGLE_CLIENT" -d "$work/google"
+  wheel=$(ls "$work"/google/google_api_python_client-*.whl)
+  for api in admin.directory_v1 admin.reports_v1; do
+    unzip -p "$wheel" "googleapiclient/discovery_cache/documents/$api.json" \
+      >"$OUT/google-${api//admin./admin-}.json"
+  done
+  echo "$GOOGLE_CLIENT" >"$OUT/google.stamp"
+fi
+
+go_module_dir() {
+  (cd "$work" && { [[ -f go.mod ]] || go mod init vigil.invalid/vendor >/dev/null 2>&1; } &&
+    go mod download -json "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+}
+
+if ! fresh okta "$OKTA_SDK"; then
+  command -v go >/dev/null || { echo "error: go is needed to fetch Okta's OpenAPI document" >&2; exit 1; }
+  log "Go module github.com/okta/okta-sdk-golang/v5@$OKTA_SDK (okta/api/openapi.yaml)"
+  dir=$(go_module_dir "github.com/okta/okta-sdk-golang/v5@$OKTA_SDK")
+  to_json "$dir/okta/api/openapi.yaml" "$OUT/okta-management.json"
+  echo "$OKTA_SDK" >"$OUT/okta.stamp"
+fi
+
+if ! fresh ory "$ORY_CLIENT"; then
+  command -v go >/dev/null || { echo "error: go is needed to fetch Ory's OpenAPI document" >&2; exit 1; }
+  log "Go module github.com/ory/client-go@$ORY_CLIENT (api/openapi.yaml)"
+  dir=$(go_module_dir "github.com/ory/client-go@$ORY_CLIENT")
+  to_json "$dir/api/openapi.yaml" "$OUT/ory-kratos.json"
+  echo "$ORY_CLIENT" >"$OUT/ory.stamp"
+fi
+log "artifacts in $OUT"
