@@ -357,3 +357,23 @@ async fn graph_errors_are_mapped() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_revocation_graph_answers_false_is_not_a_success() {
+    let s = MockServer::start().await;
+    mount_token(&s, 3599).await;
+    mount_directory(&s).await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/users/u-megan/revokeSignInSessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", "value": false
+        })))
+        .mount(&s)
+        .await;
+    let err = connector(&s)
+        .end_user_sessions("u-megan")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict, "{}", err.message);
+    assert!(err.message.contains("value false"), "{}", err.message);
+}

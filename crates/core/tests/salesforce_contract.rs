@@ -88,9 +88,12 @@ async fn mount_users(s: &MockServer) {
         {"attributes": attrs("User", BOB), "Id": BOB, "Username": "bob@acme.example", "Name": "Bob Byte", "FirstName": "Bob",
          "LastName": "Byte", "Department": null, "CompanyName": null, "IsActive": true}
     ]})).await;
-    query(s, "FROM UserLogin WHERE UserId IN", json!({"totalSize": 2, "done": true, "records": [
+    // UserId is nillable (jsforce's schema types: `UserId: string | null`): a row without
+    // one must not fail the whole listing.
+    query(s, "FROM UserLogin WHERE UserId IN", json!({"totalSize": 3, "done": true, "records": [
         {"attributes": attrs("UserLogin", "0Ynxx0000000001CAA"), "Id": "0Ynxx0000000001CAA", "UserId": ADA, "IsFrozen": false},
-        {"attributes": attrs("UserLogin", "0Ynxx0000000002CAA"), "Id": "0Ynxx0000000002CAA", "UserId": BOB, "IsFrozen": true}
+        {"attributes": attrs("UserLogin", "0Ynxx0000000002CAA"), "Id": "0Ynxx0000000002CAA", "UserId": BOB, "IsFrozen": true},
+        {"attributes": attrs("UserLogin", "0Ynxx0000000003CAA"), "Id": "0Ynxx0000000003CAA", "UserId": null, "IsFrozen": true}
     ]})).await;
     query(s, "FROM PermissionSetAssignment WHERE PermissionSet.PermissionsModifyAllData = true", json!({"totalSize": 1, "done": true, "records": [
         {"attributes": attrs("PermissionSetAssignment", "0Paxx0000000001AAA"), "AssigneeId": ADA}

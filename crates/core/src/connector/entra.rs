@@ -31,6 +31,13 @@ const ADMIN_TTL: Duration = Duration::from_secs(300);
 const USER_FIELDS: &str =
     "id,userPrincipalName,displayName,givenName,surname,department,companyName,accountEnabled";
 
+/// The answer of `POST /users/{id}/revokeSignInSessions`.
+#[derive(Deserialize)]
+struct RevokeAnswer {
+    #[serde(default)]
+    value: Option<bool>,
+}
+
 #[derive(Deserialize)]
 struct Page<T> {
     value: Vec<T>,
@@ -380,7 +387,9 @@ impl Connector for EntraConnector {
             .iter()
             .filter(|s| s.user_id == user_id)
             .count() as u64;
-        let _: serde_json::Value = self
+        // Graph answers `{"value": true}` (revokeSignInSessionsPostResponse); `false` is
+        // a refusal, not a success.
+        let answer: RevokeAnswer = self
             .api
             .json(
                 Method::POST,
@@ -388,6 +397,12 @@ impl Connector for EntraConnector {
                 None,
             )
             .await?;
+        if answer.value == Some(false) {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                "Microsoft Graph answered revokeSignInSessions with value false: the sessions were not revoked",
+            ));
+        }
         self.log.user_ended(user_id).await;
         Ok(before)
     }

@@ -118,7 +118,9 @@ struct SfUser {
 #[serde(rename_all = "PascalCase")]
 struct UserLogin {
     id: String,
-    user_id: String,
+    /// Nillable in Salesforce's object reference (jsforce's schema types: `string | null`).
+    #[serde(default)]
+    user_id: Option<String>,
     #[serde(default)]
     is_frozen: Option<bool>,
 }
@@ -289,7 +291,7 @@ impl SalesforceConnector {
         let frozen: HashSet<String> = logins
             .into_iter()
             .filter(|l| l.is_frozen == Some(true))
-            .map(|l| l.user_id)
+            .filter_map(|l| l.user_id)
             .collect();
         let admins = self.admins().await?;
         Ok(users
