@@ -194,30 +194,126 @@ async fn lists_users_page_by_page_and_their_sessions_by_checkpoint() {
     assert_eq!(issued.load(Ordering::SeqCst), 1);
 }
 
-/// Auth0's users endpoint stops at 1,000 results whatever `total` says. A tenant with
-/// more users must not have the sessions of the unread ones recorded as ended: the poll
-/// is a listing known to be incomplete, and says how many users it could not read.
+/// A mock of Auth0's users search as its documentation describes it: sorted by
+/// `created_at`, `q=created_at:["…" TO *]` narrows it, and whatever `total` says, no query
+/// returns more than 1,000 users.
+fn users_search(users: Vec<(String, String)>) -> impl Fn(&wiremock::Request) -> ResponseTemplate {
+    move |req| {
+        let q: std::collections::HashMap<String, String> =
+            req.url.query_pairs().into_owned().collect();
+        assert_eq!(q.get("sort").map(String::as_str), Some("created_at:1"));
+        assert_eq!(q.get("search_engine").map(String::as_str), Some("v3"));
+        let from = q.get("q").map(|q| {
+            q.strip_prefix("created_at:[\"")
+                .and_then(|r| r.strip_suffix("\" TO *]"))
+                .unwrap_or_else(|| panic!("unexpected q {q}"))
+                .to_owned()
+        });
+        let mut matching: Vec<&(String, String)> = users
+            .iter()
+            .filter(|(_, c)| from.as_ref().is_none_or(|f| c >= f))
+            .collect();
+        matching.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        let total = matching.len();
+        let page: usize = q["page"].parse().unwrap();
+        let per: usize = q["per_page"].parse().unwrap();
+        let reachable = &matching[..total.min(1000)];
+        let slice: Vec<Value> = reachable
+            .iter()
+            .skip(page * per)
+            .take(per)
+            .map(|(id, created)| {
+                let mut u = user(id, &format!("{id}@acme.example"), false);
+                u["created_at"] = json!(created);
+                u
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({
+            "start": page * per, "limit": per, "length": slice.len(), "total": total, "users": slice
+        }))
+    }
+}
+
+async fn mount_no_sessions(s: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v2/users/auth0%7Cu\d+/sessions$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"sessions": []})))
+        .mount(s)
+        .await;
+}
+
+/// Auth0's users endpoint stops at 1,000 results. Past that the search is redefined by
+/// creation time, so every user of a larger tenant is reached and the listing is complete.
 #[tokio::test]
-async fn more_users_than_auth0_lists_make_an_incomplete_listing() {
+async fn every_user_of_a_tenant_larger_than_one_query_is_reached() {
     let s = MockServer::start().await;
     mount_token(&s, 86400).await;
-    let page: Vec<Value> = (0..100)
-        .map(|i| user(&format!("auth0|u{i}"), &format!("u{i}@acme.example"), false))
+    // 2,500 users, some created in the same millisecond across a window boundary.
+    let users: Vec<(String, String)> = (0..2500)
+        .map(|i| {
+            (
+                format!("auth0|u{i}"),
+                format!(
+                    "2026-01-01T00:{:02}:{:02}.000Z",
+                    (i / 2) / 60 % 60,
+                    (i / 2) % 60
+                ),
+            )
+        })
         .collect();
     Mock::given(method("GET"))
         .and(path("/api/v2/users"))
-        .and(query_param("include_totals", "true"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"start": 0, "limit": 100, "length": 100, "total": 1500, "users": page}),
-        ))
-        .expect(10)
+        .respond_with(users_search(users))
         .mount(&s)
         .await;
     Mock::given(method("GET"))
         .and(path_regex(r"^/api/v2/users/auth0%7Cu\d+/sessions$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"sessions": []})))
+        .respond_with(|req: &wiremock::Request| {
+            let id = req
+                .url
+                .path()
+                .split('/')
+                .nth(4)
+                .unwrap()
+                .replace("auth0%7C", "auth0|");
+            ResponseTemplate::new(200).set_body_json(json!({"sessions": [
+                {"id": format!("s-{id}"), "user_id": id, "created_at": "2026-01-02T00:00:00.000Z"}
+            ]}))
+        })
         .mount(&s)
         .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v2/users/.+/roles$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&s)
+        .await;
+    match connector(&s).poll().await.unwrap() {
+        PollUpdate::Full(sessions) => {
+            let users: std::collections::HashSet<_> =
+                sessions.iter().map(|s| s.user_id.clone()).collect();
+            assert_eq!(users.len(), 2500, "every user reached once");
+            assert_eq!(sessions.len(), 2500);
+        }
+        other => panic!("expected a complete listing, got {other:?}"),
+    }
+}
+
+/// When more than 1,000 users share one creation time no narrower search exists: the
+/// listing is known to be incomplete and says how many users it could not read, and the
+/// sessions of the unread ones are never recorded as ended.
+#[tokio::test]
+async fn users_no_search_can_reach_make_an_incomplete_listing() {
+    let s = MockServer::start().await;
+    mount_token(&s, 86400).await;
+    let users: Vec<(String, String)> = (0..1500)
+        .map(|i| (format!("auth0|u{i}"), "2026-01-01T00:00:00.000Z".to_owned()))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/api/v2/users"))
+        .respond_with(users_search(users))
+        .mount(&s)
+        .await;
+    mount_no_sessions(&s).await;
     match connector(&s).poll().await.unwrap() {
         PollUpdate::Partial { incomplete, .. } => {
             assert!(incomplete.contains("500 of 1500 users"), "{incomplete}");
@@ -230,10 +326,17 @@ async fn more_users_than_auth0_lists_make_an_incomplete_listing() {
 async fn actions_use_the_session_and_user_endpoints() {
     let s = MockServer::start().await;
     mount_token(&s, 86400).await;
+    // Revoke ends the session and its refresh tokens; DELETE is only the fallback.
+    Mock::given(method("POST"))
+        .and(path("/api/v2/sessions/s-1/revoke"))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&s)
+        .await;
     Mock::given(method("DELETE"))
         .and(path("/api/v2/sessions/s-1"))
         .respond_with(ResponseTemplate::new(202))
-        .expect(1)
+        .expect(0)
         .mount(&s)
         .await;
     Mock::given(method("DELETE")).and(path("/api/v2/sessions/s-gone"))

@@ -3,8 +3,13 @@
 //! Enterprise plan.
 //!
 //! Users are paged (`page`/`per_page`, `include_totals`), which Auth0 stops at 1,000 users
-//! per query; each user's sessions are read with the `from`/`take` checkpoint cursor. One
-//! session is ended with `DELETE /sessions/{id}`, all of a user's with
+//! per query; as Auth0's documentation advises past that limit, the search is redefined:
+//! users are read in order of `created_at` (`sort=created_at:1`, search engine v3), and
+//! each window of 1,000 continues from the last `created_at` read
+//! (`q=created_at:["…" TO *]`), so every user is reached. Each user's sessions are read with
+//! the `from`/`take` checkpoint cursor. One session is ended with
+//! `POST /sessions/{id}/revoke`, which also revokes its refresh tokens (or
+//! `DELETE /sessions/{id}` where revoke is not offered), all of a user's with
 //! `DELETE /users/{id}/sessions`; disabling sets `blocked`. SuperUsers: users holding a role
 //! named in option `admin_roles` (default `admin`), read for users with sessions.
 
@@ -29,6 +34,8 @@ use crate::secret::SecretString;
 const PER_PAGE: usize = 100;
 /// Auth0 returns at most 1,000 users for one query.
 const MAX_USER_PAGES: usize = 10;
+/// Windows of 1,000 users: 10,000,000 users at most (the item budget stops it sooner).
+const MAX_USER_WINDOWS: usize = 10_000;
 const TAKE: usize = 100;
 const MAX_SESSION_PAGES: usize = 100;
 
@@ -42,6 +49,8 @@ struct UserPage {
 #[derive(Deserialize, Clone)]
 struct A0User {
     user_id: String,
+    #[serde(default)]
+    created_at: Option<String>,
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
@@ -58,11 +67,17 @@ struct A0User {
     app_metadata: Option<serde_json::Value>,
 }
 
+/// A page of a user's sessions: `{sessions, next}`, or a bare list, which Auth0's SDK
+/// documents for requests without `include_totals`.
 #[derive(Deserialize)]
-struct SessionPage {
-    sessions: Vec<A0Session>,
-    #[serde(default)]
-    next: Option<String>,
+#[serde(untagged)]
+enum SessionPage {
+    Page {
+        sessions: Vec<A0Session>,
+        #[serde(default)]
+        next: Option<String>,
+    },
+    List(Vec<A0Session>),
 }
 
 #[derive(Deserialize)]
@@ -181,27 +196,64 @@ impl Auth0Connector {
         })
     }
 
-    /// Every user Auth0 lists, and how many it would not list: the users endpoint stops
-    /// at 1,000 results (10 pages of 100) whatever the total says.
+    /// Every user, and how many could not be reached (only when more than 1,000 users
+    /// share one `created_at`, so that no narrower search exists).
     async fn users(&self) -> Result<(Vec<A0User>, usize)> {
-        let mut all = Vec::new();
-        let mut total = 0usize;
-        for page in 0..MAX_USER_PAGES {
-            let p: UserPage = self
-                .api
-                .get_path(&format!(
-                    "api/v2/users?page={page}&per_page={PER_PAGE}&include_totals=true"
-                ))
-                .await?;
-            let n = p.users.len();
-            super::budget::charge_items(p.users.len())?;
-            all.extend(p.users);
-            total = usize::try_from(p.total.unwrap_or(0)).unwrap_or(usize::MAX);
-            if n < PER_PAGE || all.len() >= total {
-                break;
+        let mut all: Vec<A0User> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut from: Option<String> = None;
+        let mut total: Option<u64> = None;
+        for _ in 0..MAX_USER_WINDOWS {
+            let (mut read, mut added, mut last) = (0u64, 0usize, None::<String>);
+            let mut complete = false;
+            for page in 0..MAX_USER_PAGES {
+                let mut url = self.api.url("api/v2/users")?;
+                {
+                    let mut q = url.query_pairs_mut();
+                    q.append_pair("page", &page.to_string())
+                        .append_pair("per_page", &PER_PAGE.to_string())
+                        .append_pair("include_totals", "true")
+                        .append_pair("sort", "created_at:1")
+                        .append_pair("search_engine", "v3");
+                    if let Some(f) = &from {
+                        q.append_pair(
+                            "q",
+                            &format!("created_at:[\"{}\" TO *]", f.replace('"', "")),
+                        );
+                    }
+                }
+                let p: UserPage = self.api.get(url).await?;
+                let n = p.users.len();
+                super::budget::charge_items(n)?;
+                let window_total = p.total.unwrap_or(0);
+                total.get_or_insert(window_total);
+                read = read.saturating_add(n as u64);
+                for u in p.users {
+                    if let Some(c) = &u.created_at {
+                        last = Some(c.clone());
+                    }
+                    if seen.insert(u.user_id.clone()) {
+                        all.push(u);
+                        added += 1;
+                    }
+                }
+                if n < PER_PAGE || read >= window_total {
+                    complete = true;
+                    break;
+                }
+            }
+            if complete {
+                return Ok((all, 0));
+            }
+            // A full window: go on from the last creation time read (inclusive, so that
+            // users created in the same instant are not skipped; they are read twice).
+            match last {
+                Some(c) if added > 0 && from.as_deref() != Some(c.as_str()) => from = Some(c),
+                _ => break,
             }
         }
-        let unread = total.saturating_sub(all.len());
+        let total = usize::try_from(total.unwrap_or(0)).unwrap_or(usize::MAX);
+        let unread = total.saturating_sub(all.len()).max(1);
         Ok((all, unread))
     }
 
@@ -219,11 +271,14 @@ impl Auth0Connector {
                     q.append_pair("from", f);
                 }
             }
-            let page: SessionPage = self.api.get(url).await?;
-            let n = page.sessions.len();
-            super::budget::charge_items(page.sessions.len())?;
-            all.extend(page.sessions);
-            match page.next.filter(|n| !n.is_empty()) {
+            let (sessions, next) = match self.api.get::<SessionPage>(url).await? {
+                SessionPage::Page { sessions, next } => (sessions, next),
+                SessionPage::List(sessions) => (sessions, None),
+            };
+            let n = sessions.len();
+            super::budget::charge_items(n)?;
+            all.extend(sessions);
+            match next.filter(|n| !n.is_empty()) {
                 Some(next) if n > 0 => from = Some(next),
                 _ => return Ok(all),
             }
@@ -357,7 +412,7 @@ impl Connector for Auth0Connector {
             return Ok(PollUpdate::Partial {
                 sessions: out,
                 incomplete: format!(
-                    "Auth0 lists at most {} users per query: the sessions of {unread} of {} users were not read and are kept as they were",
+                    "Auth0 lists at most {} users per query, and more of them than that share one creation time: the sessions of {unread} of {} users were not read and are kept as they were",
                     PER_PAGE * MAX_USER_PAGES,
                     users.len().saturating_add(unread)
                 ),
@@ -371,16 +426,29 @@ impl Connector for Auth0Connector {
         self.api.reset().await;
     }
 
+    /// Revoke: the session and its refresh tokens. Where revoke answers 404 (a tenant
+    /// without it, or a session already gone), `DELETE` decides.
     async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
-        end_outcome(
-            self.api
-                .call(
-                    Method::DELETE,
-                    &format!("api/v2/sessions/{}", seg(session_id)),
-                    None,
-                )
-                .await,
-        )
+        let revoked = self
+            .api
+            .call(
+                Method::POST,
+                &format!("api/v2/sessions/{}/revoke", seg(session_id)),
+                None,
+            )
+            .await;
+        match revoked {
+            Err(e) if e.code == ErrorCode::NotFound => end_outcome(
+                self.api
+                    .call(
+                        Method::DELETE,
+                        &format!("api/v2/sessions/{}", seg(session_id)),
+                        None,
+                    )
+                    .await,
+            ),
+            other => end_outcome(other),
+        }
     }
 
     async fn end_user_sessions(&self, user_id: &str) -> Result<u64> {
