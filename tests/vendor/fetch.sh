@@ -11,12 +11,17 @@
 #       Google's discovery documents, bundled in PyPI google-api-python-client
 #   okta-management.json
 #       Okta's management OpenAPI 3 document, in the Go module okta-sdk-golang/v5
+#   okta-node-sdk-query.json
+#       the query parameters of each operation of Okta's Node SDK (npm
+#       @okta/okta-sdk-nodejs, generated from a newer management document than the Go
+#       module's: it has revokeUserSessions' forgetDevices)
 #   ory-kratos.json
 #       Ory's OpenAPI 3 document (Kratos admin API), in the Go module ory/client-go
 set -euo pipefail
 
 GOOGLE_CLIENT=2.202.0
 OKTA_SDK=v5.0.2
+OKTA_NODE_SDK=8.1.0
 ORY_CLIENT=v1.22.92
 
 if [[ $# -ne 1 || -z ${1:-} ]]; then
@@ -72,6 +77,33 @@ if ! fresh okta "$OKTA_SDK"; then
   dir=$(go_module_dir "github.com/okta/okta-sdk-golang/v5@$OKTA_SDK")
   to_json "$dir/okta/api/openapi.yaml" "$OUT/okta-management.json"
   echo "$OKTA_SDK" >"$OUT/okta.stamp"
+fi
+
+if ! fresh okta-node "$OKTA_NODE_SDK"; then
+  log "npm @okta/okta-sdk-nodejs@$OKTA_NODE_SDK (query parameters per operation)"
+  (cd "$work" && npm pack --silent "@okta/okta-sdk-nodejs@$OKTA_NODE_SDK" >/dev/null)
+  mkdir -p "$work/okta-node"
+  tar -xzf "$work"/okta-okta-sdk-nodejs-*.tgz -C "$work/okta-node"
+  "$PY" - "$work/okta-node/package/src/generated/apis" "$OUT/okta-node-sdk-query.json" <<'PYEOF'
+import json, os, re, sys
+# Each generated request factory is `async name(...) { ... setQueryParam('p', ...) ... }`.
+ops = {}
+for name in sorted(os.listdir(sys.argv[1])):
+    if not name.endswith("Api.js"):
+        continue
+    with open(os.path.join(sys.argv[1], name), encoding="utf-8") as f:
+        src = f.read()
+    for chunk in re.split(r"\n  async ", src)[1:]:
+        op = chunk.split("(", 1)[0]
+        params = re.findall(r"setQueryParam\('([^']+)'", chunk)
+        if re.fullmatch(r"\w+", op) and params:
+            ops.setdefault(op, sorted(set(params)))
+if "revokeUserSessions" not in ops:
+    sys.exit("error: no revokeUserSessions in the Okta Node SDK")
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    json.dump(ops, f, indent=1, sort_keys=True)
+PYEOF
+  echo "$OKTA_NODE_SDK" >"$OUT/okta-node.stamp"
 fi
 
 if ! fresh ory "$ORY_CLIENT"; then

@@ -26,10 +26,12 @@ import {
   type BaseUserQuery,
   facetsQueryOptions,
   invalidateAll,
+  kindsQueryOptions,
   openAlertsByTenantQueryOptions,
   pageQueryOptions,
   queryKeys,
   summaryQueryOptions,
+  tenantsQueryOptions,
   userPageQueryOptions,
 } from "./hooks/queries";
 import type { ActionReport } from "./ipc/bindings/ActionReport";
@@ -657,13 +659,26 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
     [userMutation],
   );
 
+  // What a force logout does in each tenant, said in the confirmation.
+  const tenantsQ = useQuery(tenantsQueryOptions());
+  const kindsQ = useQuery(kindsQueryOptions());
+  const logoutEffects = useMemo(() => {
+    const byKind = new Map((kindsQ.data ?? []).map((k) => [k.kind, k.logout_effect]));
+    const out = new Map<string, string>();
+    for (const t of tenantsQ.data ?? []) {
+      const effect = byKind.get(t.config.kind);
+      if (effect) out.set(t.config.name, effect);
+    }
+    return out;
+  }, [tenantsQ.data, kindsQ.data]);
+
   const planFor = useCallback(
     (kind: UserActionKind, users: readonly SelectedUser[], skipConfirm: boolean) => {
-      const plan = planForUsers(kind, users);
+      const plan = planForUsers(kind, users, logoutEffects);
       if (skipConfirm) runUserAction(plan);
       else setPendingPlan(plan);
     },
-    [runUserAction],
+    [runUserAction, logoutEffects],
   );
 
   /** The users the selection stands for (a "select all filtered" selection asks the back end). */

@@ -70,6 +70,13 @@ pub async fn run(
 ) -> Result<(), Failure> {
     let tenant = connector.tenant().to_string();
     let user_action = kind != ActionKind::EndSession;
+    if matches!(kind, ActionKind::Logout | ActionKind::Disable) {
+        // Said before anything is sent: what a force logout ends in this system, and what not.
+        say!(
+            "force logout in tenant '{tenant}' {}",
+            vigil_core::connector::logout_effect(connector.kind())
+        );
+    }
     let mut refs = Vec::new();
     // The tenant's own record of each named user: the guards check it, not the store
     // (which knows only users with sessions).

@@ -192,6 +192,9 @@ impl Poller {
         places: &mut std::collections::HashMap<String, Option<String>>,
     ) -> crate::Result<(crate::store::Diff, bool)> {
         add_locations(&mut update, &self.geoip, places);
+        // What a tenant can do may be learnt by polling it (Okta's pipeline).
+        self.store
+            .set_capabilities(tenant, self.connector.capabilities());
         let complete = !matches!(update, PollUpdate::Partial { .. });
         self.store
             .apply(tenant, update, latency)

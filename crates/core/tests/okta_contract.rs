@@ -15,7 +15,7 @@ use vigil_core::connector::okta::OktaConnector;
 use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
 use vigil_core::model::{ConnectorKind, TenantSpec};
 use vigil_core::{ErrorCode, SecretString};
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn spec(s: &MockServer, options: &[(&str, &str)]) -> TenantSpec {
@@ -230,6 +230,8 @@ async fn actions_use_the_sessions_and_lifecycle_endpoints() {
     Mock::given(method("DELETE"))
         .and(path("/api/v1/users/00u2/sessions"))
         .and(query_param("oauthTokens", "true"))
+        // Deliberately: remembered MFA devices are kept (Okta's default wipes them).
+        .and(query_param("forgetDevices", "false"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&s)
@@ -455,7 +457,58 @@ async fn errors_are_per_tenant_and_name_the_cause() {
             let again = c.poll().await.unwrap_err();
             assert_eq!(again.code, ErrorCode::RateLimited);
             assert!(again.retry_after_secs.unwrap() >= 28);
-            assert_eq!(s.received_requests().await.unwrap().len(), 1);
+            let log_reads = s
+                .received_requests()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| r.url.path() == "/api/v1/logs")
+                .count();
+            assert_eq!(log_reads, 1);
         }
     }
+}
+
+/// An Identity Engine org (`pipeline: idx` in its well-known metadata): the System Log's
+/// session id cannot end one session there, so the capability is withdrawn and the action
+/// says so without calling Okta; force logout stays.
+#[tokio::test]
+async fn an_identity_engine_org_offers_no_single_session_end() {
+    let s = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/okta-organization"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "00o1", "pipeline": "idx",
+            "_links": {"organization": {"href": "https://acme.okta.com"}}
+        })))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/logs"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([event(
+            "user.session.start",
+            "00u2",
+            "bob@acme.example",
+            "102bob",
+            10,
+            "SUCCESS"
+        )])))
+        .mount(&s)
+        .await;
+    mount_users(&s).await;
+    Mock::given(method("DELETE"))
+        .and(path_regex("^/api/v1/sessions/"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(0)
+        .mount(&s)
+        .await;
+    let c = connector(&s);
+    let PollUpdate::Full(before) = c.poll().await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(before.len(), 1);
+    assert!(!c.capabilities().end_session && c.capabilities().end_user_sessions);
+    let e = c.end_session("102bob").await.unwrap_err();
+    assert_eq!(e.code, vigil_core::ErrorCode::Unsupported);
+    assert!(e.message.contains("Identity Engine"), "{e}");
 }

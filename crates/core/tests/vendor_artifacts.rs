@@ -5,7 +5,7 @@
 //!
 //! | connector | artifact |
 //! |---|---|
-//! | Okta | `okta/api/openapi.yaml` of the Go module `github.com/okta/okta-sdk-golang/v5` v5.0.2 |
+//! | Okta | `okta/api/openapi.yaml` of the Go module `github.com/okta/okta-sdk-golang/v5` v5.0.2, plus the query parameters of npm `@okta/okta-sdk-nodejs` 8.1.0 (newer: `forgetDevices`) |
 //! | Google | `admin.directory_v1` and `admin.reports_v1` discovery documents of PyPI `google-api-python-client` 2.202.0 |
 //! | Kratos | `api/openapi.yaml` of the Go module `github.com/ory/client-go` v1.22.92 |
 
@@ -91,7 +91,11 @@ fn okta_event(kind: &str, user: &str, login: &str, sid: &str, mins: i64, ip: &st
 #[tokio::test]
 #[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
 async fn okta_against_its_management_openapi_document() {
-    let doc = Artifact::load("okta-management.json", Kind::OpenApi);
+    let doc = Artifact::load_with_query(
+        "okta-management.json",
+        Kind::OpenApi,
+        "okta-node-sdk-query.json",
+    );
     let s = MockServer::start().await;
     let scopes = token_endpoint(&s, "/oauth2/v1/token").await;
     let base = s.uri();
@@ -144,6 +148,7 @@ async fn okta_against_its_management_openapi_document() {
             Some(Reply::ok(json!([{"type": "SUPER_ADMIN"}])))
         }
         "listAssignedRolesForUser" => Some(Reply::ok(json!([]))),
+        "getWellknownOrgMetadata" => Some(Reply::ok(json!({"id": "00o1", "pipeline": "v1"}))),
         _ => None,
     });
     mock.mount(&s).await;

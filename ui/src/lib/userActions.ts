@@ -92,8 +92,27 @@ export function planUserAction(
   return planForUsers(kind, usersOf(selected));
 }
 
-/** Which of these users an action applies to and how to say so. */
-export function planForUsers(kind: UserActionKind, all: readonly SelectedUser[]): UserActionPlan {
+/** What a force logout does in each tenant of these users ("Tenant okta-prod: ends …"),
+ * from the connector kinds' own descriptions; tenants without one are left out. */
+export function logoutEffects(
+  users: readonly SelectedUser[],
+  effects: ReadonlyMap<string, string>,
+): string {
+  const tenants = [...new Set(users.map((u) => u.tenant))];
+  return tenants
+    .filter((t) => effects.has(t))
+    .map((t) => `Tenant ${visible(t)}: force logout ${effects.get(t)}.`)
+    .join(" ");
+}
+
+/** Which of these users an action applies to and how to say so. `effects`: tenant name →
+ * what a force logout does there, said in the confirmation of every action that ends
+ * sessions. */
+export function planForUsers(
+  kind: UserActionKind,
+  all: readonly SelectedUser[],
+  effects: ReadonlyMap<string, string> = new Map(),
+): UserActionPlan {
   const disables = kind === "disable" || kind === "contain";
   const users = disables ? all.filter((u) => !u.protected) : [...all];
   const excluded = disables ? all.filter((u) => u.protected) : [];
@@ -136,6 +155,10 @@ export function planForUsers(kind: UserActionKind, all: readonly SelectedUser[])
       detail = "These users can log in again.";
       confirmLabel = `Re-enable ${accounts(users.length)}`;
       break;
+  }
+  if (kind !== "enable") {
+    const said = logoutEffects(users, effects);
+    if (said) detail = `${detail} ${said}`;
   }
   if (excluded.length > 0) {
     detail = `${protectedNote(excluded)} ${detail}`;

@@ -246,6 +246,7 @@ export const KINDS: KindInfo[] = [
       { key: "realm", label: "Realm", required: true, help: "The realm to watch." },
       { key: "client_id", label: "Client ID", required: false, help: "" },
     ],
+    logout_effect: "ends every session of the user",
   },
 ];
 

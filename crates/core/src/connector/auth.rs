@@ -555,6 +555,17 @@ impl Api {
         self.get(self.url(path)?).await
     }
 
+    /// A GET of a public document of the tenant, without the credential.
+    pub async fn get_public<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.wait_for_window().await?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::internal("request limiter closed"))?;
+        self.http.get_json_public(self.url(path)?).await
+    }
+
     /// A request whose JSON answer is decoded.
     pub async fn json<T: DeserializeOwned>(
         &self,

@@ -212,6 +212,16 @@ impl HttpClient {
         decode_json(resp).await
     }
 
+    /// GET + decode JSON without credentials: a tenant's public metadata (Okta's
+    /// well-known organization document), which needs none and so is sent none.
+    pub async fn get_json_public<T: DeserializeOwned>(&self, url: url::Url) -> Result<T> {
+        let resp = self.client.get(url).send().await?;
+        if !resp.status().is_success() {
+            return Err(error_from_response(resp).await);
+        }
+        decode_json(resp).await
+    }
+
     /// POST a form to an OAuth token endpoint and return the status and body whatever the
     /// status, so the caller can say which part of the credential was rejected.
     pub async fn post_form_raw(

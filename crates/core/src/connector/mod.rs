@@ -119,6 +119,9 @@ pub struct KindInfo {
     /// What the secret is called for this kind (API token, client secret …).
     pub secret_label: String,
     pub options: Vec<OptionField>,
+    /// What a force logout does in this kind of system, for the confirmation: what
+    /// ends, and what does not.
+    pub logout_effect: String,
 }
 
 /// Every connector kind, for the tenant form and `vigil tenant add --help`.
@@ -127,6 +130,44 @@ pub fn kinds() -> Vec<KindInfo> {
 }
 
 pub fn kind_info(kind: ConnectorKind) -> KindInfo {
+    let mut info = kind_text(kind);
+    info.logout_effect = logout_effect(kind).to_owned();
+    info
+}
+
+/// What a force logout does, per kind: the confirmation says it before anything is sent.
+pub fn logout_effect(kind: ConnectorKind) -> &'static str {
+    match kind {
+        ConnectorKind::Vigil => "ends every session of the user",
+        ConnectorKind::Keycloak => {
+            "ends every online and offline session of the user; their refresh tokens are refused from then on"
+        }
+        ConnectorKind::Synapse => {
+            "logs out every device of the user (its access token stops working); Vigil's own device is kept"
+        }
+        ConnectorKind::BetterAuth => "revokes every session of the user",
+        ConnectorKind::Kratos => "revokes every session of the identity",
+        ConnectorKind::Salesforce => "deletes every AuthSession of the user (UI and API sessions)",
+        ConnectorKind::Okta => {
+            "ends the user's Okta sessions and revokes their OAuth tokens; remembered MFA devices are kept \
+             (forgetDevices=false); sessions that applications keep themselves are not ended"
+        }
+        ConnectorKind::Entra => {
+            "revokes the user's refresh tokens and session cookies (revokeSignInSessions); access tokens \
+             already issued stay valid until they expire (up to about an hour)"
+        }
+        ConnectorKind::Google => {
+            "signs the user out of every web and device session (users.signOut)"
+        }
+        ConnectorKind::Auth0 => {
+            "deletes every session of the user; refresh tokens are not revoked by it"
+        }
+        ConnectorKind::Mattermost => "revokes every session of the user, on every device",
+        ConnectorKind::Zitadel => "deletes each session of the user, one by one",
+    }
+}
+
+fn kind_text(kind: ConnectorKind) -> KindInfo {
     match kind {
         ConnectorKind::Vigil => KindInfo {
             kind,
@@ -137,6 +178,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             url_hint: "https://sessions.example.com".into(),
             secret_label: "API token".into(),
             options: Vec::new(),
+            logout_effect: String::new(),
         },
         ConnectorKind::Keycloak => KindInfo {
             kind,
@@ -151,6 +193,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
                 field("realm", "Realm", true, "The realm to watch, e.g. master or employees."),
                 field("client_id", "Client ID", true, "The confidential client whose service account Vigil uses."),
             ],
+            logout_effect: String::new(),
         },
         ConnectorKind::Synapse => KindInfo {
             kind,
@@ -161,6 +204,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             url_hint: "https://matrix.example.com".into(),
             secret_label: "Admin access token".into(),
             options: Vec::new(),
+            logout_effect: String::new(),
         },
         ConnectorKind::BetterAuth => KindInfo {
             kind,
@@ -171,6 +215,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             url_hint: "https://app.example.com/api/auth".into(),
             secret_label: "Admin session token".into(),
             options: Vec::new(),
+            logout_effect: String::new(),
         },
         ConnectorKind::Kratos => KindInfo {
             kind,
@@ -181,6 +226,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             url_hint: "https://project.projects.oryapis.com".into(),
             secret_label: "API key".into(),
             options: Vec::new(),
+            logout_effect: String::new(),
         },
         ConnectorKind::Salesforce => KindInfo {
             kind,
@@ -200,6 +246,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
                 field("login_url", "Login URL", false, "JWT bearer flow only: https://login.salesforce.com (default), https://test.salesforce.com for sandboxes, or the My Domain URL."),
                 field("api_version", "API version", false, "REST API version, default 62.0."),
             ],
+            logout_effect: String::new(),
         },
         ConnectorKind::Okta => KindInfo {
             kind,
@@ -220,6 +267,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
                 field("key_id", "Key ID", false, "The kid of the service app's public key, if it has several."),
                 field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
             ],
+            logout_effect: String::new(),
         },
         ConnectorKind::Entra => KindInfo {
             kind,
@@ -241,6 +289,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
                 field("login_url", "Login URL", false, "Default https://login.microsoftonline.com. National clouds: their login URL here (e.g. https://login.microsoftonline.us) and their Graph endpoint as the tenant URL (https://graph.microsoft.us, https://dod-graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn): the token's scope follows it."),
                 field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
             ],
+            logout_effect: String::new(),
         },
         ConnectorKind::Google => KindInfo {
             kind,
@@ -259,6 +308,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
                 field("subject", "Admin to impersonate", true, "E-mail address of a Workspace admin the service account acts as."),
                 field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
             ],
+            logout_effect: String::new(),
         },
         ConnectorKind::Auth0 => KindInfo {
             kind,
@@ -276,6 +326,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
                 field("audience", "API audience", false, "Default https://{domain}/api/v2/ from the URL; set it when the URL is a custom domain."),
                 field("admin_roles", "Admin roles", false, "Comma-separated role names that mark SuperUsers; default admin."),
             ],
+            logout_effect: String::new(),
         },
         ConnectorKind::Mattermost => KindInfo {
             kind,
@@ -288,6 +339,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             url_hint: "https://chat.example.com".into(),
             secret_label: "Personal access token".into(),
             options: Vec::new(),
+            logout_effect: String::new(),
         },
         ConnectorKind::Zitadel => KindInfo {
             kind,
@@ -301,6 +353,7 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             url_hint: "https://acme.zitadel.cloud".into(),
             secret_label: "Personal access token or JSON key".into(),
             options: Vec::new(),
+            logout_effect: String::new(),
         },
     }
 }

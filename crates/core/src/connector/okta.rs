@@ -11,6 +11,7 @@
 //! Okta's `X-Rate-Limit-*` headers pause this tenant's requests when a window is spent.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -145,6 +146,22 @@ pub struct OktaConnector {
     api: Api,
     log: SignInLog,
     users: UserCache,
+    /// The org's authentication pipeline: [`UNKNOWN`], [`CLASSIC`] or [`IDENTITY_ENGINE`].
+    engine: AtomicU8,
+}
+
+const UNKNOWN: u8 = 0;
+const CLASSIC: u8 = 1;
+const IDENTITY_ENGINE: u8 = 2;
+/// The org answered without saying: not asked again.
+const NOT_SAID: u8 = 3;
+
+/// `GET /.well-known/okta-organization` (WellKnownOrgMetadata): `pipeline` is `idx` for an
+/// Identity Engine org, `v1` for a Classic one.
+#[derive(Deserialize)]
+struct OrgMetadata {
+    #[serde(default)]
+    pipeline: Option<String>,
 }
 
 fn usable_session_id(id: Option<&str>) -> Option<&str> {
@@ -188,7 +205,40 @@ impl OktaConnector {
             api: Api::new(spec, credential)?,
             log: SignInLog::new(lookback(spec)?, chrono::Duration::minutes(5)),
             users: UserCache::new(Duration::from_secs(300)),
+            engine: AtomicU8::new(UNKNOWN),
         })
+    }
+
+    /// Reads the org's pipeline once. Unknown (an error, an old org) leaves single-session
+    /// ends offered, with a 404 never taken for "already gone".
+    async fn detect_engine(&self) {
+        if self.engine.load(Ordering::Relaxed) != UNKNOWN {
+            return;
+        }
+        match self
+            .api
+            .get_public::<OrgMetadata>(".well-known/okta-organization")
+            .await
+        {
+            Ok(m) => {
+                let engine = match m.pipeline.as_deref() {
+                    Some("idx") => IDENTITY_ENGINE,
+                    Some("v1") => CLASSIC,
+                    _ => NOT_SAID,
+                };
+                self.engine.store(engine, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::debug!(tenant = %self.api.tenant(), "okta pipeline unknown: {e}");
+                if e.http_status.is_some() {
+                    self.engine.store(NOT_SAID, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    fn identity_engine(&self) -> bool {
+        self.engine.load(Ordering::Relaxed) == IDENTITY_ENGINE
     }
 
     fn event(e: LogEntry) -> Option<LogEvent> {
@@ -329,14 +379,16 @@ impl Connector for OktaConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        // Okta logs the session id, so one session can be ended.
+        // A Classic org logs the session id, so one session can be ended; an Identity
+        // Engine org's System Log id cannot end it (only all of the user's sessions).
         Capabilities {
-            end_session: true,
+            end_session: !self.identity_engine(),
             ..Capabilities::SIGN_IN_LOG
         }
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
+        self.detect_engine().await;
         self.read_log()
             .await
             .map_err(|e| e.context("reading the System Log"))?;
@@ -358,6 +410,14 @@ impl Connector for OktaConnector {
     }
 
     async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
+        self.detect_engine().await;
+        if self.identity_engine() {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "this Okta org runs Identity Engine, whose System Log session id cannot end one \
+                 session; Force logout ends all of the user's sessions",
+            ));
+        }
         let answer = self
             .api
             .call(
@@ -391,7 +451,13 @@ impl Connector for OktaConnector {
         self.api
             .call(
                 Method::DELETE,
-                &format!("api/v1/users/{}/sessions?oauthTokens=true", seg(user_id)),
+                // OAuth tokens are revoked with the sessions. Remembered MFA devices are
+                // kept (`forgetDevices` defaults to true on Identity Engine): a force logout
+                // signs the user out, it does not make them enrol their factors again.
+                &format!(
+                    "api/v1/users/{}/sessions?oauthTokens=true&forgetDevices=false",
+                    seg(user_id)
+                ),
                 None,
             )
             .await?;

@@ -183,6 +183,22 @@ impl Artifact {
         }
     }
 
+    /// Adds the query parameters another artifact of the same vendor defines for these
+    /// operations (by operation id): `{"operationId": ["param", …]}`.
+    pub fn load_with_query(file: &str, kind: Kind, query_file: &str) -> Arc<Self> {
+        let mut a = Arc::into_inner(Self::load(file, kind)).unwrap();
+        let path = dir().join(query_file);
+        let extra: HashMap<String, Vec<String>> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for op in &mut a.ops {
+            if let Some(names) = extra.get(&op.id) {
+                op.query.extend(names.iter().cloned());
+            }
+        }
+        a.name = format!("{file} + {query_file}");
+        Arc::new(a)
+    }
+
     /// Follows `$ref`s: `#/…` pointers (OpenAPI) or schema names (discovery).
     pub fn resolve(&self, v: &Value) -> Value {
         let mut v = v.clone();

@@ -9,4 +9,9 @@ export type KindInfo = { kind: ConnectorKind, label: string, description: string
 /**
  * What the secret is called for this kind (API token, client secret …).
  */
-secret_label: string, options: Array<OptionField>, };
+secret_label: string, options: Array<OptionField>, 
+/**
+ * What a force logout does in this kind of system, for the confirmation: what
+ * ends, and what does not.
+ */
+logout_effect: string, };
