@@ -377,3 +377,31 @@ async fn a_revocation_graph_answers_false_is_not_a_success() {
     assert_eq!(err.code, ErrorCode::Conflict, "{}", err.message);
     assert!(err.message.contains("value false"), "{}", err.message);
 }
+
+/// Sign-ins come newest first. More pages than the limit: the poll is incomplete and
+/// says so, and the cursor stays, so the older sign-ins are not skipped for good.
+#[tokio::test]
+async fn sign_ins_longer_than_the_page_limit_are_incomplete() {
+    let s = MockServer::start().await;
+    mount_token(&s, 3599).await;
+    mount_directory(&s).await;
+    let next = format!("{}/v1.0/auditLogs/signIns?$skiptoken=more", s.uri());
+    Mock::given(method("GET"))
+        .and(path("/v1.0/auditLogs/signIns"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [sign_in("si-1", "u-megan", "megan@contoso.com", "131.107.159.37", 5, 0)],
+            "@odata.nextLink": next
+        })))
+        .mount(&s)
+        .await;
+    match connector(&s).poll().await.unwrap() {
+        PollUpdate::Partial {
+            incomplete,
+            sessions,
+        } => {
+            assert!(incomplete.contains("pages"), "{incomplete}");
+            assert_eq!(sessions.len(), 1);
+        }
+        other => panic!("expected an incomplete listing, got {other:?}"),
+    }
+}

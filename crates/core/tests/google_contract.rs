@@ -331,3 +331,52 @@ async fn google_errors_are_mapped() {
         );
     }
 }
+
+/// Login activity comes newest first. A log longer than the page limit is cut short: the
+/// poll says the listing is incomplete, and the read cursor stays where it was, so the
+/// older part is read again instead of skipped for good.
+#[tokio::test]
+async fn a_log_longer_than_the_page_limit_is_incomplete_and_not_skipped() {
+    let s = MockServer::start().await;
+    mount_token(&s, 3599).await;
+    mount_users(&s).await;
+    Mock::given(method("GET"))
+        .and(path(LOGIN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "kind": "admin#reports#activities",
+            "items": [activity("111", "liz@example.com", "203.0.113.4", "login_success", 10)],
+            "nextPageToken": "more"
+        })))
+        .mount(&s)
+        .await;
+    let c = connector(&s);
+    for _ in 0..2 {
+        match c.poll().await.unwrap() {
+            PollUpdate::Partial { incomplete, .. } => {
+                assert!(incomplete.contains("200 pages"), "{incomplete}");
+            }
+            other => panic!("expected an incomplete listing, got {other:?}"),
+        }
+    }
+    let starts: Vec<String> = s
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == LOGIN && !r.url.query_pairs().any(|(k, _)| k == "pageToken"))
+        .map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "startTime")
+                .unwrap()
+                .1
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(starts.len(), 2);
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    assert!(
+        (t(&starts[1]) - t(&starts[0])).num_seconds() < 5,
+        "the cursor did not jump to the newest entry read: {starts:?}"
+    );
+}

@@ -283,7 +283,10 @@ impl Auth0Connector {
                 _ => return Ok(all),
             }
         }
-        Ok(all)
+        // The sessions past the last page read would be taken for ended: refuse instead.
+        Err(Error::malformed(format!(
+            "a user's sessions: more than {MAX_SESSION_PAGES} pages"
+        )))
     }
 
     async fn is_admin(&self, user_id: &str) -> Result<bool> {

@@ -229,7 +229,8 @@ impl EntraConnector {
         }))
     }
 
-    async fn read_log(&self) -> Result<()> {
+    /// Reads the sign-ins since the cursor; `Some(why)` when it was cut short.
+    async fn read_log(&self) -> Result<Option<String>> {
         let since = self
             .log
             .since()
@@ -246,11 +247,17 @@ impl EntraConnector {
             events.extend(page.value.into_iter().filter_map(Self::event));
             match page.next_link {
                 Some(next) => url = self.api.follow(&next)?,
-                None => break,
+                None => {
+                    self.log.apply(events).await;
+                    return Ok(None);
+                }
             }
         }
-        self.log.apply(events).await;
-        Ok(())
+        // Graph lists sign-ins newest first: cut short, the cursor stays.
+        self.log.apply_cut_short(events).await;
+        Ok(Some(format!(
+            "the sign-ins since the last poll are longer than {MAX_PAGES} pages; the newest were read, the older ones will be read again"
+        )))
     }
 
     async fn all_pages<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
@@ -341,12 +348,20 @@ impl Connector for EntraConnector {
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
-        self.read_log()
+        let cut_short = self
+            .read_log()
             .await
             .map_err(|e| e.context("reading the sign-in logs"))?;
+        let done = |sessions: Vec<crate::model::Session>| match &cut_short {
+            Some(why) => PollUpdate::Partial {
+                sessions,
+                incomplete: why.clone(),
+            },
+            None => PollUpdate::Full(sessions),
+        };
         let mut sessions = self.log.sessions(self.api.tenant(), Some("entra")).await;
         if sessions.is_empty() {
-            return Ok(PollUpdate::Full(sessions));
+            return Ok(done(sessions));
         }
         let admins = self
             .admins()
@@ -362,7 +377,7 @@ impl Connector for EntraConnector {
             .await
             .map_err(|e| e.context("reading users"))?;
         annotate(&mut sessions, &users);
-        Ok(PollUpdate::Full(sessions))
+        Ok(done(sessions))
     }
 
     async fn reset(&self) {

@@ -234,7 +234,8 @@ impl GoogleConnector {
             .collect()
     }
 
-    async fn read_log(&self) -> Result<()> {
+    /// Reads the login activity since the cursor; `Some(why)` when it was cut short.
+    async fn read_log(&self) -> Result<Option<String>> {
         let since = self
             .log
             .since()
@@ -260,11 +261,17 @@ impl GoogleConnector {
             events.extend(page.items.into_iter().flat_map(Self::events));
             match page.next_page_token.filter(|t| !t.is_empty()) {
                 Some(t) => page_token = Some(t),
-                None => break,
+                None => {
+                    self.log.apply(events).await;
+                    return Ok(None);
+                }
             }
         }
-        self.log.apply(events).await;
-        Ok(())
+        // Read newest first and cut short: keep the cursor, say so.
+        self.log.apply_cut_short(events).await;
+        Ok(Some(format!(
+            "the login activity since the last poll is longer than {MAX_PAGES} pages; the newest were read, the older ones will be read again"
+        )))
     }
 
     async fn fetch_user(&self, key: String) -> Result<User> {
@@ -333,7 +340,8 @@ impl Connector for GoogleConnector {
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
-        self.read_log()
+        let cut_short = self
+            .read_log()
             .await
             .map_err(|e| e.context("reading login activity"))?;
         let mut sessions = self.log.sessions(self.api.tenant(), Some("google")).await;
@@ -344,7 +352,13 @@ impl Connector for GoogleConnector {
             .await
             .map_err(|e| e.context("reading users"))?;
         annotate(&mut sessions, &users);
-        Ok(PollUpdate::Full(sessions))
+        Ok(match cut_short {
+            Some(incomplete) => PollUpdate::Partial {
+                sessions,
+                incomplete,
+            },
+            None => PollUpdate::Full(sessions),
+        })
     }
 
     async fn reset(&self) {

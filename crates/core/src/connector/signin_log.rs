@@ -130,6 +130,16 @@ impl SignInLog {
 
     /// Takes in events read from the log (in any order; reading one twice is harmless).
     pub async fn apply(&self, events: Vec<LogEvent>) {
+        self.take_in(events, true).await;
+    }
+
+    /// Takes in the newest part of a log read newest first and cut short (a page limit):
+    /// the read cursor stays, so that the older part is read again rather than skipped.
+    pub async fn apply_cut_short(&self, events: Vec<LogEvent>) {
+        self.take_in(events, false).await;
+    }
+
+    async fn take_in(&self, events: Vec<LogEvent>, advance: bool) {
         let mut st = self.state.lock().await;
         let now = Utc::now();
         let latest_plausible = now + chrono::Duration::minutes(MAX_FUTURE_SKEW_MINUTES);
@@ -143,7 +153,9 @@ impl SignInLog {
                 implausible += 1;
                 continue;
             }
-            st.cursor = Some(st.cursor.map_or(at, |c| c.max(at)));
+            if advance {
+                st.cursor = Some(st.cursor.map_or(at, |c| c.max(at)));
+            }
             match event {
                 LogEvent::Start(s) => {
                     let d = st.keys.entry(s.key.clone()).or_default();
