@@ -15,6 +15,13 @@
 #       the query parameters of each operation of Okta's Node SDK (npm
 #       @okta/okta-sdk-nodejs, generated from a newer management document than the Go
 #       module's: it has revokeUserSessions' forgetDevices)
+#   salesforce-objects.json
+#       the fields (with their types and nullability) and parent relationships of
+#       Salesforce's standard objects, from npm jsforce's generated schema types
+#   graph.json
+#       Microsoft Graph v1.0 as one OpenAPI document, built by graph.py from PyPI
+#       msgraph-sdk (request builders: paths, methods, query parameters, body and answer
+#       types) and npm @microsoft/microsoft-graph-types (entities, nullable properties)
 #   ory-kratos.json
 #       Ory's OpenAPI 3 document (Kratos admin API), in the Go module ory/client-go
 set -euo pipefail
@@ -22,6 +29,9 @@ set -euo pipefail
 GOOGLE_CLIENT=2.202.0
 OKTA_SDK=v5.0.2
 OKTA_NODE_SDK=8.1.0
+MSGRAPH_SDK=1.65.0
+JSFORCE=3.10.26
+GRAPH_TYPES=2.43.1
 ORY_CLIENT=v1.22.92
 
 if [[ $# -ne 1 || -z ${1:-} ]]; then
@@ -104,6 +114,45 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
     json.dump(ops, f, indent=1, sort_keys=True)
 PYEOF
   echo "$OKTA_NODE_SDK" >"$OUT/okta-node.stamp"
+fi
+
+if ! fresh graph "$MSGRAPH_SDK+$GRAPH_TYPES"; then
+  log "PyPI msgraph-sdk==$MSGRAPH_SDK and npm @microsoft/microsoft-graph-types@$GRAPH_TYPES (Graph as OpenAPI)"
+  "$PY" -m pip download --quiet --disable-pip-version-check --no-deps \
+    "msgraph-sdk==$MSGRAPH_SDK" -d "$work/graph"
+  (cd "$work/graph" && npm pack --silent "@microsoft/microsoft-graph-types@$GRAPH_TYPES" >/dev/null)
+  tar -xzf "$work"/graph/microsoft-microsoft-graph-types-*.tgz -C "$work/graph"
+  "$PY" "$(dirname "$0")/graph.py" "$work"/graph/msgraph_sdk-*.whl \
+    "$work/graph/package/microsoft-graph.d.ts" "$OUT/graph.json"
+  echo "$MSGRAPH_SDK+$GRAPH_TYPES" >"$OUT/graph.stamp"
+fi
+
+if ! fresh salesforce "$JSFORCE"; then
+  log "npm jsforce@$JSFORCE (Salesforce's standard objects)"
+  mkdir -p "$work/jsforce"
+  (cd "$work/jsforce" && npm pack --silent "jsforce@$JSFORCE" >/dev/null &&
+    tar -xzf jsforce-*.tgz package/lib/types/standard-schema.d.ts)
+  "$PY" - "$work/jsforce/package/lib/types/standard-schema.d.ts" "$OUT/salesforce-objects.json" <<'PYEOF'
+import json, re, sys
+src = open(sys.argv[1], encoding="utf-8").read()
+objects = {}
+for kind, name, body in re.findall(r"^type (Fields|ParentReferences)\$(\w+) = \{\n(.*?)^\};", src, re.M | re.S):
+    o = objects.setdefault(name, {"fields": {}, "parents": {}})
+    for field, t in re.findall(r"^    (\w+): (.+);$", body, re.M):
+        nullable = t.endswith(" | null")
+        t = t[: -len(" | null")] if nullable else t
+        if kind == "Fields":
+            o["fields"][field] = {"type": t, "nullable": nullable}
+        else:
+            m = re.fullmatch(r"SObjectDefinition\$(\w+)", t)
+            if m:
+                o["parents"][field] = m.group(1)
+for must in ("AuthSession", "LoginHistory", "User", "UserLogin", "PermissionSetAssignment"):
+    if not objects.get(must, {}).get("fields"):
+        sys.exit(f"error: jsforce's schema has no {must}")
+json.dump(objects, open(sys.argv[2], "w", encoding="utf-8"))
+PYEOF
+  echo "$JSFORCE" >"$OUT/salesforce.stamp"
 fi
 
 if ! fresh ory "$ORY_CLIENT"; then

@@ -8,6 +8,8 @@
 //! | Okta | `okta/api/openapi.yaml` of the Go module `github.com/okta/okta-sdk-golang/v5` v5.0.2, plus the query parameters of npm `@okta/okta-sdk-nodejs` 8.1.0 (newer: `forgetDevices`) |
 //! | Google | `admin.directory_v1` and `admin.reports_v1` discovery documents of PyPI `google-api-python-client` 2.202.0 |
 //! | Kratos | `api/openapi.yaml` of the Go module `github.com/ory/client-go` v1.22.92 |
+//! | Salesforce | the standard objects of npm `jsforce` 3.10.26 (`lib/types/standard-schema.d.ts`: fields, types, nullability, relationships): every SOQL field and every record |
+//! | Entra ID | Graph v1.0 built by `tests/vendor/graph.py` from PyPI `msgraph-sdk` 1.65.0 (paths, methods, query parameters, body and answer types) and npm `@microsoft/microsoft-graph-types` 2.43.1 (entities, nullable properties) |
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -421,4 +423,315 @@ async fn the_mock_refuses_what_the_artifact_does_not_define() {
     ] {
         assert!(events[0].get(key).is_some(), "{key} missing from {events}");
     }
+}
+
+// ----------------------------------------------------------------------------- Entra
+
+fn graph_sign_in(id: &str, user: &str, upn: &str, ip: &str, mins: i64) -> Value {
+    json!({
+        "id": id, "createdDateTime": ago(mins), "userId": user, "userPrincipalName": upn,
+        "userDisplayName": "Megan Bowen", "ipAddress": ip, "clientAppUsed": "Browser",
+        "appDisplayName": "Graph Explorer",
+        "status": {"errorCode": 0},
+        "deviceDetail": {"browser": "Edge 120", "operatingSystem": "Windows 10"},
+        "location": {"city": "Redmond", "state": "Washington", "countryOrRegion": "US"}
+    })
+}
+
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn entra_against_graph_built_from_microsofts_sdk_and_types() {
+    let doc = Artifact::load("graph.json", Kind::OpenApi);
+    let s = MockServer::start().await;
+    token_endpoint(&s, "/contoso.onmicrosoft.com/oauth2/v2.0/token").await;
+    let user = |id: &str, upn: &str, enabled: bool| {
+        json!({"id": id, "userPrincipalName": upn, "displayName": "Megan Bowen", "givenName": "Megan",
+               "surname": "Bowen", "accountEnabled": enabled, "department": "Sales", "companyName": "Contoso"})
+    };
+    let mock = ArtifactMock::new(doc, move |op, req| match op.id.as_str() {
+        "GET /auditLogs/signIns" => Some(Reply::ok(json!({
+            "value": [
+                graph_sign_in("si-1", "u-megan", "megan@contoso.com", "131.107.159.37", 30),
+                graph_sign_in("si-2", "u-alex", "alex@contoso.com", "2001:db8::7", 20),
+            ],
+            "@odata.nextLink": common::artifact::ABSENT
+        }))),
+        "GET /directoryRoles" => Some(Reply::ok(json!({
+            "value": [{"id": "role-ga", "displayName": "Global Administrator"}],
+            "@odata.nextLink": common::artifact::ABSENT
+        }))),
+        "GET /directoryRoles/{directoryRole-id}/members" => Some(Reply::ok(json!({
+            "value": [{"id": "u-megan"}], "@odata.nextLink": common::artifact::ABSENT
+        }))),
+        "GET /users/{user-id}" => {
+            let key = last_segment(req, 0);
+            Some(Reply::ok(if key.contains("alex") {
+                user("u-alex", "alex@contoso.com", true)
+            } else {
+                user("u-megan", "megan@contoso.com", true)
+            }))
+        }
+        "PATCH /users/{user-id}" => Some(Reply::status(204)),
+        "POST /users/{user-id}/revokeSignInSessions" => Some(Reply::ok(json!({"value": true}))),
+        _ => None,
+    });
+    mock.mount(&s).await;
+    let c = build(
+        ConnectorKind::Entra,
+        &s,
+        &[
+            ("tenant_id", "contoso.onmicrosoft.com"),
+            ("client_id", "app-123"),
+            ("login_url", &s.uri()),
+        ],
+        "client~secret",
+    );
+    let sessions = full(c.as_ref()).await;
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert!(
+        sessions
+            .iter()
+            .any(|x| x.user_id == "u-megan" && x.superuser)
+    );
+    c.end_user_sessions("u-alex").await.unwrap();
+    c.disable_user("u-alex", false).await.unwrap();
+    c.enable_user("u-alex").await.unwrap();
+    assert!(c.find_user("alex@contoso.com").await.unwrap().is_some());
+    assert!(c.check().await.error.is_none());
+    mock.assert_clean();
+    for id in [
+        "GET /auditLogs/signIns",
+        "GET /directoryRoles",
+        "GET /directoryRoles/{directoryRole-id}/members",
+        "GET /users/{user-id}",
+        "PATCH /users/{user-id}",
+        "POST /users/{user-id}/revokeSignInSessions",
+    ] {
+        assert!(
+            mock.called().iter().any(|c| c == id),
+            "{id} was not called: {:?}",
+            mock.called()
+        );
+    }
+}
+
+// ------------------------------------------------------------------------- Salesforce
+
+/// Salesforce's standard objects as jsforce's generated schema types give them: fields
+/// with their types and nullability, and parent relationships.
+struct SfObjects(Value);
+
+impl SfObjects {
+    fn load() -> Self {
+        let path = common::artifact::dir().join("salesforce-objects.json");
+        Self(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+    }
+
+    /// The field a path (`Name`, `PermissionSet.PermissionsModifyAllData`) names, from
+    /// `object`.
+    fn field(&self, object: &str, path: &str) -> Result<Value, String> {
+        let mut obj = object.to_owned();
+        let parts: Vec<&str> = path.split('.').collect();
+        for rel in &parts[..parts.len() - 1] {
+            obj = self.0[&obj]["parents"][*rel]
+                .as_str()
+                .ok_or_else(|| format!("{obj} has no parent relationship {rel}"))?
+                .to_owned();
+        }
+        let last = parts[parts.len() - 1];
+        let f = &self.0[&obj]["fields"][last];
+        if f.is_null() {
+            return Err(format!("{obj} has no field {last}"));
+        }
+        Ok(f.clone())
+    }
+}
+
+/// `SELECT a, b FROM Obj WHERE …`: the object, the selected fields and the fields the
+/// condition names.
+fn soql(q: &str) -> (String, Vec<String>, Vec<String>) {
+    let rest = q
+        .trim()
+        .strip_prefix("SELECT ")
+        .unwrap_or_else(|| panic!("not a SELECT: {q}"));
+    let (fields, rest) = rest.split_once(" FROM ").unwrap();
+    let (object, cond) = rest.split_once(" WHERE ").unwrap_or((rest, ""));
+    let fields = fields.split(',').map(|f| f.trim().to_owned()).collect();
+    let mut named = Vec::new();
+    let words: Vec<&str> = cond.split_whitespace().collect();
+    for pair in words.windows(2) {
+        if matches!(
+            pair[1],
+            "=" | "!=" | "IN" | "<" | ">" | "<=" | ">=" | "LIKE"
+        ) {
+            named.push(pair[0].trim_start_matches('(').to_owned());
+        }
+    }
+    (object.trim().to_owned(), fields, named)
+}
+
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn salesforce_against_jsforces_standard_object_schema() {
+    const ADA: &str = "005xx000001Sv6eAAC";
+    const BOB: &str = "005xx000001Sv6fAAC";
+    let objects = Arc::new(SfObjects::load());
+    let violations = Arc::new(Mutex::new(Vec::<String>::new()));
+    let s = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "00Dxx0000001gPL!tok", "instance_url": "https://acme.my.salesforce.com",
+            "token_type": "Bearer", "issued_at": "1763800000000", "signature": "sig"
+        })))
+        .mount(&s)
+        .await;
+    // Rows a test gives per object; every other selected field is built from its type, and
+    // nullable ones are null in every second row.
+    let rows = |object: &str| -> Vec<Value> {
+        match object {
+            "AuthSession" => vec![
+                json!({"Id": "0Akxx0000001AAA", "UsersId": ADA, "SourceIp": "203.0.113.5", "CreatedDate": "2026-12-06T08:00:00.000+0000",
+                       "LastModifiedDate": "2026-12-06T09:00:00.000+0000", "NumSecondsValid": 7200, "IsCurrent": false}),
+                json!({"Id": "0Akxx0000001AAB", "UsersId": BOB, "SourceIp": "2001:db8::5", "CreatedDate": "2026-12-06T08:30:00.000+0000",
+                       "LastModifiedDate": "2026-12-06T09:10:00.000+0000", "NumSecondsValid": 7200, "IsCurrent": false}),
+                // UsersId is nillable: a row without a user.
+                json!({"Id": "0Akxx0000001AAC", "SourceIp": "198.51.100.1", "CreatedDate": "2026-12-06T08:40:00.000+0000",
+                       "LastModifiedDate": "2026-12-06T09:20:00.000+0000", "NumSecondsValid": 7200, "IsCurrent": false, "UsersId": null}),
+            ],
+            "User" => vec![
+                json!({"Id": ADA, "Username": "ada@acme.example", "Name": "Ada Lovelace", "IsActive": true}),
+                json!({"Id": BOB, "Username": "bob@acme.example", "Name": "Bob Byte", "IsActive": true}),
+            ],
+            "UserLogin" => vec![
+                json!({"Id": "0Ynxx0000000001CAA", "UserId": ADA, "IsFrozen": false}),
+                json!({"Id": "0Ynxx0000000002CAA", "UserId": null, "IsFrozen": false}),
+            ],
+            "PermissionSetAssignment" => vec![json!({"AssigneeId": ADA})],
+            _ => Vec::new(),
+        }
+    };
+    let (objs, seen) = (Arc::clone(&objects), Arc::clone(&violations));
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("^/services/data/v[0-9.]+/query$"))
+        .respond_with(move |req: &Request| {
+            let q = req.url.query_pairs().find(|(k, _)| k == "q").unwrap().1.into_owned();
+            let (object, fields, named) = soql(&q);
+            for f in fields.iter().chain(&named) {
+                if let Err(why) = objs.field(&object, f) {
+                    seen.lock().unwrap().push(format!("{q}: {why}"));
+                }
+            }
+            let records: Vec<Value> = rows(&object)
+                .into_iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let mut rec = serde_json::Map::new();
+                    rec.insert("attributes".into(), json!({"type": object, "url": format!("/services/data/v62.0/sobjects/{object}/x")}));
+                    for f in &fields {
+                        if f.contains('.') {
+                            continue;
+                        }
+                        let spec = objs.field(&object, f).unwrap_or_default();
+                        let v = row.get(f).cloned().unwrap_or_else(|| {
+                            if spec["nullable"] == true && i % 2 == 1 {
+                                Value::Null
+                            } else {
+                                match spec["type"].as_str() {
+                                    Some("number") => json!(1),
+                                    Some("boolean") => json!(false),
+                                    Some("DateString") => json!("2026-12-06T08:00:00.000+0000"),
+                                    _ => json!("x"),
+                                }
+                            }
+                        });
+                        rec.insert(f.clone(), v);
+                    }
+                    for k in row.as_object().into_iter().flat_map(|r| r.keys()) {
+                        if let Err(why) = objs.field(&object, k) {
+                            seen.lock().unwrap().push(format!("the test's row: {why}"));
+                        }
+                    }
+                    Value::Object(rec)
+                })
+                .collect();
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"totalSize": records.len(), "done": true, "records": records}))
+        })
+        .mount(&s)
+        .await;
+    let (objs, seen) = (Arc::clone(&objects), Arc::clone(&violations));
+    Mock::given(method("PATCH"))
+        .and(wiremock::matchers::path_regex(
+            "^/services/data/v[0-9.]+/sobjects/UserLogin/",
+        ))
+        .respond_with(move |req: &Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap();
+            for (k, v) in body.as_object().unwrap() {
+                match objs.field("UserLogin", k) {
+                    Ok(f) if f["type"] == "boolean" && v.is_boolean() => {}
+                    Ok(f) => seen
+                        .lock()
+                        .unwrap()
+                        .push(format!("UserLogin.{k} is {f}, sent {v}")),
+                    Err(why) => seen.lock().unwrap().push(why),
+                }
+            }
+            ResponseTemplate::new(204)
+        })
+        .mount(&s)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(wiremock::matchers::path_regex(
+            "^/services/data/v[0-9.]+/(sobjects/AuthSession/|composite/sobjects)",
+        ))
+        .respond_with(|req: &Request| {
+            if req.url.path().contains("composite") {
+                let ids = req
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == "ids")
+                    .unwrap()
+                    .1
+                    .into_owned();
+                let results: Vec<Value> = ids
+                    .split(',')
+                    .map(|id| json!({"id": id, "success": true, "errors": []}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(results)
+            } else {
+                ResponseTemplate::new(204)
+            }
+        })
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            "^/services/data/v[0-9.]+/limits$",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"DailyApiRequests": {"Max": 15000, "Remaining": 14998}})),
+        )
+        .mount(&s)
+        .await;
+    let c = build(
+        ConnectorKind::Salesforce,
+        &s,
+        &[("client_id", "3MVG9-consumer-key")],
+        "consumer-secret",
+    );
+    let sessions = full(c.as_ref()).await;
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    assert!(sessions.iter().any(|x| x.user_id == ADA && x.superuser));
+    c.end_session("0Akxx0000001AAA").await.unwrap();
+    c.end_user_sessions(BOB).await.unwrap();
+    c.disable_user(ADA, false).await.unwrap();
+    assert!(c.check().await.error.is_none());
+    let v = violations.lock().unwrap();
+    assert!(
+        v.is_empty(),
+        "requests jsforce's schema of the objects does not allow:\n{}",
+        v.join("\n")
+    );
 }

@@ -88,7 +88,17 @@ impl Artifact {
     fn load_openapi(&mut self) {
         let doc = self.doc.clone();
         let default_security = doc.get("security").cloned().unwrap_or(Value::Null);
+        // The path of the first server URL (`…/v1.0`) comes before every template.
+        let prefix = doc["servers"][0]["url"]
+            .as_str()
+            .map(url_path)
+            .unwrap_or_default();
         for (template, item) in doc["paths"].as_object().unwrap() {
+            let template = &format!(
+                "{}/{}",
+                prefix.trim_end_matches('/'),
+                template.trim_start_matches('/')
+            );
             let shared = item.get("parameters").cloned().unwrap_or(json!([]));
             for (method, op) in item.as_object().unwrap() {
                 if !matches!(
@@ -364,6 +374,21 @@ impl Artifact {
     /// A value of this schema with the overlay's values in it. `nulls`: every nullable
     /// property the overlay does not set is `null`.
     pub fn build(&self, schema: &Value, overlay: Option<&Value>, nulls: bool, depth: u32) -> Value {
+        // Entity graphs (Graph's user reaches its drive, manager, groups …) are finite but
+        // vast: past this many generated values, only what the overlay sets is filled in.
+        let mut budget = 4_000usize;
+        self.build_in(schema, overlay, nulls, depth, &mut budget)
+    }
+
+    fn build_in(
+        &self,
+        schema: &Value,
+        overlay: Option<&Value>,
+        nulls: bool,
+        depth: u32,
+        budget: &mut usize,
+    ) -> Value {
+        *budget = budget.saturating_sub(1);
         let s = self.flat(schema);
         let s = match s.get("oneOf").or(s.get("anyOf")).and_then(Value::as_array) {
             Some(choices) if s.get("properties").is_none() => self.flat(&choices[0]),
@@ -410,10 +435,12 @@ impl Artifact {
                         continue;
                     }
                     let sub = o.and_then(|o| o.get(k));
-                    if (depth > 5 && sub.is_none()) || sub.is_some_and(|v| v == ABSENT) {
+                    if (sub.is_none() && (depth > 5 || *budget == 0))
+                        || sub.is_some_and(|v| v == ABSENT)
+                    {
                         continue;
                     }
-                    out.insert(k.clone(), self.build(p, sub, nulls, depth + 1));
+                    out.insert(k.clone(), self.build_in(p, sub, nulls, depth + 1, budget));
                 }
                 Value::Object(out)
             }
@@ -422,12 +449,19 @@ impl Artifact {
                     .iter()
                     .enumerate()
                     .map(|(i, item)| {
-                        self.build(&s["items"], Some(item), nulls || i % 2 == 1, depth + 1)
+                        self.build_in(
+                            &s["items"],
+                            Some(item),
+                            nulls || i % 2 == 1,
+                            depth + 1,
+                            budget,
+                        )
                     })
                     .collect(),
             ),
             ("array", None) if depth > 5 => json!([]),
-            ("array", None) => json!([self.build(&s["items"], None, nulls, depth + 1)]),
+            ("array", None) if *budget == 0 => json!([]),
+            ("array", None) => json!([self.build_in(&s["items"], None, nulls, depth + 1, budget)]),
             (_, Some(o)) => o.clone(),
             ("string", None) => {
                 if let Some(first) = s["enum"].as_array().and_then(|e| e.first()) {
@@ -636,9 +670,12 @@ impl Respond for ArtifactMock {
             overlay: None,
             headers: Vec::new(),
         });
-        let body = self
-            .artifact
-            .response(&op, reply.status, reply.overlay.as_ref());
+        let body = if reply.status == 204 {
+            None
+        } else {
+            self.artifact
+                .response(&op, reply.status, reply.overlay.as_ref())
+        };
         let mut t = ResponseTemplate::new(reply.status);
         if let Some(b) = body {
             t = t.set_body_json(b);
