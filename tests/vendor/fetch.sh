@@ -22,6 +22,13 @@
 #       Microsoft Graph v1.0 as one OpenAPI document, built by graph.py from PyPI
 #       msgraph-sdk (request builders: paths, methods, query parameters, body and answer
 #       types) and npm @microsoft/microsoft-graph-types (entities, nullable properties)
+#   mattermost.json
+#       the API v4 operations Vigil uses, as Mattermost's own npm @mattermost/client
+#       sends them (its Client4 run with a recording fetch), with answers typed by
+#       @mattermost/types (mattermost.mjs)
+#   zitadel.json
+#       the HTTP API of Zitadel's session v2, user v2, admin and management services,
+#       built from Zitadel's own protobuf descriptors in npm @zitadel/proto (zitadel.mjs)
 #   ory-kratos.json
 #       Ory's OpenAPI 3 document (Kratos admin API), in the Go module ory/client-go
 set -euo pipefail
@@ -31,6 +38,8 @@ OKTA_SDK=v5.0.2
 OKTA_NODE_SDK=8.1.0
 MSGRAPH_SDK=1.65.0
 JSFORCE=3.10.26
+MATTERMOST_CLIENT=11.9.0
+ZITADEL_PROTO=1.3.1
 GRAPH_TYPES=2.43.1
 ORY_CLIENT=v1.22.92
 
@@ -153,6 +162,25 @@ for must in ("AuthSession", "LoginHistory", "User", "UserLogin", "PermissionSetA
 json.dump(objects, open(sys.argv[2], "w", encoding="utf-8"))
 PYEOF
   echo "$JSFORCE" >"$OUT/salesforce.stamp"
+fi
+
+if ! fresh mattermost "$MATTERMOST_CLIENT"; then
+  log "npm @mattermost/client and @mattermost/types $MATTERMOST_CLIENT (API v4 as Client4 sends it)"
+  mkdir -p "$work/mm"
+  (cd "$work/mm" && echo '{"private": true}' >package.json &&
+    npm install --silent --no-audit --no-fund --ignore-scripts \
+      "@mattermost/client@$MATTERMOST_CLIENT" "@mattermost/types@$MATTERMOST_CLIENT" >/dev/null)
+  node "$(dirname "$0")/mattermost.mjs" "$work/mm/node_modules" "$OUT/mattermost.json"
+  echo "$MATTERMOST_CLIENT" >"$OUT/mattermost.stamp"
+fi
+
+if ! fresh zitadel "$ZITADEL_PROTO"; then
+  log "npm @zitadel/proto@$ZITADEL_PROTO (Zitadel's protobuf descriptors)"
+  mkdir -p "$work/zitadel"
+  (cd "$work/zitadel" && echo '{"private": true}' >package.json &&
+    npm install --silent --no-audit --no-fund --ignore-scripts "@zitadel/proto@$ZITADEL_PROTO" >/dev/null)
+  node "$(dirname "$0")/zitadel.mjs" "$work/zitadel/node_modules" "$OUT/zitadel.json"
+  echo "$ZITADEL_PROTO" >"$OUT/zitadel.stamp"
 fi
 
 if ! fresh ory "$ORY_CLIENT"; then

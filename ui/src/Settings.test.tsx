@@ -350,7 +350,8 @@ describe("Settings screen", () => {
     expect(text.value).toBe(DIAGNOSTICS);
     expect(text.readOnly).toBe(true);
     expect(screen.getByLabelText("Diagnostics")).toBe(text);
-    expect(document.activeElement).toBe(text);
+    // Focus and selection come from an effect after the text appears.
+    await waitFor(() => expect(document.activeElement).toBe(text));
     expect(text.selectionStart).toBe(0);
     expect(text.selectionEnd).toBe(DIAGNOSTICS.length);
     expect(screen.queryByTestId("settings-diagnostics-copied")).toBeNull();

@@ -9,6 +9,8 @@
 //! | Google | `admin.directory_v1` and `admin.reports_v1` discovery documents of PyPI `google-api-python-client` 2.202.0 |
 //! | Kratos | `api/openapi.yaml` of the Go module `github.com/ory/client-go` v1.22.92 |
 //! | Salesforce | the standard objects of npm `jsforce` 3.10.26 (`lib/types/standard-schema.d.ts`: fields, types, nullability, relationships): every SOQL field and every record |
+//! | Mattermost | the API v4 operations as npm `@mattermost/client` 11.9.0 sends them (its `Client4` run with a recording `fetch`), answers typed by `@mattermost/types` 11.9.0 (`tests/vendor/mattermost.mjs`) |
+//! | Zitadel | the session v2, user v2, admin and management services built from the protobuf descriptors of npm `@zitadel/proto` 1.3.1 (HTTP rules, messages in proto3 JSON; `tests/vendor/zitadel.mjs`) |
 //! | Entra ID | Graph v1.0 built by `tests/vendor/graph.py` from PyPI `msgraph-sdk` 1.65.0 (paths, methods, query parameters, body and answer types) and npm `@microsoft/microsoft-graph-types` 2.43.1 (entities, nullable properties) |
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
@@ -734,4 +736,158 @@ async fn salesforce_against_jsforces_standard_object_schema() {
         "requests jsforce's schema of the objects does not allow:\n{}",
         v.join("\n")
     );
+}
+
+// ------------------------------------------------------------------------- Mattermost
+
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn mattermost_against_its_own_client_and_types() {
+    let doc = Artifact::load("mattermost.json", Kind::OpenApi);
+    let s = MockServer::start().await;
+    let user = |id: &str, name: &str, roles: &str| {
+        json!({"id": id, "username": name, "first_name": "Grace", "last_name": "Hopper",
+               "position": "Engineering", "roles": roles, "delete_at": 0, "is_bot": false,
+               "email": format!("{name}@chat.example")})
+    };
+    let session = |id: &str, user: &str| {
+        json!({"id": id, "token": format!("SECRET-{id}"), "user_id": user, "create_at": 1763800000000i64,
+               "expires_at": 4102444800000i64, "last_activity_at": 1763803600000i64, "device_id": "",
+               "is_oauth": false, "props": {"browser": "Chrome/120.0", "os": "Windows 10"}})
+    };
+    let mock = ArtifactMock::new(doc, move |op, req| match op.id.as_str() {
+        "getMe" => Some(Reply::ok(user(
+            "u-admin",
+            "admin",
+            "system_user system_admin",
+        ))),
+        "getProfiles" if req.url.query_pairs().any(|(k, v)| k == "page" && v != "0") => {
+            Some(Reply::ok(json!([])))
+        }
+        "getProfiles" => Some(Reply::ok(json!([
+            user("u-admin", "admin", "system_user system_admin"),
+            user("u-grace", "grace", "system_user"),
+        ]))),
+        "getSessions" if last_segment(req, 1) == "u-grace" => Some(Reply::ok(json!([
+            session("s-1", "u-grace"),
+            session("s-2", "u-grace")
+        ]))),
+        "getSessions" => Some(Reply::ok(json!([session("s-admin", "u-admin")]))),
+        "getUserAudits" => Some(Reply::ok(json!([
+            {"id": "a1", "create_at": 1763803000000i64, "user_id": "u-grace", "action": "/api/v4/users/login",
+             "extra_info": "", "ip_address": "203.0.113.80", "session_id": "s-1"}
+        ]))),
+        "getUser" | "getUserByUsername" => Some(Reply::ok(user("u-grace", "grace", "system_user"))),
+        "revokeSession" | "revokeAllSessionsForUser" | "updateUserActive" => {
+            Some(Reply::ok(json!({"status": "OK"})))
+        }
+        _ => None,
+    });
+    mock.mount(&s).await;
+    let c = build(ConnectorKind::Mattermost, &s, &[], "pat-admin-token");
+    let sessions = full(c.as_ref()).await;
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    assert!(
+        !format!("{sessions:?}").contains("SECRET-"),
+        "session tokens never reach the model"
+    );
+    assert!(
+        sessions
+            .iter()
+            .any(|x| x.id == "s-1" && x.ip.as_deref() == Some("203.0.113.80"))
+    );
+    c.end_session("s-2").await.unwrap();
+    c.end_user_sessions("u-grace").await.unwrap();
+    c.disable_user("u-grace", false).await.unwrap();
+    c.enable_user("u-grace").await.unwrap();
+    assert!(c.find_user("grace").await.unwrap().is_some());
+    assert!(c.check().await.error.is_none());
+    mock.assert_clean();
+    for id in [
+        "getMe",
+        "getProfiles",
+        "getSessions",
+        "getUserAudits",
+        "revokeSession",
+        "revokeAllSessionsForUser",
+        "updateUserActive",
+        "getUserByUsername",
+    ] {
+        assert!(
+            mock.called().iter().any(|c| c == id),
+            "{id} was not called: {:?}",
+            mock.called()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------- Zitadel
+
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn zitadel_against_its_protobuf_descriptors() {
+    let doc = Artifact::load("zitadel.json", Kind::OpenApi);
+    let s = MockServer::start().await;
+    let session = |id: &str, user: &str, login: &str, ip: &str| {
+        json!({
+            "id": id, "creationDate": ago(30), "changeDate": ago(5), "expirationDate": "2099-01-01T00:00:00Z",
+            "factors": {
+                "user": {"verifiedAt": ago(30), "id": user, "loginName": login, "displayName": "Ada Lovelace", "organizationId": "org-1"},
+                "password": {"verifiedAt": ago(30)}
+            },
+            "userAgent": {"ip": ip, "description": "Chrome on Windows", "header": {"user-agent": {"values": ["Mozilla/5.0 Chrome/120.0"]}}}
+        })
+    };
+    let user = |id: &str, name: &str, state: &str| {
+        json!({"userId": id, "state": state, "username": name, "preferredLoginName": name,
+               "human": {"profile": {"givenName": "Ada", "familyName": "Lovelace", "displayName": "Ada Lovelace"}}})
+    };
+    let mock = ArtifactMock::new(doc, move |op, req| match op.id.as_str() {
+        "SessionService.ListSessions" => Some(Reply::ok(json!({
+            "details": {"totalResult": "2"},
+            "sessions": [session("s-1", "u-ada", "ada@acme", "203.0.113.9"), session("s-2", "u-bob", "bob@acme", "2001:db8::9")]
+        }))),
+        "SessionService.DeleteSession" => Some(Reply::ok(json!({}))),
+        "UserService.GetUserByID" => {
+            let id = last_segment(req, 0);
+            Some(Reply::ok(
+                json!({"user": user(&id, &format!("{id}@acme"), "USER_STATE_ACTIVE")}),
+            ))
+        }
+        "UserService.ListUsers" => Some(Reply::ok(
+            json!({"result": [user("u-bob", "bob@acme", "USER_STATE_ACTIVE")]}),
+        )),
+        "UserService.DeactivateUser" | "UserService.ReactivateUser" => Some(Reply::ok(json!({}))),
+        "AdminService.ListIAMMembers" => Some(Reply::ok(json!({"result": [{"userId": "u-ada"}]}))),
+        "ManagementService.ListOrgMembers" => Some(Reply::ok(json!({"result": []}))),
+        _ => None,
+    });
+    mock.mount(&s).await;
+    let c = build(ConnectorKind::Zitadel, &s, &[], "pat-zitadel");
+    let sessions = full(c.as_ref()).await;
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert!(sessions.iter().any(|x| x.user_id == "u-ada" && x.superuser));
+    c.end_session("s-2").await.unwrap();
+    c.end_user_sessions("u-bob").await.unwrap();
+    c.disable_user("u-bob", false).await.unwrap();
+    c.enable_user("u-bob").await.unwrap();
+    assert!(c.find_user("bob@acme").await.unwrap().is_some());
+    assert!(c.check().await.error.is_none());
+    mock.assert_clean();
+    for id in [
+        "SessionService.ListSessions",
+        "SessionService.DeleteSession",
+        "UserService.GetUserByID",
+        "UserService.ListUsers",
+        "UserService.DeactivateUser",
+        "UserService.ReactivateUser",
+        "AdminService.ListIAMMembers",
+        "ManagementService.ListOrgMembers",
+    ] {
+        assert!(
+            mock.called().iter().any(|c| c == id),
+            "{id} was not called: {:?}",
+            mock.called()
+        );
+    }
 }

@@ -335,10 +335,12 @@ impl Artifact {
             } else {
                 ""
             });
+        // proto3's JSON mapping writes 64-bit integers as strings and reads either form.
+        let int64 = matches!(s["format"].as_str(), Some("int64" | "uint64"));
         let fits = match ty {
             "object" => v.is_object(),
             "array" => v.is_array(),
-            "string" => v.is_string(),
+            "string" => v.is_string() || (int64 && (v.is_i64() || v.is_u64())),
             "integer" => v.is_i64() || v.is_u64(),
             "number" => v.is_number(),
             "boolean" => v.is_boolean(),
