@@ -26,6 +26,9 @@
 #       the API v4 operations Vigil uses, as Mattermost's own npm @mattermost/client
 #       sends them (its Client4 run with a recording fetch), with answers typed by
 #       @mattermost/types (mattermost.mjs)
+#   auth0.json
+#       the Management API operations Vigil uses, as Auth0's own Node SDK (npm auth0)
+#       sends them, run with a recording fetch (auth0.mjs); answers are not described
 #   zitadel.json
 #       the HTTP API of Zitadel's session v2, user v2, admin and management services,
 #       built from Zitadel's own protobuf descriptors in npm @zitadel/proto (zitadel.mjs)
@@ -40,6 +43,7 @@ MSGRAPH_SDK=1.65.0
 JSFORCE=3.10.26
 MATTERMOST_CLIENT=11.9.0
 ZITADEL_PROTO=1.3.1
+AUTH0_SDK=7.1.0
 GRAPH_TYPES=2.43.1
 ORY_CLIENT=v1.22.92
 
@@ -181,6 +185,15 @@ if ! fresh zitadel "$ZITADEL_PROTO"; then
     npm install --silent --no-audit --no-fund --ignore-scripts "@zitadel/proto@$ZITADEL_PROTO" >/dev/null)
   node "$(dirname "$0")/zitadel.mjs" "$work/zitadel/node_modules" "$OUT/zitadel.json"
   echo "$ZITADEL_PROTO" >"$OUT/zitadel.stamp"
+fi
+
+if ! fresh auth0 "$AUTH0_SDK"; then
+  log "npm auth0@$AUTH0_SDK (Management API as Auth0's Node SDK sends it)"
+  mkdir -p "$work/auth0"
+  (cd "$work/auth0" && echo '{"private": true}' >package.json &&
+    npm install --silent --no-audit --no-fund --ignore-scripts "auth0@$AUTH0_SDK" >/dev/null)
+  node "$(dirname "$0")/auth0.mjs" "$work/auth0/node_modules" "$OUT/auth0.json"
+  echo "$AUTH0_SDK" >"$OUT/auth0.stamp"
 fi
 
 if ! fresh ory "$ORY_CLIENT"; then

@@ -11,6 +11,7 @@
 //! | Salesforce | the standard objects of npm `jsforce` 3.10.26 (`lib/types/standard-schema.d.ts`: fields, types, nullability, relationships): every SOQL field and every record |
 //! | Mattermost | the API v4 operations as npm `@mattermost/client` 11.9.0 sends them (its `Client4` run with a recording `fetch`), answers typed by `@mattermost/types` 11.9.0 (`tests/vendor/mattermost.mjs`) |
 //! | Zitadel | the session v2, user v2, admin and management services built from the protobuf descriptors of npm `@zitadel/proto` 1.3.1 (HTTP rules, messages in proto3 JSON; `tests/vendor/zitadel.mjs`) |
+//! | Auth0 | requests only: the Management API operations as npm `auth0` 7.1.0 sends them (its `ManagementClient` run with a recording `fetch`; `tests/vendor/auth0.mjs`); no registry package describes the answers |
 //! | Entra ID | Graph v1.0 built by `tests/vendor/graph.py` from PyPI `msgraph-sdk` 1.65.0 (paths, methods, query parameters, body and answer types) and npm `@microsoft/microsoft-graph-types` 2.43.1 (entities, nullable properties) |
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
@@ -883,6 +884,70 @@ async fn zitadel_against_its_protobuf_descriptors() {
         "UserService.ReactivateUser",
         "AdminService.ListIAMMembers",
         "ManagementService.ListOrgMembers",
+    ] {
+        assert!(
+            mock.called().iter().any(|c| c == id),
+            "{id} was not called: {:?}",
+            mock.called()
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------ Auth0
+
+/// Requests only: no registry package carries Auth0's API document, so the answers are
+/// the test's own JSON; every request must be one Auth0's own Node SDK sends.
+#[tokio::test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them"]
+async fn auth0_requests_are_ones_its_own_sdk_sends() {
+    let doc = Artifact::load("auth0.json", Kind::OpenApi);
+    let s = MockServer::start().await;
+    token_endpoint(&s, "/oauth/token").await;
+    let user = |id: &str, email: &str| {
+        json!({"user_id": id, "email": email, "name": "Jane Doe", "blocked": false,
+                                            "created_at": "2026-01-01T00:00:00.000Z"})
+    };
+    let mock = ArtifactMock::new(doc, move |op, req| match op.id.as_str() {
+        "users.list" if req.url.query_pairs().any(|(k, _)| k == "sort") => Some(Reply::ok(json!({
+            "start": 0, "limit": 100, "length": 2, "total": 2,
+            "users": [user("auth0|jane", "jane@acme.example"), user("auth0|max", "max@acme.example")]
+        }))),
+        "users.list" => Some(Reply::ok(json!([user("auth0|jane", "jane@acme.example")]))),
+        "users.listUsersByEmail" => Some(Reply::ok(json!([user("auth0|max", "max@acme.example")]))),
+        "users.sessions.list" => {
+            let id = last_segment(req, 1).replace("%7C", "|");
+            Some(Reply::ok(
+                json!({"sessions": [{"id": format!("s-{id}"), "user_id": id,
+                "created_at": "2026-12-06T08:00:00.000Z", "device": {"last_ip": "203.0.113.9"}}]}),
+            ))
+        }
+        "users.roles.list" => Some(Reply::ok(json!([]))),
+        "users.update" => Some(Reply::ok(user("auth0|max", "max@acme.example"))),
+        "users.sessions.delete" | "sessions.revoke" | "sessions.delete" => Some(Reply::status(204)),
+        _ => None,
+    });
+    mock.mount(&s).await;
+    let c = build(
+        ConnectorKind::Auth0,
+        &s,
+        &[("client_id", "m2m")],
+        "m2m-secret",
+    );
+    assert_eq!(full(c.as_ref()).await.len(), 2);
+    c.end_session("s-auth0|jane").await.unwrap();
+    c.end_user_sessions("auth0|max").await.unwrap();
+    c.disable_user("auth0|max", false).await.unwrap();
+    assert!(c.find_user("max@acme.example").await.unwrap().is_some());
+    assert!(c.find_user("jane").await.unwrap().is_some());
+    mock.assert_clean();
+    for id in [
+        "users.list",
+        "users.sessions.list",
+        "sessions.revoke",
+        "users.sessions.delete",
+        "users.update",
+        "users.roles.list",
+        "users.listUsersByEmail",
     ] {
         assert!(
             mock.called().iter().any(|c| c == id),
