@@ -259,7 +259,9 @@ async fn actions_delete_sessions_and_freeze() {
 #[tokio::test]
 async fn the_jwt_bearer_flow_is_signed_and_a_stale_token_is_replaced() {
     let s = MockServer::start().await;
-    let aud = s.uri();
+    // The token request goes to the login URL (here the mock, as a My Domain would be);
+    // the audience stays Salesforce's login server, as Salesforce documents it.
+    let aud = "https://login.salesforce.com";
     let (respond, issued) = common::token_endpoint(3600, move |f| {
         if f.get("grant_type").map(String::as_str)
             != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
@@ -269,7 +271,7 @@ async fn the_jwt_bearer_flow_is_signed_and_a_stale_token_is_replaced() {
         let (_, claims) = common::verify_jwt(&f["assertion"])?;
         if claims["iss"] != "3MVG9-consumer-key"
             || claims["sub"] != "vigil@acme.example"
-            || claims["aud"] != aud.as_str()
+            || claims["aud"] != aud
         {
             return Err(format!("{claims}"));
         }

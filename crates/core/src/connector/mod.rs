@@ -243,7 +243,8 @@ fn kind_text(kind: ConnectorKind) -> KindInfo {
             options: vec![
                 field("client_id", "Consumer key", true, "The External Client App's consumer key."),
                 field("username", "Integration user", false, "JWT bearer flow only: the user Vigil signs in as (needs View Setup, Manage Users, API Enabled)."),
-                field("login_url", "Login URL", false, "JWT bearer flow only: https://login.salesforce.com (default), https://test.salesforce.com for sandboxes, or the My Domain URL."),
+                field("login_url", "Login URL", false, "JWT bearer flow only: https://login.salesforce.com (default), https://test.salesforce.com for sandboxes, or the My Domain URL (the token request goes there; the assertion's audience stays the login server)."),
+                field("audience", "JWT audience", false, "JWT bearer flow only: the assertion's aud, when it is not the one derived from the login URL (an Experience Cloud site URL, for instance)."),
                 field("api_version", "API version", false, "REST API version, default 62.0."),
             ],
             logout_effect: String::new(),

@@ -185,6 +185,25 @@ fn id_list<'a>(ids: impl IntoIterator<Item = &'a String>) -> String {
         .join(",")
 }
 
+/// The JWT bearer assertion's `aud`, which Salesforce documents as the authorization
+/// server: `https://login.salesforce.com`, `https://test.salesforce.com` for sandboxes, or
+/// an Experience Cloud site's URL. The token request may go to a My Domain; the audience
+/// stays the login server it belongs to (a My Domain as `aud` is refused).
+fn jwt_audience(login_url: &str) -> String {
+    let host = url::Url::parse(login_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    if host == "test.salesforce.com" || host.ends_with(".sandbox.my.salesforce.com") {
+        "https://test.salesforce.com".to_owned()
+    } else if host.ends_with(".force.com") || host.ends_with(".site.com") {
+        // An Experience Cloud site: its own URL, path included.
+        login_url.trim_end_matches('/').to_owned()
+    } else {
+        "https://login.salesforce.com".to_owned()
+    }
+}
+
 impl SalesforceConnector {
     pub fn new(spec: &TenantSpec, secret: SecretString) -> Result<Self> {
         let client_id = spec.option("client_id")?.to_owned();
@@ -197,12 +216,13 @@ impl SalesforceConnector {
             let username = spec.option("username").map_err(|e| {
                 e.context("the JWT bearer flow (a private key as secret) signs in as a user")
             })?;
+            let audience = opt(spec, "audience").unwrap_or_else(|| jwt_audience(&login));
             (
                 format!("{login}/services/oauth2/token"),
                 Grant::JwtBearer {
                     issuer: client_id,
                     subject: username.to_owned(),
-                    audience: login,
+                    audience,
                     key: SigningKey::from_pem(secret.expose())?,
                     kid: None,
                     extra_claims: serde_json::Map::new(),
@@ -548,6 +568,35 @@ impl Connector for SalesforceConnector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_jwt_audience_is_the_login_server_not_a_my_domain() {
+        for (login, aud) in [
+            (
+                "https://login.salesforce.com",
+                "https://login.salesforce.com",
+            ),
+            (
+                "https://acme.my.salesforce.com",
+                "https://login.salesforce.com",
+            ),
+            ("https://test.salesforce.com", "https://test.salesforce.com"),
+            (
+                "https://acme--uat.sandbox.my.salesforce.com",
+                "https://test.salesforce.com",
+            ),
+            (
+                "https://acme.my.site.com/customers",
+                "https://acme.my.site.com/customers",
+            ),
+            (
+                "https://acme.force.com/customers/",
+                "https://acme.force.com/customers",
+            ),
+        ] {
+            assert_eq!(jwt_audience(login), aud, "{login}");
+        }
+    }
 
     #[test]
     fn ids_and_strings_are_safe_in_soql() {
