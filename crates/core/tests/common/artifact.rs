@@ -488,13 +488,20 @@ impl Artifact {
         }
     }
 
-    /// The response body of `op` for `status`, from its schema and the overlay.
-    pub fn response(&self, op: &Op, status: u16, overlay: Option<&Value>) -> Option<Value> {
+    /// The response body of `op` for `status`, from its schema and the overlay; `nulls`:
+    /// every nullable property the overlay does not set is `null`.
+    pub fn response(
+        &self,
+        op: &Op,
+        status: u16,
+        overlay: Option<&Value>,
+        nulls: bool,
+    ) -> Option<Value> {
         if self.kind == Kind::Discovery {
             // Discovery documents name one response schema and no statuses; Google answers
             // 204 where a method has no response.
             return match (&op.responses[0].1, status) {
-                (Some(schema), 200) => Some(self.build(schema, overlay, false, 0)),
+                (Some(schema), 200) => Some(self.build(schema, overlay, nulls, 0)),
                 _ => None,
             };
         }
@@ -516,7 +523,7 @@ impl Artifact {
                     op.responses.iter().map(|r| &r.0).collect::<Vec<_>>()
                 )
             });
-        schema.1.as_ref().map(|s| self.build(s, overlay, false, 0))
+        schema.1.as_ref().map(|s| self.build(s, overlay, nulls, 0))
     }
 }
 
@@ -675,9 +682,15 @@ impl Respond for ArtifactMock {
         let body = if reply.status == 204 {
             None
         } else {
-            // Where the artifact does not describe the answer, the test's own JSON is sent.
+            // Every second answer of an operation has its nullable properties null (lists
+            // have them null in every second row besides). Where the artifact does not
+            // describe the answer, the test's own JSON is sent.
+            let nth = {
+                let calls = self.calls.lock().unwrap();
+                calls.iter().filter(|c| c.0 == op.id).count()
+            };
             self.artifact
-                .response(&op, reply.status, reply.overlay.as_ref())
+                .response(&op, reply.status, reply.overlay.as_ref(), nth % 2 == 0)
                 .or_else(|| reply.overlay.clone())
         };
         let mut t = ResponseTemplate::new(reply.status);
