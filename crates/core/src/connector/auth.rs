@@ -441,12 +441,7 @@ impl Api {
         url: url::Url,
         body: Option<&serde_json::Value>,
     ) -> Result<Answer> {
-        self.wait_for_window().await?;
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::internal("request limiter closed"))?;
+        let _permit = self.turn().await?;
         match &self.credential {
             Credential::Static {
                 scheme,
@@ -526,6 +521,16 @@ impl Api {
         }
     }
 
+    /// This tenant's turn to send: after a spent rate-limit window, within its limit of
+    /// requests in flight.
+    async fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        self.wait_for_window().await?;
+        self.permits
+            .acquire()
+            .await
+            .map_err(|_| Error::internal("request limiter closed"))
+    }
+
     /// Waits out a short spent rate-limit window; a long one is an error with its delay.
     async fn wait_for_window(&self) -> Result<()> {
         let until = self.paused_until.lock().ok().and_then(|g| *g);
@@ -557,12 +562,7 @@ impl Api {
 
     /// A GET of a public document of the tenant, without the credential.
     pub async fn get_public<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.wait_for_window().await?;
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::internal("request limiter closed"))?;
+        let _permit = self.turn().await?;
         self.http.get_json_public(self.url(path)?).await
     }
 
