@@ -219,3 +219,69 @@ fn better_auth_as_an_adhoc_tenant() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("credential rejected (HTTP 401"));
 }
+
+/// A Keycloak tenant added with the CLI: Test connection with the roles the README names,
+/// and with too few, which it names; sessions listed, offline ones included.
+#[test]
+#[ignore = "needs the real Keycloak server and a Secret Service; scripts/test provides both"]
+fn keycloak_as_a_configured_tenant() {
+    let env = env_of("VIGIL_TEST_KEYCLOAK_DIR");
+    let config = tempfile::tempdir().unwrap();
+    let c = config.path();
+    let add = |name: &str, client: &str, secret: &str| {
+        ok(&vigil(
+            c,
+            &[
+                "tenant",
+                "add",
+                name,
+                "--kind",
+                "keycloak",
+                "--url",
+                &env["KEYCLOAK_URL"],
+                "--option",
+                &format!("realm={}", env["KEYCLOAK_REALM"]),
+                "--option",
+                &format!("client_id={client}"),
+                "--secret-stdin",
+            ],
+            Some(secret),
+            None,
+        ))
+    };
+    add(
+        "kc",
+        &env["KEYCLOAK_CLIENT_ID"],
+        &env["KEYCLOAK_CLIENT_SECRET"],
+    );
+    add(
+        "kc-weak",
+        &env["KEYCLOAK_WEAK_CLIENT_ID"],
+        &env["KEYCLOAK_WEAK_CLIENT_SECRET"],
+    );
+    let text = ok(&vigil(c, &["tenant", "test", "kc"], None, None));
+    assert!(text.contains("credential:    accepted"), "{text}");
+    let weak = vigil(c, &["tenant", "test", "kc-weak"], None, None);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&weak.stdout),
+        String::from_utf8_lossy(&weak.stderr)
+    );
+    assert!(!weak.status.success(), "{text}");
+    assert!(
+        text.contains("view-realm") && text.contains("view-clients"),
+        "Test connection names the missing roles: {text}"
+    );
+    let out = vigil(c, &["sessions", "--tenant", "kc", "--json"], None, None);
+    ok(&out);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // lilei signs in only offline, through a client with no online session at all.
+    assert!(
+        rows.iter().any(|r| r["username"] == "lilei"
+            && r["session_type"] == "offline"
+            && r["id"].as_str().unwrap().starts_with("offline:")),
+        "{rows:?}"
+    );
+    let file = std::fs::read_to_string(c.join("config.toml")).unwrap();
+    assert!(!file.contains(&env["KEYCLOAK_CLIENT_SECRET"]));
+}
