@@ -10,7 +10,6 @@ use tokio::sync::Mutex;
 use ts_rs::TS;
 use vigil_core::config::{ConfigFile, TenantConfig};
 use vigil_core::connector::vigil::VigilConnector;
-use vigil_core::connector::{self};
 use vigil_core::model::{ConnectorKind, TenantSpec};
 use vigil_core::secrets::{KeyringStore, SecretStore};
 use vigil_core::settings::AppSettings;
@@ -127,7 +126,7 @@ impl AppState {
             Config::Broken { .. } => (true, Vec::new()),
         };
         for t in &tenants {
-            start_tenant(&engine, t, Arc::clone(&secrets)).await;
+            vigil_core::tenants::start(&engine, t, Arc::clone(&secrets)).await;
         }
         let demo = if want_demo {
             let name = if tenants.iter().any(|t| t.name == "demo") {
@@ -165,7 +164,8 @@ impl AppState {
         // A database that cannot be read is refused before anything is written.
         let geoip = open_geoip(&settings.clone().normalized().geoip_database).await?;
         let book = self.book(cfg);
-        let next = blocking(move || book.update(|c| c.set_settings(settings))).await?;
+        let next =
+            vigil_core::task::blocking(move || book.update(|c| c.set_settings(settings))).await?;
         let stored = next.settings().clone();
         **cfg = next;
         drop(guard);
@@ -278,14 +278,15 @@ impl AppState {
         // first, file second, rolled back together.
         let book = self.book(cfg);
         let (t, prev) = (tenant.clone(), previous.clone());
-        let next = blocking(move || book.save(t, secret, prev.as_deref())).await?;
+        let next =
+            vigil_core::task::blocking(move || book.save(t, secret, prev.as_deref())).await?;
         **cfg = next;
         drop(guard);
         if let Some(p) = &previous {
             self.engine.remove_tenant(p)?;
         }
         self.engine.remove_tenant(&tenant.name)?;
-        start_tenant(&self.engine, &tenant, Arc::clone(&self.secrets)).await;
+        vigil_core::tenants::start(&self.engine, &tenant, Arc::clone(&self.secrets)).await;
         tracing::info!(tenant = %tenant.name, kind = tenant.kind.as_str(), "tenant saved");
         Ok(TenantView {
             config: tenant,
@@ -311,7 +312,7 @@ impl AppState {
         let book = self.book(cfg);
         let n = name.to_owned();
         // Re-read under the lock: tenants added meanwhile (by the CLI, by hand) stay.
-        let next = blocking(move || book.remove(&n)).await?;
+        let next = vigil_core::task::blocking(move || book.remove(&n)).await?;
         **cfg = next;
         drop(guard);
         self.engine.remove_tenant(name)?;
@@ -368,35 +369,10 @@ async fn open_geoip(path: &str) -> Result<Option<Arc<vigil_core::geoip::GeoIp>>>
         return Ok(None);
     }
     let path = std::path::PathBuf::from(path);
-    blocking(move || vigil_core::geoip::GeoIp::open(&path).map(|g| Some(Arc::new(g)))).await
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::internal(format!("background task failed: {e}")))?
-}
-
-/// Starts polling a configured tenant, or shows it with the reason it cannot be polled.
-async fn start_tenant(engine: &Engine, t: &TenantConfig, secrets: Arc<dyn SecretStore>) {
-    match t.calendar() {
-        Ok(calendar) => engine.set_alert_config(
-            &t.name,
-            vigil_core::engine::AlertConfig {
-                calendar,
-                settings: t.alerts.clone().unwrap_or_default(),
-            },
-        ),
-        Err(e) => tracing::warn!(tenant = %t.name, error = %e, "working hours ignored"),
-    }
-    let started = match connector::connect(t, secrets).await {
-        Ok(c) => engine.add_tenant(c, Duration::from_secs(t.poll_interval_secs)),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = started {
-        tracing::warn!(tenant = %t.name, error = %e, "tenant cannot be polled");
-        engine.add_unusable_tenant(&t.name, t.kind, &e);
-    }
+    vigil_core::task::blocking(move || {
+        vigil_core::geoip::GeoIp::open(&path).map(|g| Some(Arc::new(g)))
+    })
+    .await
 }
 
 /// The demo tenant on a loopback port, polled through the same HTTP connector as any

@@ -45,14 +45,6 @@ pub async fn connector_for(
     connector::connect(cfg, store).await
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> vigil_core::Result<T> + Send + 'static,
-) -> vigil_core::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::internal(format!("background task failed: {e}")))?
-}
-
 #[derive(Args)]
 pub struct AddArgs {
     name: String,
@@ -147,7 +139,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
             // The core's one tenant-editing path: under the config lock, the file is
             // read again after the prompt, keychain first, rolled back if the file fails.
             let book = book(store)?;
-            blocking(move || book.save(tenant, Some(secret), None))
+            vigil_core::task::blocking(move || book.save(tenant, Some(secret), None))
                 .await
                 .map_err(|e| match e.code {
                     ErrorCode::SecretStore => Failure::tenant(&name, &e),
@@ -255,7 +247,7 @@ pub async fn run(command: TenantCommand) -> Result<(), Failure> {
         TenantCommand::Remove { name } => {
             let book = book(store)?;
             let n = name.clone();
-            blocking(move || book.remove(&n))
+            vigil_core::task::blocking(move || book.remove(&n))
                 .await
                 .map_err(|e| match e.code {
                     ErrorCode::NotFound => {

@@ -70,14 +70,7 @@ pub fn new_action_id() -> String {
     )
 }
 
-/// Runs blocking work (the audit database, the keychain, files) off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> crate::Result<T> + Send + 'static,
-) -> crate::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::internal(format!("background task failed: {e}")))?
-}
+use crate::task::blocking;
 
 /// Runs `kind` on every target: audit intent first, then the requests, then the results.
 ///

@@ -23,6 +23,7 @@ pub mod secret;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod task;
 pub mod tenants;
 pub mod text;
 pub mod wire_time;

@@ -16,13 +16,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::actions::blocking;
 use crate::config::{ConfigFile, FILE_NAME, TenantConfig};
 use crate::connector;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::TenantCheck;
 use crate::secret::SecretString;
 use crate::secrets::SecretStore;
+use crate::task::blocking;
 
 /// The configured tenants and their secrets.
 #[derive(Clone)]
@@ -239,6 +239,34 @@ pub fn same_destination(a: &TenantConfig, b: &TenantConfig) -> bool {
         && DESTINATION_OPTIONS
             .iter()
             .all(|k| a.options.get(*k) == b.options.get(*k))
+}
+
+/// Starts polling a configured tenant with its alert settings and working hours, or shows
+/// it with the reason it cannot be polled (a missing secret, a bad URL): the tenant is
+/// never silently absent.
+pub async fn start(
+    engine: &crate::engine::Engine,
+    t: &TenantConfig,
+    secrets: Arc<dyn SecretStore>,
+) {
+    match t.calendar() {
+        Ok(calendar) => engine.set_alert_config(
+            &t.name,
+            crate::engine::AlertConfig {
+                calendar,
+                settings: t.alerts.clone().unwrap_or_default(),
+            },
+        ),
+        Err(e) => tracing::warn!(tenant = %t.name, error = %e, "working hours ignored"),
+    }
+    let started = match connector::connect(t, secrets).await {
+        Ok(c) => engine.add_tenant(c, std::time::Duration::from_secs(t.poll_interval_secs)),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = started {
+        tracing::warn!(tenant = %t.name, error = %e, "tenant cannot be polled");
+        engine.add_unusable_tenant(&t.name, t.kind, &e);
+    }
 }
 
 #[cfg(test)]
