@@ -72,7 +72,9 @@ def visible_rows(s):
                 id: r.dataset.sessionId,
                 tenant: r.dataset.tenant,
                 selected: r.getAttribute('aria-selected') === 'true',
-                username: r.querySelector('.cell-username')?.textContent ?? null,
+                // The name alone: the cell also holds badges (SUPER, protected …).
+                username: (r.querySelector('.cell-username .username')
+                           ?? r.querySelector('.cell-username'))?.textContent ?? null,
                 ip: r.querySelector('.cell-ip')?.textContent ?? null,
             }))
             .sort((a, b) => a.top - b.top);
