@@ -129,6 +129,19 @@ async fn lists_sessions_of_every_client_once_with_users_and_admins() {
     )
     .await;
 
+    // Effective roles of the users with sessions who are not direct members (bob).
+    mount_get(
+        &s,
+        &format!("{ADMIN}/users/u-bob/role-mappings/clients/rm-uuid/composite"),
+        json!([{"id": "r-view", "name": "view-profile", "composite": false, "clientRole": true}]),
+    )
+    .await;
+    mount_get(
+        &s,
+        &format!("{ADMIN}/users/u-bob/role-mappings/realm/composite"),
+        json!([{"id": "r-off", "name": "offline_access", "composite": false, "clientRole": false}]),
+    )
+    .await;
     let PollUpdate::Full(mut sessions) = connector(&s).poll().await.unwrap() else {
         panic!("full")
     };

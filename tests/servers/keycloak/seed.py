@@ -43,6 +43,9 @@ USERS = [
     {"username": "lilei", "first": "李", "last": "雷",
      "signins": [("batch", True, "192.0.2.99")]},
     {"username": "dave", "first": "Dave", "last": "Nosession", "signins": []},
+    # A realm admin through a group, not a direct role mapping.
+    {"username": "grace", "first": "Grace", "last": "Höpper", "admin_group": True,
+     "signins": [("app", False, "192.0.2.77")]},
 ]
 
 
@@ -122,6 +125,14 @@ for u in USERS:
     u["id"] = admin("GET", f"/users?username={u['username']}&exact=true")[0]["id"]
     if u.get("realm_admin"):
         admin("POST", f"/users/{u['id']}/role-mappings/clients/{rm}", [rm_roles["realm-admin"]])
+    if u.get("admin_group"):
+        group = admin("GET", "/groups?search=security-admins&exact=true")
+        if not group:
+            admin("POST", "/groups", {"name": "security-admins"})
+            group = admin("GET", "/groups?search=security-admins&exact=true")
+        gid = group[0]["id"]
+        admin("POST", f"/groups/{gid}/role-mappings/clients/{rm}", [rm_roles["realm-admin"]])
+        admin("PUT", f"/users/{u['id']}/groups/{gid}")
 step(f"{len(USERS)} users created")
 
 
@@ -161,7 +172,7 @@ fixture = {
     "weak_roles": WEAK_ROLES,
     "expected_sessions": total,
     "users": [{k: u[k] for k in ("id", "username", "first", "last", "password", "sessions")}
-              | {"realm_admin": bool(u.get("realm_admin"))} for u in USERS],
+              | {"realm_admin": bool(u.get("realm_admin") or u.get("admin_group"))} for u in USERS],
 }
 with open(os.path.join(WORKDIR, "fixture.json"), "w") as f:
     json.dump(fixture, f, indent=2, ensure_ascii=False)

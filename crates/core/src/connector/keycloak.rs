@@ -11,8 +11,9 @@
 //! (a refresh token of scope `offline_access`) may share its id with the online session it
 //! came from, so it is listed as `offline:<id>`, of session type `offline`. Keycloak keeps
 //! no user agent and no expiry per session; the clients a session is used by are shown as
-//! its server. SuperUsers: members of `realm-admin` (client role of `realm-management`) or
-//! of a realm role named `admin`.
+//! its server. SuperUsers: holders of `realm-admin` (client role of `realm-management`) or
+//! of a realm role named `admin`, directly, through a group or through a composite role
+//! (Keycloak's effective role mappings, read for users with sessions).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -146,6 +147,19 @@ pub struct KeycloakConnector {
     client_id: String,
     client_secret: SecretString,
     token: Mutex<Option<Token>>,
+    /// Whether a user is effectively an administrator (groups and composite roles
+    /// counted), kept a few minutes: one or two requests per user with sessions.
+    admins: std::sync::Mutex<HashMap<String, (Instant, bool)>>,
+}
+
+/// How long a user's effective admin roles are trusted.
+const ADMIN_TTL: Duration = Duration::from_secs(300);
+/// Users whose effective roles are remembered; past it the memory starts over.
+const MAX_ADMIN_CACHE: usize = 100_000;
+
+#[derive(Deserialize)]
+struct RoleRep {
+    name: String,
 }
 
 fn ms(v: Option<i64>) -> Option<DateTime<Utc>> {
@@ -165,6 +179,7 @@ impl KeycloakConnector {
             client_id: spec.option("client_id")?.to_owned(),
             client_secret,
             token: Mutex::new(None),
+            admins: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -284,9 +299,12 @@ impl KeycloakConnector {
         )))
     }
 
-    async fn superusers(&self) -> Result<HashSet<String>> {
+    /// The direct members of `realm-admin` and of the realm role `admin`, and the UUID of
+    /// the `realm-management` client.
+    async fn superusers(&self) -> Result<(HashSet<String>, Option<String>)> {
         let mut ids = HashSet::new();
         let clients: Vec<KcClient> = self.get("clients?clientId=realm-management").await?;
+        let rm_id = clients.first().map(|c| c.id.clone());
         if let Some(rm) = clients.first() {
             match self
                 .paged::<KcUser>(&format!("clients/{}/roles/realm-admin/users", seg(&rm.id)))
@@ -302,7 +320,66 @@ impl KeycloakConnector {
             Err(e) if e.code == ErrorCode::NotFound => {}
             Err(e) => return Err(e),
         }
-        Ok(ids)
+        Ok((ids, rm_id))
+    }
+
+    /// Whether the user holds `realm-admin` or the realm role `admin` through a group or
+    /// a composite role: Keycloak's effective (composite) role mappings.
+    async fn effectively_admin(&self, rm: Option<&str>, user_id: &str) -> Result<bool> {
+        let cached = self
+            .admins
+            .lock()
+            .ok()
+            .and_then(|m| m.get(user_id).copied())
+            .filter(|(at, _)| at.elapsed() < ADMIN_TTL);
+        if let Some((_, admin)) = cached {
+            return Ok(admin);
+        }
+        let mut admin = false;
+        if let Some(rm) = rm {
+            let roles: Vec<RoleRep> = self
+                .get(&format!(
+                    "users/{}/role-mappings/clients/{}/composite",
+                    seg(user_id),
+                    seg(rm)
+                ))
+                .await?;
+            admin = roles.iter().any(|r| r.name == "realm-admin");
+        }
+        if !admin {
+            let roles: Vec<RoleRep> = self
+                .get(&format!(
+                    "users/{}/role-mappings/realm/composite",
+                    seg(user_id)
+                ))
+                .await?;
+            admin = roles.iter().any(|r| r.name == "admin");
+        }
+        if let Ok(mut m) = self.admins.lock() {
+            if m.len() >= MAX_ADMIN_CACHE {
+                m.clear();
+            }
+            m.insert(user_id.to_owned(), (Instant::now(), admin));
+        }
+        Ok(admin)
+    }
+
+    /// The direct administrators, and the effective ones among `ids`.
+    async fn admins_among(&self, ids: Vec<String>) -> Result<HashSet<String>> {
+        let (mut supers, rm) = self.superusers().await?;
+        let rest: Vec<String> = ids.into_iter().filter(|i| !supers.contains(i)).collect();
+        let rm = rm.as_deref();
+        let found = bounded(rest, CONCURRENCY, |id: String| async move {
+            self.effectively_admin(rm, &id).await.map(|a| (id, a))
+        })
+        .await;
+        for r in found {
+            let (id, admin) = r?;
+            if admin {
+                supers.insert(id);
+            }
+        }
+        Ok(supers)
     }
 
     fn user_from(&self, u: KcUser, supers: &HashSet<String>) -> User {
@@ -337,7 +414,10 @@ impl KeycloakConnector {
         )
         .await?;
         let u: KcUser = self.get(&format!("users/{}", seg(user_id))).await?;
-        let supers = self.superusers().await.unwrap_or_default();
+        let supers = self
+            .admins_among(vec![u.id.clone()])
+            .await
+            .map_err(|e| e.context("reading the user's administrator roles"))?;
         Ok(self.user_from(u, &supers))
     }
 }
@@ -357,18 +437,10 @@ impl Connector for KeycloakConnector {
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
-        let supers = self
-            .superusers()
-            .await
-            .map_err(|e| needs(e, "reading admin role members", "view-clients"))?;
         let users: Vec<KcUser> = self
             .paged("users?briefRepresentation=false")
             .await
             .map_err(|e| needs(e, "listing users", "view-users"))?;
-        let users: HashMap<String, User> = users
-            .into_iter()
-            .map(|u| (u.id.clone(), self.user_from(u, &supers)))
-            .collect();
         let stats: Vec<ClientStat> = self
             .get("client-session-stats")
             .await
@@ -393,10 +465,27 @@ impl Connector for KeycloakConnector {
                 .map(|page| (offline, page))
         })
         .await;
+        let pages = pages
+            .into_iter()
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| needs(e, "listing client sessions", "view-clients"))?;
+        // SuperUsers among the users with sessions, groups and composite roles counted.
+        let with_sessions: Vec<String> = pages
+            .iter()
+            .flat_map(|(_, page)| page.iter().map(|s| s.user_id.clone()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let supers = self
+            .admins_among(with_sessions)
+            .await
+            .map_err(|e| needs(e, "reading administrator roles", "view-clients"))?;
+        let users: HashMap<String, User> = users
+            .into_iter()
+            .map(|u| (u.id.clone(), self.user_from(u, &supers)))
+            .collect();
         let mut sessions: HashMap<String, Session> = HashMap::new();
-        for page in pages {
-            let (offline, page) =
-                page.map_err(|e| needs(e, "listing client sessions", "view-clients"))?;
+        for (offline, page) in pages {
             for s in page {
                 let id = if offline {
                     format!("{OFFLINE}{}", s.id)
@@ -436,6 +525,9 @@ impl Connector for KeycloakConnector {
 
     async fn reset(&self) {
         *self.token.lock().await = None;
+        if let Ok(mut m) = self.admins.lock() {
+            m.clear();
+        }
     }
 
     async fn end_session(&self, session_id: &str) -> Result<EndOutcome> {
@@ -514,14 +606,14 @@ impl Connector for KeycloakConnector {
             .await?;
         // Whether the user is an admin decides whether the guards let them be disabled:
         // when that cannot be read, say so rather than guess "no".
+        let Some(u) = found.into_iter().find(|u| u.username == username) else {
+            return Ok(None);
+        };
         let supers = self
-            .superusers()
+            .admins_among(vec![u.id.clone()])
             .await
             .map_err(|e| e.context("reading the realm's administrators"))?;
-        Ok(found
-            .into_iter()
-            .find(|u| u.username == username)
-            .map(|u| self.user_from(u, &supers)))
+        Ok(Some(self.user_from(u, &supers)))
     }
 
     /// Probes every endpoint the poll reads, and the token's roles for what the actions
