@@ -15,7 +15,7 @@
 //! of a realm role named `admin`, directly, through a group or through a composite role
 //! (Keycloak's effective role mappings, read for users with sessions).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -485,6 +485,8 @@ impl Connector for KeycloakConnector {
             .map(|u| (u.id.clone(), self.user_from(u, &supers)))
             .collect();
         let mut sessions: HashMap<String, Session> = HashMap::new();
+        // The clients each session is used by, joined into its server name at the end.
+        let mut clients: HashMap<String, BTreeSet<String>> = HashMap::new();
         for (offline, page) in pages {
             for s in page {
                 let id = if offline {
@@ -492,10 +494,12 @@ impl Connector for KeycloakConnector {
                 } else {
                     s.id.clone()
                 };
-                if let Some(known) = sessions.get_mut(&id) {
-                    // Listed under another client too: add that client's name.
-                    merge_clients(known, s.clients.as_ref());
-                    continue;
+                clients
+                    .entry(id.clone())
+                    .or_default()
+                    .extend(s.clients.iter().flat_map(|c| c.values().cloned()));
+                if sessions.contains_key(&id) {
+                    continue; // listed under another client too
                 }
                 let username = s.username.clone().unwrap_or_else(|| s.user_id.clone());
                 let mut session =
@@ -516,9 +520,14 @@ impl Connector for KeycloakConnector {
                     }
                     .to_owned(),
                 );
-                merge_clients(&mut session, s.clients.as_ref());
                 sessions.insert(id, session);
             }
+        }
+        for (id, session) in &mut sessions {
+            session.server_name = clients
+                .get(id)
+                .filter(|names| !names.is_empty())
+                .map(|names| names.iter().cloned().collect::<Vec<_>>().join(", "));
         }
         Ok(PollUpdate::Full(sessions.into_values().collect()))
     }
@@ -688,34 +697,31 @@ impl Connector for KeycloakConnector {
                 ..TenantCheck::default()
             };
         }
-        if !refused.is_empty() {
-            let missing: Vec<String> = REQUIRED_ROLES
-                .iter()
-                .filter(|(role, _)| refused.contains(role))
-                .map(|(role, why)| format!("{role} ({why})"))
-                .collect();
-            return TenantCheck {
-                reachable: true,
-                authenticated: true,
-                permissions,
-                error: Some(
-                    Error::new(
-                        ErrorCode::Forbidden,
-                        format!(
-                            "the service account lacks realm-management roles: {}; grant them \
-                             to the client's service account (Clients → {} → Service account roles)",
-                            missing.join(", "),
-                            self.client_id
-                        ),
-                    )
-                    .payload(),
-                ),
-                ..TenantCheck::default()
-            };
+        if let (Some(h), true) = (&headers, refused.is_empty()) {
+            return check_accepted(h, sent, latency, permissions, self.capabilities());
         }
-        match headers {
-            Some(h) => check_accepted(&h, sent, latency, permissions, self.capabilities()),
-            None => TenantCheck::default(),
+        let missing: Vec<String> = REQUIRED_ROLES
+            .iter()
+            .filter(|(role, _)| refused.contains(role))
+            .map(|(role, why)| format!("{role} ({why})"))
+            .collect();
+        TenantCheck {
+            reachable: true,
+            authenticated: true,
+            permissions,
+            error: Some(
+                Error::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "the service account lacks realm-management roles: {}; grant them \
+                         to the client's service account (Clients → {} → Service account roles)",
+                        missing.join(", "),
+                        self.client_id
+                    ),
+                )
+                .payload(),
+            ),
+            ..TenantCheck::default()
         }
     }
 }
@@ -729,19 +735,6 @@ fn needs(e: Error, doing: &str, role: &str) -> Error {
     } else {
         e.context(doing)
     }
-}
-
-fn merge_clients(session: &mut Session, clients: Option<&HashMap<String, String>>) {
-    let Some(clients) = clients else { return };
-    let mut names: Vec<&str> = session
-        .server_name
-        .as_deref()
-        .map(|s| s.split(", ").collect())
-        .unwrap_or_default();
-    names.extend(clients.values().map(String::as_str));
-    names.sort_unstable();
-    names.dedup();
-    session.server_name = (!names.is_empty()).then(|| names.join(", "));
 }
 
 /// The `realm-management` roles in the access token (read, not verified: it is ours).
