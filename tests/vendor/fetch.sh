@@ -89,6 +89,16 @@ if ! fresh google "$GOOGLE_CLIENT"; then
   echo "$GOOGLE_CLIENT" >"$OUT/google.stamp"
 fi
 
+# npm packages (with their dependencies) into a throw-away folder: prints its node_modules.
+npm_modules() {
+  local dir=$work/npm-$1
+  shift
+  mkdir -p "$dir"
+  (cd "$dir" && echo '{"private": true}' >package.json &&
+    npm install --silent --no-audit --no-fund --ignore-scripts "$@" >/dev/null)
+  echo "$dir/node_modules"
+}
+
 go_module_dir() {
   (cd "$work" && { [[ -f go.mod ]] || go mod init vigil.invalid/vendor >/dev/null 2>&1; } &&
     go mod download -json "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
@@ -170,29 +180,22 @@ fi
 
 if ! fresh mattermost "$MATTERMOST_CLIENT"; then
   log "npm @mattermost/client and @mattermost/types $MATTERMOST_CLIENT (API v4 as Client4 sends it)"
-  mkdir -p "$work/mm"
-  (cd "$work/mm" && echo '{"private": true}' >package.json &&
-    npm install --silent --no-audit --no-fund --ignore-scripts \
-      "@mattermost/client@$MATTERMOST_CLIENT" "@mattermost/types@$MATTERMOST_CLIENT" >/dev/null)
-  node "$(dirname "$0")/mattermost.mjs" "$work/mm/node_modules" "$OUT/mattermost.json"
+  modules=$(npm_modules mattermost "@mattermost/client@$MATTERMOST_CLIENT" "@mattermost/types@$MATTERMOST_CLIENT")
+  node "$(dirname "$0")/mattermost.mjs" "$modules" "$OUT/mattermost.json"
   echo "$MATTERMOST_CLIENT" >"$OUT/mattermost.stamp"
 fi
 
 if ! fresh zitadel "$ZITADEL_PROTO"; then
   log "npm @zitadel/proto@$ZITADEL_PROTO (Zitadel's protobuf descriptors)"
-  mkdir -p "$work/zitadel"
-  (cd "$work/zitadel" && echo '{"private": true}' >package.json &&
-    npm install --silent --no-audit --no-fund --ignore-scripts "@zitadel/proto@$ZITADEL_PROTO" >/dev/null)
-  node "$(dirname "$0")/zitadel.mjs" "$work/zitadel/node_modules" "$OUT/zitadel.json"
+  modules=$(npm_modules zitadel "@zitadel/proto@$ZITADEL_PROTO")
+  node "$(dirname "$0")/zitadel.mjs" "$modules" "$OUT/zitadel.json"
   echo "$ZITADEL_PROTO" >"$OUT/zitadel.stamp"
 fi
 
 if ! fresh auth0 "$AUTH0_SDK"; then
   log "npm auth0@$AUTH0_SDK (Management API as Auth0's Node SDK sends it)"
-  mkdir -p "$work/auth0"
-  (cd "$work/auth0" && echo '{"private": true}' >package.json &&
-    npm install --silent --no-audit --no-fund --ignore-scripts "auth0@$AUTH0_SDK" >/dev/null)
-  node "$(dirname "$0")/auth0.mjs" "$work/auth0/node_modules" "$OUT/auth0.json"
+  modules=$(npm_modules auth0 "auth0@$AUTH0_SDK")
+  node "$(dirname "$0")/auth0.mjs" "$modules" "$OUT/auth0.json"
   echo "$AUTH0_SDK" >"$OUT/auth0.stamp"
 fi
 

@@ -66,6 +66,10 @@ fn segments(template: &str) -> Vec<String> {
 
 impl Artifact {
     pub fn load(file: &str, kind: Kind) -> Arc<Self> {
+        Arc::new(Self::read(file, kind))
+    }
+
+    fn read(file: &str, kind: Kind) -> Self {
         let path = dir().join(file);
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -82,7 +86,7 @@ impl Artifact {
             Kind::Discovery => a.load_discovery(),
         }
         assert!(!a.ops.is_empty(), "{file}: no operations");
-        Arc::new(a)
+        a
     }
 
     fn load_openapi(&mut self) {
@@ -196,7 +200,7 @@ impl Artifact {
     /// Adds the query parameters another artifact of the same vendor defines for these
     /// operations (by operation id): `{"operationId": ["param", …]}`.
     pub fn load_with_query(file: &str, kind: Kind, query_file: &str) -> Arc<Self> {
-        let mut a = Arc::into_inner(Self::load(file, kind)).unwrap();
+        let mut a = Self::read(file, kind);
         let path = dir().join(query_file);
         let extra: HashMap<String, Vec<String>> =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -607,6 +611,17 @@ impl ArtifactMock {
             .with_priority(50)
             .mount(server)
             .await;
+    }
+
+    /// Panics unless every one of these operations was called.
+    pub fn assert_called(&self, ids: &[&str]) {
+        let called = self.called();
+        for id in ids {
+            assert!(
+                called.iter().any(|c| c == id),
+                "{id} was not called: {called:?}"
+            );
+        }
     }
 
     /// The operations called, in order.
