@@ -5,6 +5,7 @@ dbus-run-session).
 usage: test_app.py APP_BINARY ARTIFACT_DIR
 """
 
+import datetime
 import os
 import subprocess
 import sys
@@ -177,8 +178,10 @@ def test_add_a_tenant_in_the_window(s):
     field(s, "tenant-url", EXTERNAL["url"])
     field(s, "tenant-secret", EXTERNAL["token"])
     field(s, "tenant-timezone", "America/New_York")
-    # Working hours that never include "now": every sign-in there is at odd hours.
-    field(s, "tenant-hours", "mon 00:00-00:01")
+    # Working hours on a weekday three days away never include "now" in any
+    # timezone: every sign-in there is at odd hours, whatever the date of the run.
+    away = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).strftime("%a").lower()
+    field(s, "tenant-hours", f"{away} 00:00-00:01")
     field(s, "tenant-tags", "e2e, us")
     field(s, "tenant-poll-interval", "2")
     click(s, s.find("[data-testid=tenant-form-test]"))

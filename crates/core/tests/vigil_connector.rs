@@ -498,7 +498,10 @@ async fn alerts_are_stored_snoozed_rules_are_dropped_and_acknowledging_closes_th
         Some(audit.clone()),
         "tester@host",
     );
-    let calendar = WorkingCalendar::from_parts(Some("UTC"), Some("mon 00:00-00:01"), &[]).unwrap();
+    // Working hours on a weekday three days away: now is at odd hours whatever the date.
+    let away = chrono::Datelike::weekday(&(chrono::Utc::now() + chrono::Duration::days(3)));
+    let hours = format!("{away} 00:00-00:01");
+    let calendar = WorkingCalendar::from_parts(Some("UTC"), Some(&hours), &[]).unwrap();
     engine.set_alert_config(
         "demo",
         AlertConfig {
