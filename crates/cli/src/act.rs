@@ -133,6 +133,8 @@ pub async fn run(
         ActionKind::Disable => "disabled (sessions ended)",
         ActionKind::DisableOnly => "disabled",
         ActionKind::Enable => "enabled",
+        ActionKind::RevokeGrants => "tokens and grants revoked",
+        ActionKind::RequirePasswordChange => "must choose a new password",
     };
     for item in &report.items {
         let label = labels
@@ -187,8 +189,7 @@ async fn confirm(
             .unwrap_or_default();
         let waiting = entries.iter().any(|e| {
             e.state == ItemState::Accepted
-                && e.action != ActionKind::Enable
-                && e.action != ActionKind::DisableOnly
+                && e.action.ends_sessions()
                 && e.message.as_deref() != Some("already gone")
         });
         if !waiting || tokio::time::Instant::now() >= deadline {

@@ -199,14 +199,22 @@ fn guard(
     let name = user.as_ref().map(|u| u.username.clone());
     let own = store.is_some_and(|s| s.is_own_user(&t.tenant, &t.session_id));
     match kind {
-        ActionKind::Logout | ActionKind::Disable | ActionKind::DisableOnly if own => conflict(
-            name,
-            "this is the account Vigil signs in with on the tenant; logging it out or disabling it would cut Vigil off",
-        ),
-        ActionKind::Disable | ActionKind::DisableOnly => match user {
+        ActionKind::Logout
+        | ActionKind::Disable
+        | ActionKind::DisableOnly
+        | ActionKind::RevokeGrants
+        | ActionKind::RequirePasswordChange
+            if own =>
+        {
+            conflict(
+                name,
+                "this is the account Vigil signs in with on the tenant; logging it out, disabling it or revoking its credentials would cut Vigil off",
+            )
+        }
+        ActionKind::Disable | ActionKind::DisableOnly | ActionKind::RequirePasswordChange => match user {
             Some(u) if u.protected || u.superuser => conflict(
                 name,
-                "a protected (administrative or helper) account: its sessions can be ended, the account not disabled",
+                "a protected (administrative or helper) account: its sessions can be ended, the account not disabled nor its password reset",
             ),
             Some(_) => (name, None),
             None if store.is_none() => (None, None),
@@ -230,6 +238,8 @@ async fn perform(c: &dyn Connector, kind: ActionKind, id: &str) -> Result<bool, 
         ActionKind::Disable => c.disable_user(id, true).await.map(|_| false),
         ActionKind::DisableOnly => c.disable_user(id, false).await.map(|_| false),
         ActionKind::Enable => c.enable_user(id).await.map(|_| false),
+        ActionKind::RevokeGrants => c.revoke_grants(id).await.map(|_| false),
+        ActionKind::RequirePasswordChange => c.require_password_change(id).await.map(|_| false),
     }
 }
 

@@ -54,6 +54,10 @@ pub enum ActionKind {
     DisableOnly,
     /// Re-enable the account.
     Enable,
+    /// Revoke refresh tokens, offline sessions and OAuth grants.
+    RevokeGrants,
+    /// Make the user choose a new password before signing in again.
+    RequirePasswordChange,
 }
 
 impl ActionKind {
@@ -64,7 +68,14 @@ impl ActionKind {
             Self::Disable => "disable",
             Self::DisableOnly => "disable_only",
             Self::Enable => "enable",
+            Self::RevokeGrants => "revoke_grants",
+            Self::RequirePasswordChange => "require_password_change",
         }
+    }
+
+    /// Whether a later poll can confirm the item: the sessions it ends are gone.
+    pub fn ends_sessions(self) -> bool {
+        matches!(self, Self::EndSession | Self::Logout | Self::Disable)
     }
 
     fn parse(s: &str) -> Self {
@@ -73,6 +84,8 @@ impl ActionKind {
             "disable" => Self::Disable,
             "disable_only" => Self::DisableOnly,
             "enable" => Self::Enable,
+            "revoke_grants" => Self::RevokeGrants,
+            "require_password_change" => Self::RequirePasswordChange,
             _ => Self::EndSession,
         }
     }

@@ -185,7 +185,7 @@ impl Engine {
                             ActionKind::Logout | ActionKind::Disable => {
                                 store.session_count_of(t, target) > 0
                             }
-                            ActionKind::Enable | ActionKind::DisableOnly => false,
+                            _ => false,
                         };
                         if !still_there {
                             outcomes.push((p.audit_id, ItemState::Confirmed));
@@ -592,7 +592,7 @@ impl Engine {
                 if kind == ActionKind::EndSession {
                     c.ended_by_vigil.insert(key.clone());
                 }
-                let observable = !matches!(kind, ActionKind::Enable | ActionKind::DisableOnly);
+                let observable = kind.ends_sessions();
                 if let (Some(audit_id), true) = (item.audit_id, observable) {
                     c.pending.insert(
                         key,

@@ -50,6 +50,9 @@ pub struct Session {
     pub id: String,
     pub user_id: String,
     pub username: String,
+    /// The address the tenant has for the user; links the user to a person across tenants.
+    #[serde(default)]
+    pub email: Option<String>,
     pub display_name: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -81,6 +84,9 @@ pub struct Session {
 pub struct User {
     pub id: String,
     pub username: String,
+    /// The address the tenant has for the user; links the user to a person across tenants.
+    #[serde(default)]
+    pub email: Option<String>,
     pub display_name: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -97,6 +103,7 @@ impl User {
         Self {
             id,
             username,
+            email: None,
             display_name: None,
             first_name: None,
             last_name: None,
@@ -117,6 +124,7 @@ impl Session {
             id,
             user_id,
             username,
+            email: None,
             display_name: None,
             first_name: None,
             last_name: None,
@@ -142,6 +150,7 @@ impl Session {
     /// Copies the user's attributes onto the session (sessions name users; users carry names).
     pub fn annotate(&mut self, user: &User) {
         self.username.clone_from(&user.username);
+        self.email.clone_from(&user.email);
         self.display_name.clone_from(&user.display_name);
         self.first_name.clone_from(&user.first_name);
         self.last_name.clone_from(&user.last_name);
@@ -269,6 +278,12 @@ pub struct Capabilities {
     /// show until it drops out of the look-back window.
     #[serde(default)]
     pub sign_in_log: bool,
+    /// Revokes what outlives a session: refresh tokens, offline sessions, OAuth grants.
+    #[serde(default)]
+    pub revoke_grants: bool,
+    /// Makes the user choose a new password before they can sign in again.
+    #[serde(default)]
+    pub require_password_change: bool,
 }
 
 /// The result of "Test connection".
@@ -301,6 +316,8 @@ impl Capabilities {
         superuser_detection: true,
         change_feed: false,
         sign_in_log: false,
+        revoke_grants: false,
+        require_password_change: false,
     };
 
     /// Sessions derived from a sign-in log (no live list): a user's sessions can be ended
@@ -314,6 +331,8 @@ impl Capabilities {
         superuser_detection: true,
         change_feed: false,
         sign_in_log: true,
+        revoke_grants: false,
+        require_password_change: false,
     };
 }
 

@@ -283,6 +283,8 @@ pub struct UserRow {
     pub tenant: String,
     pub user_id: String,
     pub username: String,
+    #[serde(default)]
+    pub email: Option<String>,
     pub display_name: Option<String>,
     pub department: Option<String>,
     pub organisation: Option<String>,

@@ -410,6 +410,7 @@ impl SessionStore {
         Some(User {
             id: s.user_id.clone(),
             username: s.username.clone(),
+            email: s.email.clone(),
             display_name: s.display_name.clone(),
             first_name: s.first_name.clone(),
             last_name: s.last_name.clone(),
@@ -690,6 +691,7 @@ impl<'a> UserGroup<'a> {
             tenant: s.tenant.to_string(),
             user_id: s.user_id.clone(),
             username: s.username.clone(),
+            email: s.email.clone(),
             display_name: s.display_name.clone(),
             department: s.department.clone(),
             organisation: s.organisation.clone(),
@@ -940,6 +942,7 @@ fn search_text(s: &Session) -> Box<str> {
     let fields = [
         Some(s.id.as_str()),
         Some(s.username.as_str()),
+        s.email.as_deref(),
         s.display_name.as_deref(),
         s.first_name.as_deref(),
         s.last_name.as_deref(),
@@ -1081,6 +1084,7 @@ mod tests {
             id: id.into(),
             user_id: format!("u-{user}"),
             username: user.into(),
+            email: None,
             display_name: Some(format!("{user} Example")),
             first_name: None,
             last_name: None,
@@ -1771,6 +1775,7 @@ mod tests {
         let promoted = User {
             id: "u-alice".into(),
             username: "alice".into(),
+            email: None,
             display_name: Some("Alice A.".into()),
             first_name: None,
             last_name: None,

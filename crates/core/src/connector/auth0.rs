@@ -149,6 +149,7 @@ fn user_from(u: A0User) -> User {
         .or_else(|| u.email.clone())
         .unwrap_or_else(|| u.user_id.clone());
     let mut user = User::new(u.user_id, username);
+    user.email = u.email;
     user.display_name = u.name;
     user.first_name = u.given_name;
     user.last_name = u.family_name;

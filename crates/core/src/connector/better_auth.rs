@@ -153,6 +153,7 @@ impl BetterAuthConnector {
     fn user_from(u: &BaUser) -> User {
         let username = u.email.clone().unwrap_or_else(|| u.id.clone());
         let mut user = User::new(u.id.clone(), username);
+        user.email.clone_from(&u.email);
         user.display_name = u.name.clone().filter(|n| !n.is_empty());
         user.superuser = is_admin(u.role.as_deref());
         user.disabled = u.banned == Some(true);
@@ -229,7 +230,19 @@ impl Connector for BetterAuthConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::FULL_LISTING
+        Capabilities {
+            require_password_change: true,
+            ..Capabilities::FULL_LISTING
+        }
+    }
+
+    /// Better Auth cannot ask for a new password at the next sign-in: the admin plugin
+    /// sets a random one no one knows, so password sign-in needs a reset first.
+    async fn require_password_change(&self, user_id: &str) -> Result<()> {
+        let password = super::random_password();
+        let body = serde_json::json!({ "userId": user_id, "newPassword": password.expose() });
+        let _: serde_json::Value = self.post("admin/set-user-password", body).await?;
+        Ok(())
     }
 
     async fn poll(&self) -> Result<PollUpdate> {

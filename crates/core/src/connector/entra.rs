@@ -29,7 +29,7 @@ use crate::secret::SecretString;
 const MAX_PAGES: usize = 200;
 const ADMIN_TTL: Duration = Duration::from_secs(300);
 const USER_FIELDS: &str =
-    "id,userPrincipalName,displayName,givenName,surname,department,companyName,accountEnabled";
+    "id,userPrincipalName,mail,displayName,givenName,surname,department,companyName,accountEnabled";
 
 /// The answer of `POST /users/{id}/revokeSignInSessions`.
 #[derive(Deserialize)]
@@ -100,6 +100,8 @@ struct GraphUser {
     id: String,
     #[serde(default)]
     user_principal_name: Option<String>,
+    #[serde(default)]
+    mail: Option<String>,
     #[serde(default)]
     display_name: Option<String>,
     #[serde(default)]
@@ -307,6 +309,7 @@ impl EntraConnector {
             .get_path(&format!("v1.0/users/{}?$select={USER_FIELDS}", seg(&key)))
             .await?;
         let mut user = User::new(u.id.clone(), u.user_principal_name.unwrap_or(u.id));
+        user.email = u.mail;
         user.display_name = u.display_name;
         user.first_name = u.given_name;
         user.last_name = u.surname;
@@ -344,7 +347,25 @@ impl Connector for EntraConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::SIGN_IN_LOG
+        Capabilities {
+            require_password_change: true,
+            ..Capabilities::SIGN_IN_LOG
+        }
+    }
+
+    /// `passwordProfile.forceChangePasswordNextSignIn`; force logout
+    /// (`revokeSignInSessions`) already revokes the refresh tokens.
+    async fn require_password_change(&self, user_id: &str) -> Result<()> {
+        self.api
+            .call(
+                Method::PATCH,
+                &format!("v1.0/users/{}", seg(user_id)),
+                Some(&serde_json::json!({
+                    "passwordProfile": { "forceChangePasswordNextSignIn": true }
+                })),
+            )
+            .await
+            .map(|_| ())
     }
 
     async fn poll(&self) -> Result<PollUpdate> {

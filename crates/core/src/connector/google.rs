@@ -299,6 +299,7 @@ impl GoogleConnector {
 
 fn user_from(u: GoogleUser) -> User {
     let mut user = User::new(u.id, u.primary_email);
+    user.email = Some(user.username.clone());
     if let Some(n) = u.name {
         user.display_name = n.full_name;
         user.first_name = n.given_name;
@@ -336,7 +337,63 @@ impl Connector for GoogleConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::SIGN_IN_LOG
+        Capabilities {
+            revoke_grants: true,
+            require_password_change: true,
+            ..Capabilities::SIGN_IN_LOG
+        }
+    }
+
+    /// Every OAuth token the user granted to an application (`tokens.list`, then
+    /// `tokens.delete` for each client).
+    async fn revoke_grants(&self, user_id: &str) -> Result<u64> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Token {
+            client_id: String,
+        }
+        #[derive(Deserialize)]
+        struct Tokens {
+            #[serde(default)]
+            items: Vec<Token>,
+        }
+        let tokens: Tokens = self
+            .api
+            .get_path(&format!("admin/directory/v1/users/{}/tokens", seg(user_id)))
+            .await
+            .map_err(|e| e.context("listing the user's OAuth tokens"))?;
+        super::budget::charge_items(tokens.items.len())?;
+        let mut revoked = 0u64;
+        for t in tokens.items {
+            self.api
+                .call(
+                    Method::DELETE,
+                    &format!(
+                        "admin/directory/v1/users/{}/tokens/{}",
+                        seg(user_id),
+                        seg(&t.client_id)
+                    ),
+                    None,
+                )
+                .await
+                .map_err(|e| e.context(format!("revoking the token of {}", t.client_id)))?;
+            revoked = revoked.saturating_add(1);
+        }
+        Ok(revoked)
+    }
+
+    /// `changePasswordAtNextLogin`.
+    async fn require_password_change(&self, user_id: &str) -> Result<()> {
+        let u: GoogleUser = self
+            .api
+            .json(
+                Method::PUT,
+                &format!("admin/directory/v1/users/{}", seg(user_id)),
+                Some(&serde_json::json!({ "changePasswordAtNextLogin": true })),
+            )
+            .await?;
+        self.users.put(user_from(u)).await;
+        Ok(())
     }
 
     async fn poll(&self) -> Result<PollUpdate> {

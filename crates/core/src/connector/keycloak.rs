@@ -67,6 +67,8 @@ struct KcUser {
     id: String,
     username: String,
     #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
     first_name: Option<String>,
     #[serde(default)]
     last_name: Option<String>,
@@ -118,6 +120,9 @@ fn has_some(v: Option<&serde_json::Value>) -> bool {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Consent {
+    /// The client's `clientId` (what `DELETE users/{id}/consents/{client}` takes).
+    #[serde(default)]
+    client_id: Option<String>,
     #[serde(default)]
     additional_grants: Vec<Grant>,
 }
@@ -391,6 +396,7 @@ impl KeycloakConnector {
                 .cloned()
         };
         let mut user = User::new(u.id.clone(), u.username.clone());
+        user.email.clone_from(&u.email);
         user.department = attr("department");
         user.organisation = attr("organisation").or_else(|| attr("organization"));
         user.display_name = match (&u.first_name, &u.last_name) {
@@ -433,7 +439,11 @@ impl Connector for KeycloakConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::FULL_LISTING
+        Capabilities {
+            revoke_grants: true,
+            require_password_change: true,
+            ..Capabilities::FULL_LISTING
+        }
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
@@ -606,16 +616,78 @@ impl Connector for KeycloakConnector {
         self.set_enabled(user_id, true).await
     }
 
+    /// Every consent the user gave (with its offline tokens): revoking one ends the
+    /// client's offline sessions and refresh tokens of that user.
+    async fn revoke_grants(&self, user_id: &str) -> Result<u64> {
+        let consents: Vec<Consent> = self
+            .get(&format!("users/{}/consents", seg(user_id)))
+            .await
+            .map_err(|e| needs(e, "listing the user's consents", "manage-users"))?;
+        super::budget::charge_items(consents.len())?;
+        let mut revoked = 0u64;
+        for client in consents.into_iter().filter_map(|c| c.client_id) {
+            self.call(
+                Method::DELETE,
+                &format!("users/{}/consents/{}", seg(user_id), seg(&client)),
+                None,
+            )
+            .await
+            .map_err(|e| e.context(format!("revoking the consent to {client}")))?;
+            revoked = revoked.saturating_add(1);
+        }
+        Ok(revoked)
+    }
+
+    /// Adds the required action `UPDATE_PASSWORD` to those the user already has.
+    async fn require_password_change(&self, user_id: &str) -> Result<()> {
+        let path = format!("users/{}", seg(user_id));
+        let user: serde_json::Value = self.get(&path).await?;
+        let mut actions: Vec<String> = user["requiredActions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !actions.iter().any(|a| a == "UPDATE_PASSWORD") {
+            actions.push("UPDATE_PASSWORD".to_owned());
+        }
+        self.call(
+            Method::PUT,
+            &path,
+            Some(&serde_json::json!({ "requiredActions": actions })),
+        )
+        .await
+        .map_err(|e| needs(e, "setting a required action", "manage-users"))
+        .map(|_| ())
+    }
+
+    /// By user name, else (for an address) by e-mail: people are found by either.
     async fn find_user(&self, username: &str) -> Result<Option<User>> {
-        let found: Vec<KcUser> = self
+        let mut found: Vec<KcUser> = self
             .get(&format!(
                 "users?username={}&exact=true&briefRepresentation=false",
                 seg(username)
             ))
             .await?;
+        found.retain(|u| u.username == username);
+        if found.is_empty() && username.contains('@') {
+            found = self
+                .get(&format!(
+                    "users?email={}&exact=true&briefRepresentation=false",
+                    seg(username)
+                ))
+                .await?;
+            found.retain(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(username))
+            });
+        }
         // Whether the user is an admin decides whether the guards let them be disabled:
         // when that cannot be read, say so rather than guess "no".
-        let Some(u) = found.into_iter().find(|u| u.username == username) else {
+        let Some(u) = found.into_iter().next() else {
             return Ok(None);
         };
         let supers = self

@@ -99,6 +99,7 @@ fn user_from(i: &Identity) -> User {
         .or_else(|| text(&t["email"]))
         .unwrap_or_else(|| i.id.clone());
     let mut user = User::new(i.id.clone(), username);
+    user.email = text(&t["email"]);
     user.first_name = text(&t["name"]["first"]);
     user.last_name = text(&t["name"]["last"]);
     user.display_name = match (&user.first_name, &user.last_name) {

@@ -33,6 +33,8 @@ struct MmUser {
     id: String,
     username: String,
     #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
     first_name: Option<String>,
     #[serde(default)]
     last_name: Option<String>,
@@ -92,6 +94,7 @@ fn is_admin(roles: Option<&str>) -> bool {
 
 fn user_from(u: MmUser) -> User {
     let mut user = User::new(u.id, u.username);
+    user.email = u.email.filter(|e| !e.is_empty());
     user.display_name = match (&u.first_name, &u.last_name) {
         (Some(f), Some(l)) if !f.is_empty() && !l.is_empty() => Some(format!("{f} {l}")),
         (Some(n), _) | (_, Some(n)) if !n.is_empty() => Some(n.clone()),

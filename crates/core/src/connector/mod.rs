@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User};
 use crate::secret::SecretString;
 
@@ -83,6 +83,20 @@ pub trait Connector: Send + Sync {
     /// Looks a user up by user name (for CLI arguments and cross-tenant matching).
     async fn find_user(&self, username: &str) -> Result<Option<User>>;
 
+    /// Revokes what outlives the user's sessions (refresh tokens, offline sessions, OAuth
+    /// grants); the number revoked where the tenant says. Only where
+    /// [`Capabilities::revoke_grants`].
+    async fn revoke_grants(&self, _user_id: &str) -> Result<u64> {
+        Err(not_offered(self.kind(), "revoking tokens and grants"))
+    }
+
+    /// Makes the user choose a new password before signing in again (as the tenant can:
+    /// a required action, an expired password, or a random password only a reset
+    /// replaces). Only where [`Capabilities::require_password_change`].
+    async fn require_password_change(&self, _user_id: &str) -> Result<()> {
+        Err(not_offered(self.kind(), "requiring a new password"))
+    }
+
     /// "Test connection": reachability, whether the credential is accepted, what it may
     /// do, and the server's clock offset. Never fails: problems are in the result.
     async fn check(&self) -> TenantCheck;
@@ -125,6 +139,27 @@ pub struct KindInfo {
 }
 
 /// Every connector kind, for the tenant form and `vigil tenant add --help`.
+/// A password no one knows, for tenants whose only way to stop password sign-in is to
+/// set one: 40 random letters and digits, plus one of each class that password policies
+/// ask for. It goes to the tenant and nowhere else.
+pub fn random_password() -> SecretString {
+    use rand::Rng;
+    let body: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(40)
+        .map(char::from)
+        .collect();
+    SecretString::new(format!("{body}-Aa1"))
+}
+
+/// The error of a step a kind's API does not offer.
+pub fn not_offered(kind: ConnectorKind, what: &str) -> Error {
+    Error::new(
+        crate::error::ErrorCode::Unsupported,
+        format!("{what} is not offered by the {kind} connector"),
+    )
+}
+
 pub fn kinds() -> Vec<KindInfo> {
     ConnectorKind::ALL.iter().map(|k| kind_info(*k)).collect()
 }

@@ -125,6 +125,8 @@ struct Profile {
     #[serde(default)]
     login: Option<String>,
     #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
     first_name: Option<String>,
     #[serde(default)]
     last_name: Option<String>,
@@ -348,6 +350,7 @@ impl OktaConnector {
 fn user_from(u: OktaUser, admin: bool) -> User {
     let p = u.profile;
     let mut user = User::new(u.id.clone(), p.login.unwrap_or(u.id));
+    user.email = p.email;
     user.display_name = p
         .display_name
         .or_else(|| match (&p.first_name, &p.last_name) {
@@ -383,8 +386,28 @@ impl Connector for OktaConnector {
         // Engine org's System Log id cannot end it (only all of the user's sessions).
         Capabilities {
             end_session: !self.identity_engine(),
+            revoke_grants: true,
+            require_password_change: true,
             ..Capabilities::SIGN_IN_LOG
         }
+    }
+
+    /// The user's OAuth grants (`DELETE /api/v1/users/{id}/grants`); force logout
+    /// already revokes their tokens (`oauthTokens=true`).
+    async fn revoke_grants(&self, user_id: &str) -> Result<u64> {
+        self.api
+            .call(
+                Method::DELETE,
+                &format!("api/v1/users/{}/grants", seg(user_id)),
+                None,
+            )
+            .await?;
+        Ok(0)
+    }
+
+    /// Expires the password: the next sign-in must set a new one.
+    async fn require_password_change(&self, user_id: &str) -> Result<()> {
+        self.lifecycle(user_id, "expire_password").await.map(|_| ())
     }
 
     async fn poll(&self) -> Result<PollUpdate> {

@@ -101,6 +101,8 @@ struct SfUser {
     id: String,
     username: String,
     #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
     name: Option<String>,
     #[serde(default)]
     first_name: Option<String>,
@@ -153,7 +155,7 @@ struct CompositeError {
 }
 
 const USER_FIELDS: &str =
-    "Id, Username, Name, FirstName, LastName, Department, CompanyName, IsActive";
+    "Id, Username, Email, Name, FirstName, LastName, Department, CompanyName, IsActive";
 
 pub struct SalesforceConnector {
     api: Api,
@@ -356,6 +358,7 @@ impl SalesforceConnector {
 
 fn user_from(u: SfUser, frozen: &HashSet<String>, admins: &HashSet<String>) -> User {
     let mut user = User::new(u.id.clone(), u.username);
+    user.email = u.email;
     user.display_name = u.name;
     user.first_name = u.first_name;
     user.last_name = u.last_name;

@@ -7,6 +7,7 @@
 //! (reversible); deactivation is destructive and never done implicitly. Vigil's own
 //! device is the current session and is never deleted.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -47,7 +48,30 @@ struct SynUser {
     locked: Option<bool>,
     #[serde(default)]
     displayname: Option<String>,
+    /// Only in a single user's details, not in the listing.
+    #[serde(default)]
+    threepids: Vec<ThreePid>,
 }
+
+#[derive(Deserialize, Clone)]
+struct ThreePid {
+    #[serde(default)]
+    medium: String,
+    #[serde(default)]
+    address: String,
+}
+
+impl SynUser {
+    fn email(&self) -> Option<String> {
+        self.threepids
+            .iter()
+            .find(|t| t.medium == "email" && !t.address.is_empty())
+            .map(|t| t.address.clone())
+    }
+}
+
+/// How long a user's e-mail address (from their details) is kept between polls.
+const EMAIL_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Deserialize)]
 struct DeviceList {
@@ -107,6 +131,9 @@ pub struct SynapseConnector {
     http: HttpClient,
     token: SecretString,
     me: Mutex<Option<WhoAmI>>,
+    /// E-mail addresses by user id: the listing has none, so the details of each user
+    /// with devices are read once per [`EMAIL_TTL`].
+    emails: std::sync::Mutex<HashMap<String, (Instant, Option<String>)>>,
 }
 
 impl SynapseConnector {
@@ -116,6 +143,7 @@ impl SynapseConnector {
             http: HttpClient::for_spec(&spec.base_url, spec)?,
             token,
             me: Mutex::new(None),
+            emails: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -153,6 +181,7 @@ impl SynapseConnector {
             .next()
             .unwrap_or(&u.name);
         let mut user = User::new(u.name.clone(), local.to_owned());
+        user.email = u.email();
         user.display_name = u.displayname.clone().filter(|d| !d.is_empty());
         user.superuser = truthy(&u.admin);
         // Vigil's own account must not be locked through Vigil.
@@ -166,6 +195,22 @@ impl SynapseConnector {
             .get(&format!("_synapse/admin/v2/users/{}/devices", seg(user)))
             .await?;
         Ok(list.devices)
+    }
+
+    /// The user's e-mail address from their details, cached; none if they cannot be read
+    /// (the address links people across tenants; its absence costs no session).
+    async fn email_of(&self, user_id: &str) -> Option<String> {
+        if let Some((at, email)) = self.emails.lock().ok()?.get(user_id) {
+            if at.elapsed() < EMAIL_TTL {
+                return email.clone();
+            }
+        }
+        let email = self.user(user_id).await.ok()?.email();
+        self.emails.lock().ok()?.insert(
+            user_id.to_owned(),
+            (Instant::now(), email.clone()),
+        );
+        email
     }
 
     async fn user(&self, user_id: &str) -> Result<SynUser> {
@@ -213,7 +258,35 @@ impl Connector for SynapseConnector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::FULL_LISTING
+        Capabilities {
+            require_password_change: true,
+            ..Capabilities::FULL_LISTING
+        }
+    }
+
+    /// Synapse cannot ask for a new password at the next sign-in: it gets a random one
+    /// no one knows (`reset_password`), so password sign-in needs a reset first.
+    async fn require_password_change(&self, user_id: &str) -> Result<()> {
+        let (me, _) = self.me().await?;
+        if user_id == me {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                "refusing to reset the password of Vigil's own admin account",
+            ));
+        }
+        let password = super::random_password();
+        self.http
+            .call(
+                Method::POST,
+                &format!("_synapse/admin/v1/reset_password/{}", seg(user_id)),
+                &self.token,
+                Some(&serde_json::json!({
+                    "new_password": password.expose(),
+                    "logout_devices": false,
+                })),
+            )
+            .await
+            .map(|_| ())
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
@@ -253,18 +326,26 @@ impl Connector for SynapseConnector {
         let me_ref = me.as_str();
         let per_user = bounded(users, CONCURRENCY, |u| async move {
             let devices = self.devices(&u.name).await;
-            (u, devices)
+            let email = match &devices {
+                Ok(d) if !d.is_empty() => self.email_of(&u.name).await,
+                _ => None,
+            };
+            (u, devices, email)
         })
         .await;
+        if let Ok(mut cache) = self.emails.lock() {
+            cache.retain(|_, (at, _)| at.elapsed() < EMAIL_TTL);
+        }
         let mut sessions = Vec::new();
-        for (u, devices) in per_user {
+        for (u, devices, email) in per_user {
             let devices = match devices {
                 Ok(d) => d,
                 // Deleted between the two calls: no sessions.
                 Err(e) if e.code == ErrorCode::NotFound => continue,
                 Err(e) => return Err(e.context(format!("listing devices of {}", u.name))),
             };
-            let user = self.user_from(&u, me_ref);
+            let mut user = self.user_from(&u, me_ref);
+            user.email = email;
             for d in devices {
                 let mut s = Session::new(
                     &self.tenant,

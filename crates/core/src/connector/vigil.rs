@@ -302,6 +302,7 @@ impl VigilConnector {
             id: s.id,
             user_id: s.user_id,
             username: s.username,
+            email: None,
             display_name: None,
             first_name: None,
             last_name: None,
@@ -356,6 +357,7 @@ fn user_from_api(u: ApiUser) -> User {
     User {
         id: u.id,
         username: u.username,
+        email: u.email,
         display_name: u.display_name,
         first_name: u.first_name,
         last_name: u.last_name,
@@ -392,6 +394,8 @@ impl Connector for VigilConnector {
             superuser_detection: true,
             change_feed: true,
             sign_in_log: false,
+            revoke_grants: false,
+            require_password_change: false,
         }
     }
 

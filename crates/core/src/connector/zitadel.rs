@@ -123,6 +123,14 @@ struct ZUser {
 struct Human {
     #[serde(default)]
     profile: Option<Profile>,
+    #[serde(default)]
+    email: Option<HumanEmail>,
+}
+
+#[derive(Deserialize)]
+struct HumanEmail {
+    #[serde(default)]
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -161,7 +169,12 @@ fn user_from(u: ZUser, admins: &HashSet<String>) -> User {
         .or(u.preferred_login_name.clone())
         .unwrap_or_else(|| u.user_id.clone());
     let mut user = User::new(u.user_id.clone(), username);
-    if let Some(p) = u.human.and_then(|h| h.profile) {
+    let human = u.human.unwrap_or(Human {
+        profile: None,
+        email: None,
+    });
+    user.email = human.email.and_then(|e| e.email);
+    if let Some(p) = human.profile {
         user.display_name = p.display_name;
         user.first_name = p.given_name;
         user.last_name = p.family_name;
