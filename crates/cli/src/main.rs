@@ -20,6 +20,7 @@ macro_rules! complain {
 
 mod act;
 mod output;
+mod people;
 mod tenants;
 mod watch;
 
@@ -88,12 +89,50 @@ enum Command {
         #[arg(required = true, value_name = "USER")]
         users: Vec<String>,
     },
-    /// Incident playbook: force logout, then disable, as one audited action.
+    /// One person across every tenant: accounts, sessions, disabled state.
+    Person {
+        #[command(flatten)]
+        tenant: AdHocTenant,
+        /// An e-mail address, user name, display name or person key.
+        query: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Incident playbook. With --person: in every tenant where the person has an account,
+    /// disable it, end its sessions, revoke tokens and grants and require a new password
+    /// (where the tenant can), one confirmation, one audited action. With a user and
+    /// --tenant: force logout, then disable, in that tenant.
     Contain {
         #[command(flatten)]
         tenant: AdHocTenant,
-        /// The user to contain.
-        user: String,
+        /// The person to contain (e-mail address, user name, display name).
+        #[arg(long, conflicts_with = "user")]
+        person: Option<String>,
+        /// The user to contain in the one tenant named.
+        #[arg(required_unless_present = "person")]
+        user: Option<String>,
+        /// Act without asking.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, requires = "person")]
+        json: bool,
+        /// Undo: re-enable the person's accounts everywhere.
+        #[arg(long, requires = "person")]
+        reenable: bool,
+        /// Leave the accounts enabled.
+        #[arg(long, requires = "person")]
+        no_disable: bool,
+        /// Leave tokens and grants.
+        #[arg(long, requires = "person")]
+        no_revoke: bool,
+        /// Leave the password alone.
+        #[arg(long, requires = "person")]
+        no_password: bool,
+    },
+    /// Session policies across tenants.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
     /// Poll tenants and print each new alert as one JSON line (until interrupted).
     Watch {
@@ -137,6 +176,36 @@ enum Command {
         tenant: AdHocTenant,
         #[arg(required = true, value_name = "USER")]
         users: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// End sessions idle or older than a span, in the tenants named or tagged (all by
+    /// default), except protected accounts, Vigil's own session and the users listed.
+    Run {
+        #[command(flatten)]
+        tenant: AdHocTenant,
+        /// A policy of the config file (`[[policies]]` by name) instead of the flags.
+        #[arg(long, conflicts_with_all = ["idle_over", "older_than"])]
+        name: Option<String>,
+        /// End sessions without activity for longer than this (8h, 90m, 2d).
+        #[arg(long, value_name = "SPAN")]
+        idle_over: Option<String>,
+        /// End sessions created longer ago than this (30d).
+        #[arg(long, value_name = "SPAN")]
+        older_than: Option<String>,
+        /// Only tenants with this tag (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Never end this user's sessions (name, e-mail or person; repeatable).
+        #[arg(long = "except", value_name = "USER")]
+        except: Vec<String>,
+        /// List what would end, end nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -325,7 +394,102 @@ async fn run(command: Command) -> Result<(), Failure> {
             )
             .await
         }
-        Command::Contain { tenant, user } => act::contain(resolve_one(&tenant).await?, &user).await,
+        Command::Person {
+            tenant,
+            query,
+            json,
+        } => {
+            let (connectors, unusable) = resolve(&tenant).await?;
+            people::person(connectors, unusable, links(&tenant)?, &query, json).await
+        }
+        Command::Contain {
+            tenant,
+            person: Some(person),
+            yes,
+            json,
+            reenable,
+            no_disable,
+            no_revoke,
+            no_password,
+            ..
+        } => {
+            let (connectors, unusable) = resolve(&tenant).await?;
+            let opts = vigil_core::contain::ContainOptions {
+                disable: !no_disable,
+                end_sessions: true,
+                revoke_grants: !no_revoke,
+                require_password_change: !no_password,
+            };
+            people::contain_person(
+                connectors,
+                unusable,
+                links(&tenant)?,
+                &person,
+                opts,
+                reenable,
+                yes,
+                json,
+            )
+            .await
+        }
+        Command::Contain {
+            tenant,
+            user: Some(user),
+            ..
+        } => act::contain(resolve_one(&tenant).await?, &user).await,
+        Command::Contain { .. } => Err(Failure::usage(&Error::invalid_input(
+            "name a person (--person) or a user",
+        ))),
+        Command::Policy {
+            command:
+                PolicyCommand::Run {
+                    tenant,
+                    name,
+                    idle_over,
+                    older_than,
+                    tags,
+                    except,
+                    dry_run,
+                    json,
+                },
+        } => {
+            let config = match &name {
+                Some(n) => {
+                    let cfg = tenants::load_config()?;
+                    cfg.policies()
+                        .iter()
+                        .find(|p| &p.name == n)
+                        .cloned()
+                        .ok_or_else(|| {
+                            Failure::usage(&Error::invalid_input(format!(
+                                "no policy named '{n}' in {}",
+                                cfg.path().display()
+                            )))
+                        })?
+                }
+                None => vigil_core::policy::PolicyConfig {
+                    name: "command line".to_owned(),
+                    idle_over,
+                    older_than,
+                    tenants: tenant.tenants.clone(),
+                    tags,
+                    except,
+                    every: None,
+                },
+            };
+            let (connectors, unusable) = resolve(&tenant).await?;
+            let scope_tags = tenant_tags(&tenant, &connectors)?;
+            people::policy_run(
+                connectors,
+                unusable,
+                links(&tenant)?,
+                config,
+                &scope_tags,
+                dry_run,
+                json,
+            )
+            .await
+        }
         Command::Audit {
             since,
             tenant,
@@ -421,9 +585,35 @@ async fn demo_serve(args: ServeArgs) -> Result<(), Failure> {
 }
 
 /// A tenant that could not be set up (no secret, keychain unavailable).
-struct Unusable {
+pub(crate) struct Unusable {
     tenant: String,
     error: Error,
+}
+
+/// The `[people]` links of the config file (none for an ad-hoc tenant).
+fn links(t: &AdHocTenant) -> Result<vigil_core::people::PeopleConfig, Failure> {
+    if t.url.is_some() {
+        return Ok(Default::default());
+    }
+    Ok(tenants::load_config()?.people().clone())
+}
+
+/// Each targeted tenant's name and tags (an ad-hoc tenant has none).
+fn tenant_tags(
+    t: &AdHocTenant,
+    connectors: &[Arc<dyn Connector>],
+) -> Result<Vec<(String, Vec<String>)>, Failure> {
+    if t.url.is_some() {
+        return Ok(connectors
+            .iter()
+            .map(|c| (c.tenant().to_string(), Vec::new()))
+            .collect());
+    }
+    Ok(tenants::load_config()?
+        .tenants()
+        .iter()
+        .map(|c| (c.name.clone(), c.tags.clone()))
+        .collect())
 }
 
 /// Builds the connectors a command targets. Configuration problems are usage errors

@@ -82,7 +82,17 @@ pub async fn run(
     targets: Vec<SessionRef>,
     users: &HashMap<String, User>,
 ) -> ActionReport {
-    let action_id = new_action_id();
+    run_as(ctx, new_action_id(), kind, targets, users).await
+}
+
+/// [`run`] as part of the action `action_id` (several steps of one response share it).
+pub async fn run_as(
+    ctx: &Context<'_>,
+    action_id: String,
+    kind: ActionKind,
+    targets: Vec<SessionRef>,
+    users: &HashMap<String, User>,
+) -> ActionReport {
     // Guards and user names, before anything is written or sent.
     let prepared: Vec<(SessionRef, Option<String>, Option<Error>)> = targets
         .into_iter()
@@ -159,6 +169,17 @@ pub async fn run(
         .flatten()
         .collect();
     ActionReport { action_id, items }
+}
+
+/// Why the guards refuse `kind` on `target` before any request, if they do (see
+/// [`run`]); for plans that list what will and will not happen.
+pub fn refusal(
+    store: Option<&SessionStore>,
+    kind: ActionKind,
+    target: &SessionRef,
+    known: Option<&User>,
+) -> Option<Error> {
+    guard(store, kind, target, known).1
 }
 
 /// Refusals that need no request, and the user name for the record.

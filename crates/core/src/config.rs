@@ -288,6 +288,10 @@ struct RawFile {
     tenants: Vec<Spanned<RawTenant>>,
     #[serde(default)]
     app: RawApp,
+    #[serde(default)]
+    people: crate::people::PeopleConfig,
+    #[serde(default)]
+    policies: Vec<crate::policy::PolicyConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -337,6 +341,8 @@ pub struct ConfigFile {
     tenants: Vec<TenantConfig>,
     demo_tenant: Option<bool>,
     settings: AppSettings,
+    people: crate::people::PeopleConfig,
+    policies: Vec<crate::policy::PolicyConfig>,
 }
 
 impl std::fmt::Debug for ConfigFile {
@@ -468,12 +474,21 @@ impl ConfigFile {
             }
             tenants.push(cfg);
         }
+        raw.people
+            .validate()
+            .map_err(|e| Error::config(format!("{shown}: {}", e.message)))?;
+        for p in &raw.policies {
+            p.parse()
+                .map_err(|e| Error::config(format!("{shown}: [[policies]]: {}", e.message)))?;
+        }
         Ok(Self {
             path,
             doc,
             tenants,
             demo_tenant: raw.app.demo_tenant,
             settings: raw.app.settings.normalized(),
+            people: raw.people,
+            policies: raw.policies,
         })
     }
 
@@ -572,6 +587,64 @@ impl ConfigFile {
     /// The app's settings (`[app]`), defaults for what the file leaves out.
     pub fn settings(&self) -> &AppSettings {
         &self.settings
+    }
+
+    /// Links between accounts and people made by hand (`[people]`).
+    pub fn people(&self) -> &crate::people::PeopleConfig {
+        &self.people
+    }
+
+    /// `[[policies]]`, each checked when the file loaded.
+    pub fn policies(&self) -> &[crate::policy::PolicyConfig] {
+        &self.policies
+    }
+
+    /// The checked policies with the tenants each applies to.
+    pub fn policy_scopes(
+        &self,
+    ) -> Vec<(crate::policy::Policy, std::collections::BTreeSet<String>)> {
+        self.policies
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .map(|p| {
+                let scope = p.scope(
+                    self.tenants
+                        .iter()
+                        .map(|t| (t.name.as_str(), t.tags.as_slice())),
+                );
+                (p, scope)
+            })
+            .collect()
+    }
+
+    /// Replaces the `[people]` links (in memory; call [`ConfigFile::save`]).
+    pub fn set_people(&mut self, people: crate::people::PeopleConfig) -> Result<()> {
+        people.validate()?;
+        let mut table = toml_edit::Table::new();
+        let mut links = toml_edit::ArrayOfTables::new();
+        for l in &people.link {
+            let mut t = Table::new();
+            t.insert("person", value(&l.person));
+            t.insert("tenant", value(&l.tenant));
+            t.insert("user", value(&l.user));
+            links.push(t);
+        }
+        let mut unlinks = toml_edit::ArrayOfTables::new();
+        for u in &people.unlink {
+            let mut t = Table::new();
+            t.insert("tenant", value(&u.tenant));
+            t.insert("user", value(&u.user));
+            unlinks.push(t);
+        }
+        if !links.is_empty() {
+            table.insert("link", toml_edit::Item::ArrayOfTables(links));
+        }
+        if !unlinks.is_empty() {
+            table.insert("unlink", toml_edit::Item::ArrayOfTables(unlinks));
+        }
+        self.doc.insert("people", toml_edit::Item::Table(table));
+        self.people = people;
+        Ok(())
     }
 
     /// Replaces the app's settings after checking them (in memory; call

@@ -546,7 +546,8 @@ impl Engine {
         }
     }
 
-    fn connectors(&self) -> HashMap<String, Arc<dyn Connector>> {
+    /// The running connectors by tenant name.
+    pub fn connectors(&self) -> HashMap<String, Arc<dyn Connector>> {
         self.tenants
             .read()
             .map(|t| {
@@ -576,6 +577,18 @@ impl Engine {
         targets: Vec<SessionRef>,
         users: &HashMap<String, crate::model::User>,
     ) -> ActionReport {
+        self.act_as(actions::new_action_id(), kind, targets, users)
+            .await
+    }
+
+    /// [`Engine::act_on_users`] as a step of the action `action_id`.
+    pub async fn act_as(
+        &self,
+        action_id: String,
+        kind: ActionKind,
+        targets: Vec<SessionRef>,
+        users: &HashMap<String, crate::model::User>,
+    ) -> ActionReport {
         let tenants: std::collections::BTreeSet<String> =
             targets.iter().map(|t| t.tenant.clone()).collect();
         let connectors = self.connectors();
@@ -585,7 +598,7 @@ impl Engine {
             audit: self.audit.as_ref(),
             actor: &self.actor,
         };
-        let report = actions::run(&ctx, kind, targets, users).await;
+        let report = actions::run_as(&ctx, action_id, kind, targets, users).await;
         if let Ok(mut c) = self.confirmations.lock() {
             for item in report.items.iter().filter(|i| i.ok) {
                 let key = (item.target.tenant.clone(), item.target.session_id.clone());

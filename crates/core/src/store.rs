@@ -403,6 +403,17 @@ impl SessionStore {
         out
     }
 
+    /// Calls `f` with every session of every tenant, under the read lock (keep `f` short:
+    /// polls wait for it).
+    pub fn for_each_session(&self, mut f: impl FnMut(&Session)) {
+        let inner = self.read();
+        for t in inner.tenants.values() {
+            for r in t.sessions.values() {
+                f(&r.session);
+            }
+        }
+    }
+
     /// A user of a tenant as seen on any of their sessions.
     pub fn user_of(&self, tenant: &str, user_id: &str) -> Option<User> {
         let inner = self.read();
