@@ -28,6 +28,13 @@ fn main() {
         "set_paused",
         "diagnostics",
         "open_log_folder",
+        "find_person",
+        "contain_plan",
+        "contain_person",
+        "reenable_person",
+        "list_policies",
+        "policy_preview",
+        "policy_run",
     ]);
     let attrs = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attrs) {

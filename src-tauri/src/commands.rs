@@ -13,6 +13,9 @@ use vigil_core::store::{
     Facets, MAX_WINDOW, SessionFilter, SessionPage, SessionQuery, SessionRefs, Summary, UserPage,
     UserQuery,
 };
+use vigil_core::contain::{self, ContainOptions, ContainPreview, ContainReport};
+use vigil_core::people::{self, Person, PersonMatch};
+use vigil_core::policy::{self, PolicyConfig, PolicyRun, Selection};
 use vigil_core::{Error, ErrorPayload, SecretString};
 
 use crate::state::{AppState, AppStatus, TenantView};
@@ -411,4 +414,116 @@ pub async fn open_log_folder() -> Reply<()> {
         .map_err(|e| {
             Error::internal(format!("cannot open {} with {opener}: {e}", dir.display())).into()
         })
+}
+
+/// Longest person query or key accepted from the window.
+const MAX_QUERY: usize = 512;
+
+fn check_query(q: &str) -> Reply<()> {
+    if q.trim().is_empty() || q.len() > MAX_QUERY {
+        return Err(Error::invalid_input(format!(
+            "a person query of 1 to {MAX_QUERY} bytes"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The person a query names (an e-mail address, user name or display name), or the
+/// people it may mean.
+#[tauri::command]
+pub async fn find_person(state: State<'_, AppState>, query: String) -> Reply<PersonMatch> {
+    check_query(&query)?;
+    let links = state.people().await;
+    Ok(people::find(&query, &links, state.engine.store(), &state.engine.connectors()).await)
+}
+
+async fn person_by_key(state: &AppState, key: &str) -> Reply<Person> {
+    check_query(key)?;
+    let links = state.people().await;
+    let p = people::person(key, &links, state.engine.store(), &state.engine.connectors()).await;
+    if p.accounts.is_empty() {
+        return Err(Error::new(
+            vigil_core::ErrorCode::NotFound,
+            format!("no account of {key:?} in any tenant"),
+        )
+        .into());
+    }
+    Ok(p)
+}
+
+/// The person and what containing them would do; nothing is sent.
+#[tauri::command]
+pub async fn contain_plan(
+    state: State<'_, AppState>,
+    key: String,
+    options: ContainOptions,
+) -> Reply<ContainPreview> {
+    let person = person_by_key(&state, &key).await?;
+    let plan = contain::plan(&state.engine, &person, options);
+    Ok(ContainPreview { person, plan })
+}
+
+/// Contains the person everywhere (one audited action); returns once the polls have
+/// confirmed it or a short wait has passed.
+#[tauri::command]
+pub async fn contain_person(
+    state: State<'_, AppState>,
+    key: String,
+    options: ContainOptions,
+) -> Reply<ContainReport> {
+    state.audit()?;
+    let person = person_by_key(&state, &key).await?;
+    let plan = contain::plan(&state.engine, &person, options);
+    Ok(contain::run(&state.engine, &person, plan, std::time::Duration::from_secs(15)).await)
+}
+
+/// Re-enables the person's accounts everywhere.
+#[tauri::command]
+pub async fn reenable_person(state: State<'_, AppState>, key: String) -> Reply<ContainReport> {
+    state.audit()?;
+    let person = person_by_key(&state, &key).await?;
+    Ok(contain::reenable(&state.engine, &person).await)
+}
+
+/// The policies of the config file.
+#[tauri::command]
+pub async fn list_policies(state: State<'_, AppState>) -> Reply<Vec<PolicyConfig>> {
+    Ok(state.policies().await)
+}
+
+async fn selection(state: &AppState, policy: &PolicyConfig) -> Reply<Selection> {
+    let p = policy.parse()?;
+    let tags = state.tenant_tags().await;
+    let scope = p.scope(tags.iter().map(|(n, t)| (n.as_str(), t.as_slice())));
+    let links = state.people().await;
+    Ok(policy::select(
+        &p,
+        &scope,
+        state.engine.store(),
+        &links,
+        chrono::Utc::now(),
+    ))
+}
+
+/// A policy's dry run: exactly what it would end now, and what it spares.
+#[tauri::command]
+pub async fn policy_preview(state: State<'_, AppState>, policy: PolicyConfig) -> Reply<Selection> {
+    selection(&state, &policy).await
+}
+
+/// Runs a policy: ends what its dry run lists now, audited.
+#[tauri::command]
+pub async fn policy_run(state: State<'_, AppState>, policy: PolicyConfig) -> Reply<PolicyRun> {
+    state.audit()?;
+    let selection = selection(&state, &policy).await?;
+    if selection.end.len() > MAX_TARGETS {
+        return Err(Error::invalid_input(format!(
+            "the policy would end {} sessions, more than {MAX_TARGETS} in one action: narrow it",
+            selection.end.len()
+        ))
+        .into());
+    }
+    let report = policy::run(&state.engine, &selection).await;
+    Ok(PolicyRun { selection, report })
 }

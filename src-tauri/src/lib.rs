@@ -113,6 +113,13 @@ pub fn run() -> ExitCode {
             commands::set_paused,
             commands::diagnostics,
             commands::open_log_folder,
+            commands::find_person,
+            commands::contain_plan,
+            commands::contain_person,
+            commands::reenable_person,
+            commands::list_policies,
+            commands::policy_preview,
+            commands::policy_run,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     match result {

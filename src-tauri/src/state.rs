@@ -148,6 +148,42 @@ impl AppState {
         })
     }
 
+    /// The `[people]` links of the config file.
+    pub async fn people(&self) -> vigil_core::people::PeopleConfig {
+        match &*self.config.lock().await {
+            Config::Loaded(c) => c.people().clone(),
+            Config::Broken { .. } => Default::default(),
+        }
+    }
+
+    /// The `[[policies]]` of the config file.
+    pub async fn policies(&self) -> Vec<vigil_core::policy::PolicyConfig> {
+        match &*self.config.lock().await {
+            Config::Loaded(c) => c.policies().to_vec(),
+            Config::Broken { .. } => Vec::new(),
+        }
+    }
+
+    /// Every running tenant with its tags (a tenant not in the file, such as the
+    /// built-in demo, has none): what a policy's scope is chosen from.
+    pub async fn tenant_tags(&self) -> Vec<(String, Vec<String>)> {
+        let configured: Vec<(String, Vec<String>)> = match &*self.config.lock().await {
+            Config::Loaded(c) => c
+                .tenants()
+                .iter()
+                .map(|t| (t.name.clone(), t.tags.clone()))
+                .collect(),
+            Config::Broken { .. } => Vec::new(),
+        };
+        let mut all = configured;
+        for name in self.engine.connectors().into_keys() {
+            if !all.iter().any(|(n, _)| *n == name) {
+                all.push((name, Vec::new()));
+            }
+        }
+        all
+    }
+
     /// The app's settings as they stand.
     pub fn settings(&self) -> AppSettings {
         self.settings.read().map(|s| s.clone()).unwrap_or_default()

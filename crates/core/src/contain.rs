@@ -85,6 +85,14 @@ pub struct ContainItem {
     pub audit_id: Option<i64>,
 }
 
+/// The person and what containing them would do, for the window's confirmation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ContainPreview {
+    pub person: Person,
+    pub plan: ContainReport,
+}
+
 /// A plan or its result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -251,48 +259,10 @@ pub async fn run(
     for item in plan.items {
         by_tenant.entry(item.tenant.clone()).or_default().push(item);
     }
-    let action_id_ref = &action_id;
-    let accounts_ref = &accounts;
-    let per_tenant = by_tenant.into_values().map(|items| async move {
-        let mut out = Vec::with_capacity(items.len());
-        for mut item in items {
-            if item.outcome != Outcome::Planned {
-                out.push(item);
-                continue;
-            }
-            let user: Option<User> = accounts_ref
-                .get(&(item.tenant.clone(), item.user_id.clone()))
-                .map(|a| a.user.clone());
-            let users: HashMap<String, User> = user
-                .into_iter()
-                .map(|u| (u.id.clone(), u))
-                .collect();
-            let report = engine
-                .act_as(
-                    action_id_ref.clone(),
-                    item.step,
-                    vec![SessionRef {
-                        tenant: item.tenant.clone(),
-                        session_id: item.user_id.clone(),
-                    }],
-                    &users,
-                )
-                .await;
-            let Some(done) = report.items.into_iter().next() else {
-                continue;
-            };
-            item.audit_id = done.audit_id;
-            item.outcome = match done.error {
-                None => Outcome::Accepted,
-                Some(e) if e.code == ErrorCode::Conflict => Outcome::Refused {
-                    reason: e.message,
-                },
-                Some(error) => Outcome::Failed { error },
-            };
-            out.push(item);
-        }
-        out
-    });
+    let per_tenant: Vec<_> = by_tenant
+        .into_values()
+        .map(|items| contain_tenant(engine, &action_id, &accounts, items))
+        .collect();
     let items: Vec<ContainItem> = futures::future::join_all(per_tenant)
         .await
         .into_iter()
@@ -306,6 +276,48 @@ pub async fn run(
     };
     confirm(engine, &mut report, confirm_wait).await;
     report
+}
+
+/// The items of one tenant, in order.
+async fn contain_tenant(
+    engine: &Engine,
+    action_id: &str,
+    accounts: &HashMap<(String, String), &PersonAccount>,
+    items: Vec<ContainItem>,
+) -> Vec<ContainItem> {
+    let mut out = Vec::with_capacity(items.len());
+    for mut item in items {
+        if item.outcome != Outcome::Planned {
+            out.push(item);
+            continue;
+        }
+        let users: HashMap<String, User> = accounts
+            .get(&(item.tenant.clone(), item.user_id.clone()))
+            .map(|a| (a.user.id.clone(), a.user.clone()))
+            .into_iter()
+            .collect();
+        let report = engine
+            .act_as(
+                action_id.to_owned(),
+                item.step,
+                vec![SessionRef {
+                    tenant: item.tenant.clone(),
+                    session_id: item.user_id.clone(),
+                }],
+                &users,
+            )
+            .await;
+        if let Some(done) = report.items.into_iter().next() {
+            item.audit_id = done.audit_id;
+            item.outcome = match done.error {
+                None => Outcome::Accepted,
+                Some(e) if e.code == ErrorCode::Conflict => Outcome::Refused { reason: e.message },
+                Some(error) => Outcome::Failed { error },
+            };
+        }
+        out.push(item);
+    }
+    out
 }
 
 /// Confirms accepted items: ended sessions by the engine's next polls (recorded in the

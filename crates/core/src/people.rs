@@ -428,6 +428,26 @@ fn user_of(s: &Session) -> User {
 
 type Found = (Vec<(String, PersonAccount)>, Vec<TenantError>);
 
+/// The accounts one tenant has under any of `names`.
+async fn lookup_one(
+    c: Arc<dyn Connector>,
+    names: Arc<[String]>,
+) -> (String, Result<Vec<User>, crate::error::Error>) {
+    let tenant = c.tenant().to_string();
+    let mut users: Vec<User> = Vec::new();
+    for name in names.iter() {
+        match c.find_user(name).await {
+            Ok(Some(u)) if !users.iter().any(|x| x.id == u.id) => users.push(u),
+            Ok(_) => {}
+            // A name the tenant cannot take (a guard refused it) is not an account
+            // there; anything else is the tenant's error.
+            Err(e) if e.code == crate::error::ErrorCode::InvalidInput => {}
+            Err(e) => return (tenant, Err(e)),
+        }
+    }
+    (tenant, Ok(users))
+}
+
 /// Asks each tenant not in `skip` for an account by each of `names`; keeps accounts
 /// that belong to `key` (any person when `key` is `None`).
 async fn lookup(
@@ -442,23 +462,15 @@ async fn lookup(
         .filter(|(name, _)| !skip.contains(name))
         .map(|(_, c)| Arc::clone(c))
         .collect();
+    let names: Arc<[String]> = names.into();
+    // The futures are made before they are streamed: a closure inside the stream would
+    // make the whole future too particular about lifetimes to be sent between threads.
+    let asks: Vec<_> = asked
+        .into_iter()
+        .map(|c| lookup_one(c, Arc::clone(&names)))
+        .collect();
     let results: Vec<(String, Result<Vec<User>, crate::error::Error>)> =
-        futures::stream::iter(asked)
-            .map(|c| async move {
-                let tenant = c.tenant().to_string();
-                let mut users: Vec<User> = Vec::new();
-                for name in names {
-                    match c.find_user(name).await {
-                        Ok(Some(u)) if !users.iter().any(|x| x.id == u.id) => users.push(u),
-                        Ok(_) => {}
-                        // A name the tenant cannot take (a guard refused it) is not
-                        // an account there; anything else is the tenant's error.
-                        Err(e) if e.code == crate::error::ErrorCode::InvalidInput => {}
-                        Err(e) => return (tenant, Err(e)),
-                    }
-                }
-                (tenant, Ok(users))
-            })
+        futures::stream::iter(asks)
             .buffer_unordered(LOOKUP_CONCURRENCY)
             .collect()
             .await;

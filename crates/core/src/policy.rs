@@ -276,6 +276,14 @@ pub struct Schedule {
     last: std::collections::HashMap<String, std::time::Instant>,
 }
 
+/// What a policy selected and what ending it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PolicyRun {
+    pub selection: Selection,
+    pub report: ActionReport,
+}
+
 /// One scheduled run: the policy's name, what it selected and the action's report.
 pub struct ScheduledRun {
     pub selection: Selection,

@@ -3,4 +3,4 @@
 /**
  * What an action does.
  */
-export type ActionKind = "end_session" | "logout" | "disable" | "disable_only" | "enable";
+export type ActionKind = "end_session" | "logout" | "disable" | "disable_only" | "enable" | "revoke_grants" | "require_password_change";

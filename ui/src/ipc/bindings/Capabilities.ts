@@ -17,4 +17,12 @@ change_feed: boolean,
  * session that ended without a log entry (expiry, revocation elsewhere) can still
  * show until it drops out of the look-back window.
  */
-sign_in_log: boolean, };
+sign_in_log: boolean, 
+/**
+ * Revokes what outlives a session: refresh tokens, offline sessions, OAuth grants.
+ */
+revoke_grants: boolean, 
+/**
+ * Makes the user choose a new password before they can sign in again.
+ */
+require_password_change: boolean, };

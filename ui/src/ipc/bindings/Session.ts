@@ -3,7 +3,11 @@
 /**
  * One active session, normalised. Absent facts stay `None`; nothing is invented.
  */
-export type Session = { tenant: string, id: string, user_id: string, username: string, display_name: string | null, first_name: string | null, last_name: string | null, department: string | null, organisation: string | null, superuser: boolean, protected: boolean, disabled: boolean, 
+export type Session = { tenant: string, id: string, user_id: string, username: string, 
+/**
+ * The address the tenant has for the user; links the user to a person across tenants.
+ */
+email: string | null, display_name: string | null, first_name: string | null, last_name: string | null, department: string | null, organisation: string | null, superuser: boolean, protected: boolean, disabled: boolean, 
 /**
  * The administrator's own session (the credential Vigil uses).
  */

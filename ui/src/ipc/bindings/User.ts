@@ -3,4 +3,8 @@
 /**
  * A user account of a tenant, normalised.
  */
-export type User = { id: string, username: string, display_name: string | null, first_name: string | null, last_name: string | null, department: string | null, organisation: string | null, superuser: boolean, protected: boolean, disabled: boolean, };
+export type User = { id: string, username: string, 
+/**
+ * The address the tenant has for the user; links the user to a person across tenants.
+ */
+email: string | null, display_name: string | null, first_name: string | null, last_name: string | null, department: string | null, organisation: string | null, superuser: boolean, protected: boolean, disabled: boolean, };

@@ -3,7 +3,7 @@
 /**
  * One user of one tenant with the sessions that matched the filter.
  */
-export type UserRow = { tenant: string, user_id: string, username: string, display_name: string | null, department: string | null, organisation: string | null, superuser: boolean, protected: boolean, disabled: boolean, 
+export type UserRow = { tenant: string, user_id: string, username: string, email: string | null, display_name: string | null, department: string | null, organisation: string | null, superuser: boolean, protected: boolean, disabled: boolean, 
 /**
  * One of the sessions is the administrator's own.
  */
