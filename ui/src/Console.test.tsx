@@ -530,6 +530,8 @@ describe("sign-in-log tenants", () => {
       superuser_detection: true,
       change_feed: false,
       sign_in_log: true,
+      revoke_grants: false,
+      require_password_change: false,
     };
     startConsole({
       summary: {
@@ -568,6 +570,8 @@ describe("capabilities", () => {
       superuser_detection: true,
       change_feed: false,
       sign_in_log: true,
+      revoke_grants: false,
+      require_password_change: false,
     };
     const { calls } = startConsole({
       summary: {

@@ -190,16 +190,29 @@ impl Person {
         self.accounts.iter().map(|a| a.sessions.len()).sum()
     }
 
-    /// Names the person is known by (addresses first), each once.
+    /// Names to ask other tenants' directories by: addresses, user names, then the
+    /// local parts of the addresses (many directories find users by name only; what is
+    /// found counts only if it belongs to this person). Each once, a few at most.
     fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.emails.clone();
-        for a in &self.accounts {
-            if !names.iter().any(|n| fold(n) == fold(&a.user.username)) {
-                names.push(a.user.username.clone());
+        let mut names: Vec<String> = Vec::new();
+        let mut add = |n: &str| {
+            if !n.is_empty() && !names.iter().any(|x| fold(x) == fold(n)) {
+                names.push(n.to_owned());
             }
+        };
+        for e in &self.emails {
+            add(e);
         }
-        if !names.iter().any(|n| fold(n) == self.key) && !self.key.contains('/') {
-            names.push(self.key.clone());
+        for a in &self.accounts {
+            add(&a.user.username);
+        }
+        if !self.key.contains('/') {
+            add(&self.key);
+        }
+        for e in &self.emails {
+            if let Some((local, _)) = e.split_once('@') {
+                add(local);
+            }
         }
         names.truncate(NAMES_PER_TENANT);
         names
@@ -283,8 +296,15 @@ pub async fn find(
             candidates: candidates(&keys, people, store),
         },
     }
-    // No session anywhere: ask the directories by the query itself.
-    let found = lookup(&[query.trim().to_owned()], None, people, tenants, &[]).await;
+    // No session anywhere: ask the directories by the query itself, and for an address
+    // by its local part too (many directories find users by name only); an account
+    // found by the local part counts only if its own address is the query.
+    let mut names = vec![query.trim().to_owned()];
+    let key = looks_like_address(&q).then(|| q.clone());
+    if let Some((local, _)) = q.split_once('@').filter(|_| key.is_some()) {
+        names.push(local.to_owned());
+    }
+    let found = lookup(&names, key.as_deref(), people, tenants, &[]).await;
     let keys: BTreeSet<String> = found.0.iter().map(|(k, _)| k.clone()).collect();
     match keys.len() {
         0 => PersonMatch::NotFound,

@@ -668,3 +668,216 @@ async fn with_a_geoip_database_sessions_get_places_and_impossible_travel_alerts(
     engine.shutdown();
     demo.stop().await.unwrap();
 }
+
+/// Three demo tenants with the same seed share their people. A person is found by
+/// e-mail address in all three; containing them disables and signs them out in the two
+/// that answer, which later reads confirm from the servers' side; the third goes down
+/// before the action and is a failed, audited part of it, named; protected accounts are
+/// refused per tenant before anything is sent.
+#[tokio::test]
+async fn a_person_is_contained_in_every_tenant_and_a_tenant_down_mid_way_is_an_audited_partial_result()
+ {
+    use vigil_core::audit::{ActionKind, AuditFilter, AuditLog, ItemState};
+    use vigil_core::contain::{self, ContainOptions, Outcome};
+    use vigil_core::people::{self, PeopleConfig, PersonMatch};
+    let demos = [
+        demo(300, Duration::from_secs(3600)).await,
+        demo(300, Duration::from_secs(3600)).await,
+        demo(300, Duration::from_secs(3600)).await,
+    ];
+    let names = ["north", "south", "west"];
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let engine = Engine::with_audit(
+        tokio::runtime::Handle::current(),
+        Some(audit.clone()),
+        "tester@host",
+    );
+    for (d, name) in demos.iter().zip(names) {
+        let spec = TenantSpec::new(name, ConnectorKind::Vigil, &d.url()).unwrap();
+        let c = VigilConnector::new(&spec, SecretString::new(TOKEN)).unwrap();
+        engine
+            .add_tenant(Arc::new(c), Duration::from_millis(300))
+            .unwrap();
+    }
+    let store = engine.store().clone();
+    common::wait_until("the first polls", 15, || {
+        names
+            .iter()
+            .all(|n| store.health(n).and_then(|h| h.last_poll_at).is_some())
+    })
+    .await;
+    // A plain user with sessions in the first tenant.
+    let mut plain = None;
+    store.for_each_session(|s| {
+        if plain.is_none() && &*s.tenant == "north" && !s.protected && !s.superuser {
+            plain = Some((s.username.clone(), s.email.clone().unwrap()));
+        }
+    });
+    let (username, email) = plain.unwrap();
+    let links = PeopleConfig::default();
+    let PersonMatch::Found { person } =
+        people::find(&email.to_uppercase(), &links, &store, &engine.connectors()).await
+    else {
+        panic!("{email} not found");
+    };
+    assert_eq!(person.key, email);
+    let tenants: Vec<&str> = person.accounts.iter().map(|a| a.tenant.as_str()).collect();
+    assert_eq!(tenants, names, "{person:?}");
+    assert!(person.accounts.iter().all(|a| a.user.username == username));
+
+    // Guards are applied per tenant and named before anything is sent.
+    let PersonMatch::Found { person: admin } =
+        people::find("admin@example.org", &links, &store, &engine.connectors()).await
+    else {
+        panic!("admin not found");
+    };
+    let guarded = contain::plan(&engine, &admin, ContainOptions::default());
+    for name in names {
+        let disable = guarded
+            .items
+            .iter()
+            .find(|i| i.tenant == name && i.step == ActionKind::DisableOnly)
+            .unwrap();
+        assert!(
+            matches!(&disable.outcome, Outcome::Refused { reason } if reason.contains("protected")),
+            "{disable:?}"
+        );
+    }
+
+    // The plan: disable and sign out everywhere; the Vigil Session API offers neither a
+    // password step nor a token revocation, and the plan says so.
+    let plan = contain::plan(&engine, &person, ContainOptions::default());
+    assert_eq!(plan.items.len(), 12, "{plan:?}");
+    assert!(plan.items.iter().all(|i| match i.step {
+        ActionKind::DisableOnly | ActionKind::Logout => i.outcome == Outcome::Planned,
+        _ => matches!(i.outcome, Outcome::NotOffered { .. }),
+    }));
+    // The third tenant goes down after the person was found.
+    let [north, south, west] = demos;
+    west.stop().await.unwrap();
+    let report = contain::run(&engine, &person, plan, Duration::from_secs(10)).await;
+    assert!(!report.settled(), "{report:?}");
+    for i in &report.items {
+        match (i.tenant.as_str(), i.step) {
+            (_, ActionKind::RevokeGrants | ActionKind::RequirePasswordChange) => {
+                assert!(matches!(i.outcome, Outcome::NotOffered { .. }), "{i:?}")
+            }
+            ("west", _) => assert!(matches!(i.outcome, Outcome::Failed { .. }), "{i:?}"),
+            _ => assert_eq!(i.outcome, Outcome::Confirmed, "{i:?}"),
+        }
+    }
+    // From the servers' side: disabled, and no session of theirs listed.
+    for d in [&north, &south] {
+        let c = connector(d, TOKEN, 500);
+        let u = c.find_user(&username).await.unwrap().unwrap();
+        assert!(u.disabled, "{u:?}");
+        let PollUpdate::Full(sessions) = c.poll().await.unwrap() else {
+            panic!("full listing expected");
+        };
+        assert!(sessions.iter().all(|s| s.username != username));
+    }
+    // Every item that was sent is in the audit log with its outcome, the failed ones too.
+    let entries = audit
+        .entries(&AuditFilter {
+            action_id: report.action_id.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(entries.len(), 6, "{entries:?}");
+    for e in &entries {
+        let want = if e.tenant == "west" {
+            ItemState::Failed
+        } else {
+            ItemState::Confirmed
+        };
+        assert_eq!(e.state, want, "{e:?}");
+        assert_eq!(e.target_user.as_deref(), Some(username.as_str()));
+    }
+    // Re-enable everywhere undoes the disables where the tenant answers.
+    let back = contain::reenable(&engine, &person).await;
+    for i in &back.items {
+        match i.tenant.as_str() {
+            "west" => assert!(matches!(i.outcome, Outcome::Failed { .. }), "{i:?}"),
+            _ => assert_eq!(i.outcome, Outcome::Accepted, "{i:?}"),
+        }
+    }
+    let u = connector(&north, TOKEN, 500)
+        .find_user(&username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!u.disabled);
+    engine.shutdown();
+    north.stop().await.unwrap();
+    south.stop().await.unwrap();
+}
+
+/// An idle-session policy: its dry run lists exactly what its run ends, spares
+/// protected accounts, Vigil's own session and the users excepted, and the run is audited.
+#[tokio::test]
+async fn an_idle_policy_ends_exactly_what_its_dry_run_lists() {
+    use vigil_core::policy::{self, PolicyConfig};
+    let demo = demo(400, Duration::from_secs(3600)).await;
+    let engine = Engine::with_audit(
+        tokio::runtime::Handle::current(),
+        Some(vigil_core::audit::AuditLog::open(tempfile::tempdir().unwrap().path()).unwrap()),
+        "tester@host",
+    );
+    engine
+        .add_tenant(Arc::new(connector(&demo, TOKEN, 500)), Duration::from_millis(300))
+        .unwrap();
+    let store = engine.store().clone();
+    common::wait_until("the first poll", 10, || {
+        store.health("demo").and_then(|h| h.last_poll_at).is_some()
+    })
+    .await;
+    // Idle over 30 minutes, except one user who is.
+    let mut idle_users = Vec::new();
+    let cutoff = chrono::Utc::now() - chrono::Duration::minutes(30);
+    store.for_each_session(|s| {
+        if s.last_activity_at.is_some_and(|a| a < cutoff) && !s.protected && !s.superuser {
+            idle_users.push(s.username.clone());
+        }
+    });
+    assert!(idle_users.len() > 2, "the demo has idle sessions");
+    let spared = idle_users[0].clone();
+    let p = PolicyConfig {
+        name: "idle".into(),
+        idle_over: Some("30m".into()),
+        except: vec![spared.to_uppercase()],
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    let scope = p.scope([("demo", &[][..])]);
+    let links = Default::default();
+    let dry = policy::select(&p, &scope, &store, &links, chrono::Utc::now());
+    assert!(!dry.end.is_empty());
+    assert!(dry.end.iter().all(|i| i.username != spared));
+    assert!(
+        dry.spared
+            .iter()
+            .any(|i| i.username == spared && i.reason.contains("exception"))
+    );
+    let report = policy::run(&engine, &dry).await;
+    let ended: Vec<&str> = report
+        .items
+        .iter()
+        .filter(|i| i.ok)
+        .map(|i| i.target.session_id.as_str())
+        .collect();
+    let listed: Vec<&str> = dry.end.iter().map(|i| i.session_id.as_str()).collect();
+    assert_eq!(ended, listed, "the run ends exactly what the dry run listed");
+    let ended: HashSet<String> = ended.into_iter().map(str::to_owned).collect();
+    common::wait_until("the ended sessions to leave the listing", 10, || {
+        ended.iter().all(|id| store.get("demo", id).is_none())
+    })
+    .await;
+    // The spared user's sessions are still there.
+    let mut still = false;
+    store.for_each_session(|s| still |= s.username == spared);
+    assert!(still);
+    engine.shutdown();
+    demo.stop().await.unwrap();
+}

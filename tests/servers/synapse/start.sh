@@ -362,7 +362,9 @@ for u in USERS:
 # 4. Display names, then the other logins.
 for u in USERS:
     admin_call("PUT", f"/_synapse/admin/v2/users/{q(mxid(u['localpart']))}",
-               {"displayname": u["displayname"]})
+               {"displayname": u["displayname"],
+                "threepids": [{"medium": "email",
+                               "address": f"{u['localpart']}@example.org"}]})
 for u in USERS:
     for d in u["devices"]:
         if "access_token" not in d:

@@ -32,6 +32,8 @@ const ACTION_LABELS: Record<ActionKind, string> = {
   disable: "End & Disable",
   disable_only: "Disable",
   enable: "Re-enable",
+  revoke_grants: "Revoke tokens & grants",
+  require_password_change: "Require new password",
 };
 
 export function actionLabel(kind: ActionKind): string {

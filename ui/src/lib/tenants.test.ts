@@ -139,6 +139,8 @@ describe("check formatting", () => {
       superuser_detection: true,
       change_feed: false,
       sign_in_log: false,
+      revoke_grants: false,
+      require_password_change: false,
       ...{ lock_user: true },
     });
     expect(caps.find((c) => c.key === "end_session")).toEqual({

@@ -251,6 +251,8 @@ const CAPABILITY_LABELS: Record<keyof Capabilities, string> = {
   superuser_detection: "Detect SuperUsers",
   change_feed: "Incremental polling (change feed)",
   sign_in_log: "Sessions from the sign-in log (may lag)",
+  revoke_grants: "Revoke tokens and grants",
+  require_password_change: "Require a new password",
 };
 
 /** Every capability as label + yes/no, including ones added after this UI was built. */
