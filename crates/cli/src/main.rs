@@ -119,6 +119,9 @@ enum Command {
         /// Undo: re-enable the person's accounts everywhere.
         #[arg(long, requires = "person")]
         reenable: bool,
+        /// Show what would be done, tenant by tenant, and send nothing.
+        #[arg(long, requires = "person", conflicts_with_all = ["reenable", "yes"])]
+        dry_run: bool,
         /// Leave the accounts enabled.
         #[arg(long, requires = "person")]
         no_disable: bool,
@@ -408,6 +411,7 @@ async fn run(command: Command) -> Result<(), Failure> {
             yes,
             json,
             reenable,
+            dry_run,
             no_disable,
             no_revoke,
             no_password,
@@ -426,9 +430,12 @@ async fn run(command: Command) -> Result<(), Failure> {
                 links(&tenant)?,
                 &person,
                 opts,
-                reenable,
-                yes,
-                json,
+                people::Mode {
+                    reenable,
+                    dry_run,
+                    yes,
+                    json,
+                },
             )
             .await
         }

@@ -273,19 +273,30 @@ fn confirmed_by_user(question: &str) -> Result<bool, Failure> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
+/// How `vigil contain --person` runs.
+pub struct Mode {
+    pub reenable: bool,
+    pub dry_run: bool,
+    pub yes: bool,
+    pub json: bool,
+}
+
 /// `vigil contain --person QUERY`
-#[allow(clippy::too_many_arguments)]
 pub async fn contain_person(
     connectors: Vec<Arc<dyn Connector>>,
     unusable: Vec<Unusable>,
     links: people::PeopleConfig,
     query: &str,
     opts: ContainOptions,
-    reenable: bool,
-    yes: bool,
-    json: bool,
+    mode: Mode,
 ) -> Result<(), Failure> {
-    let (engine, mut failed) = engine_for_all(connectors, true).await?;
+    let Mode {
+        reenable,
+        dry_run,
+        yes,
+        json,
+    } = mode;
+    let (engine, mut failed) = engine_for_all(connectors, !dry_run).await?;
     failed.extend(unusable_errors(unusable));
     report_failures(&failed);
     let result = async {
@@ -315,6 +326,16 @@ pub async fn contain_person(
                 }
                 None => say!("re-enabling {} in every tenant that can", p.key),
             }
+        }
+        if let (true, Some(plan)) = (dry_run, &plan) {
+            if json {
+                json_out(plan)?;
+            }
+            // Nothing was sent: the plan is "settled" when every tenant was searched.
+            return Ok(ContainReport {
+                items: Vec::new(),
+                ..plan.clone()
+            });
         }
         if !yes && !confirmed_by_user("Go ahead?")? {
             return Err(Failure {

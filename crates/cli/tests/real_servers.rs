@@ -285,3 +285,354 @@ fn keycloak_as_a_configured_tenant() {
     let file = std::fs::read_to_string(c.join("config.toml")).unwrap();
     assert!(!file.contains(&env["KEYCLOAK_CLIENT_SECRET"]));
 }
+
+/// A person with accounts on the real Keycloak, Synapse and Better Auth servers, all
+/// under one e-mail address, made for this test: `vigil person` finds them in all three,
+/// `vigil contain --person` disables them, ends every session, revokes Keycloak's offline
+/// grant and requires a new password everywhere, and each server confirms it on its own
+/// side (tokens refused, accounts disabled, the old password refused); guards refuse
+/// the administrators; `--reenable` undoes the disables. Other tests' users are untouched.
+#[test]
+#[ignore = "needs the real Keycloak, Synapse and Better Auth servers and a Secret Service; scripts/test provides them"]
+fn a_person_is_found_and_contained_on_three_real_servers() {
+    use serde_json::{Value, json};
+    let kc = env_of("VIGIL_TEST_KEYCLOAK_DIR");
+    let sy = env_of("VIGIL_TEST_SYNAPSE_DIR");
+    let ba = env_of("VIGIL_TEST_BETTER_AUTH_DIR");
+    let config = tempfile::tempdir().unwrap();
+    let c = config.path();
+    let local = format!("eve{}", std::process::id());
+    let email = format!("{local}@example.org");
+    let password = format!("{local}-Secret-pw-1");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+
+    // Keycloak: the service account creates the user; a browser and an offline sign-in.
+    let realm = &kc["KEYCLOAK_REALM"];
+    let kc_url = kc["KEYCLOAK_URL"].trim_end_matches('/').to_owned();
+    let kc_admin = |path: &str| format!("{kc_url}/admin/realms/{realm}/{path}");
+    let kc_token = || -> String {
+        rt.block_on(async {
+            let r: Value = http
+                .post(format!("{kc_url}/realms/{realm}/protocol/openid-connect/token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", kc["KEYCLOAK_CLIENT_ID"].as_str()),
+                    ("client_secret", kc["KEYCLOAK_CLIENT_SECRET"].as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r["access_token"].as_str().unwrap().to_owned()
+        })
+    };
+    let kc_sign_in = |client: &str, offline: bool| -> reqwest::StatusCode {
+        rt.block_on(async {
+            let mut form = vec![
+                ("grant_type", "password"),
+                ("client_id", client),
+                ("username", local.as_str()),
+                ("password", password.as_str()),
+            ];
+            if offline {
+                form.push(("scope", "openid offline_access"));
+            }
+            http.post(format!("{kc_url}/realms/{realm}/protocol/openid-connect/token"))
+                .header("X-Forwarded-For", "203.0.113.77")
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    let token = kc_token();
+    let kc_user: Value = rt.block_on(async {
+        let status = http
+            .post(kc_admin("users"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "username": local, "enabled": true, "email": email, "emailVerified": true,
+                "firstName": "Eve", "lastName": "Example",
+                "credentials": [{"type": "password", "value": password, "temporary": false}]
+            }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 201, "creating the Keycloak user");
+        let found: Vec<Value> = http
+            .get(kc_admin(&format!("users?username={local}&exact=true")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        found[0].clone()
+    });
+    let kc_id = kc_user["id"].as_str().unwrap().to_owned();
+    assert_eq!(kc_sign_in("app", false), 200);
+    assert_eq!(kc_sign_in("batch", true), 200);
+
+    // Synapse: the admin API creates the user with the address; one device logs in.
+    let sy_url = sy["SYNAPSE_URL"].trim_end_matches('/').to_owned();
+    let mxid = format!("@{local}:{}", sy["SYNAPSE_SERVER_NAME"]);
+    let sy_admin = sy["SYNAPSE_ADMIN_TOKEN"].clone();
+    let sy_login = || -> (reqwest::StatusCode, Value) {
+        rt.block_on(async {
+            let r = http
+                .post(format!("{sy_url}/_matrix/client/v3/login"))
+                .json(&json!({"type": "m.login.password",
+                    "identifier": {"type": "m.id.user", "user": local},
+                    "password": password, "initial_device_display_name": "eve-phone"}))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json().await.unwrap_or(Value::Null))
+        })
+    };
+    rt.block_on(async {
+        let status = http
+            .put(format!("{sy_url}/_synapse/admin/v2/users/{mxid}"))
+            .bearer_auth(&sy_admin)
+            .json(&json!({"password": password, "displayname": "Eve Example",
+                "threepids": [{"medium": "email", "address": email}]}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 201, "creating the Synapse user");
+    });
+    let (status, login) = sy_login();
+    assert_eq!(status, 200, "{login}");
+    let sy_device_token = login["access_token"].as_str().unwrap().to_owned();
+
+    // Better Auth: sign up, then sign in.
+    let ba_url = ba["BETTER_AUTH_URL"].trim_end_matches('/').to_owned();
+    let ba_sign_in = || -> (reqwest::StatusCode, Value) {
+        rt.block_on(async {
+            let r = http
+                .post(format!("{ba_url}/sign-in/email"))
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json().await.unwrap_or(Value::Null))
+        })
+    };
+    rt.block_on(async {
+        let status = http
+            .post(format!("{ba_url}/sign-up/email"))
+            .json(&json!({"email": email, "password": password, "name": "Eve Example"}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200, "signing up on Better Auth");
+    });
+    let (status, signed) = ba_sign_in();
+    assert_eq!(status, 200, "{signed}");
+    let ba_session_token = signed["token"].as_str().unwrap().to_owned();
+
+    // The three tenants, configured with their secrets in the keychain.
+    let add = |name: &str, kind: &str, url: &str, options: &[String], secret: &str| {
+        let mut args = vec!["tenant", "add", name, "--kind", kind, "--url", url];
+        for o in options {
+            args.extend(["--option", o.as_str()]);
+        }
+        args.push("--secret-stdin");
+        ok(&vigil(c, &args, Some(secret), None));
+    };
+    add(
+        "kc",
+        "keycloak",
+        &kc["KEYCLOAK_URL"],
+        &[
+            format!("realm={realm}"),
+            format!("client_id={}", kc["KEYCLOAK_CLIENT_ID"]),
+        ],
+        &kc["KEYCLOAK_CLIENT_SECRET"],
+    );
+    add("syn", "synapse", &sy["SYNAPSE_URL"], &[], &sy_admin);
+    add(
+        "ba",
+        "better-auth",
+        &ba["BETTER_AUTH_URL"],
+        &[],
+        &ba["BETTER_AUTH_ADMIN_TOKEN"],
+    );
+
+    // Found by e-mail, in any case, in all three tenants with their sessions.
+    let out = vigil(c, &["person", &email.to_uppercase(), "--json"], None, None);
+    let text = ok(&out);
+    let person: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(person["key"], email.as_str(), "{text}");
+    let accounts = person["accounts"].as_array().unwrap();
+    let by_tenant = |t: &str| accounts.iter().find(|a| a["tenant"] == t).unwrap().clone();
+    assert_eq!(accounts.len(), 3, "{text}");
+    assert_eq!(by_tenant("kc")["sessions"].as_array().unwrap().len(), 2, "{text}");
+    assert_eq!(by_tenant("syn")["sessions"].as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(by_tenant("ba")["sessions"].as_array().unwrap().len(), 1, "{text}");
+    assert!(accounts.iter().all(|a| a["linked_by"] == "email"), "{text}");
+
+    // The administrators' accounts are refused per tenant, named, before anything is sent.
+    let out = vigil(
+        c,
+        &["contain", "--person", "ops@example.org", "--dry-run", "--json"],
+        None,
+        None,
+    );
+    let text = ok(&out);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for tenant in ["kc", "ba"] {
+        let disable = plan["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["tenant"] == tenant && i["step"] == "disable_only")
+            .unwrap_or_else(|| panic!("no disable step for ops in {tenant}: {text}"));
+        assert_eq!(disable["outcome"]["state"], "refused", "{text}");
+    }
+
+    // Contained: one command, every item confirmed or settled, exit 0.
+    let out = vigil(
+        c,
+        &["contain", "--person", &email, "--yes", "--json"],
+        None,
+        None,
+    );
+    let text = ok(&out);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = report["items"].as_array().unwrap();
+    let state = |tenant: &str, step: &str| {
+        items
+            .iter()
+            .find(|i| i["tenant"] == tenant && i["step"] == step)
+            .map(|i| i["outcome"]["state"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no {step} in {tenant}: {text}"))
+    };
+    for t in ["kc", "syn", "ba"] {
+        assert_eq!(state(t, "disable_only"), "confirmed", "{text}");
+        assert_eq!(state(t, "logout"), "confirmed", "{text}");
+        assert_eq!(state(t, "require_password_change"), "accepted", "{text}");
+    }
+    assert_eq!(state("kc", "revoke_grants"), "accepted", "{text}");
+    assert_eq!(state("syn", "revoke_grants"), "not_offered", "{text}");
+
+    // From each server's side.
+    let token = kc_token();
+    rt.block_on(async {
+        let u: Value = http
+            .get(kc_admin(&format!("users/{kc_id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(u["enabled"], false, "{u}");
+        assert_eq!(u["email"], email.as_str(), "nothing else of the user changed: {u}");
+        assert!(
+            u["requiredActions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "UPDATE_PASSWORD"),
+            "{u}"
+        );
+        for path in ["sessions", "consents"] {
+            let list: Vec<Value> = http
+                .get(kc_admin(&format!("users/{kc_id}/{path}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(list.is_empty(), "{path}: {list:?}");
+        }
+        let whoami = http
+            .get(format!("{sy_url}/_matrix/client/v3/account/whoami"))
+            .bearer_auth(&sy_device_token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(whoami, 401, "the Matrix device's token is refused");
+        let u: Value = http
+            .get(format!("{sy_url}/_synapse/admin/v2/users/{mxid}"))
+            .bearer_auth(&sy_admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(u["locked"], true, "{u}");
+        let listed = http
+            .get(format!("{ba_url}/list-sessions"))
+            .bearer_auth(&ba_session_token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(listed, 401, "the Better Auth session's token is refused");
+    });
+    assert_ne!(kc_sign_in("app", false), 200, "Keycloak refuses the sign-in");
+    assert_ne!(sy_login().0, 200, "Synapse refuses the old password");
+    assert_ne!(ba_sign_in().0, 200, "Better Auth refuses the old password");
+
+    // Every step is in the audit log under one action.
+    let out = vigil(c, &["audit", "--json", "--search", &local], None, None);
+    ok(&out);
+    let entries: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let action = report["action_id"].as_str().unwrap();
+    let ours: Vec<&Value> = entries.iter().filter(|e| e["action_id"] == action).collect();
+    assert_eq!(ours.len(), 10, "{entries:?}");
+
+    // Re-enabled everywhere.
+    let out = vigil(
+        c,
+        &["contain", "--person", &email, "--reenable", "--yes", "--json"],
+        None,
+        None,
+    );
+    let text = ok(&out);
+    let back: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        back["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["outcome"]["state"] == "accepted"),
+        "{text}"
+    );
+    let token = kc_token();
+    rt.block_on(async {
+        let u: Value = http
+            .get(kc_admin(&format!("users/{kc_id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(u["enabled"], true, "{u}");
+    });
+    let file = std::fs::read_to_string(c.join("config.toml")).unwrap();
+    for secret in [
+        kc["KEYCLOAK_CLIENT_SECRET"].as_str(),
+        sy_admin.as_str(),
+        ba["BETTER_AUTH_ADMIN_TOKEN"].as_str(),
+    ] {
+        assert!(!file.contains(secret));
+    }
+}

@@ -1,4 +1,4 @@
-import { type KeyboardEvent, useEffect, useId, useRef } from "react";
+import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef } from "react";
 import { trapTab } from "../lib/focusTrap";
 
 export type ConfirmDialogProps = {
@@ -12,6 +12,10 @@ export type ConfirmDialogProps = {
   /** Test ids of the dialog and of its confirm button. */
   testId?: string;
   confirmTestId?: string;
+  /** More content between the text and the buttons (a plan, options). */
+  children?: ReactNode;
+  /** A wider dialog, for a longer body. */
+  wide?: boolean;
 };
 
 /** Modal confirmation: focus is trapped inside, Esc cancels, focus returns afterwards. */
@@ -41,7 +45,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
     <div className="backdrop">
       <div
         ref={ref}
-        className="dialog"
+        className={props.wide ? "dialog dialog-wide" : "dialog"}
         role="dialog"
         aria-modal="true"
         aria-labelledby={titleId}
@@ -52,6 +56,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
         <h2 id={titleId}>{props.title}</h2>
         <p id={descId}>{props.message}</p>
         {props.detail && <p className="dialog-detail">{props.detail}</p>}
+        {props.children}
         <div className="dialog-actions">
           <button ref={cancelRef} type="button" className="button" onClick={props.onCancel}>
             Cancel

@@ -9,6 +9,9 @@ import type { AppSettings } from "./bindings/AppSettings";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { AuditEntry } from "./bindings/AuditEntry";
 import type { AuditFilter } from "./bindings/AuditFilter";
+import type { ContainOptions } from "./bindings/ContainOptions";
+import type { ContainPreview } from "./bindings/ContainPreview";
+import type { ContainReport } from "./bindings/ContainReport";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
 import type { ExportFormat } from "./bindings/ExportFormat";
@@ -16,7 +19,11 @@ import type { ExportResult } from "./bindings/ExportResult";
 import type { Facets } from "./bindings/Facets";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
 import type { KindInfo } from "./bindings/KindInfo";
+import type { PersonMatch } from "./bindings/PersonMatch";
+import type { PolicyConfig } from "./bindings/PolicyConfig";
+import type { PolicyRun } from "./bindings/PolicyRun";
 import type { Rule } from "./bindings/Rule";
+import type { Selection } from "./bindings/Selection";
 import type { SessionFilter } from "./bindings/SessionFilter";
 import type { SessionPage } from "./bindings/SessionPage";
 import type { SessionQuery } from "./bindings/SessionQuery";
@@ -241,6 +248,47 @@ export async function removeTenant(name: string): Promise<void> {
 /** Tests a draft tenant before saving; `secret: null` uses the stored secret. */
 export function testTenant(tenant: TenantConfig, secret: string | null): Promise<TenantCheck> {
   return call<TenantCheck>("test_tenant", { tenant, secret });
+}
+
+/**
+ * The person `query` names (an e-mail address, user name, display name or person key),
+ * with every account they have across the tenants; several people are listed, not guessed.
+ */
+export function findPerson(query: string): Promise<PersonMatch> {
+  return call<PersonMatch>("find_person", { query });
+}
+
+/** The person with this key and what containing them would do, step by step; nothing is sent. */
+export function containPlan(key: string, options: ContainOptions): Promise<ContainPreview> {
+  return call<ContainPreview>("contain_plan", { key, options });
+}
+
+/**
+ * Contains the person everywhere (one audited action). Resolves once later polls have
+ * confirmed the steps or a short wait (about 15 s) has passed.
+ */
+export function containPerson(key: string, options: ContainOptions): Promise<ContainReport> {
+  return call<ContainReport>("contain_person", { key, options });
+}
+
+/** Re-enables the person's accounts everywhere. */
+export function reenablePerson(key: string): Promise<ContainReport> {
+  return call<ContainReport>("reenable_person", { key });
+}
+
+/** The session policies of the configuration file. */
+export function listPolicies(): Promise<PolicyConfig[]> {
+  return call<PolicyConfig[]>("list_policies");
+}
+
+/** A policy's dry run: what it would end now, and what it spares and why. Nothing is sent. */
+export function policyPreview(policy: PolicyConfig): Promise<Selection> {
+  return call<Selection>("policy_preview", { policy });
+}
+
+/** Runs a policy now: ends what its dry run lists (audited). */
+export function policyRun(policy: PolicyConfig): Promise<PolicyRun> {
+  return call<PolicyRun>("policy_run", { policy });
 }
 
 /** Subscribes to `sessions://changed`; resolves to the unsubscribe function. */

@@ -216,6 +216,20 @@ impl Connector for Guarded {
         caught(self.inner.tenant(), self.inner.enable_user(user_id)).await
     }
 
+    async fn revoke_grants(&self, user_id: &str) -> Result<u64> {
+        check_id(user_id)?;
+        caught(self.inner.tenant(), self.inner.revoke_grants(user_id)).await
+    }
+
+    async fn require_password_change(&self, user_id: &str) -> Result<()> {
+        check_id(user_id)?;
+        caught(
+            self.inner.tenant(),
+            self.inner.require_password_change(user_id),
+        )
+        .await
+    }
+
     async fn find_user(&self, username: &str) -> Result<Option<User>> {
         check_id(username)?;
         let found = caught(self.inner.tenant(), self.inner.find_user(username)).await?;

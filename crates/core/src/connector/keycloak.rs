@@ -638,26 +638,23 @@ impl Connector for KeycloakConnector {
         Ok(revoked)
     }
 
-    /// Adds the required action `UPDATE_PASSWORD` to those the user already has.
+    /// Adds the required action `UPDATE_PASSWORD` to those the user already has. The
+    /// whole representation goes back, so that nothing else of the user changes.
     async fn require_password_change(&self, user_id: &str) -> Result<()> {
         let path = format!("users/{}", seg(user_id));
-        let user: serde_json::Value = self.get(&path).await?;
-        let mut actions: Vec<String> = user["requiredActions"]
+        let mut user: serde_json::Value = self.get(&path).await?;
+        let mut actions: Vec<serde_json::Value> = user["requiredActions"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .cloned()
             .unwrap_or_default();
         if !actions.iter().any(|a| a == "UPDATE_PASSWORD") {
-            actions.push("UPDATE_PASSWORD".to_owned());
+            actions.push("UPDATE_PASSWORD".into());
         }
-        self.call(
-            Method::PUT,
-            &path,
-            Some(&serde_json::json!({ "requiredActions": actions })),
-        )
+        let Some(obj) = user.as_object_mut() else {
+            return Err(Error::malformed("the user is not a JSON object"));
+        };
+        obj.insert("requiredActions".to_owned(), actions.into());
+        self.call(Method::PUT, &path, Some(&user))
         .await
         .map_err(|e| needs(e, "setting a required action", "manage-users"))
         .map(|_| ())
