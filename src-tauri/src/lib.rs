@@ -68,6 +68,7 @@ pub fn run() -> ExitCode {
                 Err(e) => tracing::warn!(error = %e, "no tray icon; closing the window quits"),
             }
             prune_history_daily(app.handle().clone(), &handle);
+            run_scheduled_policies(app.handle().clone(), &handle);
             #[cfg(target_os = "linux")]
             if let Some(w) = app.get_webview_window("main") {
                 linux_webview(&w);
@@ -288,6 +289,34 @@ fn count_open_alerts(app: tauri::AppHandle, rt: &tokio::runtime::Handle) {
 }
 
 /// Prunes session history past the retention setting now and then once a day.
+/// Runs the config file's scheduled policies (`every`) when they are due; each run is
+/// audited like any action and logged.
+fn run_scheduled_policies(app: tauri::AppHandle, rt: &tokio::runtime::Handle) {
+    rt.spawn(async move {
+        let mut schedule = vigil_core::policy::Schedule::default();
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            let Some(state) = app.try_state::<state::AppState>() else {
+                continue;
+            };
+            let policies = state.policy_scopes().await;
+            if policies.is_empty() || state.audit().is_err() {
+                continue;
+            }
+            let links = state.people().await;
+            for run in schedule.tick(&state.engine, &policies, &links).await {
+                tracing::info!(
+                    policy = %run.selection.policy,
+                    ended = run.report.items.iter().filter(|i| i.ok).count(),
+                    failed = run.report.failed(),
+                    action = %run.report.action_id,
+                    "scheduled policy ran"
+                );
+            }
+        }
+    });
+}
+
 fn prune_history_daily(app: tauri::AppHandle, rt: &tokio::runtime::Handle) {
     rt.spawn(async move {
         loop {

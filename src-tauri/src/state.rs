@@ -164,6 +164,25 @@ impl AppState {
         }
     }
 
+    /// The config file's policies, each with the running tenants it applies to.
+    pub async fn policy_scopes(
+        &self,
+    ) -> Vec<(
+        vigil_core::policy::Policy,
+        std::collections::BTreeSet<String>,
+    )> {
+        let tags = self.tenant_tags().await;
+        self.policies()
+            .await
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .map(|p| {
+                let scope = p.scope(tags.iter().map(|(n, t)| (n.as_str(), t.as_slice())));
+                (p, scope)
+            })
+            .collect()
+    }
+
     /// Every running tenant with its tags (a tenant not in the file, such as the
     /// built-in demo, has none): what a policy's scope is chosen from.
     pub async fn tenant_tags(&self) -> Vec<(String, Vec<String>)> {

@@ -888,7 +888,12 @@ async fn watch_cmd(
         )),
         None => None,
     };
-    watch::run(plan, geoip).await
+    // Scheduled policies (`every`) of the config file run while watching.
+    let (policies, links) = match &configured {
+        Some(cfg) => (cfg.policy_scopes(), cfg.people().clone()),
+        None => (Vec::new(), Default::default()),
+    };
+    watch::run(plan, geoip, watch::Policies { policies, links }).await
 }
 
 async fn terminate(t: &AdHocTenant, ids: Vec<String>) -> Result<(), Failure> {

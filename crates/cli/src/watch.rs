@@ -20,10 +20,24 @@ pub fn calendar_of(
     WorkingCalendar::from_parts(timezone, hours, holidays)
 }
 
-/// Polls `tenants` until interrupted; prints alerts as JSON lines on stdout.
+/// The config file's scheduled policies and the people links they read.
+pub struct Policies {
+    pub policies: Vec<(
+        vigil_core::policy::Policy,
+        std::collections::BTreeSet<String>,
+    )>,
+    pub links: vigil_core::people::PeopleConfig,
+}
+
+/// How often the watch looks whether a scheduled policy is due.
+const POLICY_CHECK: Duration = Duration::from_secs(5);
+
+/// Polls `tenants` until interrupted; prints alerts as JSON lines on stdout, and runs
+/// the scheduled policies when due (each run said on stderr, audited).
 pub async fn run(
     tenants: Vec<(Arc<dyn Connector>, AlertConfig, Duration)>,
     geoip: Option<Arc<vigil_core::geoip::GeoIp>>,
+    policies: Policies,
 ) -> Result<(), Failure> {
     let audit = vigil_core::audit::AuditLog::open_default().map_err(|e| Failure {
         code: 1,
@@ -50,10 +64,42 @@ pub async fn run(
             interval.as_secs_f64()
         );
     }
+    for (p, scope) in &policies.policies {
+        if let Some(every) = p.every {
+            complain!(
+                "vigil: policy '{}' runs every {} s on {} tenants",
+                p.name,
+                every.as_secs(),
+                scope.len()
+            );
+        }
+    }
+    let mut schedule = vigil_core::policy::Schedule::default();
+    let mut check = tokio::time::interval(POLICY_CHECK);
     let stdout = std::io::stdout();
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
+            _ = check.tick(), if !policies.policies.is_empty() => {
+                for run in schedule.tick(&engine, &policies.policies, &policies.links).await {
+                    complain!(
+                        "vigil: policy '{}' ended {} of {} sessions (audit action {})",
+                        run.selection.policy,
+                        run.report.items.iter().filter(|i| i.ok).count(),
+                        run.selection.end.len(),
+                        run.report.action_id
+                    );
+                    for item in run.report.items.iter().filter(|i| !i.ok) {
+                        complain!(
+                            "vigil: tenant '{}': policy '{}': {}: {}",
+                            item.target.tenant,
+                            run.selection.policy,
+                            item.target.session_id,
+                            item.error.as_ref().map_or("failed", |e| e.message.as_str())
+                        );
+                    }
+                }
+            }
             alert = alerts.recv() => match alert {
                 Ok(a) => {
                     let line = serde_json::to_string(&a).map_err(|e| Failure { code: 1, message: e.to_string() })?;

@@ -1043,6 +1043,44 @@ mod tests {
     }
 
     #[test]
+    fn people_links_and_policies_load_check_and_save() {
+        let d = dir();
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            "# notes\n[[tenants]]\nname = \"a\"\nkind = \"vigil\"\nurl = \"https://a.example\"\ntags = [\"eu\"]\n\n[[people.link]]\nperson = \"Ann@Example.org\"\ntenant = \"a\"\nuser = \"ann2\"\n\n[[policies]]\nname = \"idle\"\nidle_over = \"8h\"\ntags = [\"eu\"]\nevery = \"1h\"\n",
+        )
+        .unwrap();
+        let mut c = ConfigFile::load(d.path()).unwrap();
+        assert_eq!(c.people().link.len(), 1);
+        let scopes = c.policy_scopes();
+        assert_eq!(scopes.len(), 1);
+        assert_eq!(scopes[0].1.iter().collect::<Vec<_>>(), ["a"]);
+        let mut people = c.people().clone();
+        people.unlink.push(crate::people::AccountName {
+            tenant: "a".into(),
+            user: "admin".into(),
+        });
+        c.set_people(people.clone()).unwrap();
+        c.save().unwrap();
+        let again = ConfigFile::load(d.path()).unwrap();
+        assert_eq!(again.people(), &people);
+        assert_eq!(again.policies().len(), 1);
+        let text = std::fs::read_to_string(d.path().join(FILE_NAME)).unwrap();
+        assert!(text.contains("# notes"), "{text}");
+        // A policy that says nothing to end, or a link without a user, is refused with
+        // the file named.
+        for bad in [
+            "[[policies]]\nname = \"x\"\n",
+            "[[policies]]\nidle_over = \"soon\"\n",
+            "[[people.link]]\nperson = \"p\"\ntenant = \"a\"\nuser = \" \"\n",
+        ] {
+            std::fs::write(d.path().join(FILE_NAME), bad).unwrap();
+            let e = ConfigFile::load(d.path()).unwrap_err();
+            assert!(e.message.contains(FILE_NAME), "{e:?}");
+        }
+    }
+
+    #[test]
     fn a_missing_file_is_an_empty_config_with_the_demo_tenant() {
         let d = dir();
         let c = ConfigFile::load(d.path()).unwrap();

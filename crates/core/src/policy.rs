@@ -299,17 +299,26 @@ impl Schedule {
         policies: &[(Policy, BTreeSet<String>)],
         people: &PeopleConfig,
     ) -> Vec<ScheduledRun> {
+        self.tick_at(engine, policies, people, std::time::Instant::now())
+            .await
+    }
+
+    /// [`Schedule::tick`] as if it were `now`.
+    pub async fn tick_at(
+        &mut self,
+        engine: &Engine,
+        policies: &[(Policy, BTreeSet<String>)],
+        people: &PeopleConfig,
+        now: std::time::Instant,
+    ) -> Vec<ScheduledRun> {
         let mut runs = Vec::new();
         for (p, scope) in policies {
             let Some(every) = p.every else { continue };
-            let last = *self
-                .last
-                .entry(p.name.clone())
-                .or_insert_with(std::time::Instant::now);
-            if last.elapsed() < every {
+            let last = *self.last.entry(p.name.clone()).or_insert(now);
+            if now.saturating_duration_since(last) < every {
                 continue;
             }
-            self.last.insert(p.name.clone(), std::time::Instant::now());
+            self.last.insert(p.name.clone(), now);
             let selection = select(p, scope, engine.store(), people, Utc::now());
             if selection.end.is_empty() {
                 continue;

@@ -881,3 +881,50 @@ async fn an_idle_policy_ends_exactly_what_its_dry_run_lists() {
     engine.shutdown();
     demo.stop().await.unwrap();
 }
+
+/// A scheduled policy runs one period after start, not before, and ends what it selects.
+#[tokio::test]
+async fn a_scheduled_policy_runs_when_due() {
+    use vigil_core::policy::{PolicyConfig, Schedule};
+    let demo = demo(200, Duration::from_secs(3600)).await;
+    let engine = Engine::with_audit(
+        tokio::runtime::Handle::current(),
+        Some(vigil_core::audit::AuditLog::open(tempfile::tempdir().unwrap().path()).unwrap()),
+        "tester@host",
+    );
+    engine
+        .add_tenant(Arc::new(connector(&demo, TOKEN, 500)), Duration::from_millis(300))
+        .unwrap();
+    let store = engine.store().clone();
+    common::wait_until("the first poll", 10, || {
+        store.health("demo").and_then(|h| h.last_poll_at).is_some()
+    })
+    .await;
+    let p = PolicyConfig {
+        name: "old".into(),
+        older_than: Some("1h".into()),
+        every: Some("10m".into()),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    let policies = vec![(p.clone(), p.scope([("demo", &[][..])]))];
+    let links = Default::default();
+    let mut schedule = Schedule::default();
+    let t0 = std::time::Instant::now();
+    assert!(schedule.tick_at(&engine, &policies, &links, t0).await.is_empty());
+    let early = t0 + Duration::from_secs(599);
+    assert!(schedule.tick_at(&engine, &policies, &links, early).await.is_empty());
+    let due = t0 + Duration::from_secs(601);
+    let runs = schedule.tick_at(&engine, &policies, &links, due).await;
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert!(!run.selection.end.is_empty());
+    assert_eq!(run.report.items.len(), run.selection.end.len());
+    assert_eq!(run.report.failed(), 0, "{:?}", run.report);
+    // Not again until another period has passed.
+    let soon = due + Duration::from_secs(60);
+    assert!(schedule.tick_at(&engine, &policies, &links, soon).await.is_empty());
+    engine.shutdown();
+    demo.stop().await.unwrap();
+}
