@@ -170,6 +170,9 @@ async fn okta_against_its_management_openapi_document() {
     c.end_user_sessions("00u2").await.unwrap();
     c.disable_user("00u2", false).await.unwrap();
     c.enable_user("00u2").await.unwrap();
+    // The playbook's steps: grants revoked, the password expired.
+    c.revoke_grants("00u2").await.unwrap();
+    c.require_password_change("00u2").await.unwrap();
     let _ = c.end_session("102ada").await;
     assert!(c.find_user("bob@acme.example").await.unwrap().is_some());
     assert!(c.check().await.error.is_none());
@@ -182,6 +185,8 @@ async fn okta_against_its_management_openapi_document() {
         "suspendUser",
         "unsuspendUser",
         "revokeSession",
+        "revokeUserGrants",
+        "expirePassword",
     ]);
     mock.assert_scopes(&scopes.lock().unwrap());
 }
@@ -268,6 +273,8 @@ async fn google_against_its_discovery_documents() {
     c.end_user_sessions("222").await.unwrap();
     c.disable_user("222", false).await.unwrap();
     c.enable_user("222").await.unwrap();
+    c.revoke_grants("222").await.unwrap();
+    c.require_password_change("222").await.unwrap();
     assert!(c.find_user("max@example.com").await.unwrap().is_some());
     assert!(c.check().await.error.is_none());
     reports.assert_clean();
@@ -277,6 +284,8 @@ async fn google_against_its_discovery_documents() {
         "directory.users.get",
         "directory.users.update",
         "directory.users.signOut",
+        "directory.tokens.list",
+        "directory.tokens.delete",
     ]);
     let granted = scopes.lock().unwrap().clone();
     reports.assert_scopes(&granted);
@@ -481,6 +490,7 @@ async fn entra_against_graph_built_from_microsofts_sdk_and_types() {
     c.end_user_sessions("u-alex").await.unwrap();
     c.disable_user("u-alex", false).await.unwrap();
     c.enable_user("u-alex").await.unwrap();
+    c.require_password_change("u-alex").await.unwrap();
     assert!(c.find_user("alex@contoso.com").await.unwrap().is_some());
     assert!(c.check().await.error.is_none());
     mock.assert_clean();
