@@ -78,6 +78,7 @@ async fn better_auth_real_server() {
                 .get(id)
                 .unwrap_or_else(|| panic!("session {id} of {email} missing"));
             assert_eq!(s.username, email);
+            assert_eq!(s.email.as_deref(), Some(email.as_str()));
             assert_eq!(s.display_name.as_deref(), u["name"].as_str());
             assert_eq!(s.superuser, u["role"] == "admin");
             assert_eq!(
@@ -269,6 +270,11 @@ async fn synapse_real_server() {
             assert_eq!(s.username, u["localpart"].as_str().unwrap());
             assert_eq!(s.superuser, u["admin"] == true);
             assert_eq!(s.display_name.as_deref(), u["displayname"].as_str());
+            // The listing has no address; the user's details (threepids) do.
+            assert_eq!(
+                s.email,
+                Some(format!("{}@example.org", u["localpart"].as_str().unwrap()))
+            );
             assert!(
                 s.created_at.is_none(),
                 "Synapse keeps no creation time; nothing is invented"
@@ -453,6 +459,7 @@ async fn keycloak_real_server() {
                 .unwrap_or_else(|| panic!("session {id} of {name} missing"));
             assert_eq!(s.user_id, u["id"].as_str().unwrap());
             assert_eq!(s.username, name);
+            assert_eq!(s.email, Some(format!("{name}@example.org")));
             assert_eq!(
                 s.display_name.as_deref(),
                 Some(
