@@ -1,4 +1,4 @@
-//! Audited actions from the terminal: terminate, logout, disable, enable, contain, and
+//! Audited actions from the terminal: terminate, logout, disable, enable, and
 //! reading the audit log back.
 //!
 //! An action runs through the same engine as the app: the tenant is polled once (so the
@@ -211,49 +211,6 @@ async fn confirm(
             return;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// The incident playbook: force logout, then disable, then (where the connector can)
-/// revoke refresh tokens — each step audited, with a summary.
-pub async fn contain(connector: Arc<dyn Connector>, user: &str) -> Result<(), Failure> {
-    let tenant = connector.tenant().to_string();
-    let caps = connector.capabilities();
-    say!("containing {user} in tenant '{tenant}':");
-    let mut failures = Vec::new();
-    for (step, kind, possible) in [
-        (
-            "1. force logout",
-            ActionKind::Logout,
-            caps.end_user_sessions,
-        ),
-        (
-            "2. disable the account",
-            ActionKind::DisableOnly,
-            caps.disable_user,
-        ),
-    ] {
-        if !possible {
-            say!("{step}: not offered by this tenant's connector");
-            continue;
-        }
-        say!("{step}");
-        if let Err(f) = run(Arc::clone(&connector), kind, vec![user.to_owned()]).await {
-            failures.push(format!("{step}: {}", f.message));
-        }
-    }
-    say!(
-        "3. revoke refresh tokens: not offered by the {} connector (ending the sessions revokes their tokens where the system ties them together)",
-        connector.kind()
-    );
-    if failures.is_empty() {
-        say!("contained {user}: signed out everywhere and disabled");
-        Ok(())
-    } else {
-        Err(Failure {
-            code: 1,
-            message: format!("containing {user} was incomplete: {}", failures.join("; ")),
-        })
     }
 }
 

@@ -443,7 +443,7 @@ async fn run(command: Command) -> Result<(), Failure> {
             tenant,
             user: Some(user),
             ..
-        } => act::contain(resolve_one(&tenant).await?, &user).await,
+        } => people::contain_account(resolve_one(&tenant).await?, &user).await,
         Command::Contain { .. } => Err(Failure::usage(&Error::invalid_input(
             "name a person (--person) or a user",
         ))),

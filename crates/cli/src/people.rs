@@ -383,6 +383,49 @@ pub async fn contain_person(
     }
 }
 
+/// `vigil contain --tenant T USER`: the same playbook in one tenant, without asking.
+pub async fn contain_account(connector: Arc<dyn Connector>, user: &str) -> Result<(), Failure> {
+    let tenant = connector.tenant().to_string();
+    let found = connector
+        .find_user(user)
+        .await
+        .map_err(|e| Failure::tenant(&tenant, &e))?
+        .ok_or_else(|| Failure {
+            code: 1,
+            message: format!("tenant '{tenant}': no user named {user:?}"),
+        })?;
+    let (engine, failed) = engine_for_all(vec![Arc::clone(&connector)], true).await?;
+    if let Some((t, e)) = failed.into_iter().next() {
+        engine.shutdown();
+        return Err(Failure::tenant(&t, &e));
+    }
+    let p = people::of_account(
+        connector.as_ref(),
+        found,
+        &Default::default(),
+        engine.store(),
+    );
+    let plan = contain::plan(&engine, &p, ContainOptions::default());
+    say!("containing {user} in tenant '{tenant}':");
+    print_report(&plan);
+    let report = contain::run(&engine, &p, plan, CONFIRM_WAIT).await;
+    engine.shutdown();
+    say!("result:");
+    print_report(&report);
+    if let Some(id) = &report.action_id {
+        say!("audit: action {id} ({} items)", report.items.len());
+    }
+    if report.settled() {
+        say!("contained {user}");
+        Ok(())
+    } else {
+        Err(Failure {
+            code: 1,
+            message: format!("containing {user} was incomplete"),
+        })
+    }
+}
+
 /// `vigil policy run`
 pub async fn policy_run(
     connectors: Vec<Arc<dyn Connector>>,

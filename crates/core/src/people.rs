@@ -416,6 +416,42 @@ pub async fn person(
     p
 }
 
+/// The person of one known account of one tenant (its sessions from the store), for
+/// acting in that tenant alone.
+pub fn of_account(
+    connector: &dyn Connector,
+    user: User,
+    people: &PeopleConfig,
+    store: &SessionStore,
+) -> Person {
+    let tenant = connector.tenant().to_string();
+    let (key, linked_by) = people.person_of_user(&tenant, &user);
+    let mut sessions = Vec::new();
+    store.for_each_session(|s| {
+        if *s.tenant == *tenant && s.user_id == user.id {
+            sessions.push(s.clone());
+        }
+    });
+    let mut p = Person {
+        key,
+        display_name: None,
+        emails: Vec::new(),
+        accounts: vec![PersonAccount {
+            tenant,
+            kind: Some(connector.kind()),
+            own: sessions.iter().any(|s| s.current),
+            user,
+            linked_by,
+            sessions,
+            capabilities: Some(connector.capabilities()),
+        }],
+        lookup_errors: Vec::new(),
+        at: Utc::now(),
+    };
+    fill_names(&mut p);
+    p
+}
+
 fn fill_names(p: &mut Person) {
     p.display_name = p.accounts.iter().find_map(|a| a.user.display_name.clone());
     let mut emails: Vec<String> = Vec::new();
