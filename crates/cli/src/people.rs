@@ -28,10 +28,12 @@ pub async fn engine_for_all(
     audited: bool,
 ) -> Result<(Engine, Vec<(String, Error)>), Failure> {
     let audit = if audited {
-        Some(vigil_core::audit::AuditLog::open_default().map_err(|e| Failure {
-            code: 1,
-            message: format!("{} (no action is taken without an audit record)", e.message),
-        })?)
+        Some(
+            vigil_core::audit::AuditLog::open_default().map_err(|e| Failure {
+                code: 1,
+                message: format!("{} (no action is taken without an audit record)", e.message),
+            })?,
+        )
     } else {
         None
     };
@@ -60,7 +62,10 @@ pub async fn engine_for_all(
         if waiting.is_empty() {
             break;
         }
-        if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
+        if tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .is_err()
+        {
             for n in waiting {
                 failed.push((
                     n.clone(),
@@ -71,10 +76,10 @@ pub async fn engine_for_all(
         }
     }
     for n in &names {
-        if let Some(e) = store.health(n).and_then(|h| h.error) {
-            if !failed.iter().any(|(f, _)| f == n) {
-                failed.push((n.clone(), Error::new(e.code, e.message)));
-            }
+        if let Some(e) = store.health(n).and_then(|h| h.error)
+            && !failed.iter().any(|(f, _)| f == n)
+        {
+            failed.push((n.clone(), Error::new(e.code, e.message)));
         }
     }
     Ok((engine, failed))
@@ -91,7 +96,11 @@ fn unusable_errors(unusable: Vec<Unusable>) -> Vec<(String, Error)> {
 }
 
 /// Finds the person `query` names, or fails with the candidates listed.
-async fn find(engine: &Engine, query: &str, links: &people::PeopleConfig) -> Result<Person, Failure> {
+async fn find(
+    engine: &Engine,
+    query: &str,
+    links: &people::PeopleConfig,
+) -> Result<Person, Failure> {
     match people::find(query, links, engine.store(), &engine.connectors()).await {
         PersonMatch::Found { person } => Ok(person),
         PersonMatch::NotFound => Err(Failure {
@@ -99,7 +108,10 @@ async fn find(engine: &Engine, query: &str, links: &people::PeopleConfig) -> Res
             message: format!("no person matches {query:?} in any tenant"),
         }),
         PersonMatch::Ambiguous { candidates } => {
-            complain!("vigil: {query:?} matches {} people; name one:", candidates.len());
+            complain!(
+                "vigil: {query:?} matches {} people; name one:",
+                candidates.len()
+            );
             for c in &candidates {
                 complain!(
                     "  {}  {}  ({} in {})",
@@ -460,10 +472,22 @@ pub async fn policy_run(
             selection.spared.len()
         );
         for i in &selection.end {
-            say!("  end   {} {} {}: {}", i.tenant, i.username, i.session_id, i.reason);
+            say!(
+                "  end   {} {} {}: {}",
+                i.tenant,
+                i.username,
+                i.session_id,
+                i.reason
+            );
         }
         for i in &selection.spared {
-            say!("  spare {} {} {}: {}", i.tenant, i.username, i.session_id, i.reason);
+            say!(
+                "  spare {} {} {}: {}",
+                i.tenant,
+                i.username,
+                i.session_id,
+                i.reason
+            );
         }
         if let Some(r) = &report {
             for item in r.items.iter().filter(|i| !i.ok) {
@@ -471,7 +495,10 @@ pub async fn policy_run(
                     "vigil: tenant '{}': {}: {}",
                     item.target.tenant,
                     item.target.session_id,
-                    item.error.as_ref().map(|e| e.message.as_str()).unwrap_or("failed")
+                    item.error
+                        .as_ref()
+                        .map(|e| e.message.as_str())
+                        .unwrap_or("failed")
                 );
             }
             say!("audit: action {} ({} items)", r.action_id, r.items.len());

@@ -314,7 +314,9 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
     let kc_token = || -> String {
         rt.block_on(async {
             let r: Value = http
-                .post(format!("{kc_url}/realms/{realm}/protocol/openid-connect/token"))
+                .post(format!(
+                    "{kc_url}/realms/{realm}/protocol/openid-connect/token"
+                ))
                 .form(&[
                     ("grant_type", "client_credentials"),
                     ("client_id", kc["KEYCLOAK_CLIENT_ID"].as_str()),
@@ -340,13 +342,15 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
             if offline {
                 form.push(("scope", "openid offline_access"));
             }
-            http.post(format!("{kc_url}/realms/{realm}/protocol/openid-connect/token"))
-                .header("X-Forwarded-For", "203.0.113.77")
-                .form(&form)
-                .send()
-                .await
-                .unwrap()
-                .status()
+            http.post(format!(
+                "{kc_url}/realms/{realm}/protocol/openid-connect/token"
+            ))
+            .header("X-Forwarded-For", "203.0.113.77")
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .status()
         })
     };
     let token = kc_token();
@@ -475,15 +479,33 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
     let accounts = person["accounts"].as_array().unwrap();
     let by_tenant = |t: &str| accounts.iter().find(|a| a["tenant"] == t).unwrap().clone();
     assert_eq!(accounts.len(), 3, "{text}");
-    assert_eq!(by_tenant("kc")["sessions"].as_array().unwrap().len(), 2, "{text}");
-    assert_eq!(by_tenant("syn")["sessions"].as_array().unwrap().len(), 1, "{text}");
-    assert_eq!(by_tenant("ba")["sessions"].as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(
+        by_tenant("kc")["sessions"].as_array().unwrap().len(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        by_tenant("syn")["sessions"].as_array().unwrap().len(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        by_tenant("ba")["sessions"].as_array().unwrap().len(),
+        1,
+        "{text}"
+    );
     assert!(accounts.iter().all(|a| a["linked_by"] == "email"), "{text}");
 
     // The administrators' accounts are refused per tenant, named, before anything is sent.
     let out = vigil(
         c,
-        &["contain", "--person", "ops@example.org", "--dry-run", "--json"],
+        &[
+            "contain",
+            "--person",
+            "ops@example.org",
+            "--dry-run",
+            "--json",
+        ],
         None,
         None,
     );
@@ -537,7 +559,11 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
             .await
             .unwrap();
         assert_eq!(u["enabled"], false, "{u}");
-        assert_eq!(u["email"], email.as_str(), "nothing else of the user changed: {u}");
+        assert_eq!(
+            u["email"],
+            email.as_str(),
+            "nothing else of the user changed: {u}"
+        );
         assert!(
             u["requiredActions"]
                 .as_array()
@@ -585,7 +611,11 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
             .status();
         assert_eq!(listed, 401, "the Better Auth session's token is refused");
     });
-    assert_ne!(kc_sign_in("app", false), 200, "Keycloak refuses the sign-in");
+    assert_ne!(
+        kc_sign_in("app", false),
+        200,
+        "Keycloak refuses the sign-in"
+    );
     assert_ne!(sy_login().0, 200, "Synapse refuses the old password");
     assert_ne!(ba_sign_in().0, 200, "Better Auth refuses the old password");
 
@@ -594,13 +624,23 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
     ok(&out);
     let entries: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let action = report["action_id"].as_str().unwrap();
-    let ours: Vec<&Value> = entries.iter().filter(|e| e["action_id"] == action).collect();
+    let ours: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["action_id"] == action)
+        .collect();
     assert_eq!(ours.len(), 10, "{entries:?}");
 
     // Re-enabled everywhere.
     let out = vigil(
         c,
-        &["contain", "--person", &email, "--reenable", "--yes", "--json"],
+        &[
+            "contain",
+            "--person",
+            &email,
+            "--reenable",
+            "--yes",
+            "--json",
+        ],
         None,
         None,
     );

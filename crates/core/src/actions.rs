@@ -232,18 +232,20 @@ fn guard(
                 "this is the account Vigil signs in with on the tenant; logging it out, disabling it or revoking its credentials would cut Vigil off",
             )
         }
-        ActionKind::Disable | ActionKind::DisableOnly | ActionKind::RequirePasswordChange => match user {
-            Some(u) if u.protected || u.superuser => conflict(
-                name,
-                "a protected (administrative or helper) account: its sessions can be ended, the account not disabled nor its password reset",
-            ),
-            Some(_) => (name, None),
-            None if store.is_none() => (None, None),
-            None => conflict(
-                None,
-                "Vigil cannot tell whether this account is protected: name the user so the tenant's own record is checked (vigil disable --tenant T NAME)",
-            ),
-        },
+        ActionKind::Disable | ActionKind::DisableOnly | ActionKind::RequirePasswordChange => {
+            match user {
+                Some(u) if u.protected || u.superuser => conflict(
+                    name,
+                    "a protected (administrative or helper) account: its sessions can be ended, the account not disabled nor its password reset",
+                ),
+                Some(_) => (name, None),
+                None if store.is_none() => (None, None),
+                None => conflict(
+                    None,
+                    "Vigil cannot tell whether this account is protected: name the user so the tenant's own record is checked (vigil disable --tenant T NAME)",
+                ),
+            }
+        }
         _ => (name, None),
     }
 }

@@ -48,17 +48,25 @@ pub enum Outcome {
     /// Will be sent (in a plan).
     Planned,
     /// The tenant's API does not offer the step: nothing is sent.
-    NotOffered { reason: String },
+    NotOffered {
+        reason: String,
+    },
     /// A guard refuses it (protected account, Vigil's own account): nothing is sent.
-    Refused { reason: String },
+    Refused {
+        reason: String,
+    },
     /// The tenant accepted it; nothing later can observe it (a revocation, a password).
     Accepted,
     /// A later read shows it done: the sessions are gone, the account is disabled.
     Confirmed,
     /// The tenant accepted it, yet a later read shows the sessions or the account as
     /// they were (a session came back, the account is still enabled).
-    NotConfirmed { reason: String },
-    Failed { error: ErrorPayload },
+    NotConfirmed {
+        reason: String,
+    },
+    Failed {
+        error: ErrorPayload,
+    },
 }
 
 impl Outcome {
@@ -165,7 +173,8 @@ fn effect(a: &PersonAccount, step: ActionKind) -> String {
                     "a new password at the next sign-in (changePasswordAtNextLogin)",
                 Some(
                     crate::model::ConnectorKind::Synapse | crate::model::ConnectorKind::BetterAuth,
-                ) => "a random password no one knows is set: signing in with a password needs a reset first",
+                ) =>
+                    "a random password no one knows is set: signing in with a password needs a reset first",
                 _ => "a new password is required",
             }
         ),
@@ -354,9 +363,11 @@ pub async fn confirm(engine: &Engine, report: &mut ContainReport, wait: Duration
                 None,
             ),
         };
-        if let (Some(audit), Some(id), true) =
-            (engine.audit().cloned(), item.audit_id, state != ItemState::Accepted)
-        {
+        if let (Some(audit), Some(id), true) = (
+            engine.audit().cloned(),
+            item.audit_id,
+            state != ItemState::Accepted,
+        ) {
             let message = message.map(str::to_owned);
             let _ = crate::task::blocking(move || {
                 audit.record(id, state, None, None, message.as_deref())
@@ -385,14 +396,10 @@ pub async fn confirm(engine: &Engine, report: &mut ContainReport, wait: Duration
             .await
             .unwrap_or_default();
         let mut waiting = false;
-        for item in report
-            .items
-            .iter_mut()
-            .filter(|i| {
-                i.step == ActionKind::Logout
-                    && matches!(i.outcome, Outcome::Accepted | Outcome::NotConfirmed { .. })
-            })
-        {
+        for item in report.items.iter_mut().filter(|i| {
+            i.step == ActionKind::Logout
+                && matches!(i.outcome, Outcome::Accepted | Outcome::NotConfirmed { .. })
+        }) {
             let Some(e) = entries.iter().find(|e| Some(e.id) == item.audit_id) else {
                 continue;
             };

@@ -234,9 +234,13 @@ pub struct Candidate {
 #[serde(tag = "result", rename_all = "snake_case")]
 #[ts(export)]
 pub enum PersonMatch {
-    Found { person: Person },
+    Found {
+        person: Person,
+    },
     /// Several people match: listed, not guessed.
-    Ambiguous { candidates: Vec<Candidate> },
+    Ambiguous {
+        candidates: Vec<Candidate>,
+    },
     NotFound,
 }
 
@@ -292,9 +296,11 @@ pub async fn find(
                 person: person(&keys[0], people, store, tenants).await,
             };
         }
-        _ => return PersonMatch::Ambiguous {
-            candidates: candidates(&keys, people, store),
-        },
+        _ => {
+            return PersonMatch::Ambiguous {
+                candidates: candidates(&keys, people, store),
+            };
+        }
     }
     // No session anywhere: ask the directories by the query itself, and for an address
     // by its local part too (many directories find users by name only); an account
@@ -324,7 +330,10 @@ pub async fn find(
                         display_name: accounts
                             .iter()
                             .find_map(|(_, a)| a.user.display_name.clone()),
-                        usernames: accounts.iter().map(|(_, a)| a.user.username.clone()).collect(),
+                        usernames: accounts
+                            .iter()
+                            .map(|(_, a)| a.user.username.clone())
+                            .collect(),
                         tenants: accounts.iter().map(|(_, a)| a.tenant.clone()).collect(),
                         key,
                     }
@@ -609,7 +618,10 @@ mod tests {
             ("ops/admin".into(), LinkedBy::Unlinked)
         );
         // Not an address: no domain with a dot.
-        assert_eq!(c.person_of("t", "1", "a@b", Some("@")).1, LinkedBy::Username);
+        assert_eq!(
+            c.person_of("t", "1", "a@b", Some("@")).1,
+            LinkedBy::Username
+        );
     }
 
     #[test]

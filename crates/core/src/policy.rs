@@ -99,14 +99,29 @@ impl PolicyConfig {
             self.name.trim().to_owned()
         };
         let ctx = |e: Error| e.context(format!("policy '{name}'"));
-        let idle_over = self.idle_over.as_deref().map(parse_span).transpose().map_err(ctx)?;
-        let older_than = self.older_than.as_deref().map(parse_span).transpose().map_err(ctx)?;
+        let idle_over = self
+            .idle_over
+            .as_deref()
+            .map(parse_span)
+            .transpose()
+            .map_err(ctx)?;
+        let older_than = self
+            .older_than
+            .as_deref()
+            .map(parse_span)
+            .transpose()
+            .map_err(ctx)?;
         if idle_over.is_none() && older_than.is_none() {
             return Err(ctx(Error::invalid_input(
                 "say which sessions to end: idle_over (e.g. 8h) and/or older_than (e.g. 30d)",
             )));
         }
-        let every = self.every.as_deref().map(parse_span).transpose().map_err(ctx)?;
+        let every = self
+            .every
+            .as_deref()
+            .map(parse_span)
+            .transpose()
+            .map_err(ctx)?;
         if every.is_some_and(|e| e < MIN_EVERY) {
             return Err(ctx(Error::invalid_input("every: at least 1m")));
         }
@@ -116,7 +131,12 @@ impl PolicyConfig {
             older_than,
             tenants: self.tenants.clone(),
             tags: self.tags.clone(),
-            except: self.except.iter().map(|u| fold(u)).filter(|u| !u.is_empty()).collect(),
+            except: self
+                .except
+                .iter()
+                .map(|u| fold(u))
+                .filter(|u| !u.is_empty())
+                .collect(),
             every,
         })
     }
@@ -124,7 +144,10 @@ impl PolicyConfig {
 
 impl Policy {
     /// The tenants the policy applies to, out of `(name, tags)` of every tenant.
-    pub fn scope<'a>(&self, tenants: impl IntoIterator<Item = (&'a str, &'a [String])>) -> BTreeSet<String> {
+    pub fn scope<'a>(
+        &self,
+        tenants: impl IntoIterator<Item = (&'a str, &'a [String])>,
+    ) -> BTreeSet<String> {
         tenants
             .into_iter()
             .filter(|(name, tags)| {
@@ -173,17 +196,21 @@ fn span_text(d: chrono::Duration) -> String {
 
 /// Why `s` is due under `p` at `now`, if it is.
 fn due(p: &Policy, s: &Session, now: DateTime<Utc>) -> Option<String> {
-    let older = |d: Duration| chrono::Duration::from_std(d).ok().and_then(|d| now.checked_sub_signed(d));
+    let older = |d: Duration| {
+        chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+    };
     let mut why = Vec::new();
-    if let (Some(limit), Some(active)) = (p.idle_over.and_then(older), s.last_activity_at) {
-        if active < limit {
-            why.push(format!("idle {}", span_text(now - active)));
-        }
+    if let (Some(limit), Some(active)) = (p.idle_over.and_then(older), s.last_activity_at)
+        && active < limit
+    {
+        why.push(format!("idle {}", span_text(now - active)));
     }
-    if let (Some(limit), Some(created)) = (p.older_than.and_then(older), s.created_at) {
-        if created < limit {
-            why.push(format!("{} old", span_text(now - created)));
-        }
+    if let (Some(limit), Some(created)) = (p.older_than.and_then(older), s.created_at)
+        && created < limit
+    {
+        why.push(format!("{} old", span_text(now - created)));
     }
     (!why.is_empty()).then(|| why.join(", "))
 }
@@ -227,7 +254,9 @@ pub fn select(
         };
         let excepted = || {
             policy.except.contains(&fold(&s.username))
-                || s.email.as_deref().is_some_and(|e| policy.except.contains(&fold(e)))
+                || s.email
+                    .as_deref()
+                    .is_some_and(|e| policy.except.contains(&fold(e)))
                 || policy.except.contains(&people.person_of_session(s).0)
         };
         let spare = if s.current {
@@ -245,11 +274,16 @@ pub fn select(
         }
     });
     let order = |a: &PolicyItem, b: &PolicyItem| {
-        (a.tenant.as_str(), a.username.as_str(), a.session_id.as_str()).cmp(&(
-            b.tenant.as_str(),
-            b.username.as_str(),
-            b.session_id.as_str(),
-        ))
+        (
+            a.tenant.as_str(),
+            a.username.as_str(),
+            a.session_id.as_str(),
+        )
+            .cmp(&(
+                b.tenant.as_str(),
+                b.username.as_str(),
+                b.session_id.as_str(),
+            ))
     };
     sel.end.sort_by(order);
     sel.spared.sort_by(order);
@@ -337,8 +371,20 @@ mod tests {
     #[test]
     fn spans_parse_and_nonsense_is_refused() {
         assert_eq!(parse_span("8h").ok(), Some(Duration::from_secs(8 * 3600)));
-        assert_eq!(parse_span(" 30d ").ok(), Some(Duration::from_secs(30 * 86_400)));
-        for bad in ["", "h", "8", "8x", "-1h", "0m", "99999999999999999999d", "18446744073709551615w"] {
+        assert_eq!(
+            parse_span(" 30d ").ok(),
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        for bad in [
+            "",
+            "h",
+            "8",
+            "8x",
+            "-1h",
+            "0m",
+            "99999999999999999999d",
+            "18446744073709551615w",
+        ] {
             assert!(parse_span(bad).is_err(), "{bad}");
         }
     }
@@ -368,7 +414,7 @@ mod tests {
         }
         .parse()
         .unwrap();
-        let eu = vec!["eu".to_owned()];
+        let eu = ["eu".to_owned()];
         let none: Vec<String> = Vec::new();
         let scope = p.scope([("a", &none[..]), ("b", &eu[..]), ("c", &none[..])]);
         assert_eq!(scope.into_iter().collect::<Vec<_>>(), ["a", "b"]);

@@ -825,7 +825,10 @@ async fn an_idle_policy_ends_exactly_what_its_dry_run_lists() {
         "tester@host",
     );
     engine
-        .add_tenant(Arc::new(connector(&demo, TOKEN, 500)), Duration::from_millis(300))
+        .add_tenant(
+            Arc::new(connector(&demo, TOKEN, 500)),
+            Duration::from_millis(300),
+        )
         .unwrap();
     let store = engine.store().clone();
     common::wait_until("the first poll", 10, || {
@@ -868,7 +871,10 @@ async fn an_idle_policy_ends_exactly_what_its_dry_run_lists() {
         .map(|i| i.target.session_id.as_str())
         .collect();
     let listed: Vec<&str> = dry.end.iter().map(|i| i.session_id.as_str()).collect();
-    assert_eq!(ended, listed, "the run ends exactly what the dry run listed");
+    assert_eq!(
+        ended, listed,
+        "the run ends exactly what the dry run listed"
+    );
     let ended: HashSet<String> = ended.into_iter().map(str::to_owned).collect();
     common::wait_until("the ended sessions to leave the listing", 10, || {
         ended.iter().all(|id| store.get("demo", id).is_none())
@@ -893,7 +899,10 @@ async fn a_scheduled_policy_runs_when_due() {
         "tester@host",
     );
     engine
-        .add_tenant(Arc::new(connector(&demo, TOKEN, 500)), Duration::from_millis(300))
+        .add_tenant(
+            Arc::new(connector(&demo, TOKEN, 500)),
+            Duration::from_millis(300),
+        )
         .unwrap();
     let store = engine.store().clone();
     common::wait_until("the first poll", 10, || {
@@ -912,9 +921,19 @@ async fn a_scheduled_policy_runs_when_due() {
     let links = Default::default();
     let mut schedule = Schedule::default();
     let t0 = std::time::Instant::now();
-    assert!(schedule.tick_at(&engine, &policies, &links, t0).await.is_empty());
+    assert!(
+        schedule
+            .tick_at(&engine, &policies, &links, t0)
+            .await
+            .is_empty()
+    );
     let early = t0 + Duration::from_secs(599);
-    assert!(schedule.tick_at(&engine, &policies, &links, early).await.is_empty());
+    assert!(
+        schedule
+            .tick_at(&engine, &policies, &links, early)
+            .await
+            .is_empty()
+    );
     let due = t0 + Duration::from_secs(601);
     let runs = schedule.tick_at(&engine, &policies, &links, due).await;
     assert_eq!(runs.len(), 1);
@@ -924,7 +943,12 @@ async fn a_scheduled_policy_runs_when_due() {
     assert_eq!(run.report.failed(), 0, "{:?}", run.report);
     // Not again until another period has passed.
     let soon = due + Duration::from_secs(60);
-    assert!(schedule.tick_at(&engine, &policies, &links, soon).await.is_empty());
+    assert!(
+        schedule
+            .tick_at(&engine, &policies, &links, soon)
+            .await
+            .is_empty()
+    );
     engine.shutdown();
     demo.stop().await.unwrap();
 }

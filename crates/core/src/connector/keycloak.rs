@@ -655,9 +655,9 @@ impl Connector for KeycloakConnector {
         };
         obj.insert("requiredActions".to_owned(), actions.into());
         self.call(Method::PUT, &path, Some(&user))
-        .await
-        .map_err(|e| needs(e, "setting a required action", "manage-users"))
-        .map(|_| ())
+            .await
+            .map_err(|e| needs(e, "setting a required action", "manage-users"))
+            .map(|_| ())
     }
 
     /// By user name, else (for an address) by e-mail: people are found by either.

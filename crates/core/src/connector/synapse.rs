@@ -200,16 +200,16 @@ impl SynapseConnector {
     /// The user's e-mail address from their details, cached; none if they cannot be read
     /// (the address links people across tenants; its absence costs no session).
     async fn email_of(&self, user_id: &str) -> Option<String> {
-        if let Some((at, email)) = self.emails.lock().ok()?.get(user_id) {
-            if at.elapsed() < EMAIL_TTL {
-                return email.clone();
-            }
+        if let Some((at, email)) = self.emails.lock().ok()?.get(user_id)
+            && at.elapsed() < EMAIL_TTL
+        {
+            return email.clone();
         }
         let email = self.user(user_id).await.ok()?.email();
-        self.emails.lock().ok()?.insert(
-            user_id.to_owned(),
-            (Instant::now(), email.clone()),
-        );
+        self.emails
+            .lock()
+            .ok()?
+            .insert(user_id.to_owned(), (Instant::now(), email.clone()));
         email
     }
 
