@@ -286,6 +286,22 @@ fn keycloak_as_a_configured_tenant() {
     assert!(!file.contains(&env["KEYCLOAK_CLIENT_SECRET"]));
 }
 
+/// A GET with a bearer token, answered with JSON.
+async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    token: &str,
+) -> T {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A person with accounts on the real Keycloak, Synapse and Better Auth servers, all
 /// under one e-mail address, made for this test: `vigil person` finds them in all three,
 /// `vigil contain --person` disables them, ends every session, revokes Keycloak's offline
@@ -368,15 +384,12 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
             .unwrap()
             .status();
         assert_eq!(status, 201, "creating the Keycloak user");
-        let found: Vec<Value> = http
-            .get(kc_admin(&format!("users?username={local}&exact=true")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let found: Vec<Value> = get_json(
+            &http,
+            kc_admin(&format!("users?username={local}&exact=true")),
+            &token,
+        )
+        .await;
         found[0].clone()
     });
     let kc_id = kc_user["id"].as_str().unwrap().to_owned();
@@ -549,15 +562,7 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
     // From each server's side.
     let token = kc_token();
     rt.block_on(async {
-        let u: Value = http
-            .get(kc_admin(&format!("users/{kc_id}")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let u: Value = get_json(&http, kc_admin(&format!("users/{kc_id}")), &token).await;
         assert_eq!(u["enabled"], false, "{u}");
         assert_eq!(
             u["email"],
@@ -573,15 +578,8 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
             "{u}"
         );
         for path in ["sessions", "consents"] {
-            let list: Vec<Value> = http
-                .get(kc_admin(&format!("users/{kc_id}/{path}")))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let list: Vec<Value> =
+                get_json(&http, kc_admin(&format!("users/{kc_id}/{path}")), &token).await;
             assert!(list.is_empty(), "{path}: {list:?}");
         }
         let whoami = http
@@ -592,15 +590,12 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
             .unwrap()
             .status();
         assert_eq!(whoami, 401, "the Matrix device's token is refused");
-        let u: Value = http
-            .get(format!("{sy_url}/_synapse/admin/v2/users/{mxid}"))
-            .bearer_auth(&sy_admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let u: Value = get_json(
+            &http,
+            format!("{sy_url}/_synapse/admin/v2/users/{mxid}"),
+            &sy_admin,
+        )
+        .await;
         assert_eq!(u["locked"], true, "{u}");
         let listed = http
             .get(format!("{ba_url}/list-sessions"))
@@ -656,15 +651,7 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
     );
     let token = kc_token();
     rt.block_on(async {
-        let u: Value = http
-            .get(kc_admin(&format!("users/{kc_id}")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let u: Value = get_json(&http, kc_admin(&format!("users/{kc_id}")), &token).await;
         assert_eq!(u["enabled"], true, "{u}");
     });
     let file = std::fs::read_to_string(c.join("config.toml")).unwrap();

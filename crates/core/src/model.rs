@@ -116,6 +116,25 @@ impl User {
     }
 }
 
+impl User {
+    /// The user as one of their sessions names them.
+    pub fn of_session(s: &Session) -> Self {
+        Self {
+            id: s.user_id.clone(),
+            username: s.username.clone(),
+            email: s.email.clone(),
+            display_name: s.display_name.clone(),
+            first_name: s.first_name.clone(),
+            last_name: s.last_name.clone(),
+            department: s.department.clone(),
+            organisation: s.organisation.clone(),
+            superuser: s.superuser,
+            protected: s.protected,
+            disabled: s.disabled,
+        }
+    }
+}
+
 impl Session {
     /// A session with only its identity known; connectors fill in what their API says.
     pub fn new(tenant: &Arc<str>, id: String, user_id: String, username: String) -> Self {

@@ -390,7 +390,7 @@ pub async fn person(
             .or_insert_with(|| PersonAccount {
                 tenant: s.tenant.to_string(),
                 kind: tenants.get(&*s.tenant).map(|c| c.kind()),
-                user: user_of(s),
+                user: User::of_session(s),
                 linked_by,
                 sessions: Vec::new(),
                 capabilities: tenants.get(&*s.tenant).map(|c| c.capabilities()),
@@ -473,22 +473,6 @@ fn fill_names(p: &mut Person) {
         emails.push(p.key.clone());
     }
     p.emails = emails;
-}
-
-fn user_of(s: &Session) -> User {
-    User {
-        id: s.user_id.clone(),
-        username: s.username.clone(),
-        email: s.email.clone(),
-        display_name: s.display_name.clone(),
-        first_name: s.first_name.clone(),
-        last_name: s.last_name.clone(),
-        department: s.department.clone(),
-        organisation: s.organisation.clone(),
-        superuser: s.superuser,
-        protected: s.protected,
-        disabled: s.disabled,
-    }
 }
 
 type Found = (Vec<(String, PersonAccount)>, Vec<TenantError>);

@@ -418,19 +418,7 @@ impl SessionStore {
     pub fn user_of(&self, tenant: &str, user_id: &str) -> Option<User> {
         let inner = self.read();
         let s = inner.tenants.get(tenant)?.of_user(user_id).next()?;
-        Some(User {
-            id: s.user_id.clone(),
-            username: s.username.clone(),
-            email: s.email.clone(),
-            display_name: s.display_name.clone(),
-            first_name: s.first_name.clone(),
-            last_name: s.last_name.clone(),
-            department: s.department.clone(),
-            organisation: s.organisation.clone(),
-            superuser: s.superuser,
-            protected: s.protected,
-            disabled: s.disabled,
-        })
+        Some(User::of_session(s))
     }
 
     /// Whether `user_id` is the account Vigil itself signs in with on the tenant (one of

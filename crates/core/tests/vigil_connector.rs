@@ -669,31 +669,19 @@ async fn with_a_geoip_database_sessions_get_places_and_impossible_travel_alerts(
     demo.stop().await.unwrap();
 }
 
-/// Three demo tenants with the same seed share their people. A person is found by
-/// e-mail address in all three; containing them disables and signs them out in the two
-/// that answer, which later reads confirm from the servers' side; the third goes down
-/// before the action and is a failed, audited part of it, named; protected accounts are
-/// refused per tenant before anything is sent.
-#[tokio::test]
-async fn a_person_is_contained_in_every_tenant_and_a_tenant_down_mid_way_is_an_audited_partial_result()
- {
-    use vigil_core::audit::{ActionKind, AuditFilter, AuditLog, ItemState};
-    use vigil_core::contain::{self, ContainOptions, Outcome};
-    use vigil_core::people::{self, PeopleConfig, PersonMatch};
-    let demos = [
-        demo(300, Duration::from_secs(3600)).await,
-        demo(300, Duration::from_secs(3600)).await,
-        demo(300, Duration::from_secs(3600)).await,
-    ];
-    let names = ["north", "south", "west"];
+/// An audited engine polling each named demo every 300 ms, once each has been polled;
+/// the directory holds its audit database.
+async fn polled(
+    tenants: &[(&str, &RunningDemo)],
+) -> (Engine, vigil_core::audit::AuditLog, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let audit = AuditLog::open(dir.path()).unwrap();
+    let audit = vigil_core::audit::AuditLog::open(dir.path()).unwrap();
     let engine = Engine::with_audit(
         tokio::runtime::Handle::current(),
         Some(audit.clone()),
         "tester@host",
     );
-    for (d, name) in demos.iter().zip(names) {
+    for (name, d) in tenants {
         let spec = TenantSpec::new(name, ConnectorKind::Vigil, &d.url()).unwrap();
         let c = VigilConnector::new(&spec, SecretString::new(TOKEN)).unwrap();
         engine
@@ -702,11 +690,38 @@ async fn a_person_is_contained_in_every_tenant_and_a_tenant_down_mid_way_is_an_a
     }
     let store = engine.store().clone();
     common::wait_until("the first polls", 15, || {
-        names
+        tenants
             .iter()
-            .all(|n| store.health(n).and_then(|h| h.last_poll_at).is_some())
+            .all(|(n, _)| store.health(n).and_then(|h| h.last_poll_at).is_some())
     })
     .await;
+    (engine, audit, dir)
+}
+
+/// Three demo tenants with the same seed share their people. A person is found by
+/// e-mail address in all three; containing them disables and signs them out in the two
+/// that answer, which later reads confirm from the servers' side; the third goes down
+/// before the action and is a failed, audited part of it, named; protected accounts are
+/// refused per tenant before anything is sent.
+#[tokio::test]
+async fn a_person_is_contained_in_every_tenant_and_a_tenant_down_mid_way_is_an_audited_partial_result()
+ {
+    use vigil_core::audit::{ActionKind, AuditFilter, ItemState};
+    use vigil_core::contain::{self, ContainOptions, Outcome};
+    use vigil_core::people::{self, PeopleConfig, PersonMatch};
+    let demos = [
+        demo(300, Duration::from_secs(3600)).await,
+        demo(300, Duration::from_secs(3600)).await,
+        demo(300, Duration::from_secs(3600)).await,
+    ];
+    let names = ["north", "south", "west"];
+    let (engine, audit, _dir) = polled(&[
+        (names[0], &demos[0]),
+        (names[1], &demos[1]),
+        (names[2], &demos[2]),
+    ])
+    .await;
+    let store = engine.store().clone();
     // A plain user with sessions in the first tenant.
     let mut plain = None;
     store.for_each_session(|s| {
@@ -819,22 +834,8 @@ async fn a_person_is_contained_in_every_tenant_and_a_tenant_down_mid_way_is_an_a
 async fn an_idle_policy_ends_exactly_what_its_dry_run_lists() {
     use vigil_core::policy::{self, PolicyConfig};
     let demo = demo(400, Duration::from_secs(3600)).await;
-    let engine = Engine::with_audit(
-        tokio::runtime::Handle::current(),
-        Some(vigil_core::audit::AuditLog::open(tempfile::tempdir().unwrap().path()).unwrap()),
-        "tester@host",
-    );
-    engine
-        .add_tenant(
-            Arc::new(connector(&demo, TOKEN, 500)),
-            Duration::from_millis(300),
-        )
-        .unwrap();
+    let (engine, _audit, _dir) = polled(&[("demo", &demo)]).await;
     let store = engine.store().clone();
-    common::wait_until("the first poll", 10, || {
-        store.health("demo").and_then(|h| h.last_poll_at).is_some()
-    })
-    .await;
     // Idle over 30 minutes, except one user who is.
     let mut idle_users = Vec::new();
     let cutoff = chrono::Utc::now() - chrono::Duration::minutes(30);
@@ -893,22 +894,7 @@ async fn an_idle_policy_ends_exactly_what_its_dry_run_lists() {
 async fn a_scheduled_policy_runs_when_due() {
     use vigil_core::policy::{PolicyConfig, Schedule};
     let demo = demo(200, Duration::from_secs(3600)).await;
-    let engine = Engine::with_audit(
-        tokio::runtime::Handle::current(),
-        Some(vigil_core::audit::AuditLog::open(tempfile::tempdir().unwrap().path()).unwrap()),
-        "tester@host",
-    );
-    engine
-        .add_tenant(
-            Arc::new(connector(&demo, TOKEN, 500)),
-            Duration::from_millis(300),
-        )
-        .unwrap();
-    let store = engine.store().clone();
-    common::wait_until("the first poll", 10, || {
-        store.health("demo").and_then(|h| h.last_poll_at).is_some()
-    })
-    .await;
+    let (engine, _audit, _dir) = polled(&[("demo", &demo)]).await;
     let p = PolicyConfig {
         name: "old".into(),
         older_than: Some("1h".into()),
