@@ -6,16 +6,16 @@ use vigil_core::alerts::{AlertFilter, Rule, StoredAlert};
 use vigil_core::audit::{ActionKind, AuditEntry, AuditFilter, HistoryEntry};
 use vigil_core::config::TenantConfig;
 use vigil_core::connector::{self, KindInfo};
+use vigil_core::contain::{self, ContainOptions, ContainPreview, ContainReport};
 use vigil_core::export::{self, ExportFormat, ExportResult};
 use vigil_core::model::{SessionRef, TenantCheck};
+use vigil_core::people::{self, Person, PersonMatch};
+use vigil_core::policy::{self, PolicyConfig, PolicyRun, Selection};
 use vigil_core::settings::AppSettings;
 use vigil_core::store::{
     Facets, MAX_WINDOW, SessionFilter, SessionPage, SessionQuery, SessionRefs, Summary, UserPage,
     UserQuery,
 };
-use vigil_core::contain::{self, ContainOptions, ContainPreview, ContainReport};
-use vigil_core::people::{self, Person, PersonMatch};
-use vigil_core::policy::{self, PolicyConfig, PolicyRun, Selection};
 use vigil_core::{Error, ErrorPayload, SecretString};
 
 use crate::state::{AppState, AppStatus, TenantView};
@@ -421,10 +421,9 @@ const MAX_QUERY: usize = 512;
 
 fn check_query(q: &str) -> Reply<()> {
     if q.trim().is_empty() || q.len() > MAX_QUERY {
-        return Err(Error::invalid_input(format!(
-            "a person query of 1 to {MAX_QUERY} bytes"
-        ))
-        .into());
+        return Err(
+            Error::invalid_input(format!("a person query of 1 to {MAX_QUERY} bytes")).into(),
+        );
     }
     Ok(())
 }
@@ -435,13 +434,25 @@ fn check_query(q: &str) -> Reply<()> {
 pub async fn find_person(state: State<'_, AppState>, query: String) -> Reply<PersonMatch> {
     check_query(&query)?;
     let links = state.people().await;
-    Ok(people::find(&query, &links, state.engine.store(), &state.engine.connectors()).await)
+    Ok(people::find(
+        &query,
+        &links,
+        state.engine.store(),
+        &state.engine.connectors(),
+    )
+    .await)
 }
 
 async fn person_by_key(state: &AppState, key: &str) -> Reply<Person> {
     check_query(key)?;
     let links = state.people().await;
-    let p = people::person(key, &links, state.engine.store(), &state.engine.connectors()).await;
+    let p = people::person(
+        key,
+        &links,
+        state.engine.store(),
+        &state.engine.connectors(),
+    )
+    .await;
     if p.accounts.is_empty() {
         return Err(Error::new(
             vigil_core::ErrorCode::NotFound,
@@ -475,7 +486,13 @@ pub async fn contain_person(
     state.audit()?;
     let person = person_by_key(&state, &key).await?;
     let plan = contain::plan(&state.engine, &person, options);
-    Ok(contain::run(&state.engine, &person, plan, std::time::Duration::from_secs(15)).await)
+    Ok(contain::run(
+        &state.engine,
+        &person,
+        plan,
+        std::time::Duration::from_secs(15),
+    )
+    .await)
 }
 
 /// Re-enables the person's accounts everywhere.

@@ -142,6 +142,101 @@ def test_the_audit_screen_shows_the_action(s):
     s.wait("the sessions view", lambda: s.find_all("[data-testid=session-row]"))
 
 
+def page_text(s, css):
+    """The text of the first element matching `css` as the page holds it ('' if none)."""
+    return s.execute("return document.querySelector(arguments[0])?.textContent ?? ''", css)
+
+
+def enabled(s, css):
+    return s.execute("const el = document.querySelector(arguments[0]); return !!el && !el.disabled;", css)
+
+
+def item_states(s, action):
+    return s.execute("""
+        return [...document.querySelectorAll(
+            `[data-testid=contain-result][data-action=${arguments[0]}] [data-testid=contain-item]`)]
+            .map(i => i.dataset.state);
+    """, action)
+
+
+def wait_in_panel(s, what, css, timeout=25):
+    """Waits for `css` in the person panel, pressing the panel's Refresh now and then: the
+    panel looks the person up once after an action, and the tenant's state may reach
+    Vigil with a later poll."""
+    deadline = time.monotonic() + timeout
+    pressed = time.monotonic()
+    while time.monotonic() < deadline:
+        if s.find_all(css):
+            return
+        if time.monotonic() - pressed > 4 and enabled(s, "[data-testid=person-refresh]"):
+            click(s, s.find("[data-testid=person-refresh]"))
+            pressed = time.monotonic()
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {page_text(s, '[data-testid=person-panel]')}")
+
+
+def test_contain_a_person_everywhere_and_re_enable(s):
+    # A demo user that is neither protected nor a SuperUser (nor disabled, nor the admin's
+    # own): a row whose user cell shows no badge. The row is found and its Person button
+    # clicked in one script, as the rows move with every poll.
+    s.wait("session rows", lambda: len(rows(s)) > 5, timeout=30)
+    user = s.wait("a demo row without badges", lambda: s.execute("""
+        const row = [...document.querySelectorAll('[data-testid=session-row][data-tenant=demo]')].find(r =>
+            r.querySelector('.cell-username .username') && !r.querySelector('.cell-username .badge') &&
+            r.querySelector('[data-testid=open-person]'));
+        if (!row) return null;
+        const button = row.querySelector('[data-testid=open-person]');
+        setTimeout(() => {
+            for (const type of ['mousedown', 'mouseup', 'click']) {
+                button.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true, button: 0 }));
+            }
+        }, 0);
+        return row.querySelector('.cell-username .username').textContent;
+    """))
+    s.wait("the person panel", lambda: s.find_all("[data-testid=person-panel]"))
+    s.wait("the person's account in demo", lambda: s.find_all(
+        "[data-testid=person-panel] [data-testid=person-account][data-tenant=demo]"), timeout=20)
+    panel = page_text(s, "[data-testid=person-panel]")
+    assert user in panel, (user, panel)
+    assert not s.find_all("[data-testid=person-panel] [data-testid=person-account][data-disabled=true]"), panel
+
+    # Contain everywhere: the plan first, nothing sent until confirmed.
+    s.wait("Contain everywhere to be offered", lambda: enabled(s, "[data-testid=contain-person]"))
+    click(s, s.find("[data-testid=contain-person]"))
+    s.wait("the contain confirmation", lambda: s.find_all("[data-testid=contain-confirm]"))
+    s.wait("planned steps", lambda: s.find_all(
+        "[data-testid=contain-confirm] [data-testid=contain-plan-item][data-state=planned]"), timeout=20)
+    s.wait("the confirm button", lambda: enabled(s, "[data-testid=contain-go]"))
+    snap(s, "vigil-person-plan.png")
+    click(s, s.find("[data-testid=contain-go]"))
+    # contain_person waits up to ~15 s for the polls to confirm.
+    s.wait("the contain result", lambda: s.find_all("[data-testid=contain-result][data-action=contain]"),
+           timeout=45)
+    states = item_states(s, "contain")
+    summary = page_text(s, "[data-testid=contain-result] [data-testid=contain-summary]")
+    assert any(st in ("confirmed", "accepted") for st in states), (states, summary)
+    assert "failed" not in states, (states, page_text(s, "[data-testid=contain-result]"))
+    # The panel looks the person up again: the account shows as disabled.
+    wait_in_panel(s, "the account disabled in the panel",
+                  "[data-testid=person-panel] [data-testid=person-account][data-tenant=demo][data-disabled=true]")
+
+    # Re-enable everywhere, after its own confirmation.
+    s.wait("Re-enable everywhere to be offered", lambda: enabled(s, "[data-testid=reenable-person]"), timeout=20)
+    click(s, s.find("[data-testid=reenable-person]"))
+    s.wait("the re-enable confirmation", lambda: s.find_all("[data-testid=reenable-confirm]"))
+    click(s, s.find("[data-testid=reenable-go]"))
+    s.wait("the re-enable result", lambda: s.find_all("[data-testid=contain-result][data-action=reenable]"),
+           timeout=30)
+    states = item_states(s, "reenable")
+    assert states and "failed" not in states, (states, page_text(s, "[data-testid=contain-result]"))
+    wait_in_panel(s, "the account enabled again",
+                  "[data-testid=person-panel] [data-testid=person-account][data-tenant=demo][data-disabled=false]")
+    snap(s, "vigil-person.png")
+    click(s, s.find("[data-testid=person-panel] [aria-label=Close]"))
+    s.wait("the panel to close", lambda: not s.find_all("[data-testid=person-panel]"))
+    s.wait("the sessions view", lambda: rows(s))
+
+
 def test_the_window_cannot_call_what_it_was_not_granted(s):
     script = """
         const done = arguments[arguments.length - 1];
@@ -338,6 +433,7 @@ def main():
         start_external_tenant()
         plan = [
             (test_demo_sessions_appear, test_end_a_session_and_it_is_gone, test_the_audit_screen_shows_the_action,
+             test_contain_a_person_everywhere_and_re_enable,
              test_the_window_cannot_call_what_it_was_not_granted, test_add_a_tenant_in_the_window,
              test_a_superuser_sign_in_at_odd_hours_is_a_native_notification),
             (test_the_tenant_survives_a_restart, test_no_answer_of_the_app_holds_the_secret,

@@ -20,6 +20,9 @@ import { type RowModifiers, SessionTable } from "./components/SessionTable";
 import { StatusBar } from "./components/StatusBar";
 import { SESSION_COLUMNS } from "./components/sessionColumns";
 import { toSelectedUser, UserTable } from "./components/UserTable";
+import { PersonGroups } from "./features/people/PersonGroups";
+import { PersonPanel } from "./features/people/PersonPanel";
+import { personQueryOf } from "./features/people/people";
 import {
   appStatusQueryOptions,
   type BaseQuery,
@@ -313,6 +316,13 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
   const [pendingEnd, setPendingEnd] = useState<PendingEnd | null>(null);
   const [pendingPlan, setPendingPlan] = useState<UserActionPlan | null>(null);
   const [historyOpen, setHistoryOpen] = useState(false);
+  /** The person panel's query (null: closed). */
+  const [personQuery, setPersonQuery] = useState<string | null>(null);
+  const [groupByPerson, setGroupByPerson] = useState(false);
+  const openPerson = useCallback(
+    (u: Pick<UserRow, "email" | "username">) => setPersonQuery(personQueryOf(u)),
+    [],
+  );
   const [toasts, setToasts] = useState<ExportToast[]>([]);
   const toastKey = useRef(0);
   const dismissToast = useCallback(
@@ -770,7 +780,8 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
 
   // ---- keyboard --------------------------------------------------------------------------
   const searchRef = useRef<HTMLInputElement>(null);
-  const dialogOpen = pendingEnd !== null || pendingPlan !== null || historyOpen;
+  const dialogOpen =
+    pendingEnd !== null || pendingPlan !== null || historyOpen || personQuery !== null;
   const shortcuts = useRef({
     requestEnd,
     selectAll,
@@ -997,6 +1008,19 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
         signInLog={signInLog}
         onRowClick={onRowClick}
         onToggleAll={onToggleAll}
+        onOpenPerson={openPerson}
+      />
+    );
+  } else if (groupByPerson) {
+    main = (
+      <PersonGroups
+        base={userBase}
+        total={userTotal}
+        selection={userSelection}
+        stale={stale}
+        onRowClick={onUserRowClick}
+        onForceLogout={(row, skip) => planFor("logout", [toSelectedUser(row)], skip)}
+        onOpenPerson={setPersonQuery}
       />
     );
   } else {
@@ -1020,6 +1044,7 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
         onEndSession={(s, skip) =>
           requestEndOf(new Map([[sessionKey(s.tenant, s.id), toSelected(s)]]), skip)
         }
+        onOpenPerson={openPerson}
       />
     );
   }
@@ -1041,6 +1066,7 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
         paused={statusQ.data?.paused}
         onPaused={(paused) => pauseMutation.mutate(paused)}
         pausing={pauseMutation.isPending}
+        onFindPerson={setPersonQuery}
       />
       <Cards
         counts={cardCounts}
@@ -1085,6 +1111,17 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
             Users
           </button>
         </fieldset>
+        {mode === "users" && (
+          <label className="toggle" title="Group the loaded users by person (e-mail address)">
+            <input
+              type="checkbox"
+              data-testid="group-by-person"
+              checked={groupByPerson}
+              onChange={(e) => setGroupByPerson(e.target.checked)}
+            />
+            <span>Group by person</span>
+          </label>
+        )}
         <span className="row-count" data-testid="row-count" aria-live="polite">
           {countText}
         </span>
@@ -1289,6 +1326,9 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
           username={onlyUser.username}
           onClose={() => setHistoryOpen(false)}
         />
+      )}
+      {personQuery !== null && (
+        <PersonPanel key={personQuery} query={personQuery} onClose={() => setPersonQuery(null)} />
       )}
       <ExportToasts toasts={toasts} onDismiss={dismissToast} />
     </div>

@@ -59,6 +59,8 @@ function startApp(backend: Backend = {}, hash = "#/settings") {
           stored = { ...sent, geoip_database: sent.geoip_database.trim() };
           return stored;
         }
+        case "list_policies":
+          return [];
         case "diagnostics":
           return DIAGNOSTICS;
         case "open_log_folder":

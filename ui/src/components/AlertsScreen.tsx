@@ -1,5 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
+import { PersonPanel } from "../features/people/PersonPanel";
 import { alertListQueryOptions, invalidateAlerts, summaryQueryOptions } from "../hooks/queries";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
 import type { AlertFilter } from "../ipc/bindings/AlertFilter";
@@ -26,6 +27,8 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
   const [search, setSearch] = useState("");
   const [selected, setSelected] = useState<ReadonlySet<number>>(() => new Set());
   const [notice, setNotice] = useState<Notice | null>(null);
+  /** The person panel's query: an alert's user name (null: closed). */
+  const [person, setPerson] = useState<string | null>(null);
   const debounced = useDebouncedValue(search.trim(), SEARCH_DEBOUNCE_MS);
 
   const filter = useMemo<AlertFilter>(
@@ -274,6 +277,17 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
                       >
                         Snooze 1 h
                       </button>
+                      {a.username !== null && (
+                        <button
+                          type="button"
+                          className="link-button"
+                          data-testid="alert-person"
+                          title={`${a.username}'s accounts and sessions in every tenant`}
+                          onClick={() => setPerson(a.username)}
+                        >
+                          Person
+                        </button>
+                      )}
                       {a.session_id !== null && (
                         <button
                           type="button"
@@ -294,6 +308,9 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
           </table>
         )}
       </div>
+      {person !== null && (
+        <PersonPanel key={person} query={person} onClose={() => setPerson(null)} />
+      )}
     </div>
   );
 }

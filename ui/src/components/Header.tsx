@@ -1,4 +1,5 @@
 import type { ChangeEvent, RefObject } from "react";
+import { PersonSearch } from "../features/people/PersonSearch";
 
 export type HeaderProps = {
   search: string;
@@ -20,6 +21,8 @@ export type HeaderProps = {
   onPaused?: (paused: boolean) => void;
   /** A pause or resume is under way. */
   pausing?: boolean;
+  /** Opens the person panel for a query (an e-mail address or user name). */
+  onFindPerson?: (query: string) => void;
 };
 
 const SEVERAL = "\u0000several";
@@ -64,6 +67,7 @@ export function Header(props: HeaderProps) {
           autoComplete="off"
         />
       </div>
+      {props.onFindPerson && <PersonSearch onFind={props.onFindPerson} />}
       <select
         className="tenant-filter"
         data-testid="tenant-filter"

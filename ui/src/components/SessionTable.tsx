@@ -44,6 +44,8 @@ declare module "@tanstack/react-table" {
     isSelected: (s: Session) => boolean;
     toggleRow: (index: number, s: Session) => void;
     cellContext: CellContext;
+    /** Opens the person panel for this session's user. */
+    openPerson?: ((s: Session) => void) | undefined;
   }
 }
 
@@ -71,6 +73,35 @@ const SELECT_COLUMN = col.display({
   },
 });
 
+/** The person behind the row's account: every account of theirs in every tenant. */
+const PERSON_COLUMN = col.display({
+  id: "person",
+  header: "",
+  size: 30,
+  enableResizing: false,
+  cell: ({ row, table }) => {
+    const s = row.original.session;
+    const open = table.options.meta?.openPerson;
+    if (!s || !open) return null;
+    return (
+      <button
+        type="button"
+        className="icon-button person-button"
+        data-testid="open-person"
+        tabIndex={-1}
+        aria-label={`Person: every account of ${s.username} (tenant ${s.tenant})`}
+        title="Person: this user's accounts and sessions in every tenant"
+        onClick={(e) => {
+          e.stopPropagation();
+          open(s);
+        }}
+      >
+        <span aria-hidden="true">👤</span>
+      </button>
+    );
+  },
+});
+
 function columnDef(spec: SessionColumn) {
   return col.display({
     id: spec.id,
@@ -87,7 +118,7 @@ function columnDef(spec: SessionColumn) {
   });
 }
 
-const COLUMNS = [SELECT_COLUMN, ...SESSION_COLUMNS.map(columnDef)];
+const COLUMNS = [SELECT_COLUMN, PERSON_COLUMN, ...SESSION_COLUMNS.map(columnDef)];
 
 /** The direction a column shows for the current sort, or false when it is not the sort. */
 export function columnSortState(spec: SessionColumn, sort: SessionSort): "asc" | "desc" | false {
@@ -132,6 +163,8 @@ export type SessionTableProps = {
   signInLog?: ReadonlySet<string>;
   onRowClick: (index: number, session: Session, mods: RowModifiers) => void;
   onToggleAll: () => void;
+  /** Opens the person panel for a row's user (no person column without it). */
+  onOpenPerson?: (s: Session) => void;
 };
 
 export function SessionTable(props: SessionTableProps) {
@@ -189,10 +222,14 @@ export function SessionTable(props: SessionTableProps) {
     [onRowClick],
   );
 
-  const columnOrder = useMemo(() => ["select", ...layout.order], [layout.order]);
+  const columnOrder = useMemo(() => ["select", "person", ...layout.order], [layout.order]);
+  const hasPerson = props.onOpenPerson !== undefined;
   const columnVisibility: VisibilityState = useMemo(
-    () => Object.fromEntries(layout.hidden.map((id) => [id, false])),
-    [layout.hidden],
+    () => ({
+      ...Object.fromEntries(layout.hidden.map((id) => [id, false])),
+      person: hasPerson,
+    }),
+    [layout.hidden, hasPerson],
   );
   const layoutRef = useRef(layout);
   layoutRef.current = layout;
@@ -220,6 +257,7 @@ export function SessionTable(props: SessionTableProps) {
       isSelected,
       toggleRow,
       cellContext: { stale: props.stale, signInLog: props.signInLog },
+      openPerson: props.onOpenPerson,
     },
   });
 
@@ -329,6 +367,13 @@ export function SessionTable(props: SessionTableProps) {
                   }}
                   onChange={props.onToggleAll}
                 />
+              </div>
+            );
+          }
+          if (h.column.id === "person") {
+            return (
+              <div key={h.id} className="cell cell-person" role="columnheader" style={{ width }}>
+                <span className="sr-only">Person</span>
               </div>
             );
           }

@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { PoliciesSection } from "../features/policies/PoliciesSection";
 import { appStatusQueryOptions, queryKeys, settingsQueryOptions } from "../hooks/queries";
 import type { AppSettings } from "../ipc/bindings/AppSettings";
 import type { Severity } from "../ipc/bindings/Severity";
@@ -617,6 +618,7 @@ export function SettingsScreen() {
       </div>
       <section className="tenants-body settings-body" aria-labelledby={titleId}>
         {body}
+        <PoliciesSection />
         <Support logDir={statusQ.data?.log_dir} />
       </section>
     </div>

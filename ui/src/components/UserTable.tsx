@@ -48,6 +48,8 @@ type UserColumn = {
   sort?: UserSortColumn;
   descFirst?: boolean;
   width: number;
+  /** The header's name for screen readers when it shows no label. */
+  srLabel?: string;
   cell: (u: UserRow, ctx: RowCtx) => ReactNode;
 };
 
@@ -55,6 +57,7 @@ type RowCtx = {
   expanded: boolean;
   onToggleExpand: () => void;
   onForceLogout: (skipConfirm: boolean) => void;
+  onOpenPerson: (() => void) | undefined;
   stale: string | undefined;
 };
 
@@ -64,6 +67,26 @@ function text(v: string | null): ReactNode {
 
 function time(iso: string | null): ReactNode {
   return iso ? <time dateTime={iso}>{formatDateTime(iso)}</time> : DASH;
+}
+
+/** Opens the person panel for a user row (also used by the grouped view). */
+export function PersonButton({ user, onOpen }: { user: UserRow; onOpen: () => void }) {
+  return (
+    <button
+      type="button"
+      className="icon-button person-button"
+      data-testid="open-person"
+      tabIndex={-1}
+      aria-label={`Person: every account of ${user.username} (tenant ${user.tenant})`}
+      title="Person: this user's accounts and sessions in every tenant"
+      onClick={(e) => {
+        e.stopPropagation();
+        onOpen();
+      }}
+    >
+      <span aria-hidden="true">👤</span>
+    </button>
+  );
 }
 
 const USER_COLUMNS: readonly UserColumn[] = [
@@ -87,6 +110,14 @@ const USER_COLUMNS: readonly UserColumn[] = [
         {ctx.expanded ? "▾" : "▸"}
       </button>
     ),
+  },
+  {
+    id: "person",
+    label: "",
+    srLabel: "Person",
+    width: 30,
+    cell: (u, ctx) =>
+      ctx.onOpenPerson ? <PersonButton user={u} onOpen={ctx.onOpenPerson} /> : null,
   },
   {
     id: "tenant",
@@ -336,6 +367,8 @@ export type UserTableProps = {
   onRowClick: (index: number, row: UserRow, mods: RowModifiers) => void;
   onForceLogout: (row: UserRow, skipConfirm: boolean) => void;
   onEndSession: (s: Session, skipConfirm: boolean) => void;
+  /** Opens the person panel for a row's user. */
+  onOpenPerson?: (row: UserRow) => void;
 };
 
 /** One row per (tenant, user); a row expands inline to the user's sessions. */
@@ -532,7 +565,7 @@ export function UserTable(props: UserTableProps) {
               ) : c.label ? (
                 <span className="header-label">{c.label}</span>
               ) : (
-                <span className="sr-only">Expand</span>
+                <span className="sr-only">{c.srLabel ?? "Expand"}</span>
               )}
             </div>
           );
@@ -559,6 +592,7 @@ export function UserTable(props: UserTableProps) {
             expanded: isOpen,
             onToggleExpand: () => props.onToggleExpand(row),
             onForceLogout: (skip) => props.onForceLogout(row, skip),
+            onOpenPerson: props.onOpenPerson && (() => props.onOpenPerson?.(row)),
             stale: staleWhy,
           };
           return (

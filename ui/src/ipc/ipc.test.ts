@@ -6,20 +6,27 @@ import type { SessionQuery } from "./bindings/SessionQuery";
 import {
   appStatus,
   connectorKinds,
+  containPerson,
+  containPlan,
   diagnostics,
   endSessions,
   errorCode,
   errorMessage,
   exportSessions,
+  findPerson,
   getSettings,
   IpcError,
   isErrorPayload,
+  listPolicies,
   listTenants,
   onAppStatus,
   onSessionsChanged,
   openLogFolder,
+  policyPreview,
+  policyRun,
   querySessions,
   queryUsers,
+  reenablePerson,
   refresh,
   removeTenant,
   saveSettings,
@@ -91,6 +98,45 @@ describe("ipc wrapper", () => {
     expect(await refresh()).toBeUndefined();
     expect(calls.map(([c]) => c)).toEqual(["summary", "end_sessions", "refresh"]);
     expect(calls[1]?.[1]).toEqual({ targets });
+  });
+
+  it("calls the people and policy commands with the contract's arguments", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return cmd === "list_policies" ? [] : { result: "not_found" };
+    });
+    const options = {
+      disable: true,
+      end_sessions: true,
+      revoke_grants: false,
+      require_password_change: true,
+    };
+    const policy = {
+      name: "night",
+      idle_over: "8h",
+      older_than: null,
+      tenants: [],
+      tags: ["prod"],
+      except: [],
+      every: null,
+    };
+    expect(await findPerson("alice@example.org")).toEqual({ result: "not_found" });
+    await containPlan("alice@example.org", options);
+    await containPerson("alice@example.org", options);
+    await reenablePerson("alice@example.org");
+    expect(await listPolicies()).toEqual([]);
+    await policyPreview(policy);
+    await policyRun(policy);
+    expect(calls).toEqual([
+      ["find_person", { query: "alice@example.org" }],
+      ["contain_plan", { key: "alice@example.org", options }],
+      ["contain_person", { key: "alice@example.org", options }],
+      ["reenable_person", { key: "alice@example.org" }],
+      ["list_policies", {}],
+      ["policy_preview", { policy }],
+      ["policy_run", { policy }],
+    ]);
   });
 
   it("turns a rejected ErrorPayload into an IpcError with the same code and message", async () => {

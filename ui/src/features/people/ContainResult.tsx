@@ -23,9 +23,8 @@ export function ContainResult({ action, report, onDismiss }: ContainResultProps)
         <strong data-testid="contain-summary">{summary.title}</strong>
         {report.unchecked_tenants.length > 0 && (
           <p className="person-warning">
-            Not checked:{" "}
-            {report.unchecked_tenants.map((t) => `tenant ${t}`).join(", ")} could not be searched;
-            an account there was not touched.
+            Not checked: {report.unchecked_tenants.map((t) => `tenant ${t}`).join(", ")} could not
+            be searched; an account there was not touched.
           </p>
         )}
         {itemsByTenant(report.items).map(([tenant, items]) => (

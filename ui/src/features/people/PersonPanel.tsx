@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
-import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { actionLabel } from "../../components/AuditScreen";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { invalidateAll } from "../../hooks/queries";
 import { useNow } from "../../hooks/useNow";
 import type { Candidate } from "../../ipc/bindings/Candidate";
@@ -240,7 +240,7 @@ export function PersonPanel({ query: initial, onClose }: PersonPanelProps) {
   });
   const match = findQ.data;
   const person = match?.result === "found" ? match.person : null;
-  const name = person ? (person.display_name ?? person.key) : query;
+  const name = visible(person ? (person.display_name ?? person.key) : query);
 
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
@@ -314,7 +314,7 @@ export function PersonPanel({ query: initial, onClose }: PersonPanelProps) {
         >
           <div className="history-head">
             <h2 id={titleId}>
-              Person {visible(name)}
+              Person {name}
               {findQ.isFetching && (
                 <span className="muted" role="status">
                   {" "}
@@ -373,8 +373,11 @@ export function PersonPanel({ query: initial, onClose }: PersonPanelProps) {
                 </dd>
                 <dt>Accounts</dt>
                 <dd>
-                  {plural(person.accounts.length, "account")} in{" "}
-                  {plural(tenants.length, "tenant")}, {plural(person.accounts.reduce((n, a) => n + a.sessions.length, 0), "active session")}
+                  {plural(person.accounts.length, "account")} in {plural(tenants.length, "tenant")},{" "}
+                  {plural(
+                    person.accounts.reduce((n, a) => n + a.sessions.length, 0),
+                    "active session",
+                  )}
                 </dd>
               </dl>
               {person.lookup_errors.map((e) => (
@@ -422,8 +425,8 @@ export function PersonPanel({ query: initial, onClose }: PersonPanelProps) {
               </div>
               {containM.isPending && (
                 <p className="muted" role="status" data-testid="contain-running">
-                  <span className="spinner" aria-hidden="true" /> Containing {visible(name)}…
-                  waiting for the tenants to confirm (up to 15 s).
+                  <span className="spinner" aria-hidden="true" /> Containing {name}… waiting for the
+                  tenants to confirm (up to 15 s).
                 </p>
               )}
               {reenableM.isPending && (
