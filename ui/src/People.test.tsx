@@ -542,7 +542,7 @@ describe("contain everywhere", () => {
     expect(argsOf("find_person").length).toBeGreaterThan(1);
   });
 
-  it("says all confirmed, and re-enables after a confirmation", async () => {
+  it("says all confirmed, and re-enables after a confirmation (accepted: done)", async () => {
     const { argsOf } = startPanel("alice", {
       contain: (key, options) => ({
         person: key,
@@ -582,7 +582,7 @@ describe("contain everywhere", () => {
     expect(argsOf("reenable_person")).toEqual([{ key: "alice@example.org" }]);
     const again = screen.getByTestId("contain-result");
     expect(within(again).getByTestId("contain-summary").textContent).toBe(
-      "Re-enabled: all confirmed",
+      "Re-enabled: done (2 items accepted by the tenant)",
     );
     expect(
       within(again)

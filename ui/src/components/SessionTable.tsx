@@ -18,6 +18,7 @@ import {
   useMemo,
   useRef,
 } from "react";
+import { PersonIcon } from "../features/people/PersonIcon";
 import { type BaseQuery, PAGE_SIZE, pageQueryOptions } from "../hooks/queries";
 import type { Session } from "../ipc/bindings/Session";
 import type { SessionPage } from "../ipc/bindings/SessionPage";
@@ -96,7 +97,7 @@ const PERSON_COLUMN = col.display({
           open(s);
         }}
       >
-        <span aria-hidden="true">👤</span>
+        <PersonIcon />
       </button>
     );
   },

@@ -8,6 +8,7 @@ import {
   useEffect,
   useRef,
 } from "react";
+import { PersonIcon } from "../features/people/PersonIcon";
 import {
   type BaseQuery,
   type BaseUserQuery,
@@ -84,7 +85,7 @@ export function PersonButton({ user, onOpen }: { user: UserRow; onOpen: () => vo
         onOpen();
       }}
     >
-      <span aria-hidden="true">👤</span>
+      <PersonIcon />
     </button>
   );
 }

@@ -71,9 +71,17 @@ describe("contain summary", () => {
   });
 
   it("is all confirmed only when nothing is open and every tenant was checked", () => {
+    expect(summarizeContain(report([item({ state: "confirmed" })]))).toEqual({
+      tone: "success",
+      title: "Contained: all confirmed",
+    });
+    // Accepted where nothing can observe it: done, and said as such.
     expect(
       summarizeContain(report([item({ state: "confirmed" }), item({ state: "accepted" })])),
-    ).toEqual({ tone: "success", title: "Contained: all confirmed" });
+    ).toEqual({
+      tone: "success",
+      title: "Contained: done (1 item confirmed, 1 item accepted by the tenant)",
+    });
     expect(
       summarizeContain(
         report([

@@ -149,7 +149,19 @@ export function summarizeContain(report: ContainReport, verb = "Contained"): Con
   const unchecked = report.unchecked_tenants.length;
   if (sent === 0) return { tone: "error", title: "Nothing was sent: no step could be taken" };
   if (failed === 0 && notConfirmed === 0 && unchecked === 0) {
-    return { tone: "success", title: `${verb}: all confirmed` };
+    const accepted = count("accepted");
+    if (accepted === 0) return { tone: "success", title: `${verb}: all confirmed` };
+    // Accepted: the tenant took it, and nothing Vigil can read would show it (a
+    // revocation, a password, a re-enable).
+    const confirmed = sent - accepted;
+    const done = `${plural(accepted, "item")} accepted by the tenant`;
+    return {
+      tone: "success",
+      title:
+        confirmed === 0
+          ? `${verb}: done (${done})`
+          : `${verb}: done (${plural(confirmed, "item")} confirmed, ${done})`,
+    };
   }
   const parts: string[] = [];
   if (notConfirmed > 0) parts.push(`${plural(notConfirmed, "item")} not confirmed`);
