@@ -434,13 +434,39 @@ fn check_query(q: &str) -> Reply<()> {
 pub async fn find_person(state: State<'_, AppState>, query: String) -> Reply<PersonMatch> {
     check_query(&query)?;
     let links = state.people().await;
-    Ok(people::find(
+    match people::find(
         &query,
         &links,
         state.engine.store(),
         &state.engine.connectors(),
     )
-    .await)
+    .await
+    {
+        PersonMatch::Found { person } => Ok(PersonMatch::Found {
+            person: recorded(&state, person).await,
+        }),
+        other => Ok(other),
+    }
+}
+
+/// The person with their recent history and audited actions (without them when the
+/// database cannot be read: the rest still helps).
+async fn recorded(state: &AppState, person: Person) -> Person {
+    let Ok(audit) = state.audit().cloned() else {
+        return person;
+    };
+    let fallback = person.clone();
+    match tokio::task::spawn_blocking(move || people::with_records(person, &audit)).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "a person's history could not be read");
+            fallback
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "a person's history could not be read");
+            fallback
+        }
+    }
 }
 
 async fn person_by_key(state: &AppState, key: &str) -> Reply<Person> {
@@ -472,6 +498,7 @@ pub async fn contain_plan(
 ) -> Reply<ContainPreview> {
     let person = person_by_key(&state, &key).await?;
     let plan = contain::plan(&state.engine, &person, options);
+    let person = recorded(&state, person).await;
     Ok(ContainPreview { person, plan })
 }
 

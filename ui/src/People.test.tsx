@@ -104,6 +104,22 @@ function alice(over: Partial<Person> = {}): Person {
       { tenant: "okta-prod", error: { code: "timeout", message: "the directory did not answer" } },
     ],
     at: "2025-01-01T09:00:00Z",
+    history: [
+      {
+        tenant: "demo",
+        session_id: "s-old",
+        user_id: "u-alice",
+        username: "alice",
+        ip: "203.0.113.50",
+        user_agent: null,
+        created_at: null,
+        first_seen: "2024-12-31T08:00:00Z",
+        last_seen: "2024-12-31T18:00:00Z",
+        ended_at: "2024-12-31T18:00:00Z",
+        ended_by: "vigil",
+      },
+    ],
+    actions: [],
     ...over,
   };
 }
@@ -345,6 +361,11 @@ describe("person panel", () => {
 
     // The audit log is searched by user name; only this person's accounts are listed.
     await waitFor(() => expect(within(panel).getAllByTestId("person-audit-row")).toHaveLength(2));
+    // The person's recent sessions, as Vigil saw them end.
+    const history = within(panel).getAllByTestId("person-history-row");
+    expect(history).toHaveLength(1);
+    expect(history[0]?.textContent).toContain("203.0.113.50");
+    expect(history[0]?.textContent).toContain("vigil");
     expect(argsOf("audit_entries").map((a) => (a.filter as AuditFilter).search)).toEqual(
       expect.arrayContaining(["alice", "alice.e"]),
     );

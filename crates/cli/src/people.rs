@@ -198,6 +198,36 @@ fn print_person(p: &Person) {
             );
         }
     }
+    if !p.history.is_empty() {
+        say!("  recent sessions:");
+        for h in &p.history {
+            say!(
+                "    {} {} {}  seen {} .. {}  {}",
+                h.tenant,
+                h.username,
+                h.ip.as_deref().unwrap_or("-"),
+                h.first_seen.format("%Y-%m-%d %H:%M"),
+                h.last_seen.format("%Y-%m-%d %H:%M"),
+                h.ended_by
+                    .as_deref()
+                    .map_or("active".to_owned(), |b| format!("ended ({b})"))
+            );
+        }
+    }
+    if !p.actions.is_empty() {
+        say!("  recent actions:");
+        for e in &p.actions {
+            say!(
+                "    {} {} {} {} by {}: {}",
+                e.requested_at.format("%Y-%m-%d %H:%M:%S"),
+                e.tenant,
+                e.action.as_str(),
+                e.target_user.as_deref().unwrap_or(&e.target),
+                e.actor,
+                e.state.as_str()
+            );
+        }
+    }
     for e in &p.lookup_errors {
         complain!(
             "vigil: tenant '{}': could not be searched for this person: {}",
@@ -221,6 +251,18 @@ pub async fn person(
     engine.shutdown();
     report_failures(&failed);
     let p = found?;
+    // Recent history and actions from the local database, when there is one.
+    let p = match vigil_core::audit::AuditLog::open_default() {
+        Ok(audit) => {
+            let fallback = p.clone();
+            tokio::task::spawn_blocking(move || people::with_records(p, &audit))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(fallback)
+        }
+        Err(_) => p,
+    };
     if json {
         json_out(&p)?;
     } else {

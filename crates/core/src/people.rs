@@ -183,6 +183,43 @@ pub struct Person {
     pub lookup_errors: Vec<TenantError>,
     /// When the person was looked up.
     pub at: DateTime<Utc>,
+    /// Their recent sessions as Vigil saw them (ended ones with how they ended), newest
+    /// first, from every account; filled by [`with_records`].
+    #[serde(default)]
+    pub history: Vec<crate::audit::HistoryEntry>,
+    /// Recent audited actions on their accounts, newest first; filled by [`with_records`].
+    #[serde(default)]
+    pub actions: Vec<crate::audit::AuditEntry>,
+}
+
+/// How many history entries and actions a person carries.
+pub const RECENT: usize = 20;
+
+/// Adds the person's recent session history and audited actions from the local
+/// database (blocking: run it off the async workers).
+pub fn with_records(mut p: Person, audit: &crate::audit::AuditLog) -> crate::error::Result<Person> {
+    let mut history = Vec::new();
+    let mut actions = Vec::new();
+    for a in &p.accounts {
+        history.extend(audit.history(Some(&a.tenant), Some(&a.user.username), RECENT as u32)?);
+        let entries = audit.entries(&crate::audit::AuditFilter {
+            tenant: Some(a.tenant.clone()),
+            search: Some(a.user.username.clone()),
+            limit: Some(500),
+            ..Default::default()
+        })?;
+        actions.extend(entries.into_iter().filter(|e| {
+            e.target == a.user.id || e.target_user.as_deref() == Some(a.user.username.as_str())
+        }));
+    }
+    history.sort_by(|x, y| y.last_seen.cmp(&x.last_seen));
+    history.truncate(RECENT);
+    actions.sort_by(|x, y| y.requested_at.cmp(&x.requested_at).then(y.id.cmp(&x.id)));
+    actions.dedup_by_key(|e| e.id);
+    actions.truncate(RECENT);
+    p.history = history;
+    p.actions = actions;
+    Ok(p)
 }
 
 impl Person {
@@ -406,6 +443,8 @@ pub async fn person(
         accounts: Vec::new(),
         lookup_errors: Vec::new(),
         at: Utc::now(),
+        history: Vec::new(),
+        actions: Vec::new(),
     };
     p.accounts = accounts.into_values().collect();
     fill_names(&mut p);
@@ -456,6 +495,8 @@ pub fn of_account(
         }],
         lookup_errors: Vec::new(),
         at: Utc::now(),
+        history: Vec::new(),
+        actions: Vec::new(),
     };
     fill_names(&mut p);
     p

@@ -809,6 +809,12 @@ async fn a_person_is_contained_in_every_tenant_and_a_tenant_down_mid_way_is_an_a
         assert_eq!(e.state, want, "{e:?}");
         assert_eq!(e.target_user.as_deref(), Some(username.as_str()));
     }
+    // The person's own record: the actions on their accounts, the failed ones too, and
+    // the sessions Vigil saw.
+    let recorded = people::with_records(person.clone(), &audit).unwrap();
+    assert_eq!(recorded.actions.len(), 6, "{:?}", recorded.actions);
+    assert!(!recorded.history.is_empty());
+    assert!(recorded.history.iter().all(|h| h.username == username));
     // Re-enable everywhere undoes the disables where the tenant answers.
     let back = contain::reenable(&engine, &person).await;
     for i in &back.items {

@@ -181,6 +181,40 @@ function PersonAudit({ person }: { person: Person }) {
   );
 }
 
+/** The person's recent sessions as Vigil saw them, ended ones with how they ended. */
+function PersonHistory({ person }: { person: Person }) {
+  if (person.history.length === 0) return null;
+  return (
+    <section className="person-history" aria-label="Recent sessions">
+      <h3>Recent sessions</h3>
+      <table className="data-table">
+        <thead>
+          <tr>
+            <th>Tenant</th>
+            <th>User</th>
+            <th>IP</th>
+            <th>First seen</th>
+            <th>Last seen</th>
+            <th>Ended</th>
+          </tr>
+        </thead>
+        <tbody>
+          {person.history.map((h) => (
+            <tr key={`${h.tenant}\u0000${h.session_id}`} data-testid="person-history-row">
+              <td>{h.tenant}</td>
+              <td>{visible(h.username)}</td>
+              <td>{h.ip ? visible(h.ip) : DASH}</td>
+              <td className="nowrap">{formatDateTime(h.first_seen)}</td>
+              <td className="nowrap">{formatDateTime(h.last_seen)}</td>
+              <td>{h.ended_by ? visible(h.ended_by) : "active"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 function Candidates(props: {
   query: string;
   candidates: readonly Candidate[];
@@ -453,6 +487,7 @@ export function PersonPanel({ query: initial, onClose }: PersonPanelProps) {
               {person.accounts.map((a) => (
                 <Account key={`${a.tenant}\u0000${a.user.id}`} account={a} now={now} />
               ))}
+              <PersonHistory person={person} />
               <PersonAudit person={person} />
             </>
           )}
