@@ -35,6 +35,7 @@ fn main() {
         "list_policies",
         "policy_preview",
         "policy_run",
+        "assign_account",
     ]);
     let attrs = tauri_build::Attributes::new().app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attrs) {

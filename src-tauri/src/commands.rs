@@ -9,7 +9,7 @@ use vigil_core::connector::{self, KindInfo};
 use vigil_core::contain::{self, ContainOptions, ContainPreview, ContainReport};
 use vigil_core::export::{self, ExportFormat, ExportResult};
 use vigil_core::model::{SessionRef, TenantCheck};
-use vigil_core::people::{self, Person, PersonMatch};
+use vigil_core::people::{self, AccountName, Assignment, PeopleConfig, Person, PersonMatch};
 use vigil_core::policy::{self, PolicyConfig, PolicyRun, Selection};
 use vigil_core::settings::AppSettings;
 use vigil_core::store::{
@@ -570,4 +570,23 @@ pub async fn policy_run(state: State<'_, AppState>, policy: PolicyConfig) -> Rep
     }
     let report = policy::run(&state.engine, &selection).await;
     Ok(PolicyRun { selection, report })
+}
+
+/// Links an account to a person by hand, makes it its own person, or puts it back to
+/// joining by address (kept in the config file).
+#[tauri::command]
+pub async fn assign_account(
+    state: State<'_, AppState>,
+    tenant: String,
+    user: String,
+    to: Assignment,
+) -> Reply<PeopleConfig> {
+    vigil_core::model::validate_tenant_name(&tenant)?;
+    check_query(&user)?;
+    if let Assignment::Person { person } = &to {
+        check_query(person)?;
+    }
+    Ok(state
+        .assign_account(AccountName { tenant, user }, to)
+        .await?)
 }

@@ -121,6 +121,7 @@ pub fn run() -> ExitCode {
             commands::list_policies,
             commands::policy_preview,
             commands::policy_run,
+            commands::assign_account,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     match result {

@@ -156,6 +156,28 @@ impl AppState {
         }
     }
 
+    /// Puts an account with a person by hand (or back to automatic), in the file.
+    pub async fn assign_account(
+        &self,
+        account: vigil_core::people::AccountName,
+        to: vigil_core::people::Assignment,
+    ) -> Result<vigil_core::people::PeopleConfig> {
+        let mut guard = self.config.lock().await;
+        let Config::Loaded(cfg) = &mut *guard else {
+            return Err(Error::config(
+                "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
+            ));
+        };
+        let book = self.book(cfg);
+        let next = vigil_core::task::blocking(move || {
+            book.update(|c| c.set_people(c.people().clone().assign(account, &to)))
+        })
+        .await?;
+        let people = next.people().clone();
+        **cfg = next;
+        Ok(people)
+    }
+
     /// The `[[policies]]` of the config file.
     pub async fn policies(&self) -> Vec<vigil_core::policy::PolicyConfig> {
         match &*self.config.lock().await {

@@ -132,6 +132,11 @@ enum Command {
         #[arg(long, requires = "person")]
         no_password: bool,
     },
+    /// Links made by hand between accounts and people (kept in the config file).
+    People {
+        #[command(subcommand)]
+        command: PeopleCommand,
+    },
     /// Session policies across tenants.
     Policy {
         #[command(subcommand)]
@@ -183,6 +188,33 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum PeopleCommand {
+    /// The links and unlinks of the config file.
+    List,
+    /// The account USER of TENANT is PERSON, whatever its address says.
+    Link {
+        #[arg(long)]
+        tenant: String,
+        /// The person's key, usually their e-mail address.
+        #[arg(long)]
+        person: String,
+        user: String,
+    },
+    /// The account is nobody else's: its own person (e.g. a shared admin account).
+    Unlink {
+        #[arg(long)]
+        tenant: String,
+        user: String,
+    },
+    /// Forget the link or unlink: the account joins people by address or name again.
+    Auto {
+        #[arg(long)]
+        tenant: String,
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum PolicyCommand {
     /// End sessions idle or older than a span, in the tenants named or tagged (all by
     /// default), except protected accounts, Vigil's own session and the users listed.
@@ -190,8 +222,8 @@ enum PolicyCommand {
         #[command(flatten)]
         tenant: AdHocTenant,
         /// A policy of the config file (`[[policies]]` by name) instead of the flags.
-        #[arg(long, conflicts_with_all = ["idle_over", "older_than"])]
-        name: Option<String>,
+        #[arg(long = "policy", value_name = "NAME", conflicts_with_all = ["idle_over", "older_than"])]
+        policy_name: Option<String>,
         /// End sessions without activity for longer than this (8h, 90m, 2d).
         #[arg(long, value_name = "SPAN")]
         idle_over: Option<String>,
@@ -447,11 +479,12 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Contain { .. } => Err(Failure::usage(&Error::invalid_input(
             "name a person (--person) or a user",
         ))),
+        Command::People { command } => people_links(command).await,
         Command::Policy {
             command:
                 PolicyCommand::Run {
                     tenant,
-                    name,
+                    policy_name,
                     idle_over,
                     older_than,
                     tags,
@@ -460,7 +493,7 @@ async fn run(command: Command) -> Result<(), Failure> {
                     json,
                 },
         } => {
-            let config = match &name {
+            let config = match &policy_name {
                 Some(n) => {
                     let cfg = tenants::load_config()?;
                     cfg.policies()
@@ -595,6 +628,44 @@ async fn demo_serve(args: ServeArgs) -> Result<(), Failure> {
 pub(crate) struct Unusable {
     tenant: String,
     error: Error,
+}
+
+/// `vigil people …`: edits `[people]` under the config file's lock.
+async fn people_links(command: PeopleCommand) -> Result<(), Failure> {
+    use vigil_core::people::{AccountName, Assignment};
+    let (account, to) = match command {
+        PeopleCommand::List => {
+            let cfg = tenants::load_config()?;
+            for l in &cfg.people().link {
+                say!("link   {} {} -> {}", l.tenant, l.user, l.person);
+            }
+            for u in &cfg.people().unlink {
+                say!("unlink {} {}", u.tenant, u.user);
+            }
+            return Ok(());
+        }
+        PeopleCommand::Link {
+            tenant,
+            person,
+            user,
+        } => (AccountName { tenant, user }, Assignment::Person { person }),
+        PeopleCommand::Unlink { tenant, user } => (AccountName { tenant, user }, Assignment::Own),
+        PeopleCommand::Auto { tenant, user } => {
+            (AccountName { tenant, user }, Assignment::Automatic)
+        }
+    };
+    vigil_core::model::validate_tenant_name(&account.tenant).map_err(|e| Failure::usage(&e))?;
+    let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+    let book =
+        vigil_core::tenants::TenantBook::open_default(store).map_err(|e| Failure::usage(&e))?;
+    let shown = format!("{} {}", account.tenant, account.user);
+    vigil_core::task::blocking(move || {
+        book.update(|c| c.set_people(c.people().clone().assign(account, &to)))
+    })
+    .await
+    .map_err(|e| Failure::usage(&e))?;
+    say!("saved: {shown}");
+    Ok(())
 }
 
 /// The `[people]` links of the config file (none for an ad-hoc tenant).
@@ -921,4 +992,15 @@ async fn user_action(
         UserAction::Enable => ActionKind::Enable,
     };
     act::run(resolve_one(t).await?, kind, users).await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's arguments are consistent (unique names, valid relations).
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

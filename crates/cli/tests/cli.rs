@@ -228,3 +228,144 @@ fn errors_name_the_tenant_and_the_cause_with_exit_codes() {
     );
     assert_eq!(vigil(&["bogus"], None).status.code(), Some(2));
 }
+
+/// `vigil person` and `vigil policy run` on an ad-hoc tenant: the person found by
+/// address (any case) with their sessions; the policy's run ends exactly what its dry
+/// run listed; a contain without --yes and without a terminal asks for --yes.
+#[test]
+fn person_and_policy_from_the_terminal() {
+    let d = demo(400, "0");
+    let rows = sessions_json(&d.url);
+    let plain = rows
+        .iter()
+        .find(|r| r["protected"] == false && r["superuser"] == false)
+        .unwrap();
+    let user = plain["username"].as_str().unwrap();
+    let email = format!("{user}@EXAMPLE.org");
+    let out = vigil(&["person", "--url", &d.url, &email, "--json"], Some(TOKEN));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["key"], format!("{user}@example.org").as_str());
+    let sessions = p["accounts"][0]["sessions"].as_array().unwrap();
+    let listed = rows.iter().filter(|r| r["username"] == user).count();
+    assert_eq!(sessions.len(), listed);
+    // Nobody matches: exit 1, said.
+    let out = vigil(&["person", "--url", &d.url, "nobody-at-all"], Some(TOKEN));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no person matches"));
+    // Containing asks first; without a terminal it needs --yes, and sends nothing.
+    let out = vigil(
+        &["contain", "--url", &d.url, "--person", &email],
+        Some(TOKEN),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    let after = sessions_json(&d.url);
+    assert_eq!(
+        after.iter().filter(|r| r["username"] == user).count(),
+        listed
+    );
+
+    // The policy: dry run, then run; the same sessions.
+    let policy = [
+        "policy",
+        "run",
+        "--url",
+        &d.url,
+        "--idle-over",
+        "30m",
+        "--json",
+    ];
+    let out = vigil(&[&policy[..], &["--dry-run"]].concat(), Some(TOKEN));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let would: Vec<&str> = dry["selection"]["end"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["session_id"].as_str().unwrap())
+        .collect();
+    assert!(!would.is_empty());
+    assert!(dry["report"].is_null(), "a dry run sends nothing");
+    let out = vigil(&policy, Some(TOKEN));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ended: Vec<&str> = run["report"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["ok"] == true)
+        .map(|i| i["target"]["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ended, would, "the run ends exactly what the dry run listed");
+    let left: HashSet<String> = sessions_json(&d.url)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(would.iter().all(|id| !left.contains(*id)));
+    // A span that is not one is a usage error.
+    let out = vigil(
+        &["policy", "run", "--url", &d.url, "--idle-over", "soon"],
+        Some(TOKEN),
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `vigil people`: links and unlinks by hand, kept in the config file.
+#[test]
+fn people_links_are_kept_in_the_config_file() {
+    let config = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = common::vigil_command(config.path());
+        cmd.args(args);
+        let out = common::run(cmd, None);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[
+        "people",
+        "link",
+        "--tenant",
+        "chat",
+        "--person",
+        "Ann@Example.org",
+        "ann2",
+    ]);
+    run(&["people", "unlink", "--tenant", "ops", "admin"]);
+    let list = run(&["people", "list"]);
+    assert!(
+        list.contains("link   chat ann2 -> ann@example.org"),
+        "{list}"
+    );
+    assert!(list.contains("unlink ops admin"), "{list}");
+    run(&["people", "auto", "--tenant", "chat", "ANN2"]);
+    let list = run(&["people", "list"]);
+    assert!(
+        !list.contains("ann2") && list.contains("unlink ops admin"),
+        "{list}"
+    );
+    let mut cmd = common::vigil_command(config.path());
+    cmd.args(["people", "unlink", "--tenant", "../x", "admin"]);
+    assert_eq!(common::run(cmd, None).status.code(), Some(2));
+}

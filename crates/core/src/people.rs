@@ -56,6 +56,19 @@ pub struct AccountName {
     pub user: String,
 }
 
+/// Where a hand-made change puts an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "to", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Assignment {
+    /// To this person (their key, usually an address).
+    Person { person: String },
+    /// To no one else: the account is its own person.
+    Own,
+    /// Back to joining by address or name.
+    Automatic,
+}
+
 /// Why an account belongs to its person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -122,6 +135,31 @@ impl PeopleConfig {
 
     pub fn person_of_session(&self, s: &Session) -> (String, LinkedBy) {
         self.person_of(&s.tenant, &s.user_id, &s.username, s.email.as_deref())
+    }
+
+    /// Puts the account where `to` says; any earlier link or unlink of it goes.
+    pub fn assign(mut self, account: AccountName, to: &Assignment) -> Self {
+        self = self.automatic(&account);
+        match to {
+            Assignment::Person { person } => self.link.push(Link {
+                person: fold(person),
+                tenant: account.tenant,
+                user: account.user,
+            }),
+            Assignment::Own => self.unlink.push(account),
+            Assignment::Automatic => {}
+        }
+        self
+    }
+
+    /// Drops any link or unlink of `account`: it joins people by address or name again.
+    pub fn automatic(mut self, account: &AccountName) -> Self {
+        let same = |tenant: &str, user: &str| {
+            tenant == account.tenant && fold(user) == fold(&account.user)
+        };
+        self.link.retain(|l| !same(&l.tenant, &l.user));
+        self.unlink.retain(|u| !same(&u.tenant, &u.user));
+        self
     }
 
     /// Checks the links: tenant and user named, person not empty.
@@ -647,6 +685,30 @@ mod tests {
             c.person_of("t", "1", "a@b", Some("@")).1,
             LinkedBy::Username
         );
+    }
+
+    #[test]
+    fn a_hand_made_change_replaces_the_earlier_one() {
+        let ali = AccountName {
+            tenant: "chat".into(),
+            user: "ALI".into(),
+        };
+        let c = cfg().assign(ali.clone(), &Assignment::Own);
+        assert!(c.link.is_empty(), "the link of chat/ali went: {c:?}");
+        assert_eq!(c.person_of("chat", "1", "ali", None).1, LinkedBy::Unlinked);
+        let c = c.assign(
+            ali.clone(),
+            &Assignment::Person {
+                person: "Ann@Example.org".into(),
+            },
+        );
+        assert_eq!(
+            c.person_of("chat", "1", "ali", None),
+            ("ann@example.org".into(), LinkedBy::Manual)
+        );
+        assert_eq!(c.unlink.len(), 1, "ops/admin stays unlinked");
+        let c = c.automatic(&ali);
+        assert_eq!(c.person_of("chat", "1", "ali", None).1, LinkedBy::Username);
     }
 
     #[test]
