@@ -257,6 +257,8 @@ function mockBackend(backend: Backend = {}) {
             ),
           } satisfies ContainReport;
         }
+        case "assign_account":
+          return { link: [], unlink: [] };
         case "reenable_person":
           return {
             person: "alice@example.org",
@@ -428,6 +430,43 @@ describe("person panel", () => {
     // Back to the matches.
     fireEvent.click(within(panel).getByText("← Back to the matches"));
     expect(await within(panel).findAllByTestId("person-candidate")).toHaveLength(2);
+  });
+
+  it("takes an account out of the person, and links another by hand", async () => {
+    const { argsOf } = startPanel("alice@example.org");
+    const accounts = await screen.findAllByTestId("person-account");
+    // The demo account is joined by address: "Not this person" only.
+    const demo = accounts.find((a) => a.dataset.tenant === "demo");
+    if (!demo) throw new Error("no demo account");
+    expect(within(demo).queryByTestId("account-auto")).toBeNull();
+    fireEvent.click(within(demo).getByTestId("account-unlink"));
+    await waitFor(() =>
+      expect(argsOf("assign_account")).toEqual([
+        { tenant: "demo", user: "alice", to: { to: "own" } },
+      ]),
+    );
+    // The prod account was linked by hand: it can go back to automatic.
+    const prod = (await screen.findAllByTestId("person-account")).find(
+      (a) => a.dataset.tenant === "prod",
+    );
+    if (!prod) throw new Error("no prod account");
+    fireEvent.click(within(prod).getByTestId("account-auto"));
+    await waitFor(() => expect(argsOf("assign_account")).toHaveLength(2));
+    expect(argsOf("assign_account")[1]).toEqual({
+      tenant: "prod",
+      user: "alice.e",
+      to: { to: "automatic" },
+    });
+    // Another tenant's account, by name.
+    fireEvent.change(screen.getByTestId("link-tenant"), { target: { value: " chat " } });
+    fireEvent.change(screen.getByTestId("link-user"), { target: { value: "ali" } });
+    fireEvent.click(screen.getByTestId("link-submit"));
+    await waitFor(() => expect(argsOf("assign_account")).toHaveLength(3));
+    expect(argsOf("assign_account")[2]).toEqual({
+      tenant: "chat",
+      user: "ali",
+      to: { to: "person", person: "alice@example.org" },
+    });
   });
 
   it("says when nobody is found", async () => {

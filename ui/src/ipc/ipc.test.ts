@@ -5,6 +5,7 @@ import { APP_STATUS, CHECK_OK, KINDS, makeConfig, SETTINGS, TENANTS } from "../t
 import type { SessionQuery } from "./bindings/SessionQuery";
 import {
   appStatus,
+  assignAccount,
   connectorKinds,
   containPerson,
   containPlan,
@@ -128,6 +129,7 @@ describe("ipc wrapper", () => {
     expect(await listPolicies()).toEqual([]);
     await policyPreview(policy);
     await policyRun(policy);
+    await assignAccount("chat", "ann2", { to: "person", person: "ann@example.org" });
     expect(calls).toEqual([
       ["find_person", { query: "alice@example.org" }],
       ["contain_plan", { key: "alice@example.org", options }],
@@ -136,6 +138,10 @@ describe("ipc wrapper", () => {
       ["list_policies", {}],
       ["policy_preview", { policy }],
       ["policy_run", { policy }],
+      [
+        "assign_account",
+        { tenant: "chat", user: "ann2", to: { to: "person", person: "ann@example.org" } },
+      ],
     ]);
   });
 

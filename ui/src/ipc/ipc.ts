@@ -7,6 +7,7 @@ import type { Alert } from "./bindings/Alert";
 import type { AlertFilter } from "./bindings/AlertFilter";
 import type { AppSettings } from "./bindings/AppSettings";
 import type { AppStatus } from "./bindings/AppStatus";
+import type { Assignment } from "./bindings/Assignment";
 import type { AuditEntry } from "./bindings/AuditEntry";
 import type { AuditFilter } from "./bindings/AuditFilter";
 import type { ContainOptions } from "./bindings/ContainOptions";
@@ -19,6 +20,7 @@ import type { ExportResult } from "./bindings/ExportResult";
 import type { Facets } from "./bindings/Facets";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
 import type { KindInfo } from "./bindings/KindInfo";
+import type { PeopleConfig } from "./bindings/PeopleConfig";
 import type { PersonMatch } from "./bindings/PersonMatch";
 import type { PolicyConfig } from "./bindings/PolicyConfig";
 import type { PolicyRun } from "./bindings/PolicyRun";
@@ -274,6 +276,14 @@ export function containPerson(key: string, options: ContainOptions): Promise<Con
 /** Re-enables the person's accounts everywhere. */
 export function reenablePerson(key: string): Promise<ContainReport> {
   return call<ContainReport>("reenable_person", { key });
+}
+
+/**
+ * Puts an account with a person by hand (`person`), makes it its own person (`own`),
+ * or back to joining by address (`automatic`); kept in the config file.
+ */
+export function assignAccount(tenant: string, user: string, to: Assignment): Promise<PeopleConfig> {
+  return call<PeopleConfig>("assign_account", { tenant, user, to });
 }
 
 /** The session policies of the configuration file. */

@@ -4,12 +4,13 @@ import { actionLabel } from "../../components/AuditScreen";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { invalidateAll } from "../../hooks/queries";
 import { useNow } from "../../hooks/useNow";
+import type { Assignment } from "../../ipc/bindings/Assignment";
 import type { Candidate } from "../../ipc/bindings/Candidate";
 import type { ContainOptions } from "../../ipc/bindings/ContainOptions";
 import type { ContainReport } from "../../ipc/bindings/ContainReport";
 import type { Person } from "../../ipc/bindings/Person";
 import type { PersonAccount } from "../../ipc/bindings/PersonAccount";
-import { containPerson, errorMessage, reenablePerson } from "../../ipc/ipc";
+import { assignAccount, containPerson, errorMessage, reenablePerson } from "../../ipc/ipc";
 import { trapTab } from "../../lib/focusTrap";
 import { DASH, formatDateTime, formatDuration, parseTime, plural, visible } from "../../lib/format";
 import { parseUserAgent } from "../../lib/userAgent";
@@ -67,7 +68,18 @@ function AccountBadges({ account }: { account: PersonAccount }) {
   );
 }
 
-function Account({ account, now }: { account: PersonAccount; now: number }) {
+function Account({
+  account,
+  now,
+  onAssign,
+  busy,
+}: {
+  account: PersonAccount;
+  now: number;
+  /** Links made by hand: `own` takes the account out of this person. */
+  onAssign: (to: Assignment) => void;
+  busy: boolean;
+}) {
   const u = account.user;
   return (
     <section
@@ -90,6 +102,30 @@ function Account({ account, now }: { account: PersonAccount; now: number }) {
         <dt>Linked by</dt>
         <dd data-testid="account-linked-by" data-linked-by={account.linked_by}>
           {linkedByLabel(account.linked_by)}
+          {account.linked_by !== "unlinked" && (
+            <button
+              type="button"
+              className="link-button"
+              data-testid="account-unlink"
+              disabled={busy}
+              title="This account is someone else's: keep it apart (saved in the config file)"
+              onClick={() => onAssign({ to: "own" })}
+            >
+              Not this person
+            </button>
+          )}
+          {(account.linked_by === "manual" || account.linked_by === "unlinked") && (
+            <button
+              type="button"
+              className="link-button"
+              data-testid="account-auto"
+              disabled={busy}
+              title="Forget the hand-made link: join by e-mail address or user name again"
+              onClick={() => onAssign({ to: "automatic" })}
+            >
+              Back to automatic
+            </button>
+          )}
         </dd>
       </dl>
       {account.sessions.length === 0 ? (
@@ -178,6 +214,44 @@ function PersonAudit({ person }: { person: Person }) {
         <p className="muted">The latest {PERSON_AUDIT_SHOWN}: the Audit view has them all.</p>
       )}
     </section>
+  );
+}
+
+/** Links another account to this person by hand (a name the address does not join). */
+function LinkAccount(props: { busy: boolean; onLink: (tenant: string, user: string) => void }) {
+  const [tenant, setTenant] = useState("");
+  const [user, setUser] = useState("");
+  const ready = tenant.trim() !== "" && user.trim() !== "";
+  return (
+    <form
+      className="person-link"
+      data-testid="person-link"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!ready) return;
+        props.onLink(tenant.trim(), user.trim());
+        setUser("");
+      }}
+    >
+      <span className="muted">Link another account:</span>
+      <input
+        aria-label="Tenant"
+        placeholder="tenant"
+        data-testid="link-tenant"
+        value={tenant}
+        onChange={(e) => setTenant(e.target.value)}
+      />
+      <input
+        aria-label="User name"
+        placeholder="user name"
+        data-testid="link-user"
+        value={user}
+        onChange={(e) => setUser(e.target.value)}
+      />
+      <button type="submit" data-testid="link-submit" disabled={!ready || props.busy}>
+        Link
+      </button>
+    </form>
   );
 }
 
@@ -309,7 +383,14 @@ export function PersonPanel({ query: initial, onClose }: PersonPanelProps) {
     onError: (err) => setActionError(`Could not re-enable: ${errorMessage(err)}`),
     onSettled: (_r, _e, key) => reload(key),
   });
-  const busy = containM.isPending || reenableM.isPending;
+  const assignM = useMutation({
+    mutationFn: (v: { key: string; tenant: string; user: string; to: Assignment }) =>
+      assignAccount(v.tenant, v.user, v.to),
+    onMutate: () => setActionError(null),
+    onError: (err) => setActionError(`Could not save the link: ${errorMessage(err)}`),
+    onSettled: (_r, _e, v) => reload(v.key),
+  });
+  const busy = containM.isPending || reenableM.isPending || assignM.isPending;
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.key === "Escape") {
@@ -485,8 +566,27 @@ export function PersonPanel({ query: initial, onClose }: PersonPanelProps) {
           {person && (
             <>
               {person.accounts.map((a) => (
-                <Account key={`${a.tenant}\u0000${a.user.id}`} account={a} now={now} />
+                <Account
+                  key={`${a.tenant}\u0000${a.user.id}`}
+                  account={a}
+                  now={now}
+                  busy={busy}
+                  onAssign={(to) =>
+                    assignM.mutate({ key: person.key, tenant: a.tenant, user: a.user.username, to })
+                  }
+                />
               ))}
+              <LinkAccount
+                busy={busy}
+                onLink={(tenant, user) =>
+                  assignM.mutate({
+                    key: person.key,
+                    tenant,
+                    user,
+                    to: { to: "person", person: person.key },
+                  })
+                }
+              />
               <PersonHistory person={person} />
               <PersonAudit person={person} />
             </>
