@@ -35,6 +35,7 @@ const CALLS = [
   ["users.roles.list", () => m.users.roles.list("user-0001", { per_page: 50, page: 0, include_totals: true })],
   ["sessions.delete", () => m.sessions.delete("session-0001")],
   ["sessions.revoke", () => m.sessions.revoke("session-0001")],
+  ["users.refreshToken.delete", () => m.users.refreshToken.delete("user-0001")],
 ];
 
 const paths = {};

@@ -192,11 +192,13 @@ if ! fresh zitadel "$ZITADEL_PROTO"; then
   echo "$ZITADEL_PROTO" >"$OUT/zitadel.stamp"
 fi
 
-if ! fresh auth0 "$AUTH0_SDK"; then
+# The stamp names the SDK and the list of calls recorded (auth0.mjs): a new call re-records.
+AUTH0_STAMP="$AUTH0_SDK+refresh-tokens"
+if ! fresh auth0 "$AUTH0_STAMP"; then
   log "npm auth0@$AUTH0_SDK (Management API as Auth0's Node SDK sends it)"
   modules=$(npm_modules auth0 "auth0@$AUTH0_SDK")
   node "$(dirname "$0")/auth0.mjs" "$modules" "$OUT/auth0.json"
-  echo "$AUTH0_SDK" >"$OUT/auth0.stamp"
+  echo "$AUTH0_STAMP" >"$OUT/auth0.stamp"
 fi
 
 if ! fresh ory "$ORY_CLIENT"; then

@@ -158,6 +158,7 @@ fn effect(a: &PersonAccount, step: ActionKind) -> String {
                 Some(crate::model::ConnectorKind::Okta) => "every OAuth grant is revoked",
                 Some(crate::model::ConnectorKind::Google) =>
                     "every OAuth token the user granted to an application is revoked",
+                Some(crate::model::ConnectorKind::Auth0) => "every refresh token is revoked",
                 _ => "tokens and grants are revoked",
             }
         ),

@@ -250,7 +250,7 @@ pub fn with_records(mut p: Person, audit: &crate::audit::AuditLog) -> crate::err
             e.target == a.user.id || e.target_user.as_deref() == Some(a.user.username.as_str())
         }));
     }
-    history.sort_by(|x, y| y.last_seen.cmp(&x.last_seen));
+    history.sort_by_key(|h| std::cmp::Reverse(h.last_seen));
     history.truncate(RECENT);
     actions.sort_by(|x, y| y.requested_at.cmp(&x.requested_at).then(y.id.cmp(&x.id)));
     actions.dedup_by_key(|e| e.id);

@@ -897,7 +897,10 @@ async fn auth0_requests_are_ones_its_own_sdk_sends() {
         }
         "users.roles.list" => Some(Reply::ok(json!([]))),
         "users.update" => Some(Reply::ok(user("auth0|max", "max@acme.example"))),
-        "users.sessions.delete" | "sessions.revoke" | "sessions.delete" => Some(Reply::status(204)),
+        "users.sessions.delete"
+        | "sessions.revoke"
+        | "sessions.delete"
+        | "users.refreshToken.delete" => Some(Reply::status(204)),
         _ => None,
     });
     mock.mount(&s).await;
@@ -911,6 +914,7 @@ async fn auth0_requests_are_ones_its_own_sdk_sends() {
     c.end_session("s-auth0|jane").await.unwrap();
     c.end_user_sessions("auth0|max").await.unwrap();
     c.disable_user("auth0|max", false).await.unwrap();
+    c.revoke_grants("auth0|max").await.unwrap();
     assert!(c.find_user("max@acme.example").await.unwrap().is_some());
     assert!(c.find_user("jane").await.unwrap().is_some());
     mock.assert_clean();
@@ -922,5 +926,6 @@ async fn auth0_requests_are_ones_its_own_sdk_sends() {
         "users.update",
         "users.roles.list",
         "users.listUsersByEmail",
+        "users.refreshToken.delete",
     ]);
 }

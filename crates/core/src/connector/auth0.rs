@@ -363,7 +363,23 @@ impl Connector for Auth0Connector {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::FULL_LISTING
+        Capabilities {
+            revoke_grants: true,
+            ..Capabilities::FULL_LISTING
+        }
+    }
+
+    /// Every refresh token of the user (`DELETE /api/v2/users/{id}/refresh-tokens`):
+    /// ending sessions leaves them working.
+    async fn revoke_grants(&self, user_id: &str) -> Result<u64> {
+        self.api
+            .call(
+                Method::DELETE,
+                &format!("api/v2/users/{}/refresh-tokens", seg(user_id)),
+                None,
+            )
+            .await?;
+        Ok(0)
     }
 
     async fn poll(&self) -> Result<PollUpdate> {
