@@ -1,0 +1,332 @@
+//! Applying a poll to a tenant's rows: a full listing or a change feed's delta.
+
+use super::*;
+
+pub(super) fn apply_full(
+    current: &mut Map<String, Row>,
+    sessions: Vec<Session>,
+    dicts: &mut Dicts,
+) -> Diff {
+    let mut diff = Diff::default();
+    let mut next: Map<String, Row> =
+        Map::with_capacity_and_hasher(sessions.len(), Hasher::default());
+    let mut repeated = false;
+    let derived = derive_changed(&sessions, current);
+    for (s, d) in sessions.into_iter().zip(derived) {
+        let row = match current.remove(&s.id) {
+            None => {
+                let d = d.unwrap_or_else(|| Derived::of(&s));
+                let s = Arc::new(s);
+                diff.started.push(Arc::clone(&s));
+                let seq = NEXT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Row::from_parts(s, seq, d, dicts)
+            }
+            Some(old) if *old.session != s => {
+                diff.updated += 1;
+                dicts.release(&old.text);
+                let d = d.unwrap_or_else(|| Derived::of(&s));
+                Row::from_parts(Arc::new(s), old.seq, d, dicts)
+            }
+            Some(old) => old,
+        };
+        if let Some(dup) = next.insert(row.session.id.clone(), row) {
+            // The listing repeated a session: the last copy wins.
+            dicts.release(&dup.text);
+            repeated = true;
+        }
+    }
+    if repeated {
+        // Started once each, as the row the store kept.
+        let mut seen = HashSet::new();
+        diff.started.retain(|s| seen.insert(s.id.clone()));
+        for s in &mut diff.started {
+            if let Some(r) = next.get(&s.id) {
+                *s = Arc::clone(&r.session);
+            }
+        }
+    }
+    diff.ended = current
+        .drain()
+        .map(|(_, r)| {
+            dicts.release(&r.text);
+            r.session
+        })
+        .collect();
+    *current = next;
+    diff
+}
+
+/// Applies a delta; also returns the sessions that changed user: (previous user, id).
+pub(super) fn apply_delta(
+    current: &mut Map<String, Row>,
+    upserted: Vec<Session>,
+    ended: Vec<String>,
+    users: &[User],
+    dicts: &mut Dicts,
+) -> (Diff, Vec<(String, String)>) {
+    let mut diff = Diff::default();
+    let mut moved = Vec::new();
+    if !users.is_empty() {
+        let by_id: HashMap<&str, &User> = users.iter().map(|u| (u.id.as_str(), u)).collect();
+        for row in current.values_mut() {
+            if let Some(u) = by_id.get(row.session.user_id.as_str()) {
+                Arc::make_mut(&mut row.session).annotate(u);
+                row.refresh(dicts);
+                diff.updated += 1;
+            }
+        }
+    }
+    for s in upserted {
+        match current.get_mut(&s.id) {
+            // Unchanged: the row stays as it is.
+            Some(old) if *old.session == s => {}
+            // Changed: a new row in the old one's place in every order.
+            Some(old) => {
+                if old.session.user_id != s.user_id {
+                    moved.push((old.session.user_id.clone(), s.id.clone()));
+                }
+                dicts.release(&old.text);
+                *old = Row::with_seq(Arc::new(s), old.seq, dicts);
+                diff.updated += 1;
+            }
+            None => {
+                let s = Arc::new(s);
+                current.insert(s.id.clone(), Row::new(Arc::clone(&s), dicts));
+                diff.started.push(s);
+            }
+        }
+    }
+    for id in ended {
+        if let Some(r) = current.remove(&id) {
+            dicts.release(&r.text);
+            diff.ended.push(r.session);
+        }
+    }
+    (diff, moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::*;
+
+    #[test]
+    fn a_session_listed_twice_is_one_row_started_once_as_its_last_copy() -> Result<()> {
+        let store = SessionStore::new();
+        store.register_tenant(&Arc::from("t"), ConnectorKind::Vigil);
+        let first = session("t", "1", "alice", "10.0.0.1", false, 1);
+        let last = session("t", "1", "alice", "10.0.0.2", false, 1);
+        let other = session("t", "2", "bob", "10.0.0.3", false, 2);
+        let diff = store.apply(
+            "t",
+            PollUpdate::Full(vec![first, other, last]),
+            Duration::ZERO,
+        )?;
+        let started: Vec<(&str, Option<&str>)> = diff
+            .started
+            .iter()
+            .map(|s| (s.id.as_str(), s.ip.as_deref()))
+            .collect();
+        assert_eq!(started, [("1", Some("10.0.0.2")), ("2", Some("10.0.0.3"))]);
+        let page = store.query_all(&SessionQuery::default())?;
+        assert_eq!(page.total, 2);
+        assert_eq!(
+            store.get("t", "1").and_then(|s| s.ip),
+            Some("10.0.0.2".into())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn diffs_report_started_ended_and_updated() -> Result<()> {
+        let store = store_with(vec![
+            session("t", "1", "alice", "10.0.0.1", false, 1),
+            session("t", "2", "bob", "10.0.0.2", false, 2),
+        ]);
+        let mut moved = session("t", "2", "bob", "10.9.9.9", false, 2);
+        moved.last_activity_at = DateTime::from_timestamp(1_700_009_000, 0);
+        let diff = store.apply(
+            "t",
+            PollUpdate::Full(vec![
+                moved,
+                session("t", "3", "carol", "10.0.0.3", false, 3),
+            ]),
+            Duration::ZERO,
+        )?;
+        assert_eq!(
+            diff.started
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>(),
+            ["3"]
+        );
+        assert_eq!(
+            diff.ended.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["1"]
+        );
+        assert_eq!(diff.updated, 1);
+        let diff = store.apply(
+            "t",
+            PollUpdate::Delta {
+                upserted: vec![session("t", "4", "dave", "10.0.0.4", false, 4)],
+                ended: vec!["2".into(), "nope".into()],
+                users: vec![],
+            },
+            Duration::ZERO,
+        )?;
+        assert_eq!(diff.started.len(), 1);
+        assert_eq!(diff.ended.len(), 1);
+        assert_eq!(store.summary().total.active_sessions, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn user_changes_reannotate_sessions_and_summary_counts_users() -> Result<()> {
+        let store = store_with(vec![
+            session("t", "1", "alice", "10.0.0.1", false, 1),
+            session("t", "2", "alice", "10.0.0.2", false, 2),
+            session("t", "3", "bob", "10.0.0.3", true, 3),
+            session("u", "9", "bob", "10.0.0.3", true, 3),
+        ]);
+        let s = store.summary();
+        assert_eq!(
+            s.total,
+            Counts {
+                active_users: 3,
+                active_sessions: 4,
+                superusers_online: 2
+            }
+        );
+        let promoted = User {
+            id: "u-alice".into(),
+            username: "alice".into(),
+            email: None,
+            display_name: Some("Alice A.".into()),
+            first_name: None,
+            last_name: None,
+            department: None,
+            organisation: None,
+            superuser: true,
+            protected: false,
+            disabled: false,
+        };
+        store.apply(
+            "t",
+            PollUpdate::Delta {
+                upserted: vec![],
+                ended: vec![],
+                users: vec![promoted],
+            },
+            Duration::ZERO,
+        )?;
+        assert_eq!(store.summary().tenants[0].counts.superusers_online, 2);
+        assert_eq!(
+            store.get("t", "1").and_then(|s| s.display_name).as_deref(),
+            Some("Alice A.")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_per_user_index_follows_every_change() -> Result<()> {
+        let store = store_with(vec![
+            session("t", "1", "alice", "10.0.0.1", false, 1),
+            session("t", "2", "alice", "10.0.0.2", false, 2),
+            session("t", "3", "bob", "10.0.0.3", false, 3),
+        ]);
+        assert_eq!(store.session_count_of("t", "u-alice"), 2);
+        let mut moved = session("t", "3", "carol", "10.0.0.3", false, 3);
+        moved.user_id = "u-alice".into();
+        store.apply(
+            "t",
+            PollUpdate::Delta {
+                upserted: vec![moved, session("t", "4", "bob", "10.0.0.4", false, 4)],
+                ended: vec!["1".into()],
+                users: vec![],
+            },
+            Duration::ZERO,
+        )?;
+        assert_eq!(store.session_count_of("t", "u-alice"), 2);
+        assert_eq!(store.session_count_of("t", "u-bob"), 1);
+        let users = HashSet::from(["u-alice"]);
+        let mut ids: Vec<String> = store
+            .rule_sessions("t", &users, None)
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["2", "3"]);
+        // Sessions past the age limit come too, once each.
+        let old = DateTime::from_timestamp(1_700_000_000 + 10 * 60, 0);
+        assert_eq!(store.rule_sessions("t", &users, old).len(), 3);
+        assert_eq!(
+            store.user_of("t", "u-bob").map(|u| u.username).as_deref(),
+            Some("bob")
+        );
+        store.apply(
+            "t",
+            PollUpdate::Full(vec![session("t", "9", "dave", "10.0.0.9", false, 9)]),
+            Duration::ZERO,
+        )?;
+        assert_eq!(store.session_count_of("t", "u-alice"), 0);
+        assert_eq!(store.session_count_of("t", "u-dave"), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn errors_mark_a_tenant_stale_and_keep_its_rows() -> Result<()> {
+        let store = store_with(vec![session("t", "1", "alice", "10.0.0.1", false, 1)]);
+        let mut events = store.subscribe();
+        store.record_error(
+            "t",
+            &Error::from_status(401, None, None),
+            Duration::from_millis(7),
+        );
+        let h = store
+            .health("t")
+            .ok_or_else(|| Error::internal("no health"))?;
+        assert!(h.stale);
+        assert_eq!(
+            h.error.map(|e| e.message).as_deref(),
+            Some("credential rejected (HTTP 401)")
+        );
+        assert_eq!(store.summary().total.active_sessions, 1);
+        assert!(events.try_recv().is_ok_and(|e| e.tenant == "t"));
+        Ok(())
+    }
+
+    /// A listing known to be incomplete ends nothing: the sessions it did not see stay,
+    /// no "ended" goes to history, and the tenant shows why until a complete poll.
+    #[test]
+    fn an_incomplete_listing_ends_nothing_and_says_so() -> Result<()> {
+        let store = store_with(vec![
+            session("t", "1", "alice", "10.0.0.1", false, 1),
+            session("t", "2", "bob", "10.0.0.2", false, 2),
+        ]);
+        let diff = store.apply(
+            "t",
+            PollUpdate::Partial {
+                sessions: vec![session("t", "3", "carol", "10.0.0.3", false, 3)],
+                incomplete: "1,500 users were not read".into(),
+            },
+            Duration::ZERO,
+        )?;
+        assert!(diff.ended.is_empty(), "{diff:?}");
+        assert_eq!(diff.started.len(), 1);
+        assert_eq!(store.tenant_session_count("t"), 3);
+        let h = store
+            .health("t")
+            .ok_or_else(|| Error::internal("no health"))?;
+        assert_eq!(h.warning.as_deref(), Some("1,500 users were not read"));
+        assert!(h.error.is_none() && !h.stale);
+        // A complete listing ends what it does not show, and clears the warning.
+        let diff = store.apply(
+            "t",
+            PollUpdate::Full(vec![session("t", "3", "carol", "10.0.0.3", false, 3)]),
+            Duration::ZERO,
+        )?;
+        assert_eq!(diff.ended.len(), 2);
+        assert!(store.health("t").is_some_and(|h| h.warning.is_none()));
+        Ok(())
+    }
+}
