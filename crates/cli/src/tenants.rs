@@ -42,7 +42,7 @@ pub async fn connector_for(
     cfg: &TenantConfig,
     store: Arc<dyn SecretStore>,
 ) -> Result<Arc<dyn Connector>, Error> {
-    connector::connect(cfg, store).await
+    vigil_core::tenants::connect(cfg, store).await
 }
 
 #[derive(Args)]
@@ -66,7 +66,7 @@ pub struct AddArgs {
     #[arg(long = "holiday", value_name = "DATE")]
     holidays: Vec<String>,
     /// Seconds between polls.
-    #[arg(long, default_value_t = config::DEFAULT_POLL_INTERVAL)]
+    #[arg(long, default_value_t = vigil_core::settings::DEFAULT_POLL_INTERVAL_SECS)]
     poll_interval: u64,
     /// A tag or group (repeatable).
     #[arg(long = "tag")]

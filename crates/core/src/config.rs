@@ -21,9 +21,6 @@ use crate::model::{self, ConnectorKind, TenantSpec};
 use crate::settings::AppSettings;
 
 pub const FILE_NAME: &str = "config.toml";
-/// Shortest and longest poll interval accepted, in seconds.
-pub const POLL_INTERVAL_RANGE: (u64, u64) = (2, 86_400);
-pub const DEFAULT_POLL_INTERVAL: u64 = 30;
 
 /// One tenant as configured (everything but its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -90,7 +87,7 @@ impl TenantConfig {
             timezone: None,
             hours: None,
             holidays: Vec::new(),
-            poll_interval_secs: DEFAULT_POLL_INTERVAL,
+            poll_interval_secs: crate::settings::DEFAULT_POLL_INTERVAL_SECS,
             tags: Vec::new(),
             alerts: None,
             ca_certificate: None,
@@ -101,9 +98,9 @@ impl TenantConfig {
     }
 
     /// What one poll of this tenant may read and list.
-    pub fn limits(&self) -> crate::connector::budget::Limits {
-        let default = crate::connector::budget::Limits::default();
-        crate::connector::budget::Limits {
+    pub fn limits(&self) -> crate::model::Limits {
+        let default = crate::model::Limits::default();
+        crate::model::Limits {
             max_items: self.max_listing_items.unwrap_or(default.max_items),
             max_bytes: self
                 .max_listing_mib
@@ -139,8 +136,9 @@ impl TenantConfig {
         for d in &self.holidays {
             calendar::parse_holiday(d).map_err(f("holidays"))?;
         }
-        let (lo, hi) = POLL_INTERVAL_RANGE;
-        if !(lo..=hi).contains(&self.poll_interval_secs) {
+        let range = crate::settings::POLL_INTERVAL_RANGE;
+        let (lo, hi) = (range.start(), range.end());
+        if !range.contains(&self.poll_interval_secs) {
             return Err(FieldError {
                 field: "poll_interval_secs",
                 message: format!("{} is outside {lo}..={hi} seconds", self.poll_interval_secs),

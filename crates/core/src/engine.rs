@@ -66,11 +66,8 @@ pub struct Engine {
     /// While true, no tenant polls on its own (a Refresh still polls once).
     paused: tokio::sync::watch::Sender<bool>,
     /// The GeoIP city database, when one is configured: locations and impossible travel.
-    geoip: SharedGeoIp,
+    geoip: crate::geoip::SharedGeoIp,
 }
-
-/// The GeoIP database as pollers and rules read it; replaced live from the settings.
-pub type SharedGeoIp = Arc<RwLock<Option<Arc<crate::geoip::GeoIp>>>>;
 
 type Snoozes = Arc<std::sync::Mutex<HashMap<(String, rules::Rule), chrono::DateTime<chrono::Utc>>>>;
 
@@ -441,8 +438,7 @@ impl Engine {
     pub fn add_tenant(&self, connector: Arc<dyn Connector>, interval: Duration) -> Result<()> {
         // Every tenant runs behind the guard (limits, panics, target ids); a connector from
         // `connector::build` already does, with its tenant's own limits.
-        let connector =
-            crate::connector::guard::guard(connector, crate::connector::budget::Limits::default());
+        let connector = crate::connector::guard::guard(connector, crate::model::Limits::default());
         let name = connector.tenant().to_string();
         let mut tenants = self
             .tenants

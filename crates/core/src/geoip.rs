@@ -9,6 +9,9 @@ use serde::Deserialize;
 
 use crate::error::{Error, ErrorCode, Result};
 
+/// The GeoIP database as pollers and rules read it; replaced live from the settings.
+pub type SharedGeoIp = std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<GeoIp>>>>;
+
 /// A place an address maps to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {

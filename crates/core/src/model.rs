@@ -381,7 +381,7 @@ pub struct TenantSpec {
     /// Extra CA certificates (PEM) trusted for this tenant.
     pub ca_pem: Option<std::sync::Arc<[u8]>>,
     /// What one poll may read and list.
-    pub limits: crate::connector::budget::Limits,
+    pub limits: Limits,
 }
 
 impl TenantSpec {
@@ -422,7 +422,7 @@ impl TenantSpec {
             request_timeout: Duration::from_secs(20),
             options: std::collections::BTreeMap::new(),
             ca_pem: None,
-            limits: crate::connector::budget::Limits::default(),
+            limits: Limits::default(),
         })
     }
 }
@@ -543,5 +543,27 @@ mod tests {
                 .as_deref(),
             Some("\"better-auth\"")
         );
+    }
+}
+
+/// Items (users, sessions, log events …) one poll may list by default: five times the
+/// hundred thousand sessions a tenant is expected to hold, plus as many users.
+pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
+/// Response bytes (after decompression) one poll may read by default.
+pub const DEFAULT_MAX_MIB: u64 = 512;
+
+/// A tenant's per-poll limits (`max_listing_items`, `max_listing_mib` in its config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_items: u64,
+    pub max_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_items: DEFAULT_MAX_ITEMS,
+            max_bytes: DEFAULT_MAX_MIB * 1024 * 1024,
+        }
     }
 }

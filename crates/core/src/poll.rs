@@ -47,7 +47,7 @@ pub(crate) struct Poller {
     /// Polling is paused while this is true.
     pub paused: tokio::sync::watch::Receiver<bool>,
     /// Fills in the location of sessions the tenant gives none for.
-    pub geoip: crate::engine::SharedGeoIp,
+    pub geoip: crate::geoip::SharedGeoIp,
     /// Whether a poll of this tenant was applied since start (shared by restarts).
     pub polled_once: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -57,7 +57,7 @@ const PLACE_CACHE: usize = 50_000;
 
 fn add_locations(
     update: &mut PollUpdate,
-    geoip: &crate::engine::SharedGeoIp,
+    geoip: &crate::geoip::SharedGeoIp,
     cache: &mut std::collections::HashMap<String, Option<String>>,
 ) {
     let Some(geo) = geoip.read().ok().and_then(|g| g.clone()) else {
@@ -317,8 +317,8 @@ mod tests {
         fn capabilities(&self) -> crate::model::Capabilities {
             self.inner.capabilities()
         }
-        fn limits(&self) -> crate::connector::budget::Limits {
-            crate::connector::budget::Limits {
+        fn limits(&self) -> crate::model::Limits {
+            crate::model::Limits {
                 max_items: 25,
                 max_bytes: u64::MAX,
             }

@@ -50,11 +50,11 @@ pub struct AppSettings {
     pub keep_running_in_tray: bool,
 }
 
-pub const DEFAULT_POLL_INTERVAL_SECS: u64 = crate::config::DEFAULT_POLL_INTERVAL;
+/// Seconds between polls of a tenant that does not say.
+pub const DEFAULT_POLL_INTERVAL_SECS: u64 = 30;
 pub const DEFAULT_HISTORY_RETENTION_DAYS: u32 = 90;
-/// The same bounds as a tenant's own interval.
-pub const POLL_INTERVAL_RANGE: std::ops::RangeInclusive<u64> =
-    crate::config::POLL_INTERVAL_RANGE.0..=crate::config::POLL_INTERVAL_RANGE.1;
+/// Seconds between polls, for the default and for each tenant's own interval.
+pub const POLL_INTERVAL_RANGE: std::ops::RangeInclusive<u64> = 2..=86_400;
 pub const RETENTION_RANGE: std::ops::RangeInclusive<u32> = 1..=3_650;
 
 impl Default for AppSettings {

@@ -241,6 +241,31 @@ pub fn same_destination(a: &TenantConfig, b: &TenantConfig) -> bool {
             .all(|k| a.options.get(*k) == b.options.get(*k))
 }
 
+/// The connector of a configured tenant, with its secret from `store` (the OS keychain).
+/// The keychain is called on a blocking thread.
+pub async fn connect(
+    cfg: &TenantConfig,
+    store: Arc<dyn crate::secrets::SecretStore>,
+) -> Result<Arc<dyn connector::Connector>> {
+    use crate::error::{Error, ErrorCode};
+    let spec = cfg.spec()?;
+    let name = cfg.name.clone();
+    let secret = tokio::task::spawn_blocking(move || store.get(&name))
+        .await
+        .map_err(|e| Error::internal(format!("keychain task failed: {e}")))??
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::SecretStore,
+                format!(
+                    "no credential in the keychain for tenant '{}'; store one by editing the tenant \
+                     (or `vigil tenant remove` and `vigil tenant add … --secret-stdin`)",
+                    cfg.name
+                ),
+            )
+        })?;
+    connector::build(&spec, secret)
+}
+
 /// Starts polling a configured tenant with its alert settings and working hours, or shows
 /// it with the reason it cannot be polled (a missing secret, a bad URL): the tenant is
 /// never silently absent.
@@ -259,7 +284,7 @@ pub async fn start(
         ),
         Err(e) => tracing::warn!(tenant = %t.name, error = %e, "working hours ignored"),
     }
-    let started = match connector::connect(t, secrets).await {
+    let started = match connect(t, secrets).await {
         Ok(c) => engine.add_tenant(c, std::time::Duration::from_secs(t.poll_interval_secs)),
         Err(e) => Err(e),
     };

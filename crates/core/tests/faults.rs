@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use vigil_core::connector::Connector;
-use vigil_core::connector::budget::Limits;
 use vigil_core::connector::vigil::VigilConnector;
+use vigil_core::model::Limits;
 use vigil_core::model::{ConnectorKind, TenantSpec};
 use vigil_core::store::{SessionFilter, SessionQuery};
 use vigil_core::{Engine, SecretString};

@@ -93,7 +93,7 @@ pub struct BetterAuthConnector {
     /// that share it with its error, never with "already gone").
     relisted: Mutex<Option<(Instant, Option<Error>)>>,
     /// The tenant's per-poll limits, for the listings actions make.
-    limits: super::budget::Limits,
+    limits: crate::model::Limits,
 }
 
 /// An action's re-listing serves every unknown target asked about within this time.

@@ -13,28 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, ErrorCode, Result};
-
-/// Items (users, sessions, log events …) one poll may list by default: five times the
-/// hundred thousand sessions a tenant is expected to hold, plus as many users.
-pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
-/// Response bytes (after decompression) one poll may read by default.
-pub const DEFAULT_MAX_MIB: u64 = 512;
-
-/// A tenant's per-poll limits (`max_listing_items`, `max_listing_mib` in its config).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub max_items: u64,
-    pub max_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_items: DEFAULT_MAX_ITEMS,
-            max_bytes: DEFAULT_MAX_MIB * 1024 * 1024,
-        }
-    }
-}
+use crate::model::Limits;
 
 /// What one poll has spent so far.
 #[derive(Debug)]

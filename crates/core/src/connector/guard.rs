@@ -16,9 +16,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::FutureExt as _;
 
-use super::budget::{self, Limits};
+use super::budget;
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::error::{Error, Result};
+use crate::model::Limits;
 use crate::model::{Capabilities, ConnectorKind, TenantCheck, User};
 
 /// The longest target id or user name an action accepts.

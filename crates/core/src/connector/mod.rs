@@ -107,8 +107,8 @@ pub trait Connector: Send + Sync {
     }
 
     /// The tenant's per-poll limits (the guard knows them).
-    fn limits(&self) -> budget::Limits {
-        budget::Limits::default()
+    fn limits(&self) -> crate::model::Limits {
+        crate::model::Limits::default()
     }
 }
 
@@ -401,31 +401,6 @@ fn field(key: &str, label: &str, required: bool, help: &str) -> OptionField {
         required,
         help: help.into(),
     }
-}
-
-/// The connector of a configured tenant, with its secret from `store` (the OS keychain).
-/// The keychain is called on a blocking thread.
-pub async fn connect(
-    cfg: &crate::config::TenantConfig,
-    store: Arc<dyn crate::secrets::SecretStore>,
-) -> Result<Arc<dyn Connector>> {
-    use crate::error::{Error, ErrorCode};
-    let spec = cfg.spec()?;
-    let name = cfg.name.clone();
-    let secret = tokio::task::spawn_blocking(move || store.get(&name))
-        .await
-        .map_err(|e| Error::internal(format!("keychain task failed: {e}")))??
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::SecretStore,
-                format!(
-                    "no credential in the keychain for tenant '{}'; store one by editing the tenant \
-                     (or `vigil tenant remove` and `vigil tenant add … --secret-stdin`)",
-                    cfg.name
-                ),
-            )
-        })?;
-    build(&spec, secret)
 }
 
 /// Builds the connector for a tenant, behind the [`guard`] with the tenant's limits.
