@@ -473,7 +473,7 @@ async fn start_demo(engine: &Engine, name: &str, settings: &Settings) -> Result<
     config.poll_interval_secs = settings.demo_poll_interval.as_secs().max(1);
     engine.set_alert_config(
         name,
-        vigil_core::engine::AlertConfig {
+        vigil_core::alerts::AlertConfig {
             calendar: config.calendar()?,
             ..Default::default()
         },

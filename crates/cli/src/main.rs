@@ -935,7 +935,7 @@ async fn watch_cmd(
         };
         plan.push((
             c,
-            vigil_core::engine::AlertConfig { settings, calendar },
+            vigil_core::alerts::AlertConfig { settings, calendar },
             interval,
         ));
     }

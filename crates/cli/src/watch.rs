@@ -4,9 +4,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+use vigil_core::alerts::AlertConfig;
 use vigil_core::calendar::WorkingCalendar;
 use vigil_core::connector::Connector;
-use vigil_core::engine::AlertConfig;
 use vigil_core::{Engine, Error};
 
 use crate::Failure;

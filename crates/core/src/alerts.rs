@@ -184,6 +184,13 @@ pub struct AlertSettings {
     pub max_per_minute: u32,
 }
 
+/// How a tenant's sessions are judged.
+#[derive(Debug, Clone, Default)]
+pub struct AlertConfig {
+    pub settings: AlertSettings,
+    pub calendar: Option<crate::calendar::WorkingCalendar>,
+}
+
 impl Default for AlertSettings {
     fn default() -> Self {
         Self {

@@ -8,12 +8,12 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::{self, ActionReport};
-use crate::alerts::{self as rules, Alert, AlertSettings};
-use crate::audit::{ActionKind, AuditLog, ItemState};
-use crate::calendar::WorkingCalendar;
+use crate::alerts::{self as rules, Alert};
+use crate::audit::{ActionKind, AuditLog};
 use crate::connector::Connector;
 use crate::error::{Error, Result};
 use crate::model::{ConnectorKind, SessionRef};
+use crate::observer::{Confirmations, Observer, Pending, Snoozes, snoozed};
 use crate::poll::{PollPolicy, Poller, TenantDiff};
 use crate::store::SessionStore;
 
@@ -22,32 +22,6 @@ struct TenantHandle {
     refresh: Arc<Notify>,
     cancel: CancellationToken,
 }
-
-/// An accepted action waiting for a poll to show its effect.
-struct Pending {
-    audit_id: i64,
-    kind: ActionKind,
-    /// Polls of the tenant since acceptance that still showed the target.
-    polls_seen: u8,
-}
-
-/// Accepted actions awaiting confirmation, and sessions Vigil ended (for history).
-#[derive(Default)]
-struct Confirmations {
-    pending: HashMap<(String, String), Pending>,
-    ended_by_vigil: std::collections::HashSet<(String, String)>,
-}
-
-/// What the observer wrote for one poll, and what it could not write.
-struct Observed {
-    alerts: Vec<Alert>,
-    /// Outcomes the audit database refused (kept to write again).
-    unrecorded: Vec<(i64, ItemState)>,
-    errors: Vec<Error>,
-}
-
-/// How often the long-session rule scans a tenant (it fires after days, not seconds).
-const AGE_SCAN_EVERY: Duration = Duration::from_secs(60);
 
 /// Owns the pollers. Dropping the engine (or [`Engine::shutdown`]) stops them.
 pub struct Engine {
@@ -59,7 +33,7 @@ pub struct Engine {
     audit: Option<AuditLog>,
     actor: String,
     confirmations: Arc<std::sync::Mutex<Confirmations>>,
-    alert_config: Arc<RwLock<HashMap<String, AlertConfig>>>,
+    alert_config: Arc<RwLock<HashMap<String, rules::AlertConfig>>>,
     alerts: broadcast::Sender<Alert>,
     /// Rules snoozed per tenant, until a time.
     snoozes: Snoozes,
@@ -67,23 +41,6 @@ pub struct Engine {
     paused: tokio::sync::watch::Sender<bool>,
     /// The GeoIP city database, when one is configured: locations and impossible travel.
     geoip: crate::geoip::SharedGeoIp,
-}
-
-type Snoozes = Arc<std::sync::Mutex<HashMap<(String, rules::Rule), chrono::DateTime<chrono::Utc>>>>;
-
-fn snoozed(snoozes: &Snoozes, tenant: &str, rule: rules::Rule) -> bool {
-    snoozes
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&(tenant.to_owned(), rule)).copied())
-        .is_some_and(|until| until > chrono::Utc::now())
-}
-
-/// How a tenant's sessions are judged.
-#[derive(Debug, Clone, Default)]
-pub struct AlertConfig {
-    pub settings: AlertSettings,
-    pub calendar: Option<WorkingCalendar>,
 }
 
 impl Engine {
@@ -134,213 +91,23 @@ impl Engine {
         engine
     }
 
-    /// Follows every poll: confirms accepted actions (or flags them when the target is
-    /// still there two polls later) and records session history.
+    /// Follows every poll (see [`crate::observer`]).
     fn spawn_observer(&self) {
-        let mut rx = self.diffs.subscribe();
-        let store = self.store.clone();
-        let audit = self.audit.clone();
-        let confirmations = Arc::clone(&self.confirmations);
-        let cancel = self.cancel.clone();
-        let alert_config = Arc::clone(&self.alert_config);
-        let alerts = self.alerts.clone();
-        let snoozes = Arc::clone(&self.snoozes);
-        let geoip = Arc::clone(&self.geoip);
-        self.runtime.spawn(async move {
-            let mut limiter = rules::RateLimiter::default();
-            // Confirmations the audit database refused, written again with the next poll.
-            let mut retry_outcomes: Vec<(i64, ItemState)> = Vec::new();
-            let mut audit_failing = false;
-            let mut last_age_scan: HashMap<String, std::time::Instant> = HashMap::new();
-            loop {
-                let diff = tokio::select! {
-                    () = cancel.cancelled() => return,
-                    d = rx.recv() => match d {
-                        Ok(d) => d,
-                        Err(broadcast::error::RecvError::Lagged(n)) => {
-                            tracing::warn!(missed = n, "history missed some polls");
-                            continue;
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    },
-                };
-                let tenant = diff.tenant.to_string();
-                let (outcomes, vigil_ended) = {
-                    let mut c = confirmations
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let mut outcomes = std::mem::take(&mut retry_outcomes);
-                    let complete = diff.complete;
-                    c.pending.retain(|(t, target), p| {
-                        // An incomplete listing neither confirms nor flags: what it did
-                        // not see may or may not be there.
-                        if t != &tenant || !complete {
-                            return true;
-                        }
-                        let still_there = match p.kind {
-                            ActionKind::EndSession => store.get(t, target).is_some(),
-                            ActionKind::Logout | ActionKind::Disable => {
-                                store.session_count_of(t, target) > 0
-                            }
-                            _ => false,
-                        };
-                        if !still_there {
-                            outcomes.push((p.audit_id, ItemState::Confirmed));
-                            return false;
-                        }
-                        p.polls_seen += 1;
-                        if p.polls_seen >= 2 {
-                            outcomes.push((p.audit_id, ItemState::Reappeared));
-                            return false;
-                        }
-                        true
-                    });
-                    let ended: std::collections::HashSet<String> = diff
-                        .diff
-                        .ended
-                        .iter()
-                        .filter(|s| c.ended_by_vigil.remove(&(tenant.clone(), s.id.clone())))
-                        .map(|s| s.id.clone())
-                        .collect();
-                    (outcomes, ended)
-                };
-                let Some(audit) = audit.clone() else { continue };
-                let started = diff.diff.started.clone();
-                let ended = diff.diff.ended.clone();
-                let t = tenant.clone();
-                let config = alert_config
-                    .read()
-                    .ok()
-                    .and_then(|m| m.get(&tenant).cloned())
-                    .unwrap_or_default();
-                // Only what the rules look at: the sessions of users who just signed in and
-                // those past the age limit (not a copy of the whole tenant every poll).
-                let current = {
-                    let users: std::collections::HashSet<&str> =
-                        started.iter().map(|s| s.user_id.as_str()).collect();
-                    let now = chrono::Utc::now();
-                    // The age rule needs a scan of the tenant: at most once a minute.
-                    let age_due = last_age_scan
-                        .get(&tenant)
-                        .is_none_or(|t: &std::time::Instant| t.elapsed() >= AGE_SCAN_EVERY);
-                    if age_due {
-                        last_age_scan.insert(tenant.clone(), std::time::Instant::now());
-                    }
-                    let too_old = config
-                        .settings
-                        .max_session_age_hours
-                        .filter(|_| age_due)
-                        .map(|h| now - chrono::Duration::hours(i64::from(h)));
-                    store.rule_sessions(&tenant, &users, too_old)
-                };
-                let initial = diff.initial;
-                let snoozes = Arc::clone(&snoozes);
-                let geo = geoip.read().ok().and_then(|g| g.clone());
-                let result = tokio::task::spawn_blocking(move || -> Observed {
-                    // Each write on its own: a failing audit database must neither lose
-                    // the outcomes taken out of `pending` (they are kept to write again)
-                    // nor silence the alerts (they are announced even when they cannot
-                    // be stored; a duplicate is better than a missed SuperUser sign-in).
-                    let mut errors = Vec::new();
-                    let mut unrecorded = Vec::new();
-                    for (id, state) in outcomes {
-                        if let Err(e) = audit.record(id, state, None, None, None) {
-                            errors.push(e.context("recording an action's outcome"));
-                            unrecorded.push((id, state));
-                        }
-                    }
-                    // Rules first: "never seen from this IP" must not see this poll's sessions.
-                    let locate = |ip: &str| geo.as_ref().and_then(|g| g.locate(ip));
-                    let view = rules::TenantView {
-                        tenant: &t,
-                        settings: &config.settings,
-                        calendar: config.calendar.as_ref(),
-                        sessions: &current,
-                        ip_seen_before: &|user, ip| audit.ip_seen(&t, user, ip).unwrap_or(true),
-                        locate: geo.is_some().then_some(&locate as &rules::Locate<'_>),
-                        now: chrono::Utc::now(),
-                    };
-                    let fired = rules::evaluate(&view, &started, initial);
-                    let fresh = audit.dedupe_alerts(&t, &fired).unwrap_or_else(|e| {
-                        errors.push(e.context("checking alerts against those already raised"));
-                        vec![true; fired.len()]
-                    });
-                    let mut new: Vec<Alert> = fired
-                        .into_iter()
-                        .zip(fresh)
-                        .filter(|(_, f)| *f)
-                        .map(|((a, _), _)| a)
-                        .collect();
-                    if initial && !config.settings.alert_on_existing {
-                        // What the first poll finds is remembered, not announced.
-                        new.clear();
-                    }
-                    // Snoozed rules are recorded (so they do not fire later) but not announced.
-                    new.retain_mut(|a| {
-                        a.rules.retain(|r| !snoozed(&snoozes, &t, *r));
-                        match a.rules.first() {
-                            Some(first) => {
-                                a.rule = *first;
-                                true
-                            }
-                            None => false,
-                        }
-                    });
-                    let out = rules::digest(new, config.settings.digest_over);
-                    for a in &out {
-                        if let Err(e) = audit.store_alert(a) {
-                            errors.push(e.context("storing an alert"));
-                        }
-                    }
-                    if let Err(e) = audit.observe(&t, &started, &ended, &|id| vigil_ended.contains(id)) {
-                        errors.push(e.context("recording session history"));
-                    }
-                    Observed {
-                        alerts: out,
-                        unrecorded,
-                        errors,
-                    }
-                })
-                .await;
-                match result {
-                    Ok(observed) => {
-                        for e in &observed.errors {
-                            tracing::error!(tenant = %tenant, error = %e, "audit database write failed");
-                        }
-                        // Said once when it starts failing (again), not every poll.
-                        match observed.errors.first() {
-                            Some(e) if !audit_failing => {
-                                audit_failing = true;
-                                let mut a = rules::tenant_problem(&tenant, &e.payload(), chrono::Utc::now());
-                                a.message = format!(
-                                    "the audit database cannot be written ({}); alerts are still shown, history and outcomes wait",
-                                    e.message
-                                );
-                                let _ = alerts.send(a);
-                            }
-                            Some(_) => {}
-                            None => audit_failing = false,
-                        }
-                        if !observed.unrecorded.is_empty() {
-                            // Written again after the next poll of any tenant.
-                            retry_outcomes.extend(observed.unrecorded);
-                        }
-                        let out = observed.alerts;
-                        let max = alert_config
-                            .read()
-                            .ok()
-                            .and_then(|m| m.get(&tenant).map(|c| c.settings.max_per_minute))
-                            .unwrap_or_else(|| AlertSettings::default().max_per_minute);
-                        for a in limiter.admit(&tenant, max, out, chrono::Utc::now()) {
-                            let _ = alerts.send(a);
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(tenant = %tenant, error = %e, "audit/history task failed")
-                    }
-                }
-            }
-        });
+        let observer = Observer {
+            store: self.store.clone(),
+            audit: self.audit.clone(),
+            confirmations: Arc::clone(&self.confirmations),
+            alert_config: Arc::clone(&self.alert_config),
+            alerts: self.alerts.clone(),
+            snoozes: Arc::clone(&self.snoozes),
+            geoip: Arc::clone(&self.geoip),
+            limiter: rules::RateLimiter::default(),
+            retry_outcomes: Vec::new(),
+            audit_failing: false,
+            last_age_scan: HashMap::new(),
+        };
+        self.runtime
+            .spawn(observer.run(self.diffs.subscribe(), self.cancel.clone()));
     }
 
     pub fn audit(&self) -> Option<&AuditLog> {
@@ -371,7 +138,7 @@ impl Engine {
     }
 
     /// Sets how a tenant's sessions are judged.
-    pub fn set_alert_config(&self, tenant: &str, config: AlertConfig) {
+    pub fn set_alert_config(&self, tenant: &str, config: rules::AlertConfig) {
         if let Ok(mut m) = self.alert_config.write() {
             m.insert(tenant.to_owned(), config);
         }

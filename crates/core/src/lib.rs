@@ -17,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod geoip;
 pub mod model;
+mod observer;
 mod par;
 pub mod people;
 pub mod policy;

@@ -277,7 +277,7 @@ pub async fn start(
     match t.calendar() {
         Ok(calendar) => engine.set_alert_config(
             &t.name,
-            crate::engine::AlertConfig {
+            crate::alerts::AlertConfig {
                 calendar,
                 settings: t.alerts.clone().unwrap_or_default(),
             },
