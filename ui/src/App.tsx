@@ -1,11 +1,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { AlertsScreen } from "./components/AlertsScreen";
-import { AlertToasts, pushToast, type Toast } from "./components/AlertToasts";
-import { AuditScreen } from "./components/AuditScreen";
 import { HelpOverlay } from "./components/HelpOverlay";
-import { SettingsScreen } from "./components/SettingsScreen";
-import { TenantsScreen } from "./components/TenantsScreen";
+import { AlertsScreen } from "./features/alerts/AlertsScreen";
+import { AlertToasts, pushToast, type Toast } from "./features/alerts/AlertToasts";
+import { AuditScreen } from "./features/audit/AuditScreen";
+import { SessionsView } from "./features/sessions/SessionsView";
+import { SettingsScreen } from "./features/settings/SettingsScreen";
+import { TenantsScreen } from "./features/tenants/TenantsScreen";
 import { invalidateAll, openAlertCountQueryOptions, settingsQueryOptions } from "./hooks/queries";
 import { useHashRoute, type View } from "./hooks/useHashView";
 import { useNewAlerts } from "./hooks/useNewAlerts";
@@ -13,11 +14,12 @@ import {
   useAppStatusInvalidation,
   useSessionsChangedInvalidation,
 } from "./hooks/useSessionsChanged";
+import { useTauriEvent } from "./hooks/useTauriEvent";
 import { onOpenAlert, refresh } from "./ipc/ipc";
 import { consoleParams } from "./lib/consoleState";
 import { formatCount, plural } from "./lib/format";
+import { isTextEntry, modalOpen } from "./lib/keyboard";
 import { applyStoredTheme } from "./lib/theme";
-import { isTextEntry, modalOpen, SessionsView } from "./SessionsView";
 
 const NAV: { view: View; label: string; key: string }[] = [
   { view: "sessions", label: "Sessions", key: "1" },
@@ -69,24 +71,10 @@ export function App() {
 
   // A clicked notification: its session in the console, or the alert centre for a
   // tenant-wide alert.
-  useEffect(() => {
-    let disposed = false;
-    let unlisten: (() => void) | null = null;
-    onOpenAlert(({ tenant, session_id }) => {
-      if (session_id === null) navigate("alerts");
-      else navigate("sessions", consoleParams({ tenants: [tenant], session_id }));
-    }).then(
-      (fn) => {
-        if (disposed) fn();
-        else unlisten = fn;
-      },
-      () => {},
-    );
-    return () => {
-      disposed = true;
-      unlisten?.();
-    };
-  }, [navigate]);
+  useTauriEvent(onOpenAlert, ({ tenant, session_id }) => {
+    if (session_id === null) navigate("alerts");
+    else navigate("sessions", consoleParams({ tenants: [tenant], session_id }));
+  });
 
   const state = useRef({ view, setView, helpOpen });
   state.current = { view, setView, helpOpen };

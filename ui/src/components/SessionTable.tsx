@@ -1,4 +1,3 @@
-import { useQueries } from "@tanstack/react-query";
 import {
   type ColumnSizingState,
   createColumnHelper,
@@ -9,19 +8,12 @@ import {
   useReactTable,
   type VisibilityState,
 } from "@tanstack/react-table";
-import { useVirtualizer } from "@tanstack/react-virtual";
-import {
-  type KeyboardEvent,
-  type MouseEvent,
-  useCallback,
-  useEffect,
-  useMemo,
-  useRef,
-} from "react";
-import { PersonIcon } from "../features/people/PersonIcon";
-import { type BaseQuery, PAGE_SIZE, pageQueryOptions } from "../hooks/queries";
+import { useCallback, useMemo, useRef } from "react";
+import { PersonButton } from "../features/people/PersonButton";
+import { type BaseQuery, pageQueryOptions } from "../hooks/queries";
+import { type RowModifiers, useGridKeyboard } from "../hooks/useGridKeyboard";
+import { useVirtualPages } from "../hooks/useVirtualPages";
 import type { Session } from "../ipc/bindings/Session";
-import type { SessionPage } from "../ipc/bindings/SessionPage";
 import type { SessionSort } from "../lib/consoleState";
 import { MAX_COLUMN_WIDTH, MIN_COLUMN_WIDTH, type TableLayout } from "../lib/layout";
 import { type Selection, sessionKey } from "../lib/selection";
@@ -37,8 +29,6 @@ export const HEADER_HEIGHT = 34;
 
 /** One virtual row: its index in the filtered list and, once its page is loaded, the session. */
 export type RowSlot = { index: number; session: Session | undefined };
-
-export type RowModifiers = { toggle: boolean; range: boolean };
 
 declare module "@tanstack/react-table" {
   interface TableMeta<TData extends RowData> {
@@ -84,22 +74,7 @@ const PERSON_COLUMN = col.display({
     const s = row.original.session;
     const open = table.options.meta?.openPerson;
     if (!s || !open) return null;
-    return (
-      <button
-        type="button"
-        className="icon-button person-button"
-        data-testid="open-person"
-        tabIndex={-1}
-        aria-label={`Person: every account of ${s.username} (tenant ${s.tenant})`}
-        title="Person: this user's accounts and sessions in every tenant"
-        onClick={(e) => {
-          e.stopPropagation();
-          open(s);
-        }}
-      >
-        <PersonIcon />
-      </button>
-    );
+    return <PersonButton user={s} onOpen={() => open(s)} />;
   },
 });
 
@@ -172,41 +147,18 @@ export function SessionTable(props: SessionTableProps) {
   const { base, total, selection, focusIndex, onFocusIndex, onRowClick, layout, onLayout } = props;
   const scrollRef = useRef<HTMLDivElement>(null);
 
-  const virtualizer = useVirtualizer({
-    count: total,
-    getScrollElement: () => scrollRef.current,
+  // Rows of pages seen before count too (a Shift+End range, the row above a page's first).
+  const {
+    virtualizer,
+    items,
+    lastKnownRowAt: getRow,
+  } = useVirtualPages({
+    total,
+    scrollRef,
+    headerHeight: HEADER_HEIGHT,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    scrollMargin: HEADER_HEIGHT,
-    scrollPaddingStart: HEADER_HEIGHT,
-    initialRect: { width: 1280, height: 600 },
+    pageQuery: (p) => pageQueryOptions(base, p),
   });
-  const items = virtualizer.getVirtualItems();
-  const first = items[0];
-  const last = items[items.length - 1];
-  const firstPage = first ? Math.floor(first.index / PAGE_SIZE) : 0;
-  const lastPage = last ? Math.floor(last.index / PAGE_SIZE) : -1;
-
-  // Last data seen per page index: shown while a page for a new query loads, so nothing jumps.
-  const fallback = useRef(new Map<number, SessionPage>());
-  const pageNums: number[] = [];
-  for (let p = firstPage; p <= lastPage; p++) pageNums.push(p);
-  const pages = useQueries({
-    queries: pageNums.map((p) => pageQueryOptions(base, p)),
-  });
-  pages.forEach((q, i) => {
-    const p = pageNums[i];
-    if (p !== undefined && q.data) fallback.current.set(p, q.data);
-  });
-
-  const getRow = useCallback(
-    (index: number): Session | undefined => {
-      const p = Math.floor(index / PAGE_SIZE);
-      const page = pages[p - firstPage]?.data ?? fallback.current.get(p);
-      return page ? page.rows[index - page.offset] : undefined;
-    },
-    [pages, firstPage],
-  );
 
   // The same slots as last render keep the same array, so the table's row model is not rebuilt.
   const fresh: RowSlot[] = items.map((v) => ({ index: v.index, session: getRow(v.index) }));
@@ -262,64 +214,16 @@ export function SessionTable(props: SessionTableProps) {
     },
   });
 
-  useEffect(() => {
-    if (focusIndex >= 0 && focusIndex < total) virtualizer.scrollToIndex(focusIndex);
-  }, [focusIndex, total, virtualizer]);
-
-  const moveFocus = (next: number, extend: boolean) => {
-    if (total === 0) return;
-    const i = Math.max(0, Math.min(total - 1, next));
-    onFocusIndex(i);
-    if (extend) {
-      const s = getRow(i);
-      if (s) onRowClick(i, s, { toggle: false, range: true });
-    }
-  };
-
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.target !== e.currentTarget) return; // keys on header controls are theirs
-    const pageRows = Math.max(
-      1,
-      Math.floor((scrollRef.current?.clientHeight ?? 600) / ROW_HEIGHT) - 2,
-    );
-    const cur = focusIndex < 0 ? -1 : focusIndex;
-    switch (e.key) {
-      case "ArrowDown":
-        moveFocus(cur + 1, e.shiftKey);
-        break;
-      case "ArrowUp":
-        moveFocus(cur < 0 ? 0 : cur - 1, e.shiftKey);
-        break;
-      case "PageDown":
-        moveFocus(cur + pageRows, e.shiftKey);
-        break;
-      case "PageUp":
-        moveFocus(cur - pageRows, e.shiftKey);
-        break;
-      case "Home":
-        moveFocus(0, e.shiftKey);
-        break;
-      case "End":
-        moveFocus(total - 1, e.shiftKey);
-        break;
-      case " ":
-      case "Enter": {
-        const s = cur >= 0 ? getRow(cur) : undefined;
-        if (s) onRowClick(cur, s, { toggle: e.key === " ", range: false });
-        break;
-      }
-      default:
-        return;
-    }
-    e.preventDefault();
-  };
-
-  const onRowMouse = (e: MouseEvent, index: number, s: Session | undefined) => {
-    if (!s) return;
-    if (e.shiftKey) e.preventDefault(); // no text selection on shift+click
-    onFocusIndex(index);
-    onRowClick(index, s, { toggle: e.ctrlKey || e.metaKey, range: e.shiftKey });
-  };
+  const { onKeyDown, onRowMouse } = useGridKeyboard({
+    total,
+    focusIndex,
+    onFocusIndex,
+    rowAt: getRow,
+    onRowClick,
+    scrollRef,
+    rowHeight: ROW_HEIGHT,
+    virtualizer,
+  });
 
   const resizeBy = (id: string, delta: number) => {
     const column = table.getColumn(id);

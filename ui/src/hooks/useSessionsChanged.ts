@@ -1,8 +1,8 @@
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
 import { onAppStatus, onSessionsChanged } from "../ipc/ipc";
-import { throttle } from "../lib/throttle";
 import { invalidateAll, invalidateAppStatus } from "./queries";
+import { useTauriEvent } from "./useTauriEvent";
+import { useThrottled } from "./useThrottled";
 
 /** Throttled invalidation interval: at most ~2 invalidations per second. */
 export const INVALIDATE_INTERVAL_MS = 500;
@@ -11,46 +11,13 @@ export const INVALIDATE_INTERVAL_MS = 500;
 export function useSessionsChangedInvalidation(client?: QueryClient): void {
   const fallback = useQueryClient();
   const qc = client ?? fallback;
-  useEffect(() => {
-    const t = throttle(() => void invalidateAll(qc), INVALIDATE_INTERVAL_MS);
-    let disposed = false;
-    let unlisten: (() => void) | null = null;
-    onSessionsChanged(() => t.call()).then(
-      (fn) => {
-        if (disposed) fn();
-        else unlisten = fn;
-      },
-      () => {
-        // Not running inside Tauri (e.g. plain browser): no live updates.
-      },
-    );
-    return () => {
-      disposed = true;
-      unlisten?.();
-      t.cancel();
-    };
-  }, [qc]);
+  const invalidate = useThrottled(() => void invalidateAll(qc), INVALIDATE_INTERVAL_MS);
+  useTauriEvent(onSessionsChanged, invalidate);
 }
 
 /** On `app://status` (pause state or settings changed, also from the tray), refetch both. */
 export function useAppStatusInvalidation(client?: QueryClient): void {
   const fallback = useQueryClient();
   const qc = client ?? fallback;
-  useEffect(() => {
-    let disposed = false;
-    let unlisten: (() => void) | null = null;
-    onAppStatus(() => void invalidateAppStatus(qc)).then(
-      (fn) => {
-        if (disposed) fn();
-        else unlisten = fn;
-      },
-      () => {
-        // Not running inside Tauri: no live updates.
-      },
-    );
-    return () => {
-      disposed = true;
-      unlisten?.();
-    };
-  }, [qc]);
+  useTauriEvent(onAppStatus, () => void invalidateAppStatus(qc));
 }

@@ -1,6 +1,7 @@
 import type { ActionKind } from "../ipc/bindings/ActionKind";
 import type { ActionReport } from "../ipc/bindings/ActionReport";
 import type { SessionRef } from "../ipc/bindings/SessionRef";
+import type { UserRow } from "../ipc/bindings/UserRow";
 import { plural, visible } from "./format";
 import { type SelectedSession, sessionKey } from "./selection";
 
@@ -21,6 +22,17 @@ export type SelectedUser = {
 /** Selection key of a user: tenant + NUL + user id. */
 export function userKey(tenant: string, userId: string): string {
   return sessionKey(tenant, userId);
+}
+
+/** What the selection keeps of a row of the Users view. */
+export function toSelectedUser(u: UserRow): SelectedUser {
+  return {
+    tenant: u.tenant,
+    user_id: u.user_id,
+    username: u.username,
+    protected: u.protected,
+    sessions: u.sessions,
+  };
 }
 
 /** The distinct users of the selected sessions, in selection order. */

@@ -1,13 +1,13 @@
 import { keepPreviousData, useQueries } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import type { RowModifiers } from "../../components/SessionTable";
 import { UserBadges } from "../../components/sessionColumns";
-import { PersonButton } from "../../components/UserTable";
 import { type BaseUserQuery, PAGE_SIZE, userPageQueryOptions } from "../../hooks/queries";
+import type { RowModifiers } from "../../hooks/useGridKeyboard";
 import type { UserRow } from "../../ipc/bindings/UserRow";
 import { errorMessage } from "../../ipc/ipc";
 import { DASH, formatCount, formatDateTime, plural, visible } from "../../lib/format";
 import { type SelectedUser, userKey } from "../../lib/userActions";
+import { PersonButton } from "./PersonButton";
 import { groupByPerson, personQueryOf } from "./people";
 
 /** Pages the grouped view loads at most (it groups only what is loaded). */

@@ -1,6 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
-import { actionLabel } from "../../components/AuditScreen";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { invalidateAll } from "../../hooks/queries";
 import { useNow } from "../../hooks/useNow";
@@ -14,6 +13,7 @@ import { assignAccount, containPerson, errorMessage, reenablePerson } from "../.
 import { trapTab } from "../../lib/focusTrap";
 import { DASH, formatDateTime, formatDuration, parseTime, plural, visible } from "../../lib/format";
 import { parseUserAgent } from "../../lib/userAgent";
+import { actionLabel } from "../audit/AuditScreen";
 import { ContainDialog } from "./ContainDialog";
 import { ContainResult } from "./ContainResult";
 import { linkedByLabel } from "./people";

@@ -1,9 +1,16 @@
 import { useId } from "react";
-import type { Facets } from "../ipc/bindings/Facets";
-import type { FacetValue } from "../ipc/bindings/FacetValue";
-import type { ConsoleFilter, Flag, FlagKey, ListKey, TextKey, TimeKey } from "../lib/consoleState";
-import { formatCount } from "../lib/format";
-import { Popover } from "./Popover";
+import { Popover } from "../../components/Popover";
+import type { Facets } from "../../ipc/bindings/Facets";
+import type { FacetValue } from "../../ipc/bindings/FacetValue";
+import type {
+  ConsoleFilter,
+  Flag,
+  FlagKey,
+  ListKey,
+  TextKey,
+  TimeKey,
+} from "../../lib/consoleState";
+import { formatCount } from "../../lib/format";
 
 export type FilterErrors = Partial<Record<keyof ConsoleFilter, string>>;
 

@@ -1,6 +1,6 @@
-import { useNow } from "../hooks/useNow";
-import type { TenantSummary } from "../ipc/bindings/TenantSummary";
-import { formatAgo, visible } from "../lib/format";
+import { useNow } from "../../hooks/useNow";
+import type { TenantSummary } from "../../ipc/bindings/TenantSummary";
+import { formatAgo, visible } from "../../lib/format";
 
 export type StatusBarProps = {
   tenants: readonly TenantSummary[] | undefined;

@@ -8,13 +8,13 @@ import {
   useRef,
   useState,
 } from "react";
-import type { ConnectorKind } from "../ipc/bindings/ConnectorKind";
-import type { KindInfo } from "../ipc/bindings/KindInfo";
-import type { TenantCheck } from "../ipc/bindings/TenantCheck";
-import type { TenantConfig } from "../ipc/bindings/TenantConfig";
-import type { TenantView } from "../ipc/bindings/TenantView";
-import { errorCode, errorMessage, saveTenant, testTenant } from "../ipc/ipc";
-import { alertDefaults } from "../lib/alertDefaults";
+import type { ConnectorKind } from "../../ipc/bindings/ConnectorKind";
+import type { KindInfo } from "../../ipc/bindings/KindInfo";
+import type { TenantCheck } from "../../ipc/bindings/TenantCheck";
+import type { TenantConfig } from "../../ipc/bindings/TenantConfig";
+import type { TenantView } from "../../ipc/bindings/TenantView";
+import { errorCode, errorMessage, saveTenant, testTenant } from "../../ipc/ipc";
+import { alertDefaults } from "../../lib/alertDefaults";
 import {
   type AlertErrors,
   type AlertNumber,
@@ -25,8 +25,8 @@ import {
   NUMBER_RULE,
   sameAlerts,
   validateAlerts,
-} from "../lib/alertRules";
-import { trapTab } from "../lib/focusTrap";
+} from "../../lib/alertRules";
+import { trapTab } from "../../lib/focusTrap";
 import {
   configFromDraft,
   type DraftErrors,
@@ -38,8 +38,8 @@ import {
   tenantFieldError,
   timeZoneNames,
   validateDraft,
-} from "../lib/tenants";
-import { AlertRulesSection } from "./AlertRulesSection";
+} from "../../lib/tenants";
+import { AlertRulesSection } from "../alerts/AlertRulesSection";
 import { type CheckState, TenantCheckPanel } from "./TenantCheckPanel";
 
 export type TenantFormProps = {

@@ -1,6 +1,6 @@
 import { act, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Alert } from "../ipc/bindings/Alert";
+import type { Alert } from "../../ipc/bindings/Alert";
 import { AlertToasts, MAX_TOASTS, pushToast, TOAST_MS, type Toast } from "./AlertToasts";
 
 const alert = (message: string): Alert => ({

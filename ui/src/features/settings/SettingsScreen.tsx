@@ -1,239 +1,28 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
-import { PoliciesSection } from "../features/policies/PoliciesSection";
-import { appStatusQueryOptions, queryKeys, settingsQueryOptions } from "../hooks/queries";
-import type { AppSettings } from "../ipc/bindings/AppSettings";
-import type { Severity } from "../ipc/bindings/Severity";
-import type { Theme } from "../ipc/bindings/Theme";
-import { diagnostics, errorCode, errorMessage, openLogFolder, saveSettings } from "../ipc/ipc";
-import { applyTheme } from "../lib/theme";
-
-type Field = keyof AppSettings;
-
-/** The form's values: numbers as typed, so that a half-typed or wrong value can be shown. */
-type Draft = { [K in Field]: AppSettings[K] extends number ? string : AppSettings[K] };
-
-type Errors = Partial<Record<Field, string>>;
-
-/** Each field's `data-testid` suffix: `settings-<suffix>`, its error `settings-<suffix>-error`. */
-const TEST_IDS: Record<Field, string> = {
-  default_poll_interval_secs: "poll-interval",
-  notifications: "notifications",
-  notify_min_severity: "min-severity",
-  geoip_database: "geoip",
-  history_retention_days: "retention",
-  theme: "theme",
-  start_at_login: "start-at-login",
-  keep_running_in_tray: "keep-in-tray",
-};
-
-const FIELDS = Object.keys(TEST_IDS) as Field[];
-
-/** The ranges the back end accepts (crates/core/src/settings.rs); it checks them again. */
-const RANGES = {
-  default_poll_interval_secs: { min: 2, max: 86_400, unit: "seconds" },
-  history_retention_days: { min: 1, max: 3_650, unit: "days" },
-} as const;
-
-const SEVERITIES: { value: Severity; label: string }[] = [
-  { value: "low", label: "Low and above (all alerts)" },
-  { value: "medium", label: "Medium and above" },
-  { value: "high", label: "High only" },
-];
-
-const THEMES: { value: Theme; label: string }[] = [
-  { value: "system", label: "System" },
-  { value: "light", label: "Light" },
-  { value: "dark", label: "Dark" },
-];
-
-function draftOf(s: AppSettings): Draft {
-  return {
-    ...s,
-    default_poll_interval_secs: String(s.default_poll_interval_secs),
-    history_retention_days: String(s.history_retention_days),
-  };
-}
-
-function settingsOf(d: Draft): AppSettings {
-  return {
-    ...d,
-    default_poll_interval_secs: Number(d.default_poll_interval_secs.trim()),
-    history_retention_days: Number(d.history_retention_days.trim()),
-  };
-}
-
-/** Obvious mistakes, found before asking the back end. */
-function validate(d: Draft): Errors {
-  const errors: Errors = {};
-  for (const field of ["default_poll_interval_secs", "history_retention_days"] as const) {
-    const { min, max, unit } = RANGES[field];
-    const text = d[field].trim();
-    if (!/^\d+$/.test(text)) errors[field] = `Enter a whole number of ${unit}.`;
-    else if (Number(text) < min || Number(text) > max)
-      errors[field] = `Must be between ${min} and ${max.toLocaleString("en")} ${unit}.`;
-  }
-  return errors;
-}
-
-/** `history_retention_days: must be …` → the field and the reason; null for other messages. */
-function fieldError(message: string): { field: Field; why: string } | null {
-  const colon = message.indexOf(":");
-  if (colon < 0) return null;
-  const field = message.slice(0, colon).trim();
-  if (!(FIELDS as string[]).includes(field)) return null;
-  const why = message.slice(colon + 1).trim();
-  return { field: field as Field, why: why || message };
-}
-
-function saveErrorHint(code: string | undefined): string | null {
-  switch (code) {
-    case "config":
-      return "Vigil did not change the configuration file; fix it and restart.";
-    default:
-      return null;
-  }
-}
-
-type CopyState =
-  | { status: "idle" }
-  | { status: "busy" }
-  | { status: "copied" }
-  | { status: "manual"; text: string }
-  | { status: "failed"; error: unknown };
-
-/** The diagnostics text, selected for copying by hand when the clipboard is unavailable. */
-function ManualCopy({ text, id }: { text: string; id: string }) {
-  const ref = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => {
-    ref.current?.focus();
-    ref.current?.select();
-  }, []);
-  return (
-    <div className="form-field settings-diagnostics">
-      <label htmlFor={id}>Diagnostics</label>
-      <textarea
-        ref={ref}
-        id={id}
-        data-testid="settings-diagnostics-text"
-        readOnly
-        value={text}
-        rows={Math.min(14, text.split("\n").length + 1)}
-        aria-describedby={`${id}-help`}
-        spellCheck={false}
-        onFocus={(e) => e.currentTarget.select()}
-      />
-      <span className="field-help" id={`${id}-help`}>
-        The clipboard is not available: copy the selected text (Ctrl+C or ⌘C) into your support
-        request.
-      </span>
-    </div>
-  );
-}
-
-function Support({ logDir }: { logDir: string | undefined }) {
-  const ids = useId();
-  const [copy, setCopy] = useState<CopyState>({ status: "idle" });
-  const [openError, setOpenError] = useState<unknown>(null);
-  const [opening, setOpening] = useState(false);
-  const alive = useRef(true);
-  useEffect(() => {
-    alive.current = true;
-    return () => {
-      alive.current = false;
-    };
-  }, []);
-
-  useEffect(() => {
-    if (copy.status !== "copied") return;
-    const t = setTimeout(() => setCopy((c) => (c === copy ? { status: "idle" } : c)), 5_000);
-    return () => clearTimeout(t);
-  }, [copy]);
-
-  const onCopy = async () => {
-    setCopy({ status: "busy" });
-    let text: string;
-    try {
-      text = await diagnostics();
-    } catch (error) {
-      if (alive.current) setCopy({ status: "failed", error });
-      return;
-    }
-    try {
-      if (!navigator.clipboard?.writeText) throw new Error("no clipboard");
-      await navigator.clipboard.writeText(text);
-      if (alive.current) setCopy({ status: "copied" });
-    } catch {
-      if (alive.current) setCopy({ status: "manual", text });
-    }
-  };
-
-  const onOpenLogs = async () => {
-    setOpenError(null);
-    setOpening(true);
-    try {
-      await openLogFolder();
-    } catch (err) {
-      if (alive.current) setOpenError(err);
-    } finally {
-      if (alive.current) setOpening(false);
-    }
-  };
-
-  return (
-    <section className="settings-section" aria-labelledby={`${ids}-support`}>
-      <h3 id={`${ids}-support`}>Support</h3>
-      <p className="field-help">
-        Diagnostics list versions, the platform, the settings and each tenant's kind and health: no
-        secrets, URLs or user data.
-      </p>
-      <div className="settings-actions">
-        <button
-          type="button"
-          className="button"
-          data-testid="settings-copy-diagnostics"
-          onClick={() => void onCopy()}
-          disabled={copy.status === "busy"}
-        >
-          {copy.status === "busy" ? "Copying…" : "Copy diagnostics"}
-        </button>
-        {copy.status === "copied" && (
-          <span className="settings-ok" role="status" data-testid="settings-diagnostics-copied">
-            Copied
-          </span>
-        )}
-        {copy.status === "failed" && (
-          <span className="field-error" role="alert" data-testid="settings-diagnostics-error">
-            Could not collect the diagnostics: {errorMessage(copy.error)}
-          </span>
-        )}
-      </div>
-      {copy.status === "manual" && <ManualCopy text={copy.text} id={`${ids}-diag`} />}
-      <div className="settings-actions">
-        <button
-          type="button"
-          className="button"
-          data-testid="settings-open-logs"
-          onClick={() => void onOpenLogs()}
-          disabled={opening}
-          aria-describedby={logDir ? `${ids}-logdir` : undefined}
-        >
-          Open log folder
-        </button>
-        {logDir && (
-          <span className="muted" id={`${ids}-logdir`}>
-            Logs: <code data-testid="settings-log-dir">{logDir}</code>
-          </span>
-        )}
-      </div>
-      {openError !== null && (
-        <div className="field-error" role="alert" data-testid="settings-open-logs-error">
-          Could not open the log folder: {errorMessage(openError)}
-        </div>
-      )}
-    </section>
-  );
-}
+import { appStatusQueryOptions, queryKeys, settingsQueryOptions } from "../../hooks/queries";
+import type { AppSettings } from "../../ipc/bindings/AppSettings";
+import type { Severity } from "../../ipc/bindings/Severity";
+import type { Theme } from "../../ipc/bindings/Theme";
+import { errorCode, errorMessage, saveSettings } from "../../ipc/ipc";
+import { applyTheme } from "../../lib/theme";
+import { PoliciesSection } from "../policies/PoliciesSection";
+import { Support } from "./SupportSection";
+import {
+  type Draft,
+  draftOf,
+  type Errors,
+  FIELDS,
+  type Field,
+  fieldError,
+  RANGES,
+  SEVERITIES,
+  saveErrorHint,
+  settingsOf,
+  TEST_IDS,
+  THEMES,
+  validate,
+} from "./settingsDraft";
 
 type FormProps = {
   stored: AppSettings;

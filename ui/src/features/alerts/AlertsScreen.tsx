@@ -1,14 +1,14 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import { PersonPanel } from "../features/people/PersonPanel";
-import { alertListQueryOptions, invalidateAlerts, summaryQueryOptions } from "../hooks/queries";
-import { useDebouncedValue } from "../hooks/useDebouncedValue";
-import type { AlertFilter } from "../ipc/bindings/AlertFilter";
-import type { StoredAlert } from "../ipc/bindings/StoredAlert";
-import { acknowledgeAlerts, errorMessage, snoozeRule } from "../ipc/ipc";
-import { ruleLabel, severityLabel } from "../lib/alerts";
-import { DASH, formatDateTime, plural, visible } from "../lib/format";
-import { ActionResult, type Notice } from "./ActionResult";
+import { ActionResult, type Notice } from "../../components/ActionResult";
+import { alertListQueryOptions, invalidateAlerts, summaryQueryOptions } from "../../hooks/queries";
+import { useDebouncedValue } from "../../hooks/useDebouncedValue";
+import type { AlertFilter } from "../../ipc/bindings/AlertFilter";
+import type { StoredAlert } from "../../ipc/bindings/StoredAlert";
+import { acknowledgeAlerts, errorMessage, snoozeRule } from "../../ipc/ipc";
+import { ruleLabel, severityLabel } from "../../lib/alerts";
+import { DASH, formatDateTime, plural, visible } from "../../lib/format";
+import { PersonPanel } from "../people/PersonPanel";
 
 export const ALERTS_LIMIT = 2_000;
 export const SNOOZE_MINUTES = 60;

@@ -1,20 +1,20 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
+import { ActionResult, type Notice } from "../../components/ActionResult";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
 import {
   appStatusQueryOptions,
   invalidateAll,
   kindsQueryOptions,
   settingsQueryOptions,
   tenantsQueryOptions,
-} from "../hooks/queries";
-import { useNow } from "../hooks/useNow";
-import type { KindInfo } from "../ipc/bindings/KindInfo";
-import type { TenantView } from "../ipc/bindings/TenantView";
-import { errorMessage, removeTenant, testTenant } from "../ipc/ipc";
-import { formatAgo, formatCount, plural, visible } from "../lib/format";
-import { groupTenants } from "../lib/tenants";
-import { ActionResult, type Notice } from "./ActionResult";
-import { ConfirmDialog } from "./ConfirmDialog";
+} from "../../hooks/queries";
+import { useNow } from "../../hooks/useNow";
+import type { KindInfo } from "../../ipc/bindings/KindInfo";
+import type { TenantView } from "../../ipc/bindings/TenantView";
+import { errorMessage, removeTenant, testTenant } from "../../ipc/ipc";
+import { formatAgo, formatCount, plural, visible } from "../../lib/format";
+import { groupTenants } from "../../lib/tenants";
 import { type CheckState, TenantCheckPanel } from "./TenantCheckPanel";
 import { TenantForm } from "./TenantForm";
 

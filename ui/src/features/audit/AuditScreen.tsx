@@ -1,13 +1,13 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import { auditListQueryOptions, summaryQueryOptions } from "../hooks/queries";
-import { useDebouncedValue } from "../hooks/useDebouncedValue";
-import type { ActionKind } from "../ipc/bindings/ActionKind";
-import type { AuditEntry } from "../ipc/bindings/AuditEntry";
-import type { AuditFilter } from "../ipc/bindings/AuditFilter";
-import { errorMessage } from "../ipc/ipc";
-import { buildAuditCsv, buildAuditJson, downloadText, exportBaseName } from "../lib/auditExport";
-import { DASH, formatDateTime, plural, visible } from "../lib/format";
+import { auditListQueryOptions, summaryQueryOptions } from "../../hooks/queries";
+import { useDebouncedValue } from "../../hooks/useDebouncedValue";
+import type { ActionKind } from "../../ipc/bindings/ActionKind";
+import type { AuditEntry } from "../../ipc/bindings/AuditEntry";
+import type { AuditFilter } from "../../ipc/bindings/AuditFilter";
+import { errorMessage } from "../../ipc/ipc";
+import { buildAuditCsv, buildAuditJson, downloadText, exportBaseName } from "../../lib/auditExport";
+import { DASH, formatDateTime, plural, visible } from "../../lib/format";
 
 export const AUDIT_LIMIT = 5_000;
 const SEARCH_DEBOUNCE_MS = 150;

@@ -1,7 +1,7 @@
-import type { TenantCheck } from "../ipc/bindings/TenantCheck";
-import { errorMessage } from "../ipc/ipc";
-import { formatDateTime, visible } from "../lib/format";
-import { CLOCK_WARN_MS, describeCapabilities, formatOffset } from "../lib/tenants";
+import type { TenantCheck } from "../../ipc/bindings/TenantCheck";
+import { errorMessage } from "../../ipc/ipc";
+import { formatDateTime, visible } from "../../lib/format";
+import { CLOCK_WARN_MS, describeCapabilities, formatOffset } from "../../lib/tenants";
 
 export type CheckState =
   | { status: "pending" }

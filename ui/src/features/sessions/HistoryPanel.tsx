@@ -1,11 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { type KeyboardEvent, useEffect, useId, useRef } from "react";
-import { historyQueryOptions } from "../hooks/queries";
-import type { HistoryEntry } from "../ipc/bindings/HistoryEntry";
-import { errorMessage } from "../ipc/ipc";
-import { trapTab } from "../lib/focusTrap";
-import { DASH, formatDateTime, visible } from "../lib/format";
-import { parseUserAgent } from "../lib/userAgent";
+import { historyQueryOptions } from "../../hooks/queries";
+import type { HistoryEntry } from "../../ipc/bindings/HistoryEntry";
+import { errorMessage } from "../../ipc/ipc";
+import { trapTab } from "../../lib/focusTrap";
+import { DASH, formatDateTime, visible } from "../../lib/format";
+import { parseUserAgent } from "../../lib/userAgent";
 
 /** "ended by Vigil", "expired", "signed out / ended elsewhere", or "active". */
 export function endedByLabel(e: Pick<HistoryEntry, "ended_at" | "ended_by">): string {

@@ -1,6 +1,6 @@
 import { useEffect } from "react";
-import type { Alert } from "../ipc/bindings/Alert";
-import { visible } from "../lib/format";
+import type { Alert } from "../../ipc/bindings/Alert";
+import { visible } from "../../lib/format";
 
 /** How long a toast stays, and how many are stacked at most (the oldest goes first). */
 export const TOAST_MS = 6_000;

@@ -1,6 +1,6 @@
-import type { TableLayout } from "../lib/layout";
-import { Popover } from "./Popover";
-import { columnById } from "./sessionColumns";
+import { Popover } from "../../components/Popover";
+import { columnById } from "../../components/sessionColumns";
+import type { TableLayout } from "../../lib/layout";
 
 export type ColumnChooserProps = {
   layout: TableLayout;

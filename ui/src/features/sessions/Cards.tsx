@@ -1,7 +1,7 @@
-import type { Counts } from "../ipc/bindings/Counts";
-import type { TenantSummary } from "../ipc/bindings/TenantSummary";
-import type { Mode } from "../lib/consoleState";
-import { formatCount, plural } from "../lib/format";
+import type { Counts } from "../../ipc/bindings/Counts";
+import type { TenantSummary } from "../../ipc/bindings/TenantSummary";
+import type { Mode } from "../../lib/consoleState";
+import { formatCount, plural } from "../../lib/format";
 
 export type CardsProps = {
   counts: Counts | undefined;

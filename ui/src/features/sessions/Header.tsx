@@ -1,5 +1,5 @@
 import type { ChangeEvent, RefObject } from "react";
-import { PersonSearch } from "../features/people/PersonSearch";
+import { PersonSearch } from "../people/PersonSearch";
 
 export type HeaderProps = {
   search: string;

@@ -8,8 +8,8 @@ import {
   alertsSummary,
   numberInUse,
   TOGGLE_RULE,
-} from "../lib/alertRules";
-import { ruleLabel } from "../lib/alerts";
+} from "../../lib/alertRules";
+import { ruleLabel } from "../../lib/alerts";
 
 /** Each number's `data-testid`: `alerts-<suffix>`, its error `alerts-<suffix>-error`. */
 const NUMBER_TEST_IDS: Record<AlertNumber, string> = {
