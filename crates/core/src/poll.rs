@@ -287,10 +287,7 @@ mod tests {
         async fn end_user_sessions(&self, _: &str) -> crate::Result<u64> {
             Err(Error::internal("unused"))
         }
-        async fn disable_user(&self, _: &str, _: bool) -> crate::Result<crate::model::User> {
-            Err(Error::internal("unused"))
-        }
-        async fn enable_user(&self, _: &str) -> crate::Result<crate::model::User> {
+        async fn set_disabled(&self, _: &str, _: bool) -> crate::Result<crate::model::User> {
             Err(Error::internal("unused"))
         }
         async fn find_user(&self, _: &str) -> crate::Result<Option<crate::model::User>> {
@@ -351,11 +348,8 @@ mod tests {
         async fn end_user_sessions(&self, id: &str) -> crate::Result<u64> {
             self.inner.end_user_sessions(id).await
         }
-        async fn disable_user(&self, id: &str, e: bool) -> crate::Result<crate::model::User> {
-            self.inner.disable_user(id, e).await
-        }
-        async fn enable_user(&self, id: &str) -> crate::Result<crate::model::User> {
-            self.inner.enable_user(id).await
+        async fn set_disabled(&self, id: &str, d: bool) -> crate::Result<crate::model::User> {
+            self.inner.set_disabled(id, d).await
         }
         async fn find_user(&self, n: &str) -> crate::Result<Option<crate::model::User>> {
             self.inner.find_user(n).await

@@ -99,6 +99,10 @@ impl Connector for Scripted {
         self.call(format!("enable_user {user}"));
         Ok(User::new(user.into(), user.into()))
     }
+    async fn set_disabled(&self, user: &str, disabled: bool) -> Result<User> {
+        self.call(format!("set_disabled {user} {disabled}"));
+        Ok(User::new(user.into(), user.into()))
+    }
     async fn find_user(&self, name: &str) -> Result<Option<User>> {
         Ok(self
             .users

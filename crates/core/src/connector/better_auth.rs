@@ -324,13 +324,9 @@ impl Connector for BetterAuthConnector {
         Ok(n)
     }
 
-    async fn disable_user(&self, user_id: &str, _end_sessions: bool) -> Result<User> {
-        // Banning always ends the user's sessions in Better Auth.
-        self.set_banned(user_id, true).await
-    }
-
-    async fn enable_user(&self, user_id: &str) -> Result<User> {
-        self.set_banned(user_id, false).await
+    /// Banning also ends the user's sessions in Better Auth.
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User> {
+        self.set_banned(user_id, disabled).await
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {

@@ -450,16 +450,8 @@ impl Connector for GoogleConnector {
         Ok(before)
     }
 
-    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
-        let user = self.set_suspended(user_id, true).await?;
-        if end_sessions {
-            self.end_user_sessions(user_id).await?;
-        }
-        Ok(user)
-    }
-
-    async fn enable_user(&self, user_id: &str) -> Result<User> {
-        self.set_suspended(user_id, false).await
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User> {
+        self.set_suspended(user_id, disabled).await
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {

@@ -212,6 +212,15 @@ impl Connector for Guarded {
         .await
     }
 
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User> {
+        check_id(user_id)?;
+        caught(
+            self.inner.tenant(),
+            self.inner.set_disabled(user_id, disabled),
+        )
+        .await
+    }
+
     async fn enable_user(&self, user_id: &str) -> Result<User> {
         check_id(user_id)?;
         caught(self.inner.tenant(), self.inner.enable_user(user_id)).await

@@ -278,16 +278,9 @@ impl Connector for KratosConnector {
         }
     }
 
-    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
-        let user = self.set_state(user_id, "inactive").await?;
-        if end_sessions {
-            self.end_user_sessions(user_id).await?;
-        }
-        Ok(user)
-    }
-
-    async fn enable_user(&self, user_id: &str) -> Result<User> {
-        self.set_state(user_id, "active").await
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User> {
+        self.set_state(user_id, if disabled { "inactive" } else { "active" })
+            .await
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {

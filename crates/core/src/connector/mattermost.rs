@@ -328,17 +328,9 @@ impl Connector for MattermostConnector {
         Ok(before)
     }
 
-    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
-        // Deactivating revokes the user's sessions in Mattermost itself; end_sessions asks
-        // for it explicitly anyway, so the count is reported.
-        if end_sessions {
-            self.end_user_sessions(user_id).await?;
-        }
-        self.set_active(user_id, false).await
-    }
-
-    async fn enable_user(&self, user_id: &str) -> Result<User> {
-        self.set_active(user_id, true).await
+    /// Deactivating also revokes the user's sessions in Mattermost.
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User> {
+        self.set_active(user_id, !disabled).await
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {

@@ -76,9 +76,22 @@ pub trait Connector: Send + Sync {
     /// Ends every session of a user; returns how many were ended.
     async fn end_user_sessions(&self, user_id: &str) -> Result<u64>;
 
-    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User>;
+    /// Disables (or re-enables) the account as the tenant does it: locked, suspended,
+    /// banned, blocked, frozen …
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User>;
 
-    async fn enable_user(&self, user_id: &str) -> Result<User>;
+    /// Disables the account, then (if asked) ends its sessions.
+    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
+        let user = self.set_disabled(user_id, true).await?;
+        if end_sessions {
+            self.end_user_sessions(user_id).await?;
+        }
+        Ok(user)
+    }
+
+    async fn enable_user(&self, user_id: &str) -> Result<User> {
+        self.set_disabled(user_id, false).await
+    }
 
     /// Looks a user up by user name (for CLI arguments and cross-tenant matching).
     async fn find_user(&self, username: &str) -> Result<Option<User>>;

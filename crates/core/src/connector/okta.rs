@@ -488,16 +488,9 @@ impl Connector for OktaConnector {
         Ok(before)
     }
 
-    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
-        let user = self.lifecycle(user_id, "suspend").await?;
-        if end_sessions {
-            self.end_user_sessions(user_id).await?;
-        }
-        Ok(user)
-    }
-
-    async fn enable_user(&self, user_id: &str) -> Result<User> {
-        self.lifecycle(user_id, "unsuspend").await
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User> {
+        self.lifecycle(user_id, if disabled { "suspend" } else { "unsuspend" })
+            .await
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {

@@ -435,6 +435,17 @@ impl Connector for VigilConnector {
         Ok(res.ended)
     }
 
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User> {
+        match disabled {
+            true => self.disable_user(user_id, false).await,
+            false => {
+                self.user_action(user_id, "enable", serde_json::json!({}))
+                    .await
+            }
+        }
+    }
+
+    /// One request: the API disables and ends the sessions together.
     async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
         self.user_action(
             user_id,
@@ -442,11 +453,6 @@ impl Connector for VigilConnector {
             serde_json::json!({ "end_sessions": end_sessions }),
         )
         .await
-    }
-
-    async fn enable_user(&self, user_id: &str) -> Result<User> {
-        self.user_action(user_id, "enable", serde_json::json!({}))
-            .await
     }
 
     async fn check(&self) -> TenantCheck {

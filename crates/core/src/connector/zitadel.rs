@@ -424,16 +424,9 @@ impl Connector for ZitadelConnector {
         Ok(ended)
     }
 
-    async fn disable_user(&self, user_id: &str, end_sessions: bool) -> Result<User> {
-        let user = self.set_state(user_id, "deactivate").await?;
-        if end_sessions {
-            self.end_user_sessions(user_id).await?;
-        }
-        Ok(user)
-    }
-
-    async fn enable_user(&self, user_id: &str) -> Result<User> {
-        self.set_state(user_id, "reactivate").await
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<User> {
+        self.set_state(user_id, if disabled { "deactivate" } else { "reactivate" })
+            .await
     }
 
     async fn find_user(&self, username: &str) -> Result<Option<User>> {
