@@ -519,3 +519,32 @@ impl Connector for Auth0Connector {
             .await
     }
 }
+
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Auth0,
+        label: "Auth0".into(),
+        description: "Sessions of every user through the Management API v2 (session endpoints need the \
+                      Enterprise plan). Users are paged, which Auth0 stops at 1,000 per query: on a larger tenant the listing is marked incomplete, and the sessions of unread users are kept rather than ended. Disabling \
+                      blocks the user. SuperUsers: users with a role named in admin_roles. Secret: the \
+                      client secret of a machine-to-machine app (or its PEM private key for Private Key \
+                      JWT) with read:users, update:users, read:sessions, delete:sessions, read:roles."
+            .into(),
+        url_hint: "https://acme.eu.auth0.com".into(),
+        secret_label: "Client secret or private key (PEM)".into(),
+        options: vec![
+            super::field("client_id", "Client ID", true, "The machine-to-machine application's client id."),
+            super::field("audience", "API audience", false, "Default https://{domain}/api/v2/ from the URL; set it when the URL is a custom domain."),
+            super::field("admin_roles", "Admin roles", false, "Comma-separated role names that mark SuperUsers; default admin."),
+        ],
+        logout_effect: "deletes every session of the user; refresh tokens are not revoked by it".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(Auth0Connector::new(spec, secret)?))
+}

@@ -406,6 +406,28 @@ impl Connector for BetterAuthConnector {
     }
 }
 
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::BetterAuth,
+        label: "Better Auth".into(),
+        description: "Apps using Better Auth with the admin and bearer plugins. The URL is the auth mount \
+                      point (…/api/auth); the secret is an admin's session token. Disabling bans the user."
+            .into(),
+        url_hint: "https://app.example.com/api/auth".into(),
+        secret_label: "Admin session token".into(),
+        options: Vec::new(),
+        logout_effect: "revokes every session of the user".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(BetterAuthConnector::new(spec, secret)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -469,6 +469,40 @@ impl Connector for EntraConnector {
     }
 }
 
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Entra,
+        label: "Microsoft Entra ID".into(),
+        description: "Graph lists no live sessions: Vigil derives them from the sign-in logs \
+                      (auditLogs/signIns, needs an Entra ID P1/P2 licence) over a look-back window, one row \
+                      per user, IP and device. Single sessions cannot be ended; force logout revokes all of \
+                      a user's sign-in sessions (revokeSignInSessions; takes effect within minutes). Disabling \
+                      sets accountEnabled false. SuperUsers: members of any directory role. The app \
+                      registration needs AuditLog.Read.All, Directory.Read.All, User.ReadWrite.All \
+                      (application permissions)."
+            .into(),
+        url_hint: "https://graph.microsoft.com".into(),
+        secret_label: "Client secret or certificate private key (PEM)".into(),
+        options: vec![
+            super::field("tenant_id", "Directory (tenant) ID", true, "The Entra tenant's id or primary domain."),
+            super::field("client_id", "Application (client) ID", true, "The app registration's client id."),
+            super::field("certificate_thumbprint", "Certificate thumbprint", false, "With a PEM private key: the hex SHA-1 thumbprint of its certificate as the portal shows it."),
+            super::field("login_url", "Login URL", false, "Default https://login.microsoftonline.com. National clouds: their login URL here (e.g. https://login.microsoftonline.us) and their Graph endpoint as the tenant URL (https://graph.microsoft.us, https://dod-graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn): the token's scope follows it."),
+            super::field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
+        ],
+        logout_effect: "revokes the user's refresh tokens and session cookies (revokeSignInSessions); access tokens \
+         already issued stay valid until they expire (up to about an hour)".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(EntraConnector::new(spec, secret)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -474,3 +474,33 @@ impl Connector for GoogleConnector {
             .await
     }
 }
+
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Google,
+        label: "Google Workspace".into(),
+        description: "Google lists no live sessions: Vigil derives them from the Reports API login activity \
+                      (login_success, ended by logout) over a look-back window, one row per user and IP; \
+                      login events can arrive hours late and carry no user agent. Single sessions cannot be \
+                      ended; force logout signs the user out everywhere (users.signOut). Disabling suspends \
+                      the user. SuperUsers: super admins and delegated admins. Secret: a service account's \
+                      JSON key with domain-wide delegation for admin.reports.audit.readonly, \
+                      admin.directory.user and admin.directory.user.security (force logout needs the last)."
+            .into(),
+        url_hint: "https://admin.googleapis.com".into(),
+        secret_label: "Service account JSON key".into(),
+        options: vec![
+            super::field("subject", "Admin to impersonate", true, "E-mail address of a Workspace admin the service account acts as."),
+            super::field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
+        ],
+        logout_effect: "signs the user out of every web and device session (users.signOut)".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(GoogleConnector::new(spec, secret)?))
+}

@@ -823,3 +823,29 @@ fn token_roles(token: &SecretString) -> Vec<String> {
     roles.sort();
     roles
 }
+
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Keycloak,
+        label: "Keycloak".into(),
+        description: "One realm, through a confidential client whose service account has the realm-management \
+                      roles view-users, manage-users, view-realm and view-clients. Online and offline sessions \
+                      of every client. Keycloak keeps no user agent or expiry per session."
+            .into(),
+        url_hint: "https://sso.example.com".into(),
+        secret_label: "Client secret".into(),
+        options: vec![
+            super::field("realm", "Realm", true, "The realm to watch, e.g. master or employees."),
+            super::field("client_id", "Client ID", true, "The confidential client whose service account Vigil uses."),
+        ],
+        logout_effect: "ends every online and offline session of the user; their refresh tokens are refused from then on".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(KeycloakConnector::new(spec, secret)?))
+}

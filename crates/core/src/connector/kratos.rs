@@ -322,6 +322,28 @@ impl Connector for KratosConnector {
     }
 }
 
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Kratos,
+        label: "Ory Kratos".into(),
+        description: "Every active session through the Kratos admin API (Ory Network or self-hosted admin port). \
+                      SuperUsers: identities whose metadata role is admin or superuser."
+            .into(),
+        url_hint: "https://project.projects.oryapis.com".into(),
+        secret_label: "API key".into(),
+        options: Vec::new(),
+        logout_effect: "revokes every session of the identity".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(KratosConnector::new(spec, secret)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -379,3 +379,27 @@ impl Connector for MattermostConnector {
         check
     }
 }
+
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Mattermost,
+        label: "Mattermost".into(),
+        description: "Sessions of every active user through the API v4; IPs from each user's audit trail. \
+                      Session tokens are dropped as they arrive, never shown or kept. Disabling deactivates \
+                      the user (reversible). SuperUsers: system admins. Secret: a system admin's personal \
+                      access token."
+            .into(),
+        url_hint: "https://chat.example.com".into(),
+        secret_label: "Personal access token".into(),
+        options: Vec::new(),
+        logout_effect: "revokes every session of the user, on every device".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(MattermostConnector::new(spec, secret)?))
+}

@@ -514,6 +514,39 @@ impl Connector for OktaConnector {
     }
 }
 
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Okta,
+        label: "Okta".into(),
+        description: "Okta has no list of live sessions: Vigil derives them from the System Log \
+                      (user.session.start, ended by user.session.end and user.session.clear) over a look-back \
+                      window, so a session that expired silently can show until it leaves the window. One \
+                      session can be ended by its id (from the log) in Classic orgs; Identity Engine \
+                      does not accept that id (Vigil says so rather than claim it ended); force logout ends all of a user's \
+                      sessions and tokens; disabling suspends the user (reversible). SuperUsers: users with \
+                      an admin role. Secret: an API token (SSWS), or with client_id set, the PEM private key \
+                      of a service app using private_key_jwt."
+            .into(),
+        url_hint: "https://acme.okta.com".into(),
+        secret_label: "API token or private key (PEM)".into(),
+        options: vec![
+            super::field("client_id", "Client ID", false, "Service app (OAuth, private_key_jwt) instead of an API token; needs okta.logs.read, okta.users.read, okta.users.manage, okta.sessions.manage, okta.roles.read."),
+            super::field("key_id", "Key ID", false, "The kid of the service app's public key, if it has several."),
+            super::field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
+        ],
+        logout_effect: "ends the user's Okta sessions and revokes their OAuth tokens; remembered MFA devices are kept \
+         (forgetDevices=false); sessions that applications keep themselves are not ended".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(OktaConnector::new(spec, secret)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

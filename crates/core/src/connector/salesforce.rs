@@ -560,6 +560,38 @@ impl Connector for SalesforceConnector {
     }
 }
 
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Salesforce,
+        label: "Salesforce".into(),
+        description: "Every session of the org (AuthSession through SOQL), ended by deleting it. Disabling \
+                      freezes the user (UserLogin.IsFrozen), which is reversible; SuperUsers are users with \
+                      Modify All Data from their profile or a permission set. Sign-in is an External Client \
+                      App: client credentials (secret = consumer secret) or the JWT bearer flow (secret = the \
+                      PEM private key of the app's certificate, plus client_id and username). Each poll uses \
+                      API requests of the org's daily allowance."
+            .into(),
+        url_hint: "https://acme.my.salesforce.com".into(),
+        secret_label: "Consumer secret or private key (PEM)".into(),
+        options: vec![
+            super::field("client_id", "Consumer key", true, "The External Client App's consumer key."),
+            super::field("username", "Integration user", false, "JWT bearer flow only: the user Vigil signs in as (needs View Setup, Manage Users, API Enabled)."),
+            super::field("login_url", "Login URL", false, "JWT bearer flow only: https://login.salesforce.com (default), https://test.salesforce.com for sandboxes, or the My Domain URL (the token request goes there; the assertion's audience stays the login server)."),
+            super::field("audience", "JWT audience", false, "JWT bearer flow only: the assertion's aud, when it is not the one derived from the login URL (an Experience Cloud site URL, for instance)."),
+            super::field("api_version", "API version", false, "REST API version, default 62.0."),
+        ],
+        logout_effect: "deletes every AuthSession of the user (UI and API sessions)".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(SalesforceConnector::new(spec, secret)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -488,6 +488,28 @@ impl Connector for SynapseConnector {
     }
 }
 
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Synapse,
+        label: "Matrix Synapse".into(),
+        description: "Devices of every user through the Synapse admin API. Disabling locks the account \
+                      (reversible). Synapse keeps no sign-in time per device."
+            .into(),
+        url_hint: "https://matrix.example.com".into(),
+        secret_label: "Admin access token".into(),
+        options: Vec::new(),
+        logout_effect: "logs out every device of the user (its access token stops working); Vigil's own device is kept".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(SynapseConnector::new(spec, secret)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

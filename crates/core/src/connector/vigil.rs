@@ -507,3 +507,25 @@ impl Connector for VigilConnector {
         }
     }
 }
+
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Vigil,
+        label: "Vigil Session API".into(),
+        description: "In-house systems that implement the open Vigil Session API (docs/session-api.openapi.yaml), \
+                      and the demo tenant (`vigil demo serve`)."
+            .into(),
+        url_hint: "https://sessions.example.com".into(),
+        secret_label: "API token".into(),
+        options: Vec::new(),
+        logout_effect: "ends every session of the user".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(VigilConnector::new(spec, secret)?))
+}

@@ -457,3 +457,28 @@ impl Connector for ZitadelConnector {
             .await
     }
 }
+
+/// What the tenant form and `vigil tenant add --help` say of this kind.
+pub(super) fn info() -> super::KindInfo {
+    super::KindInfo {
+        kind: crate::model::ConnectorKind::Zitadel,
+        label: "Zitadel".into(),
+        description: "Sessions through the v2 session service (sessions created by the login UI and the \
+                      session API; OIDC tokens issued outside a session are not listed). Disabling \
+                      deactivates the user (reversible). SuperUsers: IAM members and members of the \
+                      credential's organisation, when the credential may read memberships. Secret: a \
+                      service user's personal access token, or its JSON key (JWT profile)."
+            .into(),
+        url_hint: "https://acme.zitadel.cloud".into(),
+        secret_label: "Personal access token or JSON key".into(),
+        options: Vec::new(),
+        logout_effect: "deletes each session of the user, one by one".into(),
+    }
+}
+
+pub(super) fn build(
+    spec: &crate::model::TenantSpec,
+    secret: crate::secret::SecretString,
+) -> crate::error::Result<std::sync::Arc<dyn super::Connector>> {
+    Ok(std::sync::Arc::new(ZitadelConnector::new(spec, secret)?))
+}
