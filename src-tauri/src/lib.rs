@@ -88,41 +88,7 @@ pub fn run() -> ExitCode {
                 }
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::query_sessions,
-            commands::query_users,
-            commands::session_facets,
-            commands::session_refs,
-            commands::export_sessions,
-            commands::summary,
-            commands::end_sessions,
-            commands::act,
-            commands::audit_entries,
-            commands::session_history,
-            commands::list_alerts,
-            commands::acknowledge_alerts,
-            commands::snooze_rule,
-            commands::refresh,
-            commands::app_status,
-            commands::list_tenants,
-            commands::connector_kinds,
-            commands::save_tenant,
-            commands::remove_tenant,
-            commands::test_tenant,
-            commands::get_settings,
-            commands::save_settings,
-            commands::set_paused,
-            commands::diagnostics,
-            commands::open_log_folder,
-            commands::find_person,
-            commands::contain_plan,
-            commands::contain_person,
-            commands::reenable_person,
-            commands::list_policies,
-            commands::policy_preview,
-            commands::policy_run,
-            commands::assign_account,
-        ])
+        .invoke_handler(include!(concat!(env!("OUT_DIR"), "/handler.rs")))
         .run(tauri::generate_context!("../tauri.conf.json"));
     match result {
         Ok(()) => ExitCode::SUCCESS,
