@@ -201,7 +201,7 @@ describe("user actions", () => {
     );
   });
 
-  it("End & Disable leaves protected accounts out and says so", async () => {
+  it("End & Disable disables the others and only signs out protected accounts", async () => {
     const { callsOf } = startApp({ rows: USERS });
     await select("s0", "s2", "s6");
     fireEvent.click(screen.getByTestId("action-disable"));
@@ -209,46 +209,90 @@ describe("user actions", () => {
     expect(dialog.textContent).toContain(
       "Disable 1 account (alice in tenant demo) and end their 2 sessions?",
     );
-    expect(dialog.textContent).toContain(
-      "Protected account root in tenant demo cannot be disabled",
+    expect(within(dialog).getByTestId("plan-protected-note").textContent).toBe(
+      "Protected account root in tenant demo will not be disabled: it is only signed out (force logout).",
+    );
+    expect(screen.getByTestId("confirm-end").textContent).toBe(
+      "Disable 1 account, sign out 1 protected",
     );
     fireEvent.click(screen.getByTestId("confirm-end"));
-    await waitFor(() => expect(callsOf("act")).toHaveLength(1));
-    expect(callsOf("act")[0]?.args).toEqual({
-      kind: "disable",
-      targets: [{ tenant: "demo", session_id: "u-alice" }],
-    });
+    await waitFor(() => expect(callsOf("act")).toHaveLength(2));
+    expect(callsOf("act").map((c) => c.args)).toEqual([
+      { kind: "disable", targets: [{ tenant: "demo", session_id: "u-alice" }] },
+      { kind: "logout", targets: [{ tenant: "demo", session_id: "u-root" }] },
+    ]);
+    await waitFor(() =>
+      expect(screen.getByTestId("action-result").textContent).toContain(
+        "Disabled 1 account, signed out 1 protected account",
+      ),
+    );
+    expect(screen.getByTestId("action-result").textContent).toContain(
+      "Not disabled (protected): root in tenant demo.",
+    );
   });
 
-  it("refuses to disable when only protected accounts are selected", async () => {
+  it("offers to end the sessions when only protected accounts are selected", async () => {
     const { callsOf } = startApp({ rows: USERS });
     await select("s6");
+    // Ctrl+click would skip the confirmation, but the dialog offers another action: it asks.
     fireEvent.click(screen.getByTestId("action-disable"), { ctrlKey: true });
-    await waitFor(() =>
-      expect(screen.getByTestId("action-result").textContent).toContain("Nothing to disable"),
+    const dialog = screen.getByTestId("confirm-dialog");
+    expect(dialog.textContent).toContain(
+      "root in tenant demo is a protected account: it will not be disabled. End its 1 session instead?",
     );
-    expect(screen.getByTestId("action-result").textContent).toContain("Protected account root");
+    expect(dialog.textContent).not.toContain("No account can be disabled");
+    const confirm = screen.getByTestId("confirm-end") as HTMLButtonElement;
+    expect(confirm.textContent).toBe("Force logout root");
+    expect(confirm.disabled).toBe(false);
+    expect(callsOf("act")).toHaveLength(0);
+    fireEvent.click(confirm);
+    await waitFor(() => expect(callsOf("act")).toHaveLength(1));
+    expect(callsOf("act")[0]?.args).toEqual({
+      kind: "logout",
+      targets: [{ tenant: "demo", session_id: "u-root" }],
+    });
+    await waitFor(() =>
+      expect(screen.getByTestId("action-result").textContent).toContain("Logged out 1 user"),
+    );
+    expect(screen.getByTestId("action-result").textContent).toContain(
+      "Not disabled (protected): root in tenant demo.",
+    );
+  });
+
+  it("Contain of protected accounts only offers a force logout too", async () => {
+    const { callsOf } = startApp({ rows: USERS });
+    await select("s6");
+    fireEvent.click(screen.getByTestId("action-contain"));
+    const dialog = screen.getByTestId("confirm-dialog");
+    expect(dialog.textContent).toContain("Contain user");
+    expect(dialog.textContent).toContain("root in tenant demo is a protected account");
+    expect(screen.getByTestId("confirm-end").textContent).toBe("Force logout root");
+    fireEvent.keyDown(dialog, { key: "Escape" });
+    expect(screen.queryByTestId("confirm-dialog")).toBeNull();
     expect(callsOf("act")).toHaveLength(0);
   });
 
-  it("Contain runs force logout, then disable, for the non-protected users", async () => {
+  it("Contain signs everyone out, then disables the non-protected users", async () => {
     const { callsOf } = startApp({ rows: USERS });
     await select("s4", "s6");
     fireEvent.click(screen.getByTestId("action-contain"));
     const dialog = screen.getByTestId("confirm-dialog");
     expect(dialog.textContent).toContain("Contain 1 user (bob in tenant demo)");
     expect(dialog.textContent).toContain(
-      "Protected account root in tenant demo cannot be disabled",
+      "Protected account root in tenant demo will not be disabled",
     );
     fireEvent.click(screen.getByTestId("confirm-end"));
     await waitFor(() => expect(callsOf("act")).toHaveLength(2));
-    const targets = [{ tenant: "demo", session_id: "u-bob" }];
+    const bob = { tenant: "demo", session_id: "u-bob" };
+    const root = { tenant: "demo", session_id: "u-root" };
     expect(callsOf("act").map((c) => c.args)).toEqual([
-      { kind: "logout", targets },
-      { kind: "disable_only", targets },
+      { kind: "logout", targets: [bob, root] },
+      { kind: "disable_only", targets: [bob] },
     ]);
     await waitFor(() =>
-      expect(screen.getByTestId("action-result").textContent).toContain("Contained"),
+      expect(screen.getByTestId("action-result").textContent).toContain(
+        "Contained (signed out everywhere and disabled) 1 account, signed out 1 protected account",
+      ),
     );
   });
 

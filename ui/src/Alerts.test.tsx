@@ -175,6 +175,11 @@ describe("Alert centre", () => {
       .getAllByTestId("alert-rule")
       .map((c) => c.textContent);
     expect(rules).toEqual(["Several networks", "Odd hours"]);
+    // The main rule's chip is marked without the page-level `main` class (which would lay it
+    // out as the console's main area and clip it).
+    const chips = within(alertRow(3)).getAllByTestId("alert-rule");
+    expect(chips[0]?.classList.contains("rule-chip-main")).toBe(true);
+    expect(chips.some((c) => c.classList.contains("main"))).toBe(false);
     expect(alertRow(3).textContent).toContain("bob");
     expect(alertRow(3).textContent).toContain("10.0.0.7");
     expect(alertRow(3).textContent).toContain("several networks, outside working hours");

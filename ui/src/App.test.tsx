@@ -374,6 +374,9 @@ describe("App", () => {
     await rowsShown();
     const pause = await screen.findByTestId("pause-polling");
     expect(screen.queryByTestId("polling-paused")).toBeNull();
+    // A drawn icon, not a font glyph (⏸ is missing on many Linux desktops).
+    expect(pause.querySelector("svg[data-icon=pause][aria-hidden=true]")).not.toBeNull();
+    expect(pause.textContent?.trim()).toBe("Pause");
     fireEvent.click(pause);
     await waitFor(() =>
       expect(calls.filter((c) => c.cmd === "set_paused").map((c) => c.args)).toEqual([
@@ -391,7 +394,10 @@ describe("App", () => {
     const bar = await screen.findByTestId("polling-paused");
     expect(bar.textContent).toContain("Polling paused");
     expect(screen.queryByTestId("pause-polling")).toBeNull();
-    fireEvent.click(within(bar).getByTestId("resume-polling"));
+    const resume = within(bar).getByTestId("resume-polling");
+    expect(resume.querySelector("svg[data-icon=play]")).not.toBeNull();
+    expect(resume.textContent?.trim()).toBe("Resume");
+    fireEvent.click(resume);
     await waitFor(() =>
       expect(calls.filter((c) => c.cmd === "set_paused").map((c) => c.args)).toEqual([
         { paused: false },

@@ -154,6 +154,11 @@ describe("Tenants screen", () => {
     expect(prod.textContent).toContain("connection refused");
     expect(prod.textContent).toContain("stale");
     expect(prod.textContent).toContain("513 sessions · 234 users");
+    // Whole words, not clipped abbreviations: the kind, the interval, the SuperUsers.
+    expect(within(prod).getByTestId("tenant-row-kind").textContent).toBe("Vigil Session API");
+    expect(within(prod).getByTestId("tenant-interval").textContent).toBe("every 15 s");
+    expect(within(prod).getByTestId("tenant-superusers").textContent).toBe("2 SuperUsers online");
+    expect(within(demo).getByTestId("tenant-superusers").textContent).toBe("5 SuperUsers online");
     expect(within(prod).getByTestId("tenant-edit")).toBeTruthy();
     expect(within(prod).getByTestId("tenant-remove")).toBeTruthy();
 

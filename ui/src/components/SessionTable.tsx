@@ -17,6 +17,7 @@ import type { Session } from "../ipc/bindings/Session";
 import type { SessionSort } from "../lib/consoleState";
 import { MAX_COLUMN_WIDTH, MIN_COLUMN_WIDTH, type TableLayout } from "../lib/layout";
 import { type Selection, sessionKey } from "../lib/selection";
+import { FilterIcon } from "./icons";
 import {
   type CellContext,
   columnById,
@@ -316,7 +317,7 @@ export function SessionTable(props: SessionTableProps) {
               )}
               {isFiltered && (
                 <span className="filter-mark" title="Filtered">
-                  <span aria-hidden="true">⧩</span>
+                  <FilterIcon size={10} />
                   <span className="sr-only">(filtered)</span>
                 </span>
               )}

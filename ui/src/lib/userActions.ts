@@ -82,19 +82,26 @@ export function namesByTenant(users: readonly SelectedUser[]): string {
 
 export type UserActionPlan = {
   kind: UserActionKind;
+  /** The action the admin asked for: `kind` unless the plan offers something else instead
+   * (End & Disable or Contain of protected accounts only: a force logout of them). */
+  requested: UserActionKind;
   /** Users the action is sent for. */
   users: SelectedUser[];
-  /** Users left out on the client (protected accounts cannot be disabled). */
-  excluded: SelectedUser[];
+  /** Protected accounts of a disable or contain beside others: never disabled (the tenant
+   * refuses), only signed out (a force logout). */
+  signOutOnly: SelectedUser[];
   /** The confirmation question. */
   message: string;
-  /** What else to know (exclusions, consequences). */
+  /** What the dialog says besides (protected accounts only signed out), if anything. */
+  note?: string | undefined;
+  /** What else to know (consequences). */
   detail: string;
   title: string;
   confirmLabel: string;
 };
 
 const accounts = (n: number) => plural(n, "account");
+const sessionCount = (users: readonly SelectedUser[]) => users.reduce((n, u) => n + u.sessions, 0);
 
 /** Which users an action applies to and how to say so. */
 export function planUserAction(
@@ -117,9 +124,17 @@ export function logoutEffects(
     .join(" ");
 }
 
+const TITLES: Record<UserActionKind, string> = {
+  logout: "Force logout",
+  disable: "End & Disable",
+  contain: "Contain user",
+  enable: "Re-enable",
+};
+
 /** Which of these users an action applies to and how to say so. `effects`: tenant name →
  * what a force logout does there, said in the confirmation of every action that ends
- * sessions. */
+ * sessions. Protected accounts are never disabled: beside others they are only signed out;
+ * alone, the plan offers to sign them out instead. */
 export function planForUsers(
   kind: UserActionKind,
   all: readonly SelectedUser[],
@@ -127,64 +142,106 @@ export function planForUsers(
 ): UserActionPlan {
   const disables = kind === "disable" || kind === "contain";
   const users = disables ? all.filter((u) => !u.protected) : [...all];
-  const excluded = disables ? all.filter((u) => u.protected) : [];
-  const sessions = users.reduce((n, u) => n + u.sessions, 0);
+  const signOutOnly = disables ? all.filter((u) => u.protected) : [];
+  if (disables && users.length === 0 && signOutOnly.length > 0) {
+    return signOutInstead(kind, signOutOnly, effects);
+  }
+  const sessions = sessionCount(users);
   const names = namesByTenant(users);
   let message: string;
   let detail: string;
-  let title: string;
   let confirmLabel: string;
   switch (kind) {
     case "logout":
-      title = "Force logout";
       message = `Force logout ${plural(users.length, "user")} (${names}) and end their ${plural(sessions, "session")}?`;
       detail =
         "Every session of these users is ended, also ones not selected. They can log in again.";
       confirmLabel = `Force logout ${plural(users.length, "user")}`;
       break;
     case "disable":
-      title = "End & Disable";
-      message =
-        users.length === 0
-          ? "No account can be disabled."
-          : `Disable ${accounts(users.length)} (${names}) and end their ${plural(sessions, "session")}?`;
+      message = `Disable ${accounts(users.length)} (${names}) and end their ${plural(sessions, "session")}?`;
       detail = "Every session of these users is ended and they cannot log in until re-enabled.";
       confirmLabel = `Disable ${accounts(users.length)}`;
       break;
     case "contain":
-      title = "Contain user";
-      message =
-        users.length === 0
-          ? "No account can be contained."
-          : `Contain ${plural(users.length, "user")} (${names}): end every session, then disable the ${users.length === 1 ? "account" : "accounts"}?`;
+      message = `Contain ${plural(users.length, "user")} (${names}): end every session, then disable the ${users.length === 1 ? "account" : "accounts"}?`;
       detail =
         "Step 1 force logout, step 2 disable; each step is audited. Refresh tokens end with the sessions where the system ties them together.";
       confirmLabel = `Contain ${plural(users.length, "user")}`;
       break;
     case "enable":
-      title = "Re-enable";
       message = `Re-enable ${accounts(users.length)} (${names})?`;
       detail = "These users can log in again.";
       confirmLabel = `Re-enable ${accounts(users.length)}`;
       break;
   }
   if (kind !== "enable") {
-    const said = logoutEffects(users, effects);
+    const said = logoutEffects([...users, ...signOutOnly], effects);
     if (said) detail = `${detail} ${said}`;
   }
-  if (excluded.length > 0) {
-    detail = `${protectedNote(excluded)} ${detail}`;
+  let note: string | undefined;
+  if (signOutOnly.length > 0) {
+    note = protectedNote(signOutOnly);
+    confirmLabel = `${confirmLabel}, sign out ${signOutOnly.length} protected`;
   }
-  return { kind, users, excluded, message, detail, title, confirmLabel };
+  return {
+    kind,
+    requested: kind,
+    users,
+    signOutOnly,
+    message,
+    note,
+    detail,
+    title: TITLES[kind],
+    confirmLabel,
+  };
 }
 
-/** "Protected account root (tenant demo) cannot be disabled and is left out." */
-export function protectedNote(excluded: readonly SelectedUser[]): string {
-  const n = excluded.length;
-  const who = namesByTenant(excluded);
-  return n === 1
-    ? `Protected account ${who} cannot be disabled (its sessions can still be ended) and is left out.`
-    : `${n} protected accounts (${who}) cannot be disabled (their sessions can still be ended) and are left out.`;
+/** End & Disable or Contain of protected accounts only: none can be disabled; offer to end
+ * their sessions (a force logout) instead. */
+function signOutInstead(
+  requested: UserActionKind,
+  users: SelectedUser[],
+  effects: ReadonlyMap<string, string>,
+): UserActionPlan {
+  const one = users.length === 1;
+  const names = namesByTenant(users);
+  const sessions = plural(sessionCount(users), "session");
+  const message = one
+    ? `${names} is a protected account: it will not be disabled. End its ${sessions} instead?`
+    : `${names} are protected accounts: they will not be disabled. End their ${sessions} instead?`;
+  let detail = one
+    ? "Force logout ends every session of this user, also ones not selected; they can log in again."
+    : "Force logout ends every session of these users, also ones not selected; they can log in again.";
+  const said = logoutEffects(users, effects);
+  if (said) detail = `${detail} ${said}`;
+  const first = users[0];
+  return {
+    kind: "logout",
+    requested,
+    users,
+    signOutOnly: [],
+    message,
+    detail,
+    title: TITLES[requested],
+    confirmLabel:
+      one && first
+        ? `Force logout ${visible(first.username)}`
+        : `Force logout ${users.length} users`,
+  };
+}
+
+/** "Protected account root in tenant demo will not be disabled: it is only signed out." */
+export function protectedNote(users: readonly SelectedUser[]): string {
+  const who = namesByTenant(users);
+  return users.length === 1
+    ? `Protected account ${who} will not be disabled: it is only signed out (force logout).`
+    : `${users.length} protected accounts (${who}) will not be disabled: they are only signed out (force logout).`;
+}
+
+/** After the action: "Not disabled (protected): root in tenant demo." */
+export function protectedDoneNote(users: readonly SelectedUser[]): string {
+  return `Not disabled (protected): ${namesByTenant(users)}.`;
 }
 
 const DONE: Record<UserActionKind, string> = {
@@ -230,4 +287,40 @@ export function summarizeUserReport(
   if (failures.length > 0) parts.push(`failed for ${plural(failures.length, noun)}`);
   const tone = failures.length === 0 ? "success" : doneUsers.length > 0 ? "warning" : "error";
   return { tone, title: parts.join(", "), failures, doneUsers };
+}
+
+/** The outcome of a plan: its action for `plan.users`, and the force logout of the protected
+ * accounts it only signs out, said apart ("Disabled 2 accounts, signed out 1 protected account"). */
+export function summarizePlan(plan: UserActionPlan, report: ActionReport): UserActionOutcome {
+  if (plan.signOutOnly.length === 0) return summarizeUserReport(plan.kind, report, plan.users);
+  const prot = new Set(plan.signOutOnly.map((u) => userKey(u.tenant, u.user_id)));
+  const isProt = (i: ActionReport["items"][number]) =>
+    prot.has(userKey(i.target.tenant, i.target.session_id));
+  const main = summarizeUserReport(
+    plan.kind,
+    { ...report, items: report.items.filter((i) => !isProt(i)) },
+    plan.users,
+  );
+  const out = summarizeUserReport(
+    "logout",
+    { ...report, items: report.items.filter(isProt) },
+    plan.signOutOnly,
+  );
+  const parts = [main.title];
+  if (out.doneUsers.length > 0)
+    parts.push(`signed out ${plural(out.doneUsers.length, "protected account")}`);
+  if (out.failures.length > 0)
+    parts.push(`sign-out failed for ${plural(out.failures.length, "protected account")}`);
+  const tones = [main.tone, out.tone];
+  const tone = tones.every((t) => t === "success")
+    ? "success"
+    : tones.every((t) => t === "error")
+      ? "error"
+      : "warning";
+  return {
+    tone,
+    title: parts.join(", "),
+    failures: [...main.failures, ...out.failures],
+    doneUsers: [...main.doneUsers, ...out.doneUsers],
+  };
 }

@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { Fragment, useMemo, useState } from "react";
 import { ActionResult, type Notice } from "../../components/ActionResult";
 import { alertListQueryOptions, invalidateAlerts, summaryQueryOptions } from "../../hooks/queries";
 import { useDebouncedValue } from "../../hooks/useDebouncedValue";
@@ -18,6 +18,39 @@ export type AlertsScreenProps = {
   /** Show one session in the Sessions view (search = its id, tenant filter = its tenant). */
   onShowSession: (tenant: string, sessionId: string) => void;
 };
+
+/** "2026-12-07 01:37:39" as two unbreakable parts: the cell may put the time under the date. */
+function DateTime({ iso }: { iso: string }) {
+  const text = formatDateTime(iso);
+  const space = text.indexOf(" ");
+  if (space < 0) return <>{text}</>;
+  return (
+    <>
+      <span className="nowrap">{text.slice(0, space)}</span>{" "}
+      <span className="nowrap">{text.slice(space + 1)}</span>
+    </>
+  );
+}
+
+/** An address that may wrap after each ':' (an IPv6 address on two lines, not one wide one). */
+export function WrappedIp({ ip }: { ip: string }) {
+  const parts = ip.split(":");
+  return (
+    <span className="wrapped-ip" title={ip} data-testid="alert-ip">
+      {parts.map((p, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed string
+        <Fragment key={i}>
+          {p}
+          {i < parts.length - 1 && (
+            <>
+              :<wbr />
+            </>
+          )}
+        </Fragment>
+      ))}
+    </span>
+  );
+}
 
 /** The alert centre: stored alerts, newest first, to acknowledge, snooze or follow up. */
 export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
@@ -189,12 +222,11 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
                 </th>
                 <th>Severity</th>
                 <th>Time</th>
-                <th>Tenant</th>
-                <th>User</th>
+                <th>User / tenant</th>
                 <th>Rules</th>
                 <th>IP</th>
-                <th>Message</th>
-                <th>
+                <th className="cell-message">Message</th>
+                <th className="cell-actions">
                   <span className="sr-only">Actions</span>
                 </th>
               </tr>
@@ -229,17 +261,26 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
                         {severityLabel(a.severity)}
                       </span>
                     </td>
-                    <td className="nowrap" title={a.at}>
-                      {formatDateTime(a.at)}
+                    <td className="cell-time" title={a.at}>
+                      <DateTime iso={a.at} />
                     </td>
-                    <td>{a.tenant}</td>
-                    <td>{a.username ? visible(a.username) : DASH}</td>
+                    <td className="cell-who">
+                      <span
+                        className="cell-clip"
+                        title={a.username ? visible(a.username) : undefined}
+                      >
+                        {a.username ? visible(a.username) : DASH}
+                      </span>
+                      <span className="cell-clip muted" title={`Tenant ${visible(a.tenant)}`}>
+                        {visible(a.tenant)}
+                      </span>
+                    </td>
                     <td>
                       <span className="rule-chips">
                         {a.rules.map((r) => (
                           <span
                             key={r}
-                            className={`rule-chip${r === a.rule ? " main" : ""}`}
+                            className={`rule-chip${r === a.rule ? " rule-chip-main" : ""}`}
                             data-testid="alert-rule"
                             data-rule={r}
                           >
@@ -249,57 +290,64 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
                         {a.count > 1 && <span className="muted">×{a.count}</span>}
                       </span>
                     </td>
-                    <td className="mono">{a.ip ?? DASH}</td>
-                    <td title={a.user_agent ? visible(a.user_agent) : undefined}>
+                    <td className="mono cell-ip">
+                      {a.ip ? <WrappedIp ip={visible(a.ip)} /> : DASH}
+                    </td>
+                    <td
+                      className="cell-message"
+                      title={a.user_agent ? visible(a.user_agent) : undefined}
+                    >
                       {visible(a.message)}
                     </td>
-                    <td className="nowrap alert-actions">
-                      {s.acknowledged ? (
-                        <span className="muted">Acknowledged</span>
-                      ) : (
+                    <td className="cell-actions alert-actions">
+                      <div className="alert-action-list">
+                        {s.acknowledged ? (
+                          <span className="muted">Acknowledged</span>
+                        ) : (
+                          <button
+                            type="button"
+                            className="link-button"
+                            data-testid="alert-ack"
+                            disabled={ackMutation.isPending}
+                            onClick={() => ackMutation.mutate([s.id])}
+                          >
+                            Acknowledge
+                          </button>
+                        )}
                         <button
                           type="button"
                           className="link-button"
-                          data-testid="alert-ack"
-                          disabled={ackMutation.isPending}
-                          onClick={() => ackMutation.mutate([s.id])}
+                          data-testid="alert-snooze"
+                          disabled={snoozeMutation.isPending}
+                          title={`No new “${ruleLabel(a.rule)}” alerts for tenant ${a.tenant} for 1 hour`}
+                          onClick={() => snoozeMutation.mutate(s)}
                         >
-                          Acknowledge
+                          Snooze 1 h
                         </button>
-                      )}
-                      <button
-                        type="button"
-                        className="link-button"
-                        data-testid="alert-snooze"
-                        disabled={snoozeMutation.isPending}
-                        title={`No new “${ruleLabel(a.rule)}” alerts for tenant ${a.tenant} for 1 hour`}
-                        onClick={() => snoozeMutation.mutate(s)}
-                      >
-                        Snooze 1 h
-                      </button>
-                      {a.username !== null && (
-                        <button
-                          type="button"
-                          className="link-button"
-                          data-testid="alert-person"
-                          title={`${a.username}'s accounts and sessions in every tenant`}
-                          onClick={() => setPerson(a.username)}
-                        >
-                          Person
-                        </button>
-                      )}
-                      {a.session_id !== null && (
-                        <button
-                          type="button"
-                          className="link-button"
-                          data-testid="alert-show"
-                          onClick={() => {
-                            if (a.session_id !== null) onShowSession(a.tenant, a.session_id);
-                          }}
-                        >
-                          Show session
-                        </button>
-                      )}
+                        {a.username !== null && (
+                          <button
+                            type="button"
+                            className="link-button"
+                            data-testid="alert-person"
+                            title={`${a.username}'s accounts and sessions in every tenant`}
+                            onClick={() => setPerson(a.username)}
+                          >
+                            Person
+                          </button>
+                        )}
+                        {a.session_id !== null && (
+                          <button
+                            type="button"
+                            className="link-button"
+                            data-testid="alert-show"
+                            onClick={() => {
+                              if (a.session_id !== null) onShowSession(a.tenant, a.session_id);
+                            }}
+                          >
+                            Show session
+                          </button>
+                        )}
+                      </div>
                     </td>
                   </tr>
                 );

@@ -235,6 +235,7 @@ function LinkAccount(props: { busy: boolean; onLink: (tenant: string, user: stri
     >
       <span className="muted">Link another account:</span>
       <input
+        className="link-input"
         aria-label="Tenant"
         placeholder="tenant"
         data-testid="link-tenant"
@@ -242,13 +243,19 @@ function LinkAccount(props: { busy: boolean; onLink: (tenant: string, user: stri
         onChange={(e) => setTenant(e.target.value)}
       />
       <input
+        className="link-input"
         aria-label="User name"
         placeholder="user name"
         data-testid="link-user"
         value={user}
         onChange={(e) => setUser(e.target.value)}
       />
-      <button type="submit" data-testid="link-submit" disabled={!ready || props.busy}>
+      <button
+        type="submit"
+        className="button small"
+        data-testid="link-submit"
+        disabled={!ready || props.busy}
+      >
         Link
       </button>
     </form>

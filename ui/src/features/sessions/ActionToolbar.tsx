@@ -86,7 +86,7 @@ export function ActionToolbar(props: ActionToolbarProps) {
         data-testid="action-disable"
         disabled={selectedCount === 0 || busy}
         onClick={(e) => props.onUserAction("disable", e.ctrlKey || e.metaKey)}
-        title="End every session of the selected users and disable their accounts (not protected ones). Ctrl/Cmd+click skips the confirmation."
+        title="End every session of the selected users and disable their accounts (protected accounts are only signed out). Ctrl/Cmd+click skips the confirmation."
       >
         End &amp; Disable
       </button>
@@ -96,7 +96,7 @@ export function ActionToolbar(props: ActionToolbarProps) {
         data-testid="action-contain"
         disabled={selectedCount === 0 || busy}
         onClick={(e) => props.onUserAction("contain", e.ctrlKey || e.metaKey)}
-        title="Incident playbook: force logout, then disable the selected users (not protected ones). Ctrl/Cmd+click skips the confirmation."
+        title="Incident playbook: force logout, then disable the selected users (protected accounts are only signed out). Ctrl/Cmd+click skips the confirmation."
       >
         Contain
       </button>

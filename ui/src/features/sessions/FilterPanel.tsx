@@ -1,4 +1,5 @@
 import { useId } from "react";
+import { DateTimeInput } from "../../components/DateTimeInput";
 import { Popover } from "../../components/Popover";
 import type { Facets } from "../../ipc/bindings/Facets";
 import type { FacetValue } from "../../ipc/bindings/FacetValue";
@@ -20,7 +21,7 @@ const TEXT_FIELDS: readonly { key: TextKey; label: string; placeholder: string }
   { key: "name", label: "Name", placeholder: "display, first or last" },
   { key: "department", label: "Department", placeholder: "contains…" },
   { key: "organisation", label: "Organisation", placeholder: "contains…" },
-  { key: "ip", label: "IP or CIDR", placeholder: "10.0.0.0/8, 192.168., 2001:db8::/32" },
+  { key: "ip", label: "IP or CIDR", placeholder: "10.0.0.0/8, 2001:db8::/32" },
   { key: "user_agent", label: "Browser / OS", placeholder: "user agent contains…" },
   { key: "server_name", label: "Server", placeholder: "contains…" },
   { key: "session_id", label: "Session ID", placeholder: "contains…" },
@@ -210,17 +211,16 @@ export function FilterPanel({ filter, onChange, errors, facets, tenantNames }: F
             const label = `${f.label} ${i === 0 ? "from" : "to"}`;
             return (
               <span key={key} className="range-part">
-                <input
-                  type="datetime-local"
+                <DateTimeInput
                   step={1}
-                  className={`filter-input${filter[key] !== "" ? " active" : ""}`}
+                  className="filter-input"
                   data-testid={`filter-${key}`}
                   aria-label={label}
                   title={i === 0 ? `${f.label} at or after` : `${f.label} before`}
                   value={filter[key]}
                   aria-invalid={error ? true : undefined}
                   aria-describedby={error ? `${id}-${key}-error` : undefined}
-                  onChange={(e) => onChange({ [key]: e.target.value })}
+                  onChange={(value) => onChange({ [key]: value })}
                 />
                 {error && (
                   <span

@@ -1,4 +1,5 @@
 import type { ChangeEvent, RefObject } from "react";
+import { PauseIcon, PlayIcon, RefreshIcon } from "../../components/icons";
 import { PersonSearch } from "../people/PersonSearch";
 
 export type HeaderProps = {
@@ -53,8 +54,11 @@ export function Header(props: HeaderProps) {
           aria-label="Search sessions"
           aria-keyshortcuts="/"
           aria-invalid={props.searchError ? true : undefined}
-          title={props.searchError}
-          placeholder="Search user, name, IP, department, organisation, browser, tenant…  ( / )"
+          title={
+            props.searchError ??
+            "Search user name, name, IP, department, organisation, browser and tenant ( / )"
+          }
+          placeholder="Search user, name, IP, browser…  ( / )"
           value={props.search}
           onChange={(e: ChangeEvent<HTMLInputElement>) => props.onSearch(e.target.value)}
           onKeyDown={(e) => {
@@ -106,9 +110,9 @@ export function Header(props: HeaderProps) {
         title="Poll all tenants now (F5)"
         aria-keyshortcuts="F5 Control+R Meta+R"
       >
-        <span className={props.refreshing ? "spin" : undefined} aria-hidden="true">
-          ↻
-        </span>{" "}
+        <span className={props.refreshing ? "button-icon spin" : "button-icon"} aria-hidden="true">
+          <RefreshIcon />
+        </span>
         {props.refreshing ? "Refreshing…" : "Refresh"}
       </button>
       {props.paused === false && (
@@ -120,7 +124,8 @@ export function Header(props: HeaderProps) {
           disabled={props.pausing}
           title="Stop polling every tenant until resumed (Refresh still polls once)"
         >
-          <span aria-hidden="true">⏸</span> Pause
+          <PauseIcon />
+          Pause
         </button>
       )}
       {props.paused === true && (
@@ -134,7 +139,8 @@ export function Header(props: HeaderProps) {
             disabled={props.pausing}
             title="Poll every tenant again at its interval"
           >
-            <span aria-hidden="true">▶</span> Resume
+            <PlayIcon size={12} />
+            Resume
           </button>
         </div>
       )}

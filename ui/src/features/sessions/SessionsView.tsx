@@ -280,7 +280,13 @@ export function SessionsView({ params, onParams, onOpenAlerts }: SessionsViewPro
           busy={actions.userActionPending || pendingPlan.users.length === 0}
           onConfirm={() => actions.runUserAction(pendingPlan)}
           onCancel={actions.cancelPlan}
-        />
+        >
+          {pendingPlan.note && (
+            <p className="dialog-note" data-testid="plan-protected-note">
+              {pendingPlan.note}
+            </p>
+          )}
+        </ConfirmDialog>
       )}
       {historyOpen && onlyUser && (
         <HistoryPanel

@@ -17,9 +17,9 @@ import {
 } from "../../lib/selection";
 import {
   planForUsers,
-  protectedNote,
+  protectedDoneNote,
   type SelectedUser,
-  summarizeUserReport,
+  summarizePlan,
   toSelectedUser,
   type UserActionKind,
   type UserActionPlan,
@@ -112,14 +112,30 @@ export function useConsoleActions(o: ConsoleActionsOptions) {
   const userMutation = useMutation({
     mutationFn: async ({ plan }: { plan: UserActionPlan }): Promise<ActionReport> => {
       const refs = userRefs(plan.users);
-      if (plan.kind !== "contain") return act(plan.kind, refs);
-      // The playbook: force logout first, then disable; both steps are audited.
-      const logout = await act("logout", refs);
-      const disable = await act("disable_only", refs);
-      return { action_id: logout.action_id, items: [...logout.items, ...disable.items] };
+      // Protected accounts beside others: signed out, never disabled.
+      const signOut = userRefs(plan.signOutOnly);
+      const merged = (first: ActionReport, second: ActionReport): ActionReport => ({
+        action_id: first.action_id,
+        items: [...first.items, ...second.items],
+      });
+      switch (plan.kind) {
+        case "contain": {
+          // The playbook: force logout first, then disable; both steps are audited.
+          const logout = await act("logout", [...refs, ...signOut]);
+          const disable = await act("disable_only", refs);
+          return merged(logout, disable);
+        }
+        case "disable": {
+          const disable = await act("disable", refs);
+          if (signOut.length === 0) return disable;
+          return merged(disable, await act("logout", signOut));
+        }
+        default:
+          return act(plan.kind, refs);
+      }
     },
     onSuccess: (report, { plan }) => {
-      const outcome = summarizeUserReport(plan.kind, report, plan.users);
+      const outcome = summarizePlan(plan, report);
       if (plan.kind !== "enable") {
         // Their sessions are being ended: they no longer need to stay selected.
         const done = new Set(outcome.doneUsers);
@@ -138,16 +154,19 @@ export function useConsoleActions(o: ConsoleActionsOptions) {
         });
       }
       const details = [...outcome.failures];
-      if (plan.excluded.length > 0) details.push(protectedNote(plan.excluded));
+      // Protected accounts were signed out, not disabled: say so.
+      const notDisabled = plan.requested === plan.kind ? plan.signOutOnly : plan.users;
+      if (notDisabled.length > 0) details.push(protectedDoneNote(notDisabled));
       setNotice({
-        tone: plan.excluded.length > 0 && outcome.tone === "success" ? "warning" : outcome.tone,
+        tone: outcome.tone,
         title: outcome.title,
         details,
         ...lifecycleOf(report),
       });
     },
     onError: (err, { plan }) => {
-      setNotice({ tone: "error", title: `${plan.title} failed: ${errorMessage(err)}` });
+      const what = plan.kind === plan.requested ? plan.title : "Force logout";
+      setNotice({ tone: "error", title: `${what} failed: ${errorMessage(err)}` });
     },
     onSettled: () => {
       void invalidateAll(qc);
@@ -157,15 +176,13 @@ export function useConsoleActions(o: ConsoleActionsOptions) {
   const runUserAction = useCallback(
     (plan: UserActionPlan) => {
       setPendingPlan(null);
-      if (plan.users.length === 0) {
-        setNotice({
-          tone: "error",
-          title: "Nothing to disable",
-          details: plan.excluded.length > 0 ? [protectedNote(plan.excluded)] : [],
-        });
+      if (plan.users.length === 0 && plan.signOutOnly.length === 0) {
+        setNotice({ tone: "error", title: "No user to act on" });
         return;
       }
-      setNotice({ tone: "info", title: `${plan.title}: sending…` });
+      // A plan offering a force logout instead says what it sends.
+      const what = plan.kind === plan.requested ? plan.title : "Force logout";
+      setNotice({ tone: "info", title: `${what}: sending…` });
       userMutation.mutate({ plan });
     },
     [userMutation, setNotice],
@@ -187,7 +204,8 @@ export function useConsoleActions(o: ConsoleActionsOptions) {
   const planFor = useCallback(
     (kind: UserActionKind, users: readonly SelectedUser[], skipConfirm: boolean) => {
       const plan = planForUsers(kind, users, logoutEffects);
-      if (skipConfirm) runUserAction(plan);
+      // A plan offering another action than the one asked for always asks first.
+      if (skipConfirm && plan.requested === plan.kind) runUserAction(plan);
       else setPendingPlan(plan);
     },
     [runUserAction, logoutEffects],

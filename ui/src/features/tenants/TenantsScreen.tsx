@@ -13,7 +13,7 @@ import { useNow } from "../../hooks/useNow";
 import type { KindInfo } from "../../ipc/bindings/KindInfo";
 import type { TenantView } from "../../ipc/bindings/TenantView";
 import { errorMessage, removeTenant, testTenant } from "../../ipc/ipc";
-import { formatAgo, formatCount, plural, visible } from "../../lib/format";
+import { formatAgo, plural, visible } from "../../lib/format";
 import { groupTenants } from "../../lib/tenants";
 import { type CheckState, TenantCheckPanel } from "./TenantCheckPanel";
 import { TenantForm } from "./TenantForm";
@@ -83,45 +83,61 @@ function TenantRow({
     <li className={`tenant-row ${state}`} data-testid="tenant-row" data-tenant={c.name}>
       <div className="tenant-row-main">
         <div className="tenant-ident">
-          <span className="tenant-dot" aria-hidden="true" />
-          <strong className="tenant-name">{c.name}</strong>
-          {view.builtin && <span className="badge badge-builtin">built-in</span>}
-          <span className="muted">{kindLabel}</span>
+          <div className="tenant-line">
+            <span className="tenant-dot" aria-hidden="true" />
+            <strong className="tenant-name" title={c.name}>
+              {c.name}
+            </strong>
+            {view.builtin && <span className="badge badge-builtin">built-in</span>}
+          </div>
+          <span className="tenant-kind muted" data-testid="tenant-row-kind">
+            {kindLabel}
+          </span>
         </div>
-        <span className="tenant-url" title={c.url}>
-          {c.url}
-        </span>
-        <span className="tenant-meta">
-          <span title="Timezone">{c.timezone ?? "tenant timezone"}</span>
-          <span title="Poll interval">every {c.poll_interval_secs} s</span>
-        </span>
+        <div className="tenant-where">
+          <span className="tenant-url" title={c.url}>
+            {c.url}
+          </span>
+          <span className="tenant-meta">
+            <span title="Timezone">{c.timezone ?? "tenant timezone"}</span>
+            <span title="Poll interval" data-testid="tenant-interval">
+              every {c.poll_interval_secs} s
+            </span>
+          </span>
+        </div>
         <Health view={view} now={now} />
-        <span className="tenant-counts">
+        <div className="tenant-counts">
           {view.counts ? (
             <>
-              {onShowSessions ? (
-                <button
-                  type="button"
-                  className="link-button"
-                  onClick={onShowSessions}
-                  title="Show this tenant's sessions"
-                >
-                  {plural(view.counts.active_sessions, "session")}
-                </button>
-              ) : (
-                plural(view.counts.active_sessions, "session")
-              )}{" "}
-              · {plural(view.counts.active_users, "user")}
+              <span>
+                {onShowSessions ? (
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={onShowSessions}
+                    title="Show this tenant's sessions"
+                  >
+                    {plural(view.counts.active_sessions, "session")}
+                  </button>
+                ) : (
+                  plural(view.counts.active_sessions, "session")
+                )}{" "}
+                · {plural(view.counts.active_users, "user")}
+              </span>
               {view.counts.superusers_online > 0 && (
-                <span className="badge badge-super" title="SuperUsers online">
-                  {formatCount(view.counts.superusers_online)} SUPER
+                <span
+                  className="badge badge-super"
+                  data-testid="tenant-superusers"
+                  title="SuperUsers signed in now"
+                >
+                  {plural(view.counts.superusers_online, "SuperUser")} online
                 </span>
               )}
             </>
           ) : (
             <span className="muted">–</span>
           )}
-        </span>
+        </div>
         <span className="tenant-actions">
           <button
             type="button"
