@@ -12,7 +12,10 @@ use vigil_core::people::{self, Person, PersonMatch};
 use vigil_core::policy::{self, PolicyConfig};
 use vigil_core::{Engine, Error, ErrorCode};
 
-use crate::{Failure, Unusable};
+use vigil_core::secrets::{KeyringStore, SecretStore};
+
+use crate::target::Unusable;
+use crate::{Failure, PeopleCommand, tenants};
 
 /// How long the first poll of every tenant may take.
 const FIRST_POLL: Duration = Duration::from_secs(120);
@@ -558,4 +561,42 @@ pub async fn policy_run(
             ),
         })
     }
+}
+
+/// `vigil people …`: edits `[people]` under the config file's lock.
+pub(crate) async fn people_links(command: PeopleCommand) -> Result<(), Failure> {
+    use vigil_core::people::{AccountName, Assignment};
+    let (account, to) = match command {
+        PeopleCommand::List => {
+            let cfg = tenants::load_config()?;
+            for l in &cfg.people().link {
+                say!("link   {} {} -> {}", l.tenant, l.user, l.person);
+            }
+            for u in &cfg.people().unlink {
+                say!("unlink {} {}", u.tenant, u.user);
+            }
+            return Ok(());
+        }
+        PeopleCommand::Link {
+            tenant,
+            person,
+            user,
+        } => (AccountName { tenant, user }, Assignment::Person { person }),
+        PeopleCommand::Unlink { tenant, user } => (AccountName { tenant, user }, Assignment::Own),
+        PeopleCommand::Auto { tenant, user } => {
+            (AccountName { tenant, user }, Assignment::Automatic)
+        }
+    };
+    vigil_core::model::validate_tenant_name(&account.tenant).map_err(|e| Failure::usage(&e))?;
+    let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
+    let book =
+        vigil_core::tenants::TenantBook::open_default(store).map_err(|e| Failure::usage(&e))?;
+    let shown = format!("{} {}", account.tenant, account.user);
+    vigil_core::task::blocking(move || {
+        book.update(|c| c.set_people(c.people().clone().assign(account, &to)))
+    })
+    .await
+    .map_err(|e| Failure::usage(&e))?;
+    say!("saved: {shown}");
+    Ok(())
 }

@@ -9,7 +9,8 @@ use vigil_core::calendar::WorkingCalendar;
 use vigil_core::connector::Connector;
 use vigil_core::{Engine, Error};
 
-use crate::Failure;
+use crate::target::{AdHocTenant, resolve};
+use crate::{Failure, tenants};
 
 /// The working calendar of a tenant (see [`WorkingCalendar::from_parts`]).
 pub fn calendar_of(
@@ -117,4 +118,85 @@ pub async fn run(
     }
     engine.shutdown();
     Ok(())
+}
+
+/// `vigil watch`: the targeted tenants with their calendars, alert settings, intervals
+/// and the config file's scheduled policies.
+pub(crate) async fn watch_cmd(
+    t: &AdHocTenant,
+    timezone: Option<String>,
+    hours: Option<String>,
+    poll_interval: f64,
+    alert_on_existing: bool,
+    geoip: Option<std::path::PathBuf>,
+) -> Result<(), Failure> {
+    if !(0.1..=86_400.0).contains(&poll_interval) {
+        return Err(Failure::usage(&Error::invalid_input(
+            "--poll-interval must be between 0.1 and 86400 seconds",
+        )));
+    }
+    let (connectors, unusable) = resolve(t).await?;
+    for u in &unusable {
+        complain!("vigil: tenant '{}': {}", u.tenant, u.error.message);
+    }
+    let configured = if t.url.is_some() {
+        None
+    } else {
+        Some(tenants::load_config()?)
+    };
+    let mut plan = Vec::new();
+    for c in connectors {
+        let name = c.tenant().to_string();
+        let (calendar, interval) = match configured.as_ref().and_then(|cfg| cfg.tenant(&name)) {
+            Some(cfg) => (
+                calendar_of(cfg.timezone.as_deref(), cfg.hours.as_deref(), &cfg.holidays),
+                std::time::Duration::from_secs(cfg.poll_interval_secs),
+            ),
+            None => (
+                calendar_of(timezone.as_deref(), hours.as_deref(), &[]),
+                std::time::Duration::from_secs_f64(poll_interval),
+            ),
+        };
+        let calendar = calendar.map_err(|e| Failure::usage(&e))?;
+        let base = configured
+            .as_ref()
+            .and_then(|cfg| cfg.tenant(&name))
+            .and_then(|cfg| cfg.alerts.clone())
+            .unwrap_or_default();
+        let settings = vigil_core::alerts::AlertSettings {
+            alert_on_existing: alert_on_existing || base.alert_on_existing,
+            ..base
+        };
+        plan.push((
+            c,
+            vigil_core::alerts::AlertConfig { settings, calendar },
+            interval,
+        ));
+    }
+    if plan.is_empty() {
+        return Err(Failure {
+            code: 1,
+            message: "no tenant could be watched".into(),
+        });
+    }
+    let geoip_path = geoip.or_else(|| {
+        let path = tenants::load_config()
+            .ok()?
+            .settings()
+            .geoip_database
+            .clone();
+        (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+    });
+    let geoip = match geoip_path {
+        Some(p) => Some(std::sync::Arc::new(
+            vigil_core::geoip::GeoIp::open(&p).map_err(|e| Failure::usage(&e))?,
+        )),
+        None => None,
+    };
+    // Scheduled policies (`every`) of the config file run while watching.
+    let (policies, links) = match &configured {
+        Some(cfg) => (cfg.policy_scopes(), cfg.people().clone()),
+        None => (Vec::new(), Default::default()),
+    };
+    run(plan, geoip, Policies { policies, links }).await
 }
