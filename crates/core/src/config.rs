@@ -5,6 +5,12 @@
 //! The file is edited in place with `toml_edit`, so comments and fields this version does
 //! not know survive every save. Writes are atomic (temp file, fsync, rename). A file that
 //! does not load is never overwritten: every change needs a loaded file.
+//!
+//! One file of about 860 lines of code, on purpose for now: its parts (the raw shapes with
+//! spans for line-numbered errors, the checked `TenantConfig`, and the in-place edits of
+//! tenants, settings and `[people]`) share the parsed `toml_edit` document and the raw
+//! shapes. The seam to cut along next is reading (raw shapes, checks, line numbers) from
+//! writing (the `DocumentMut` edits and the atomic save).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -14,6 +14,12 @@
 //! its server. SuperUsers: holders of `realm-admin` (client role of `realm-management`) or
 //! of a realm role named `admin`, directly, through a group or through a composite role
 //! (Keycloak's effective role mappings, read for users with sessions).
+//!
+//! One file of about 850 lines: one kind's API, whose parts (listing, actions, the
+//! playbook's steps, SuperUser detection, Test connection) share the service account's
+//! token, the client cache and the admin-role cache. The seam to cut along next is the
+//! SuperUser detection (`admins_among` and its cache) and Test connection (`check`,
+//! `probe`, the role names), each of which only reads through the same token.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
