@@ -6,11 +6,12 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/vigil/target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 # Debian/Ubuntu packages: build tools, WebKitGTK, the keychain (Secret Service), Xvfb and
-# the WebDriver for end-to-end tests, a notification daemon.
+# the WebDriver for end-to-end tests, a notification daemon, and the test servers'
+# PostgreSQL and rsyslog (with its TLS driver) plus openssl for their test certificates.
 APT_PACKAGES=(build-essential pkg-config file curl libwebkit2gtk-4.1-dev libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev xvfb xauth webkit2gtk-driver dbus
   gnome-keyring libsecret-tools dunst imagemagick python3 python3-pip python3-venv time unzip maven
-  x11-utils procps)
+  x11-utils procps postgresql rsyslog rsyslog-gnutls openssl)
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

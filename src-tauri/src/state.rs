@@ -121,13 +121,43 @@ impl AppState {
                 Err(e) => tracing::warn!(error = %e, "GeoIP database not used"),
             }
         }
-        let (want_demo, tenants) = match &config {
-            Config::Loaded(c) => (c.demo_tenant(), c.tenants().to_vec()),
-            Config::Broken { .. } => (true, Vec::new()),
+        let (want_demo, tenants, alerts) = match &config {
+            Config::Loaded(c) => (c.demo_tenant(), c.tenants().to_vec(), c.alerts().clone()),
+            Config::Broken { .. } => (true, Vec::new(), Default::default()),
         };
         for t in &tenants {
-            vigil_core::tenants::start(&engine, t, Arc::clone(&secrets)).await;
+            vigil_core::tenants::start(&engine, &alerts, t, Arc::clone(&secrets)).await;
         }
+        if let Config::Loaded(c) = &config {
+            engine.set_routes(c.routes());
+            if let (Some(shared), Some(audit)) =
+                (c.shared_audit().cloned(), engine.audit().cloned())
+            {
+                // Every action's events go to the team's shared audit too; when it is
+                // down they wait in the local audit.
+                let password = vigil_core::task::blocking(|| {
+                    KeyringStore::new(vigil_core::shared_audit::SECRET_SERVICE)
+                        .get(vigil_core::shared_audit::SECRET_ACCOUNT)
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "shared audit password not read from the keychain");
+                    None
+                });
+                tokio::spawn(vigil_core::shared_audit::run_replicator(
+                    audit,
+                    shared,
+                    password,
+                    std::sync::Arc::default(),
+                    std::time::Duration::from_secs(5),
+                    tokio_util::sync::CancellationToken::new(),
+                ));
+            }
+        }
+        engine.start_dispatcher(
+            Arc::new(KeyringStore::new(vigil_core::routing::SECRET_SERVICE)),
+            vigil_core::routing::dispatch::RETRY_BASE,
+        );
         let demo = if want_demo {
             let name = if tenants.iter().any(|t| t.name == "demo") {
                 "demo-builtin"
@@ -358,12 +388,14 @@ impl AppState {
         let next =
             vigil_core::task::blocking(move || book.save(t, secret, prev.as_deref())).await?;
         **cfg = next;
+        let (alerts, routes) = (cfg.alerts().clone(), cfg.routes());
         drop(guard);
         if let Some(p) = &previous {
             self.engine.remove_tenant(p)?;
         }
         self.engine.remove_tenant(&tenant.name)?;
-        vigil_core::tenants::start(&self.engine, &tenant, Arc::clone(&self.secrets)).await;
+        self.engine.set_routes(routes);
+        vigil_core::tenants::start(&self.engine, &alerts, &tenant, Arc::clone(&self.secrets)).await;
         tracing::info!(tenant = %tenant.name, kind = tenant.kind.as_str(), "tenant saved");
         Ok(TenantView {
             config: tenant,
@@ -473,7 +505,7 @@ async fn start_demo(engine: &Engine, name: &str, settings: &Settings) -> Result<
     config.poll_interval_secs = settings.demo_poll_interval.as_secs().max(1);
     engine.set_alert_config(
         name,
-        vigil_core::alerts::AlertConfig {
+        vigil_core::tuning::AlertConfig {
             calendar: config.calendar()?,
             ..Default::default()
         },

@@ -27,6 +27,7 @@ function makeAlert(over: Partial<Alert> = {}): Alert {
     at: "2025-01-01T09:00:00Z",
     message: "alice signed in to demo: a SuperUser signed in",
     count: 1,
+    suppressed_by: null,
     ...over,
   };
 }
@@ -46,8 +47,9 @@ const ALERTS: StoredAlert[] = [
       message: "bob signed in to prod: several networks, outside working hours",
     }),
     acknowledged: false,
+    deliveries: [],
   },
-  { id: 2, alert: makeAlert(), acknowledged: false },
+  { id: 2, alert: makeAlert(), acknowledged: false, deliveries: [] },
   {
     id: 1,
     alert: makeAlert({
@@ -62,11 +64,13 @@ const ALERTS: StoredAlert[] = [
       message: "prod is unreachable",
     }),
     acknowledged: false,
+    deliveries: [],
   },
   {
     id: 0,
     alert: makeAlert({ message: "an old one", at: "2025-01-01T07:00:00Z" }),
     acknowledged: true,
+    deliveries: [],
   },
 ];
 
@@ -127,7 +131,7 @@ function startApp(hash = "#/alerts") {
   const callsOf = (cmd: string) => calls.filter((c) => c.cmd === cmd).map((c) => c.args ?? {});
   /** A new alert, as the Rust side stores and then emits it. */
   const raise = async (alert: Alert) => {
-    alerts.unshift({ id: nextId++, alert, acknowledged: false });
+    alerts.unshift({ id: nextId++, alert, acknowledged: false, deliveries: [] });
     await emit("alerts://new", alert);
   };
   return { calls, callsOf, raise };

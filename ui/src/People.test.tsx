@@ -483,6 +483,7 @@ describe("person panel", () => {
           {
             id: 7,
             acknowledged: false,
+            deliveries: [],
             alert: {
               rule: "superuser_sign_in",
               rules: ["superuser_sign_in"],
@@ -495,6 +496,7 @@ describe("person panel", () => {
               at: "2025-01-01T09:00:00Z",
               message: "alice.e signed in to prod: a SuperUser signed in",
               count: 1,
+              suppressed_by: null,
             },
           },
         ],

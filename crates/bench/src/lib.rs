@@ -143,6 +143,7 @@ pub fn apply_and_evaluate(
         sessions: &sessions,
         ip_seen_before: &|_, _| true,
         locate: None,
+        trusted: &|_| None,
         now,
     };
     let fired = alerts::evaluate(&view, &diff.started, false).len();

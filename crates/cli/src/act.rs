@@ -151,6 +151,9 @@ pub async fn run(
         }
     }
     confirm(&engine, &report.action_id, &labels).await;
+    if let Some(audit) = engine.audit() {
+        crate::shared::sync_quietly(audit).await;
+    }
     engine.shutdown();
     say!(
         "audit: action {} ({} items)",

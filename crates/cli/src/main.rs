@@ -22,7 +22,9 @@ mod act;
 mod demo;
 mod output;
 mod people;
+mod routes;
 mod sessions;
+mod shared;
 mod target;
 mod tenants;
 mod watch;
@@ -162,8 +164,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         geoip: Option<std::path::PathBuf>,
     },
-    /// The audit log: every action, who took it, and what came of it.
+    /// The audit log: every action, who took it, and what came of it. With a subcommand:
+    /// the team's shared audit store.
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
+        #[command(subcommand)]
+        command: Option<shared::AuditCommand>,
+        /// The whole team's actions, from the shared store.
+        #[arg(long, conflicts_with_all = ["since", "csv"])]
+        shared: bool,
         /// Only entries since this time (RFC 3339, YYYY-MM-DD, or 30m / 24h / 7d back).
         #[arg(long)]
         since: Option<String>,
@@ -176,6 +185,11 @@ enum Command {
         json: bool,
         #[arg(long)]
         csv: bool,
+    },
+    /// Alert routes: webhooks, Slack, Teams, e-mail, syslog.
+    Route {
+        #[command(subcommand)]
+        command: routes::RouteCommand,
     },
     /// Re-enable user accounts.
     Enable {
@@ -427,12 +441,25 @@ async fn run(command: Command) -> Result<(), Failure> {
             .await
         }
         Command::Audit {
+            command: Some(command),
+            ..
+        } => shared::run(command).await,
+        Command::Audit {
+            shared: true,
+            tenant,
+            search,
+            json,
+            ..
+        } => shared::show(tenant, search, json).await,
+        Command::Audit {
             since,
             tenant,
             search,
             json,
             csv,
+            ..
         } => act::show(since.as_deref(), tenant, search, json, csv),
+        Command::Route { command } => routes::run(command).await,
     }
 }
 

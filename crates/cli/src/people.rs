@@ -416,6 +416,9 @@ pub async fn contain_person(
         Ok(report)
     }
     .await;
+    if let Some(audit) = engine.audit() {
+        crate::shared::sync_quietly(audit).await;
+    }
     engine.shutdown();
     let report = result?;
     if report.settled() {
@@ -466,6 +469,9 @@ pub async fn contain_account(connector: Arc<dyn Connector>, user: &str) -> Resul
     say!("containing {user} in tenant '{tenant}':");
     print_report(&plan);
     let report = contain::run(&engine, &p, plan, CONFIRM_WAIT).await;
+    if let Some(audit) = engine.audit() {
+        crate::shared::sync_quietly(audit).await;
+    }
     engine.shutdown();
     say!("result:");
     print_report(&report);

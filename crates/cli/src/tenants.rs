@@ -274,7 +274,11 @@ pub fn parse_options(options: &[String]) -> Result<BTreeMap<String, String>, Err
     Ok(opts)
 }
 
-fn read_secret(name: &str, label: &str, from_stdin: bool) -> Result<SecretString, Failure> {
+pub(crate) fn read_secret(
+    name: &str,
+    label: &str,
+    from_stdin: bool,
+) -> Result<SecretString, Failure> {
     let secret = if from_stdin {
         let mut s = String::new();
         // A secret is a token or a key: a megabyte is far beyond any of them.

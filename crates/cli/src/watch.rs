@@ -4,9 +4,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vigil_core::alerts::AlertConfig;
 use vigil_core::calendar::WorkingCalendar;
 use vigil_core::connector::Connector;
+use vigil_core::tuning::AlertConfig;
 use vigil_core::{Engine, Error};
 
 use crate::target::{AdHocTenant, resolve};
@@ -39,6 +39,7 @@ pub async fn run(
     tenants: Vec<(Arc<dyn Connector>, AlertConfig, Duration)>,
     geoip: Option<Arc<vigil_core::geoip::GeoIp>>,
     policies: Policies,
+    routes: vigil_core::routing::dispatch::Routes,
 ) -> Result<(), Failure> {
     let audit = vigil_core::audit::AuditLog::open_default().map_err(|e| Failure {
         code: 1,
@@ -53,6 +54,21 @@ pub async fn run(
         complain!("vigil: GeoIP database {}", g.path());
     }
     engine.set_geoip(geoip);
+    for r in &routes.routes {
+        complain!(
+            "vigil: alerts of severity {} and above go to route '{}' ({})",
+            r.min_severity.as_str(),
+            r.name,
+            r.kind.as_str()
+        );
+    }
+    engine.set_routes(routes);
+    engine.start_dispatcher(
+        Arc::new(vigil_core::secrets::KeyringStore::new(
+            vigil_core::routing::SECRET_SERVICE,
+        )),
+        vigil_core::routing::dispatch::RETRY_BASE,
+    );
     let mut alerts = engine.subscribe_alerts();
     for (connector, config, interval) in tenants {
         let name = connector.tenant().to_string();
@@ -167,11 +183,17 @@ pub(crate) async fn watch_cmd(
             alert_on_existing: alert_on_existing || base.alert_on_existing,
             ..base
         };
-        plan.push((
-            c,
-            vigil_core::alerts::AlertConfig { settings, calendar },
-            interval,
-        ));
+        let tuning = match configured.as_ref() {
+            Some(cfg) => {
+                let tags = cfg
+                    .tenant(&name)
+                    .map(|t| t.tags.clone())
+                    .unwrap_or_default();
+                cfg.alerts().for_tenant(&name, &tags)
+            }
+            None => Default::default(),
+        };
+        plan.push((c, AlertConfig::new(settings, calendar, tuning), interval));
     }
     if plan.is_empty() {
         return Err(Failure {
@@ -193,10 +215,11 @@ pub(crate) async fn watch_cmd(
         )),
         None => None,
     };
-    // Scheduled policies (`every`) of the config file run while watching.
-    let (policies, links) = match &configured {
-        Some(cfg) => (cfg.policy_scopes(), cfg.people().clone()),
-        None => (Vec::new(), Default::default()),
+    // Scheduled policies (`every`) of the config file run while watching, and alerts
+    // go to its routes.
+    let (policies, links, routes) = match &configured {
+        Some(cfg) => (cfg.policy_scopes(), cfg.people().clone(), cfg.routes()),
+        None => (Vec::new(), Default::default(), Default::default()),
     };
-    run(plan, geoip, Policies { policies, links }).await
+    run(plan, geoip, Policies { policies, links }, routes).await
 }

@@ -113,8 +113,13 @@ pub struct Alert {
     pub at: DateTime<Utc>,
     /// For people: "alice signed in to acme: a SuperUser signed in, outside working hours".
     pub message: String,
-    /// A digest stands for `count` alerts of the same rule in one poll.
+    /// A digest stands for `count` alerts of the same rule in one poll (a merged alert for
+    /// the alerts merged into it).
     pub count: u32,
+    /// Why this alert was not announced: a trusted network, an exclusion, a merge into an
+    /// earlier alert. Kept for the alert centre's "all" view, never sent.
+    #[serde(default)]
+    pub suppressed_by: Option<String>,
 }
 
 impl Alert {
@@ -141,6 +146,37 @@ pub struct StoredAlert {
     pub id: i64,
     pub alert: Alert,
     pub acknowledged: bool,
+    /// Where the alert went besides this window: one per route it matched.
+    pub deliveries: Vec<Delivery>,
+}
+
+/// A delivery's state, as the alert centre shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DeliveryState {
+    /// Waiting for its first try or for a retry.
+    Queued,
+    Delivered,
+    /// Retried for three days without success.
+    GaveUp,
+}
+
+/// One alert on one route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Delivery {
+    pub id: i64,
+    pub alert_id: Option<i64>,
+    pub route: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    pub next_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Delivered inside the digest of this delivery (the route's rate limit).
+    pub carried_by: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -182,13 +218,6 @@ pub struct AlertSettings {
     /// At most this many alerts per minute are announced for the tenant; the rest wait
     /// in the alert centre and one summary says how many.
     pub max_per_minute: u32,
-}
-
-/// How a tenant's sessions are judged.
-#[derive(Debug, Clone, Default)]
-pub struct AlertConfig {
-    pub settings: AlertSettings,
-    pub calendar: Option<crate::calendar::WorkingCalendar>,
 }
 
 impl Default for AlertSettings {
@@ -282,6 +311,8 @@ pub struct TenantView<'a> {
     pub ip_seen_before: &'a dyn Fn(&str, &str) -> bool,
     /// Where an address is, when a GeoIP database is configured (impossible travel).
     pub locate: Option<&'a Locate<'a>>,
+    /// The trusted network an address is in (the network rules ignore those).
+    pub trusted: &'a dyn Fn(&str) -> Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -302,33 +333,38 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
 ) -> Vec<(Alert, Vec<Firing>)> {
     let started: Vec<&Session> = started.iter().map(S::borrow).collect();
     let s = view.settings;
-    let mut by_session: BTreeMap<String, (Session, Vec<(Rule, String)>)> = BTreeMap::new();
+    // Per session: each rule fired, its dedup key, and why it is suppressed (a trusted
+    // network), if it is.
+    type Fired = Vec<(Rule, String, Option<String>)>;
+    let mut by_session: BTreeMap<String, (Session, Fired)> = BTreeMap::new();
     // What the message adds for a session ("Berlin, DE → Sydney, AU: 16,090 km in 2 h").
     let mut details: HashMap<String, String> = HashMap::new();
-    let mut fire = |session: &Session, rule: Rule, key: String| {
+    let mut fire = |session: &Session, rule: Rule, key: String, suppressed: Option<String>| {
         if s.on(rule) {
             by_session
                 .entry(session.id.clone())
                 .or_insert_with(|| (session.clone(), Vec::new()))
                 .1
-                .push((rule, key));
+                .push((rule, key, suppressed));
         }
     };
+    let trusted = view.trusted;
     let fresh = !initial || s.alert_on_existing;
     if fresh {
         for &session in &started {
             if session.superuser {
-                fire(session, Rule::SuperuserSignIn, session.id.clone());
+                fire(session, Rule::SuperuserSignIn, session.id.clone(), None);
             }
             if let (Some(cal), Some(created)) = (view.calendar, session.created_at)
                 && !cal.is_working_time(created)
             {
-                fire(session, Rule::OddHours, session.id.clone());
+                fire(session, Rule::OddHours, session.id.clone(), None);
             }
             if let Some(ip) = &session.ip
                 && !(view.ip_seen_before)(&session.user_id, ip)
             {
-                fire(session, Rule::NewIp, session.id.clone());
+                let why = trusted(ip).map(|n| format!("trusted network {n} ({ip})"));
+                fire(session, Rule::NewIp, session.id.clone(), why);
             }
         }
     }
@@ -354,17 +390,60 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
                 .filter_map(|s| s.ip.as_deref().and_then(network_of))
                 .collect();
             if networks.len() >= 2 {
-                fire(newest, Rule::MultipleNetworks, newest.id.clone());
+                // Networks of addresses outside every trusted network.
+                let mut trusted_names = std::collections::BTreeSet::new();
+                let untrusted: HashSet<String> = sessions
+                    .iter()
+                    .filter_map(|s| s.ip.as_deref())
+                    .filter(|ip| match trusted(ip) {
+                        Some(n) => {
+                            trusted_names.insert(n);
+                            false
+                        }
+                        None => true,
+                    })
+                    .filter_map(network_of)
+                    .collect();
+                let why = (untrusted.len() < 2).then(|| {
+                    format!(
+                        "trusted network {}",
+                        trusted_names.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                });
+                fire(newest, Rule::MultipleNetworks, newest.id.clone(), why);
             }
             if let Some(max) = s.max_concurrent_sessions
                 && sessions.len() > max as usize
             {
-                fire(newest, Rule::TooManySessions, newest.id.clone());
+                fire(newest, Rule::TooManySessions, newest.id.clone(), None);
             }
             if let (Some(locate), true) = (view.locate, s.on(Rule::ImpossibleTravel))
                 && let Some(detail) = impossible_travel(newest, sessions, locate, s.max_travel_kmh)
             {
-                fire(newest, Rule::ImpossibleTravel, newest.id.clone());
+                // Again without the sessions from trusted networks: if that is possible
+                // travel, a trusted network explains it.
+                let from_trusted = |x: &Session| x.ip.as_deref().and_then(trusted);
+                let why = match from_trusted(newest) {
+                    Some(n) => Some(format!("trusted network {n}")),
+                    None => {
+                        let others: Vec<&Session> = sessions
+                            .iter()
+                            .copied()
+                            .filter(|x| from_trusted(x).is_none())
+                            .collect();
+                        impossible_travel(newest, &others, locate, s.max_travel_kmh)
+                            .is_none()
+                            .then(|| {
+                                let names: std::collections::BTreeSet<String> =
+                                    sessions.iter().filter_map(|x| from_trusted(x)).collect();
+                                format!(
+                                    "trusted network {}",
+                                    names.into_iter().collect::<Vec<_>>().join(", ")
+                                )
+                            })
+                    }
+                };
+                fire(newest, Rule::ImpossibleTravel, newest.id.clone(), why);
                 details.insert(newest.id.clone(), detail);
             }
         }
@@ -373,14 +452,31 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
         let limit = chrono::Duration::hours(i64::from(hours));
         for session in view.sessions {
             if session.created_at.is_some_and(|c| view.now - c > limit) {
-                fire(session, Rule::LongSession, session.id.clone());
+                fire(session, Rule::LongSession, session.id.clone(), None);
             }
         }
     }
     by_session
         .into_values()
         .map(|(session, fired)| {
-            let mut rules: Vec<Rule> = fired.iter().map(|(r, _)| *r).collect();
+            // Rules a trusted network explains are left out, unless nothing else fired:
+            // then the alert is kept, suppressed, with the reason.
+            let open: Vec<Rule> = fired
+                .iter()
+                .filter(|(_, _, why)| why.is_none())
+                .map(|(r, _, _)| *r)
+                .collect();
+            let suppressed_by = open.is_empty().then(|| {
+                let mut why: Vec<&str> =
+                    fired.iter().filter_map(|(_, _, w)| w.as_deref()).collect();
+                why.dedup();
+                why.join("; ")
+            });
+            let mut rules: Vec<Rule> = if open.is_empty() {
+                fired.iter().map(|(r, _, _)| *r).collect()
+            } else {
+                open
+            };
             rules.sort_by_key(|r| std::cmp::Reverse(r.severity()));
             rules.dedup();
             let rule = rules[0];
@@ -410,10 +506,11 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
                     ),
                 },
                 count: 1,
+                suppressed_by,
             };
             let firings = fired
                 .into_iter()
-                .map(|(rule, key)| Firing { rule, key })
+                .map(|(rule, key, _)| Firing { rule, key })
                 .collect();
             (alert, firings)
         })
@@ -520,6 +617,7 @@ pub fn digest(alerts: Vec<Alert>, over: u32) -> Vec<Alert> {
                 first.tenant
             ),
             count: n,
+            suppressed_by: None,
         });
     }
     out
@@ -574,6 +672,7 @@ impl RateLimiter {
                     "{held} more alerts in tenant {tenant} were held back (see the alert centre)"
                 ),
                 count: held,
+                suppressed_by: None,
             });
             self.held.remove(tenant);
         }
@@ -607,6 +706,7 @@ pub fn tenant_problem(tenant: &str, error: &crate::ErrorPayload, now: DateTime<U
         at: now,
         message: format!("tenant {tenant} cannot be polled: {}", error.message),
         count: 1,
+        suppressed_by: None,
     }
 }
 
@@ -668,6 +768,7 @@ mod tests {
             sessions: all,
             ip_seen_before: &|_, ip| ip.starts_with("10."),
             locate: None,
+            trusted: &|_| None,
             now: at("2026-11-24T12:00:00Z"),
         };
         evaluate(&view, started, initial)
@@ -694,6 +795,7 @@ mod tests {
             sessions: all,
             ip_seen_before: &|_, _| true,
             locate: Some(&locate),
+            trusted: &|_| None,
             now: at("2026-11-24T12:00:00Z"),
         };
         evaluate(&view, std::slice::from_ref(started), false)

@@ -296,6 +296,17 @@ struct RawFile {
     people: crate::people::PeopleConfig,
     #[serde(default)]
     policies: Vec<crate::policy::PolicyConfig>,
+    #[serde(default)]
+    alerts: crate::tuning::AlertsFile,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    #[serde(default)]
+    shared: Option<crate::shared_audit::SharedAuditConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -347,6 +358,8 @@ pub struct ConfigFile {
     settings: AppSettings,
     people: crate::people::PeopleConfig,
     policies: Vec<crate::policy::PolicyConfig>,
+    alerts: crate::tuning::AlertsFile,
+    shared_audit: Option<crate::shared_audit::SharedAuditConfig>,
 }
 
 impl std::fmt::Debug for ConfigFile {
@@ -485,6 +498,13 @@ impl ConfigFile {
             p.parse()
                 .map_err(|e| Error::config(format!("{shown}: [[policies]]: {}", e.message)))?;
         }
+        raw.alerts
+            .validate()
+            .map_err(|e| Error::config(format!("{shown}: [alerts]: {}", e.message)))?;
+        if let Some(s) = &raw.audit.shared {
+            s.validate()
+                .map_err(|e| Error::config(format!("{shown}: [audit.shared]: {}", e.message)))?;
+        }
         Ok(Self {
             path,
             doc,
@@ -493,6 +513,8 @@ impl ConfigFile {
             settings: raw.app.settings.normalized(),
             people: raw.people,
             policies: raw.policies,
+            alerts: raw.alerts,
+            shared_audit: raw.audit.shared,
         })
     }
 
@@ -621,6 +643,69 @@ impl ConfigFile {
             .collect()
     }
 
+    /// `[alerts]`: routes and tuning, checked when the file loaded.
+    pub fn alerts(&self) -> &crate::tuning::AlertsFile {
+        &self.alerts
+    }
+
+    /// `[audit.shared]`: the team's shared audit store, when one is configured.
+    pub fn shared_audit(&self) -> Option<&crate::shared_audit::SharedAuditConfig> {
+        self.shared_audit.as_ref()
+    }
+
+    /// How a tenant's sessions are judged: its rule settings, working hours and the
+    /// tuning of `[alerts]` that applies to it.
+    pub fn alert_config(&self, t: &TenantConfig) -> Result<crate::tuning::AlertConfig> {
+        Ok(crate::tuning::AlertConfig::new(
+            t.alerts.clone().unwrap_or_default(),
+            t.calendar()?,
+            self.alerts.for_tenant(&t.name, &t.tags),
+        ))
+    }
+
+    /// The alert routes with every configured tenant's tags.
+    pub fn routes(&self) -> crate::routing::dispatch::Routes {
+        crate::routing::dispatch::Routes {
+            routes: self.alerts.routes.clone(),
+            tags: self
+                .tenants
+                .iter()
+                .map(|t| (t.name.clone(), t.tags.clone()))
+                .collect(),
+        }
+    }
+
+    /// Replaces `[alerts]` after checking it (in memory; call [`ConfigFile::save`]).
+    /// The section is written anew; the rest of the file, comments included, stays.
+    pub fn set_alerts(&mut self, alerts: crate::tuning::AlertsFile) -> Result<()> {
+        alerts.validate()?;
+        self.doc.insert("alerts", to_item(&alerts)?);
+        self.alerts = alerts;
+        Ok(())
+    }
+
+    /// Replaces `[audit.shared]` (in memory; call [`ConfigFile::save`]); `None` removes it.
+    pub fn set_shared_audit(
+        &mut self,
+        shared: Option<crate::shared_audit::SharedAuditConfig>,
+    ) -> Result<()> {
+        let audit = self.doc.entry("audit").or_insert(toml_edit::table());
+        let t = audit
+            .as_table_like_mut()
+            .ok_or_else(|| Error::config("`audit` in the config file is not a table ([audit])"))?;
+        match &shared {
+            Some(s) => {
+                s.validate()?;
+                t.insert("shared", to_item(s)?);
+            }
+            None => {
+                t.remove("shared");
+            }
+        }
+        self.shared_audit = shared;
+        Ok(())
+    }
+
     /// Replaces the `[people]` links (in memory; call [`ConfigFile::save`]).
     pub fn set_people(&mut self, people: crate::people::PeopleConfig) -> Result<()> {
         people.validate()?;
@@ -715,6 +800,15 @@ impl ConfigFile {
             )
         }
     }
+}
+
+/// A serializable value as a TOML table item (`None` fields left out).
+fn to_item<T: serde::Serialize>(v: &T) -> Result<Item> {
+    let text = toml::to_string(v).map_err(|e| Error::internal(format!("config: {e}")))?;
+    let doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| Error::internal(format!("config: {e}")))?;
+    Ok(Item::Table(doc.as_table().clone()))
 }
 
 fn write_tenant(t: &mut Table, c: &TenantConfig) {

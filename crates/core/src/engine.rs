@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 use crate::model::{ConnectorKind, SessionRef};
 use crate::observer::{Confirmations, Observer, Pending, Snoozes, snoozed};
 use crate::poll::{PollPolicy, Poller, TenantDiff};
+use crate::routing::dispatch::{Dispatcher, Routes, SharedRoutes};
 use crate::store::SessionStore;
+use crate::tuning::AlertConfig;
 
 struct TenantHandle {
     connector: Arc<dyn Connector>,
@@ -33,7 +35,7 @@ pub struct Engine {
     audit: Option<AuditLog>,
     actor: String,
     confirmations: Arc<std::sync::Mutex<Confirmations>>,
-    alert_config: Arc<RwLock<HashMap<String, rules::AlertConfig>>>,
+    alert_config: Arc<RwLock<HashMap<String, AlertConfig>>>,
     alerts: broadcast::Sender<Alert>,
     /// Rules snoozed per tenant, until a time.
     snoozes: Snoozes,
@@ -41,6 +43,9 @@ pub struct Engine {
     paused: tokio::sync::watch::Sender<bool>,
     /// The GeoIP city database, when one is configured: locations and impossible travel.
     geoip: crate::geoip::SharedGeoIp,
+    /// The alert routes, and the dispatcher's wake-up when the outbox has new deliveries.
+    routes: SharedRoutes,
+    outbox: Arc<Notify>,
 }
 
 impl Engine {
@@ -73,6 +78,8 @@ impl Engine {
             snoozes: Arc::new(std::sync::Mutex::new(HashMap::new())),
             paused: tokio::sync::watch::Sender::new(false),
             geoip: Arc::new(RwLock::new(None)),
+            routes: Arc::new(RwLock::new(Routes::default())),
+            outbox: Arc::new(Notify::new()),
         };
         if let Some(audit) = &engine.audit {
             match audit.snoozes(chrono::Utc::now()) {
@@ -105,6 +112,8 @@ impl Engine {
             retry_outcomes: Vec::new(),
             audit_failing: false,
             last_age_scan: HashMap::new(),
+            routes: Arc::clone(&self.routes),
+            outbox: Arc::clone(&self.outbox),
         };
         self.runtime
             .spawn(observer.run(self.diffs.subscribe(), self.cancel.clone()));
@@ -137,8 +146,36 @@ impl Engine {
         }
     }
 
+    /// Sets where alerts go (`[[alerts.routes]]`) and each tenant's tags for their scopes.
+    pub fn set_routes(&self, routes: Routes) {
+        if let Ok(mut r) = self.routes.write() {
+            *r = routes;
+        }
+        self.outbox.notify_one();
+    }
+
+    /// Starts delivering the alert outbox (needs an audit log), with route secrets from
+    /// `secrets`; a failed delivery is retried after `retry_base`, doubling (the shells
+    /// pass [`crate::routing::dispatch::RETRY_BASE`]). Call once.
+    pub fn start_dispatcher(
+        &self,
+        secrets: Arc<dyn crate::secrets::SecretStore>,
+        retry_base: Duration,
+    ) {
+        if let Some(audit) = &self.audit {
+            let mut d = Dispatcher::new(
+                audit.clone(),
+                Arc::clone(&self.routes),
+                secrets,
+                Arc::clone(&self.outbox),
+            );
+            d.retry_base = retry_base;
+            self.runtime.spawn(d.run(self.cancel.clone()));
+        }
+    }
+
     /// Sets how a tenant's sessions are judged.
-    pub fn set_alert_config(&self, tenant: &str, config: rules::AlertConfig) {
+    pub fn set_alert_config(&self, tenant: &str, config: AlertConfig) {
         if let Ok(mut m) = self.alert_config.write() {
             m.insert(tenant.to_owned(), config);
         }
@@ -152,6 +189,9 @@ impl Engine {
         let config = Arc::clone(&self.alert_config);
         let cancel = self.cancel.clone();
         let snoozes = Arc::clone(&self.snoozes);
+        let audit = self.audit.clone();
+        let routes = Arc::clone(&self.routes);
+        let outbox = Arc::clone(&self.outbox);
         self.runtime.spawn(async move {
             let mut failing: std::collections::HashSet<String> = std::collections::HashSet::new();
             loop {
@@ -177,11 +217,28 @@ impl Engine {
                             || on.muted.contains(&rules::Rule::TenantProblem)
                             || snoozed(&snoozes, &ev.tenant, rules::Rule::TenantProblem);
                         if failing.insert(ev.tenant.clone()) && !muted {
-                            let _ = alerts.send(rules::tenant_problem(
-                                &ev.tenant,
-                                &err,
-                                chrono::Utc::now(),
-                            ));
+                            let alert = rules::tenant_problem(&ev.tenant, &err, chrono::Utc::now());
+                            if let Some(audit) = audit.clone() {
+                                let a = alert.clone();
+                                let routes = Arc::clone(&routes);
+                                let stored = tokio::task::spawn_blocking(move || {
+                                    let id = audit.store_alert(&a)?;
+                                    let names: Vec<String> = routes
+                                        .read()
+                                        .map(|r| r.matching(&a).into_iter().map(str::to_owned).collect())
+                                        .unwrap_or_default();
+                                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                                    audit.enqueue(Some(id), &a, &names)
+                                })
+                                .await;
+                                match stored {
+                                    Ok(Ok(ids)) if !ids.is_empty() => outbox.notify_one(),
+                                    Ok(Ok(_)) => {}
+                                    Ok(Err(e)) => tracing::error!(tenant = %ev.tenant, error = %e, "a tenant problem alert could not be stored"),
+                                    Err(e) => tracing::error!(error = %e, "alert task failed"),
+                                }
+                            }
+                            let _ = alerts.send(alert);
                         }
                     }
                     None => {

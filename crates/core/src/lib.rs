@@ -23,13 +23,16 @@ pub mod people;
 pub mod policy;
 pub mod poll;
 pub mod query;
+pub mod routing;
 pub mod secret;
 pub mod secrets;
 pub mod settings;
+pub mod shared_audit;
 pub mod store;
 pub mod task;
 pub mod tenants;
 pub mod text;
+pub mod tuning;
 pub mod wire_time;
 
 pub use engine::Engine;

@@ -10,12 +10,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::alerts::{self as rules, Alert, AlertConfig, AlertSettings};
+use crate::alerts::{self as rules, Alert, AlertSettings};
 use crate::audit::{ActionKind, AuditLog, ItemState};
 use crate::error::Error;
 use crate::model::Session;
 use crate::poll::TenantDiff;
+use crate::routing::dispatch::SharedRoutes;
 use crate::store::SessionStore;
+use crate::tuning::AlertConfig;
 
 /// An accepted action waiting for a poll to show its effect.
 pub(crate) struct Pending {
@@ -46,7 +48,10 @@ pub(crate) fn snoozed(snoozes: &Snoozes, tenant: &str, rule: rules::Rule) -> boo
 
 /// What the observer wrote for one poll, and what it could not write.
 struct Observed {
+    /// The alerts to announce (suppressed ones are stored, not announced).
     alerts: Vec<Alert>,
+    /// Whether deliveries were queued for the alert routes.
+    queued: bool,
     /// Outcomes the audit database refused (kept to write again).
     unrecorded: Vec<(i64, ItemState)>,
     errors: Vec<Error>,
@@ -70,6 +75,9 @@ pub(crate) struct Observer {
     /// Whether the audit database failed last time (said once when it starts failing).
     pub audit_failing: bool,
     pub last_age_scan: HashMap<String, Instant>,
+    /// The alert routes, and the dispatcher to wake when the outbox has new deliveries.
+    pub routes: SharedRoutes,
+    pub outbox: Arc<tokio::sync::Notify>,
 }
 
 /// What one poll's write needs, moved to a blocking thread.
@@ -84,6 +92,7 @@ struct Writes {
     initial: bool,
     snoozes: Snoozes,
     geo: Option<Arc<crate::geoip::GeoIp>>,
+    routes: SharedRoutes,
 }
 
 impl Observer {
@@ -129,6 +138,7 @@ impl Observer {
             initial: diff.initial,
             snoozes: Arc::clone(&self.snoozes),
             geo: self.geoip.read().ok().and_then(|g| g.clone()),
+            routes: Arc::clone(&self.routes),
         };
         match tokio::task::spawn_blocking(move || write(&audit, writes)).await {
             Ok(observed) => self.announce(&tenant, observed),
@@ -234,6 +244,9 @@ impl Observer {
         }
         // Written again after the next poll of any tenant.
         self.retry_outcomes.extend(observed.unrecorded);
+        if observed.queued {
+            self.outbox.notify_one();
+        }
         let max = self
             .alert_config
             .read()
@@ -265,19 +278,76 @@ fn write(audit: &AuditLog, mut w: Writes) -> Observed {
         }
     }
     let t = w.tenant.as_str();
-    let alerts = evaluate(audit, &w, &mut errors);
-    for a in &alerts {
-        if let Err(e) = audit.store_alert(a) {
-            errors.push(e.context("storing an alert"));
+    let now = chrono::Utc::now();
+    let mut alerts = evaluate(audit, &w, &mut errors);
+    let mut queued = false;
+    for a in &mut alerts {
+        merge(audit, &w.config, a, now, &mut errors);
+        match audit.store_alert(a) {
+            Ok(id) => {
+                let routes = w
+                    .routes
+                    .read()
+                    .map(|r| {
+                        r.matching(a)
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                let routes: Vec<&str> = routes.iter().map(String::as_str).collect();
+                match audit.enqueue(Some(id), a, &routes) {
+                    Ok(ids) => queued |= !ids.is_empty(),
+                    Err(e) => errors.push(e.context("queueing an alert for its routes")),
+                }
+            }
+            Err(e) => errors.push(e.context("storing an alert")),
         }
     }
+    alerts.retain(|a| a.suppressed_by.is_none());
     if let Err(e) = audit.observe(t, &w.started, &w.ended, &|id| w.vigil_ended.contains(id)) {
         errors.push(e.context("recording session history"));
     }
     Observed {
         alerts,
+        queued,
         unrecorded,
         errors,
+    }
+}
+
+/// Merges `alert` into the user's alert of the last minutes, when the tenant merges: the
+/// earlier one takes its rules and counts it, this one is kept as "merged into #id".
+fn merge(
+    audit: &AuditLog,
+    config: &AlertConfig,
+    alert: &mut Alert,
+    now: chrono::DateTime<chrono::Utc>,
+    errors: &mut Vec<Error>,
+) {
+    let (Some(window), Some(user), None) = (
+        config.tuning.merge,
+        alert.username.as_deref(),
+        &alert.suppressed_by,
+    ) else {
+        return;
+    };
+    match audit.merge_target(&alert.tenant, user, now - window) {
+        Ok(Some((id, mut earlier))) => {
+            for r in &alert.rules {
+                if !earlier.rules.contains(r) {
+                    earlier.rules.push(*r);
+                }
+            }
+            earlier.count = earlier.count.saturating_add(alert.count.max(1));
+            if let Err(e) = audit.update_alert(id, &earlier) {
+                errors.push(e.context("merging an alert"));
+                return;
+            }
+            alert.suppressed_by = Some(format!("merged into alert #{id}"));
+        }
+        Ok(None) => {}
+        Err(e) => errors.push(e.context("looking for an alert to merge into")),
     }
 }
 
@@ -293,6 +363,7 @@ fn evaluate(audit: &AuditLog, w: &Writes, errors: &mut Vec<Error>) -> Vec<Alert>
         sessions: &w.current,
         ip_seen_before: &|user, ip| audit.ip_seen(t, user, ip).unwrap_or(true),
         locate: w.geo.is_some().then_some(&locate as &rules::Locate<'_>),
+        trusted: &|ip| w.config.tuning.trusted(ip).map(str::to_owned),
         now: chrono::Utc::now(),
     };
     let fired = rules::evaluate(&view, &w.started, w.initial);
@@ -321,5 +392,24 @@ fn evaluate(audit: &AuditLog, w: &Writes, errors: &mut Vec<Error>) -> Vec<Alert>
             None => false,
         }
     });
-    rules::digest(new, w.config.settings.digest_over)
+    // Exclusions in force silence rules of a user (or of everyone).
+    let now = chrono::Utc::now();
+    for a in &mut new {
+        let session = a
+            .session_id
+            .as_deref()
+            .and_then(|id| w.started.iter().find(|s| s.id == id));
+        w.config.tuning.exclude(
+            a,
+            session.map(|s| s.user_id.as_str()),
+            session.and_then(|s| s.email.as_deref()),
+            now,
+        );
+    }
+    // Suppressed alerts are kept as they are; the others may become a digest.
+    let (suppressed, open): (Vec<Alert>, Vec<Alert>) =
+        new.into_iter().partition(|a| a.suppressed_by.is_some());
+    let mut out = rules::digest(open, w.config.settings.digest_over);
+    out.extend(suppressed);
+    out
 }

@@ -271,16 +271,18 @@ pub async fn connect(
 /// never silently absent.
 pub async fn start(
     engine: &crate::engine::Engine,
+    alerts: &crate::tuning::AlertsFile,
     t: &TenantConfig,
     secrets: Arc<dyn SecretStore>,
 ) {
     match t.calendar() {
         Ok(calendar) => engine.set_alert_config(
             &t.name,
-            crate::alerts::AlertConfig {
+            crate::tuning::AlertConfig::new(
+                t.alerts.clone().unwrap_or_default(),
                 calendar,
-                settings: t.alerts.clone().unwrap_or_default(),
-            },
+                alerts.for_tenant(&t.name, &t.tags),
+            ),
         ),
         Err(e) => tracing::warn!(tenant = %t.name, error = %e, "working hours ignored"),
     }

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use vigil_core::alerts::AlertConfig;
 use vigil_core::audit::{ActionKind, AuditFilter, AuditLog, ItemState};
 use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
 use vigil_core::model::{Capabilities, ConnectorKind, Session, SessionRef, TenantCheck, User};
+use vigil_core::tuning::AlertConfig;
 use vigil_core::{Engine, ErrorCode, Result};
 
 /// A tenant whose answers the test writes, and which records every request it gets.

@@ -455,10 +455,10 @@ async fn fifty_sessions_across_two_tenants_end_and_are_each_confirmed() {
 
 #[tokio::test]
 async fn alerts_are_stored_snoozed_rules_are_dropped_and_acknowledging_closes_them() {
-    use vigil_core::alerts::AlertConfig;
     use vigil_core::alerts::{AlertFilter, Rule};
     use vigil_core::audit::AuditLog;
     use vigil_core::calendar::WorkingCalendar;
+    use vigil_core::tuning::AlertConfig;
     let demo = demo(100, Duration::from_secs(3600)).await;
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(dir.path()).unwrap();

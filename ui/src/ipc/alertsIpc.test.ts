@@ -17,6 +17,7 @@ const ALERT: Alert = {
   at: "2025-01-01T03:00:00Z",
   message: "alice signed in to demo: outside working hours",
   count: 1,
+  suppressed_by: null,
 };
 
 describe("alert IPC", () => {

@@ -29,16 +29,51 @@ impl AuditLog {
         })
     }
 
-    /// Stores a delivered alert for the alert centre; returns its id.
+    /// Stores an alert for the alert centre; returns its id. A suppressed alert is
+    /// stored as already acknowledged: the "all" view shows it with the reason.
     pub fn store_alert(&self, alert: &crate::alerts::Alert) -> Result<i64> {
         let json = serde_json::to_string(alert).map_err(|e| Error::internal(e.to_string()))?;
         let at = ts(alert.at);
         self.with(|c| {
             c.execute(
-                "INSERT INTO alerts (at, tenant, alert) VALUES (?1, ?2, ?3)",
-                params![at, alert.tenant, json],
+                "INSERT INTO alerts (at, tenant, alert, acknowledged) VALUES (?1, ?2, ?3, ?4)",
+                params![at, alert.tenant, json, alert.suppressed_by.is_some()],
             )?;
             Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// The newest announced alert of `username` in `tenant` raised since `since`: the
+    /// one a new alert of theirs merges into.
+    pub fn merge_target(
+        &self,
+        tenant: &str,
+        username: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<(i64, crate::alerts::Alert)>> {
+        let row: Option<(i64, String)> = self.with(|c| {
+            c.query_row(
+                "SELECT id, alert FROM alerts WHERE tenant = ?1 AND at >= ?2
+                   AND json_extract(alert, '$.username') = ?3
+                   AND json_extract(alert, '$.suppressed_by') IS NULL
+                 ORDER BY id DESC LIMIT 1",
+                params![tenant, ts(since), username],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })?;
+        Ok(row.and_then(|(id, json)| serde_json::from_str(&json).ok().map(|a| (id, a))))
+    }
+
+    /// Replaces a stored alert's content (a merge added rules and a count to it).
+    pub fn update_alert(&self, id: i64, alert: &crate::alerts::Alert) -> Result<()> {
+        let json = serde_json::to_string(alert).map_err(|e| Error::internal(e.to_string()))?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE alerts SET alert = ?2 WHERE id = ?1",
+                params![id, json],
+            )
+            .map(|_| ())
         })
     }
 
@@ -64,6 +99,8 @@ impl AuditLog {
             })?;
             rows.collect()
         })?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let mut deliveries = self.deliveries_of(&ids)?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, json, acknowledged)| {
@@ -73,6 +110,7 @@ impl AuditLog {
                         id,
                         alert,
                         acknowledged,
+                        deliveries: deliveries.remove(&id).unwrap_or_default(),
                     })
             })
             .collect())

@@ -89,6 +89,69 @@ impl AuditLog {
     }
 }
 
+/// One event of an item's life with its item, as the shared audit store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// The event's id in this database (the replication cursor).
+    pub id: i64,
+    pub action_id: String,
+    pub requested_at: String,
+    pub actor: String,
+    pub tenant: String,
+    pub action: String,
+    pub target: String,
+    pub target_user: Option<String>,
+    pub state: String,
+    pub at: String,
+    pub http_status: Option<i64>,
+    pub result_code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl AuditLog {
+    /// Events after `after` (by id), oldest first, at most `limit`.
+    pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<EventRow>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT e.id, i.action_id, i.requested_at, i.actor, i.tenant, i.action, i.target, i.target_user,
+                        e.state, e.at, e.http_status, e.result_code, e.message
+                 FROM audit_events e JOIN audit_items i ON i.id = e.item_id
+                 WHERE e.id > ?1 ORDER BY e.id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![after, i64::from(limit)], |r| {
+                Ok(EventRow {
+                    id: r.get(0)?,
+                    action_id: r.get(1)?,
+                    requested_at: r.get(2)?,
+                    actor: r.get(3)?,
+                    tenant: r.get(4)?,
+                    action: r.get(5)?,
+                    target: r.get(6)?,
+                    target_user: r.get(7)?,
+                    state: r.get(8)?,
+                    at: r.get(9)?,
+                    http_status: r.get(10)?,
+                    result_code: r.get(11)?,
+                    message: r.get(12)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// How many events come after `after`.
+    pub fn events_count_after(&self, after: i64) -> Result<u64> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM audit_events WHERE id > ?1",
+                params![after],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

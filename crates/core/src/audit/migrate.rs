@@ -78,8 +78,32 @@ CREATE TABLE IF NOT EXISTS alert_snoozes (
 );
 ";
 
+/// Version 2: the alert routes' outbox, and facts about this database (its machine id
+/// and the shared audit's replication cursor).
+const V2: &str = "
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER,
+    route TEXT NOT NULL,
+    alert TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at TEXT NOT NULL,
+    last_error TEXT,
+    delivered_at TEXT,
+    carried_by INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_at);
+CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries(alert_id);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+";
+
 /// Every step, in order: `STEPS[n]` takes a database from version `n` to `n + 1`.
-const STEPS: &[&str] = &[V1];
+const STEPS: &[&str] = &[V1, V2];
 
 /// The schema version this Vigil writes.
 pub const CURRENT: usize = STEPS.len();
@@ -151,6 +175,24 @@ mod tests {
         drop(log);
         AuditLog::open(dir.path()).unwrap();
         assert_eq!(version(dir.path()), CURRENT as i64);
+    }
+
+    /// A version-1 database (before the outbox) gains the outbox and keeps its records.
+    #[test]
+    fn a_version_1_database_gains_the_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(AuditLog::open(dir.path()).unwrap());
+        {
+            let c = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            c.execute_batch("DROP TABLE deliveries; DROP TABLE meta;")
+                .unwrap();
+        }
+        set_version(dir.path(), 1);
+        let log = AuditLog::open(dir.path()).unwrap();
+        assert_eq!(version(dir.path()), CURRENT as i64);
+        log.set_meta("k", "v").unwrap();
+        assert_eq!(log.meta("k").unwrap().as_deref(), Some("v"));
+        assert!(log.deliveries(None, 10).unwrap().is_empty());
     }
 
     /// A newer Vigil's database is refused with the reason, and not changed.

@@ -29,6 +29,10 @@ mod alerts;
 mod history;
 mod items;
 mod migrate;
+mod outbox;
+
+pub use items::EventRow;
+pub use outbox::{Due, GIVE_UP_AFTER};
 
 pub const FILE_NAME: &str = "vigil.db";
 

@@ -15,6 +15,7 @@ const alert = (message: string): Alert => ({
   at: "2025-01-01T09:00:00Z",
   message,
   count: 1,
+  suppressed_by: null,
 });
 
 afterEach(() => {

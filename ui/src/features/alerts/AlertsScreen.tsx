@@ -4,6 +4,7 @@ import { ActionResult, type Notice } from "../../components/ActionResult";
 import { alertListQueryOptions, invalidateAlerts, summaryQueryOptions } from "../../hooks/queries";
 import { useDebouncedValue } from "../../hooks/useDebouncedValue";
 import type { AlertFilter } from "../../ipc/bindings/AlertFilter";
+import type { Delivery } from "../../ipc/bindings/Delivery";
 import type { StoredAlert } from "../../ipc/bindings/StoredAlert";
 import { acknowledgeAlerts, errorMessage, snoozeRule } from "../../ipc/ipc";
 import { ruleLabel, severityLabel } from "../../lib/alerts";
@@ -298,6 +299,24 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
                       title={a.user_agent ? visible(a.user_agent) : undefined}
                     >
                       {visible(a.message)}
+                      {a.suppressed_by !== null && (
+                        <div className="muted" data-testid="alert-suppressed">
+                          Suppressed by {visible(a.suppressed_by)}
+                        </div>
+                      )}
+                      {s.deliveries.length > 0 && (
+                        <div className="alert-deliveries" data-testid="alert-deliveries">
+                          {s.deliveries.map((d) => (
+                            <span
+                              key={d.id}
+                              className={`chip delivery-${d.state}`}
+                              title={d.last_error ? visible(d.last_error) : undefined}
+                            >
+                              {visible(d.route)}: {deliveryLabel(d)}
+                            </span>
+                          ))}
+                        </div>
+                      )}
                     </td>
                     <td className="cell-actions alert-actions">
                       <div className="alert-action-list">
@@ -361,4 +380,16 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
       )}
     </div>
   );
+}
+
+/** A route's delivery of an alert, in a word or two. */
+function deliveryLabel(d: Delivery): string {
+  switch (d.state) {
+    case "delivered":
+      return d.carried_by === null ? "sent" : "sent in a digest";
+    case "gave_up":
+      return "gave up";
+    case "queued":
+      return d.attempts > 0 ? `retrying (${d.attempts} tries)` : "queued";
+  }
 }

@@ -15,6 +15,12 @@ rule: Rule, rules: Array<Rule>, severity: Severity, tenant: string, username: st
  */
 message: string, 
 /**
- * A digest stands for `count` alerts of the same rule in one poll.
+ * A digest stands for `count` alerts of the same rule in one poll (a merged alert for
+ * the alerts merged into it).
  */
-count: number, };
+count: number, 
+/**
+ * Why this alert was not announced: a trusted network, an exclusion, a merge into an
+ * earlier alert. Kept for the alert centre's "all" view, never sent.
+ */
+suppressed_by: string | null, };
