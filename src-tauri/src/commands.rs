@@ -590,3 +590,88 @@ pub async fn assign_account(
         .assign_account(AccountName { tenant, user }, to)
         .await?)
 }
+
+/// `[alerts]`: routes and tuning.
+#[tauri::command]
+pub async fn alerts_config(state: State<'_, AppState>) -> Reply<vigil_core::tuning::AlertsFile> {
+    Ok(state.alerts_config().await)
+}
+
+/// Stores `[alerts]` and applies it at once.
+#[tauri::command]
+pub async fn save_alerts_config(
+    state: State<'_, AppState>,
+    alerts: vigil_core::tuning::AlertsFile,
+) -> Reply<vigil_core::tuning::AlertsFile> {
+    state.save_alerts_config(alerts).await.map_err(Into::into)
+}
+
+/// Stores a route's keychain secret (an empty one removes it).
+#[tauri::command]
+pub async fn set_route_secret(
+    state: State<'_, AppState>,
+    route: String,
+    secret: Option<String>,
+) -> Reply<()> {
+    let secret = self::secret(secret)?;
+    state
+        .set_route_secret(route, secret)
+        .await
+        .map_err(Into::into)
+}
+
+/// The routes that have a secret in the keychain.
+#[tauri::command]
+pub async fn routes_with_secret(state: State<'_, AppState>) -> Reply<Vec<String>> {
+    state.routes_with_secret().await.map_err(Into::into)
+}
+
+/// Sends a test alert on a route now.
+#[tauri::command]
+pub async fn test_route(
+    state: State<'_, AppState>,
+    route: vigil_core::routing::RouteConfig,
+) -> Reply<()> {
+    state.test_route(route).await.map_err(Into::into)
+}
+
+/// The shared audit store and how replication goes.
+#[tauri::command]
+pub async fn shared_audit(state: State<'_, AppState>) -> Reply<crate::state::SharedAuditView> {
+    Ok(state.shared_audit_view().await)
+}
+
+/// Configures (or stops, with no config) the shared audit store.
+#[tauri::command]
+pub async fn save_shared_audit(
+    state: State<'_, AppState>,
+    config: Option<vigil_core::shared_audit::SharedAuditConfig>,
+    password: Option<String>,
+) -> Reply<crate::state::SharedAuditView> {
+    let password = self::secret(password)?;
+    state
+        .save_shared_audit(config, password)
+        .await
+        .map_err(Into::into)
+}
+
+/// The whole team's audit events, newest first.
+#[tauri::command]
+pub async fn shared_audit_events(
+    state: State<'_, AppState>,
+    tenant: Option<String>,
+    search: Option<String>,
+) -> Reply<Vec<vigil_core::shared_audit::SharedEvent>> {
+    state
+        .shared_audit_events(tenant, search)
+        .await
+        .map_err(Into::into)
+}
+
+/// Recomputes the shared audit's hash chain.
+#[tauri::command]
+pub async fn verify_shared_audit(
+    state: State<'_, AppState>,
+) -> Reply<vigil_core::shared_audit::Verified> {
+    state.verify_shared_audit().await.map_err(Into::into)
+}

@@ -89,6 +89,29 @@ pub struct AppState {
     settings: std::sync::RwLock<AppSettings>,
 }
 
+/// How often the app sends new audit events to the shared store.
+const SHARED_AUDIT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn shared_audit_password() -> Option<vigil_core::SecretString> {
+    vigil_core::task::blocking(|| {
+        KeyringStore::new(vigil_core::shared_audit::SECRET_SERVICE)
+            .get(vigil_core::shared_audit::SECRET_ACCOUNT)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "shared audit password not read from the keychain");
+        None
+    })
+}
+
+/// The shared audit store as the window shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SharedAuditView {
+    pub config: Option<vigil_core::shared_audit::SharedAuditConfig>,
+    pub status: Option<vigil_core::shared_audit::ReplicaStatus>,
+}
+
 impl AppState {
     pub async fn start(rt: tokio::runtime::Handle, settings: Settings) -> Result<Self> {
         let (audit, audit_error) = match vigil_core::audit::AuditLog::open_default() {
@@ -130,28 +153,11 @@ impl AppState {
         }
         if let Config::Loaded(c) = &config {
             engine.set_routes(c.routes());
-            if let (Some(shared), Some(audit)) =
-                (c.shared_audit().cloned(), engine.audit().cloned())
-            {
+            if let Some(shared) = c.shared_audit().cloned() {
                 // Every action's events go to the team's shared audit too; when it is
                 // down they wait in the local audit.
-                let password = vigil_core::task::blocking(|| {
-                    KeyringStore::new(vigil_core::shared_audit::SECRET_SERVICE)
-                        .get(vigil_core::shared_audit::SECRET_ACCOUNT)
-                })
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "shared audit password not read from the keychain");
-                    None
-                });
-                tokio::spawn(vigil_core::shared_audit::run_replicator(
-                    audit,
-                    shared,
-                    password,
-                    std::sync::Arc::default(),
-                    std::time::Duration::from_secs(5),
-                    tokio_util::sync::CancellationToken::new(),
-                ));
+                let password = shared_audit_password().await;
+                engine.set_shared_audit(Some((shared, password)), SHARED_AUDIT_EVERY);
             }
         }
         engine.start_dispatcher(
@@ -206,6 +212,163 @@ impl AppState {
         let people = next.people().clone();
         **cfg = next;
         Ok(people)
+    }
+
+    /// `[alerts]` of the config file: routes and tuning.
+    pub async fn alerts_config(&self) -> vigil_core::tuning::AlertsFile {
+        match &*self.config.lock().await {
+            Config::Loaded(c) => c.alerts().clone(),
+            Config::Broken { .. } => Default::default(),
+        }
+    }
+
+    /// Checks and stores `[alerts]`, and applies it at once (routes, every tenant's
+    /// tuning).
+    pub async fn save_alerts_config(
+        &self,
+        alerts: vigil_core::tuning::AlertsFile,
+    ) -> Result<vigil_core::tuning::AlertsFile> {
+        let mut guard = self.config.lock().await;
+        let Config::Loaded(cfg) = &mut *guard else {
+            return Err(Error::config(
+                "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
+            ));
+        };
+        let book = self.book(cfg);
+        let next =
+            vigil_core::task::blocking(move || book.update(|c| c.set_alerts(alerts))).await?;
+        vigil_core::tenants::apply_alerts(&self.engine, &next);
+        let stored = next.alerts().clone();
+        **cfg = next;
+        tracing::info!(
+            routes = stored.routes.len(),
+            "alert routes and tuning saved"
+        );
+        Ok(stored)
+    }
+
+    fn route_secrets() -> Arc<dyn SecretStore> {
+        Arc::new(KeyringStore::new(vigil_core::routing::SECRET_SERVICE))
+    }
+
+    /// Stores (or, empty, removes) a route's keychain secret.
+    pub async fn set_route_secret(
+        &self,
+        route: String,
+        secret: Option<SecretString>,
+    ) -> Result<()> {
+        let store = Self::route_secrets();
+        vigil_core::task::blocking(move || match secret {
+            Some(s) => store.set(&route, &s),
+            None => store.delete(&route),
+        })
+        .await
+    }
+
+    /// The names of the configured routes that have a secret in the keychain.
+    pub async fn routes_with_secret(&self) -> Result<Vec<String>> {
+        let names: Vec<String> = self
+            .alerts_config()
+            .await
+            .routes
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        let store = Self::route_secrets();
+        vigil_core::task::blocking(move || {
+            let mut with = Vec::new();
+            for n in names {
+                if store.get(&n)?.is_some() {
+                    with.push(n);
+                }
+            }
+            Ok(with)
+        })
+        .await
+    }
+
+    /// Sends a test alert on a route (saved or not) with its stored secret.
+    pub async fn test_route(&self, route: vigil_core::routing::RouteConfig) -> Result<()> {
+        vigil_core::routing::dispatch::send_test(&route, Self::route_secrets()).await
+    }
+
+    /// The shared audit store of the config file and how replication goes.
+    pub async fn shared_audit_view(&self) -> SharedAuditView {
+        let config = match &*self.config.lock().await {
+            Config::Loaded(c) => c.shared_audit().cloned(),
+            Config::Broken { .. } => None,
+        };
+        let status = self.engine.shared_audit().map(|(_, s)| s);
+        SharedAuditView { config, status }
+    }
+
+    /// Configures (or, with `None`, stops) the shared audit store: the connection is
+    /// tried with the password (typed, else the stored one) before anything is kept;
+    /// then keychain, file, and the replicator.
+    pub async fn save_shared_audit(
+        &self,
+        config: Option<vigil_core::shared_audit::SharedAuditConfig>,
+        password: Option<SecretString>,
+    ) -> Result<SharedAuditView> {
+        use vigil_core::shared_audit::{SECRET_ACCOUNT, SECRET_SERVICE};
+        let password = match (&config, password) {
+            (Some(c), typed) => {
+                c.validate()?;
+                let pw = match typed {
+                    Some(p) => Some(p),
+                    None => shared_audit_password().await,
+                };
+                vigil_core::shared_audit::connect(c, pw.as_ref()).await?;
+                pw
+            }
+            (None, _) => None,
+        };
+        {
+            let mut guard = self.config.lock().await;
+            let Config::Loaded(cfg) = &mut *guard else {
+                return Err(Error::config(
+                    "the configuration file did not load; fix it and restart Vigil (it was left untouched)",
+                ));
+            };
+            let book = self.book(cfg);
+            let (c, pw) = (config.clone(), password.clone());
+            let next = vigil_core::task::blocking(move || {
+                let store = KeyringStore::new(SECRET_SERVICE);
+                match &pw {
+                    Some(p) => store.set(SECRET_ACCOUNT, p)?,
+                    None => store.delete(SECRET_ACCOUNT)?,
+                }
+                book.update(|f| f.set_shared_audit(c))
+            })
+            .await?;
+            **cfg = next;
+        }
+        self.engine
+            .set_shared_audit(config.map(|c| (c, password)), SHARED_AUDIT_EVERY);
+        Ok(self.shared_audit_view().await)
+    }
+
+    async fn shared_client(&self) -> Result<tokio_postgres::Client> {
+        let config = self.shared_audit_view().await.config.ok_or_else(|| {
+            Error::config("no shared audit store is configured (Settings → Team audit)")
+        })?;
+        vigil_core::shared_audit::connect(&config, shared_audit_password().await.as_ref()).await
+    }
+
+    /// The whole team's audit events, newest first.
+    pub async fn shared_audit_events(
+        &self,
+        tenant: Option<String>,
+        search: Option<String>,
+    ) -> Result<Vec<vigil_core::shared_audit::SharedEvent>> {
+        let c = self.shared_client().await?;
+        vigil_core::shared_audit::list(&c, tenant.as_deref(), search.as_deref(), 5_000).await
+    }
+
+    /// Recomputes the shared audit's hash chain.
+    pub async fn verify_shared_audit(&self) -> Result<vigil_core::shared_audit::Verified> {
+        let c = self.shared_client().await?;
+        vigil_core::shared_audit::verify(&c).await
     }
 
     /// The `[[policies]]` of the config file.

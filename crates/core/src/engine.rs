@@ -46,6 +46,14 @@ pub struct Engine {
     /// The alert routes, and the dispatcher's wake-up when the outbox has new deliveries.
     routes: SharedRoutes,
     outbox: Arc<Notify>,
+    /// The shared audit store being fed, with the replicator's status and its stop.
+    shared_audit: std::sync::Mutex<Option<SharedAuditRun>>,
+}
+
+struct SharedAuditRun {
+    config: crate::shared_audit::SharedAuditConfig,
+    status: Arc<RwLock<crate::shared_audit::ReplicaStatus>>,
+    stop: CancellationToken,
 }
 
 impl Engine {
@@ -80,6 +88,7 @@ impl Engine {
             geoip: Arc::new(RwLock::new(None)),
             routes: Arc::new(RwLock::new(Routes::default())),
             outbox: Arc::new(Notify::new()),
+            shared_audit: std::sync::Mutex::new(None),
         };
         if let Some(audit) = &engine.audit {
             match audit.snoozes(chrono::Utc::now()) {
@@ -172,6 +181,55 @@ impl Engine {
             d.retry_base = retry_base;
             self.runtime.spawn(d.run(self.cancel.clone()));
         }
+    }
+
+    /// Feeds the team's shared audit store from this engine's audit log every `every`
+    /// (stopping any earlier feed); `None` stops feeding. Needs an audit log.
+    pub fn set_shared_audit(
+        &self,
+        shared: Option<(
+            crate::shared_audit::SharedAuditConfig,
+            Option<crate::SecretString>,
+        )>,
+        every: Duration,
+    ) {
+        let Ok(mut slot) = self.shared_audit.lock() else {
+            return;
+        };
+        if let Some(old) = slot.take() {
+            old.stop.cancel();
+        }
+        let (Some((config, password)), Some(audit)) = (shared, self.audit.clone()) else {
+            return;
+        };
+        let status = Arc::new(RwLock::new(crate::shared_audit::ReplicaStatus::default()));
+        let stop = self.cancel.child_token();
+        self.runtime.spawn(crate::shared_audit::run_replicator(
+            audit,
+            config.clone(),
+            password,
+            Arc::clone(&status),
+            every,
+            stop.clone(),
+        ));
+        *slot = Some(SharedAuditRun {
+            config,
+            status,
+            stop,
+        });
+    }
+
+    /// The shared audit store being fed and how replication goes.
+    pub fn shared_audit(
+        &self,
+    ) -> Option<(
+        crate::shared_audit::SharedAuditConfig,
+        crate::shared_audit::ReplicaStatus,
+    )> {
+        let slot = self.shared_audit.lock().ok()?;
+        let run = slot.as_ref()?;
+        let status = run.status.read().ok()?.clone();
+        Some((run.config.clone(), status))
     }
 
     /// Sets how a tenant's sessions are judged.

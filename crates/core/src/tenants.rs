@@ -266,6 +266,18 @@ pub async fn connect(
     connector::build(&spec, secret)
 }
 
+/// Applies `[alerts]` of `cfg` to a running engine: the routes, and each configured
+/// tenant's rules with its tuning (after the section was edited).
+pub fn apply_alerts(engine: &crate::engine::Engine, cfg: &crate::config::ConfigFile) {
+    engine.set_routes(cfg.routes());
+    for t in cfg.tenants() {
+        match cfg.alert_config(t) {
+            Ok(c) => engine.set_alert_config(&t.name, c),
+            Err(e) => tracing::warn!(tenant = %t.name, error = %e, "alert settings not applied"),
+        }
+    }
+}
+
 /// Starts polling a configured tenant with its alert settings and working hours, or shows
 /// it with the reason it cannot be polled (a missing secret, a bad URL): the tenant is
 /// never silently absent.
