@@ -68,13 +68,13 @@ pub async fn run(command: RouteCommand) -> Result<(), Failure> {
                     format!("tenants {:?} tags {:?}", r.tenants, r.tags)
                 };
                 say!(
-                    "{}\t{}\t{}+\t{}/min\t{}{}",
+                    "{}  {}  {}+  {}/min  {}{}",
                     r.name,
                     r.kind.as_str(),
                     r.min_severity.as_str(),
                     r.max_per_minute,
                     scope,
-                    if r.enabled { "" } else { "\t(off)" }
+                    if r.enabled { "" } else { "  (off)" }
                 );
             }
             Ok(())
@@ -110,7 +110,7 @@ pub async fn run(command: RouteCommand) -> Result<(), Failure> {
             } else {
                 for d in &list {
                     say!(
-                        "{}\t{}\talert {}\t{:?}\t{} attempts\t{}",
+                        "{}  {}  alert {}  {:?}  {} attempts  {}",
                         d.id,
                         d.route,
                         d.alert_id.map_or("-".into(), |a| a.to_string()),

@@ -191,7 +191,7 @@ pub async fn show(
             println!("{}", serde_json::to_string(e).unwrap_or_default());
         } else {
             say!(
-                "{}\t{}\t{} ({})\t{}\t{}\t{}\t{}\t{}",
+                "{}  {}  {} ({})  {}  {}  {}  {}  {}",
                 e.seq,
                 e.at,
                 e.operator,

@@ -663,3 +663,190 @@ fn a_person_is_found_and_contained_on_three_real_servers() {
         assert!(!file.contains(secret));
     }
 }
+
+/// `vigil` with its own config and data dirs.
+fn vigil_in(
+    config: &std::path::Path,
+    data: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
+    let mut cmd = common::vigil_command(config);
+    cmd.env("VIGIL_DATA_DIR", data).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    common::run(cmd, stdin)
+}
+
+fn fails(o: &Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "{text}");
+    text
+}
+
+fn jsonl(path: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the real SMTP server, PostgreSQL and a Secret Service; scripts/test provides them"]
+fn alert_routes_and_the_team_audit_from_the_terminal() {
+    let smtp = env_of("VIGIL_TEST_SMTP_DIR");
+    let pg = env_of("VIGIL_TEST_POSTGRES_DIR");
+    let config = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (c, d) = (config.path(), data.path());
+    let file = c.join("config.toml");
+
+    // A credential in the file is refused, naming the route.
+    std::fs::write(&file, "[[alerts.routes]]\nname = \"chat\"\nkind = \"slack\"\nurl = \"https://hooks.slack.com/services/T/B/secret\"\n").unwrap();
+    let text = fails(&vigil_in(c, d, &["route", "list"], None, &[]));
+    assert!(
+        text.contains("route 'chat'") && text.contains("keychain"),
+        "{text}"
+    );
+
+    let route = format!(
+        "[[alerts.routes]]\nname = \"mail\"\nkind = \"email\"\nsmtp_host = \"{}\"\nsmtp_port = {}\nusername = \"{}\"\nfrom = \"vigil@example.org\"\nto = [\"cli-soc@example.org\"]\nca_certificate = \"{}\"\n",
+        smtp["SMTP_TLS_NAME"], smtp["SMTP_PORT"], smtp["SMTP_USER"], smtp["SMTP_CA"]
+    );
+    std::fs::write(&file, &route).unwrap();
+    let text = ok(&vigil_in(c, d, &["route", "list"], None, &[]));
+    assert!(
+        text.contains("mail  email  medium+  20/min  every tenant"),
+        "{text}"
+    );
+    // No password yet: the route says what is missing.
+    let text = fails(&vigil_in(c, d, &["route", "test", "mail"], None, &[]));
+    assert!(
+        text.contains("route 'mail'") && text.contains("no SMTP password in the keychain"),
+        "{text}"
+    );
+    ok(&vigil_in(
+        c,
+        d,
+        &["route", "set-secret", "mail", "--secret-stdin"],
+        Some(&smtp["SMTP_PASSWORD"]),
+        &[],
+    ));
+    let before = jsonl(&smtp["SMTP_RECEIVED"]).len();
+    let text = ok(&vigil_in(c, d, &["route", "test", "mail"], None, &[]));
+    assert!(text.contains("test alert delivered"), "{text}");
+    let mails = jsonl(&smtp["SMTP_RECEIVED"]);
+    assert!(
+        mails[before..]
+            .iter()
+            .any(|m| m["rcpt_tos"][0] == "cli-soc@example.org"
+                && m["data"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Test alert from Vigil")),
+        "{mails:?}"
+    );
+    let config_text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !config_text.contains(&smtp["SMTP_PASSWORD"]),
+        "the password reached the file"
+    );
+
+    // The team audit: the owner lets op_alice in; this machine shares its audit.
+    let split = |url: &str| {
+        let rest = url.strip_prefix("postgres://").unwrap();
+        let (cred, host) = rest.split_once('@').unwrap();
+        let (user, pw) = cred.split_once(':').unwrap();
+        (format!("postgres://{user}@{host}"), pw.to_owned())
+    };
+    let (owner, owner_pw) = split(&pg["PG_OWNER_URL"]);
+    ok(&vigil_in(
+        c,
+        d,
+        &["audit", "init", &owner, "--no-tls", "--grant", "op_alice"],
+        None,
+        &[("PGPASSWORD", &owner_pw)],
+    ));
+    let (alice, alice_pw) = split(&pg["PG_ALICE_URL"]);
+    let text = fails(&vigil_in(
+        c,
+        d,
+        &["audit", "share", &alice, "--no-tls", "--password-stdin"],
+        Some("wrong-password"),
+        &[],
+    ));
+    assert!(
+        text.contains("shared audit") && !text.contains("wrong-password"),
+        "{text}"
+    );
+    ok(&vigil_in(
+        c,
+        d,
+        &["audit", "share", &alice, "--no-tls", "--password-stdin"],
+        Some(&alice_pw),
+        &[],
+    ));
+    let config_text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        config_text.contains("[audit.shared]") && !config_text.contains(&alice_pw),
+        "{config_text}"
+    );
+    assert!(
+        config_text.contains("name = \"mail\""),
+        "the routes stay: {config_text}"
+    );
+
+    // An action: its events reach the shared store right after.
+    let demo = common::demo(50, "0", "cli-shared-token");
+    let out = vigil_in(
+        c,
+        d,
+        &["sessions", "--url", &demo.url, "--json"],
+        None,
+        &[("VIGIL_SECRET", "cli-shared-token")],
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = rows[3]["id"].as_str().unwrap().to_owned();
+    ok(&vigil_in(
+        c,
+        d,
+        &["terminate", "--url", &demo.url, &id],
+        None,
+        &[("VIGIL_SECRET", "cli-shared-token")],
+    ));
+    let text = ok(&vigil_in(
+        c,
+        d,
+        &["audit", "--shared", "--json", "--search", &id],
+        None,
+        &[],
+    ));
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        events.iter().any(|e| e["target"] == id.as_str()
+            && e["db_user"] == "op_alice"
+            && e["state"] == "requested"),
+        "{text}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["target"] == id.as_str() && e["state"] == "accepted"),
+        "{text}"
+    );
+    let text = ok(&vigil_in(c, d, &["audit", "sync"], None, &[]));
+    assert!(text.contains("0 waiting"), "{text}");
+    let text = ok(&vigil_in(c, d, &["audit", "verify"], None, &[]));
+    assert!(text.contains("intact"), "{text}");
+}
