@@ -34,6 +34,11 @@
 #       built from Zitadel's own protobuf descriptors in npm @zitadel/proto (zitadel.mjs)
 #   ory-kratos.json
 #       Ory's OpenAPI 3 document (Kratos admin API), in the Go module ory/client-go
+#   route-types/node_modules
+#       the TypeScript types of what Slack's incoming webhooks take (npm @slack/webhook
+#       and its @slack/types: Block Kit) and of Adaptive Cards (npm adaptivecards) and
+#       Bot Framework activities (npm botframework-schema) for Teams, with the
+#       TypeScript compiler: Vigil's alert payloads are compiled against them
 set -euo pipefail
 
 GOOGLE_CLIENT=2.202.0
@@ -46,6 +51,10 @@ ZITADEL_PROTO=1.3.1
 AUTH0_SDK=7.1.0
 GRAPH_TYPES=2.43.1
 ORY_CLIENT=v1.22.92
+SLACK_WEBHOOK=8.0.2
+ADAPTIVECARDS=3.0.6
+BOTFRAMEWORK_SCHEMA=4.23.3
+TYPESCRIPT=5.9.3
 
 if [[ $# -ne 1 || -z ${1:-} ]]; then
   echo "usage: $0 DIR" >&2
@@ -207,5 +216,16 @@ if ! fresh ory "$ORY_CLIENT"; then
   dir=$(go_module_dir "github.com/ory/client-go@$ORY_CLIENT")
   to_json "$dir/api/openapi.yaml" "$OUT/ory-kratos.json"
   echo "$ORY_CLIENT" >"$OUT/ory.stamp"
+fi
+ROUTE_TYPES="$SLACK_WEBHOOK+$ADAPTIVECARDS+$BOTFRAMEWORK_SCHEMA+$TYPESCRIPT"
+if ! fresh route-types "$ROUTE_TYPES"; then
+  log "npm @slack/webhook@$SLACK_WEBHOOK, adaptivecards@$ADAPTIVECARDS, botframework-schema@$BOTFRAMEWORK_SCHEMA, typescript@$TYPESCRIPT (alert payload types)"
+  rm -rf "$OUT/route-types"
+  mkdir -p "$OUT/route-types"
+  (cd "$OUT/route-types" && echo '{"private": true}' >package.json &&
+    npm install --silent --no-audit --no-fund --ignore-scripts \
+      "@slack/webhook@$SLACK_WEBHOOK" "adaptivecards@$ADAPTIVECARDS" \
+      "botframework-schema@$BOTFRAMEWORK_SCHEMA" "typescript@$TYPESCRIPT" >/dev/null)
+  echo "$ROUTE_TYPES" >"$OUT/route-types.stamp"
 fi
 log "artifacts in $OUT"

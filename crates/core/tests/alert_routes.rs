@@ -860,3 +860,114 @@ async fn two_operators_share_one_audit_that_survives_an_outage_and_proves_intact
     .unwrap();
     assert_eq!(shared_audit::verify(&cb).await.unwrap().rows, before + 6);
 }
+
+/// The Slack and Teams payloads, hostile text included, compiled against the vendors'
+/// own TypeScript types (npm @slack/webhook with @slack/types' Block Kit; adaptivecards'
+/// schema types and botframework-schema's Activity for Teams) by the TypeScript compiler
+/// that `tests/vendor/fetch.sh` installs beside them.
+#[test]
+#[ignore = "needs the vendors' artifacts; scripts/test fetches them (tests/vendor/fetch.sh)"]
+fn slack_and_teams_payloads_match_the_vendors_types() {
+    use vigil_core::alerts::{Alert, Severity};
+    use vigil_core::routing::payload;
+    let dir = PathBuf::from(std::env::var("VIGIL_VENDOR_ARTIFACTS").unwrap_or_else(|_| {
+        panic!(
+            "VIGIL_VENDOR_ARTIFACTS is not set: run through scripts/test (tests/vendor/fetch.sh)"
+        )
+    }))
+    .join("route-types");
+    let alerts = [
+        Alert {
+            rule: Rule::SuperuserSignIn,
+            rules: vec![Rule::SuperuserSignIn, Rule::OddHours],
+            severity: Severity::High,
+            tenant: "acme|prod".into(),
+            username: Some("<!channel> [x](https://evil.example) \u{202e}*bold*".into()),
+            session_id: Some("s1".into()),
+            ip: Some("203.0.113.9".into()),
+            user_agent: Some("curl\x1b[2J".into()),
+            at: chrono::Utc::now(),
+            message: "x".repeat(5_000),
+            count: 1,
+            suppressed_by: None,
+        },
+        Alert {
+            rule: Rule::TenantProblem,
+            rules: vec![Rule::TenantProblem],
+            severity: Severity::Low,
+            tenant: "globex".into(),
+            username: None,
+            session_id: None,
+            ip: None,
+            user_agent: None,
+            at: chrono::Utc::now(),
+            message: "37 alerts".into(),
+            count: 37,
+            suppressed_by: None,
+        },
+    ];
+    let mut ts = String::from(
+        "import type { IncomingWebhookSendArguments } from \"@slack/webhook\";\n\
+         import type { IAdaptiveCard } from \"adaptivecards/lib/schema\";\n\
+         import type { Activity, Attachment } from \"botframework-schema\";\n",
+    );
+    for (i, a) in alerts.iter().enumerate() {
+        let slack = payload::slack(a);
+        // Slack refuses a header over 150 characters and a section text over 3,000.
+        assert!(
+            slack["blocks"][0]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count()
+                <= 150
+        );
+        assert!(
+            slack["blocks"][1]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count()
+                <= 3000
+        );
+        let teams = payload::teams(a);
+        let card = teams["attachments"][0]["content"].clone();
+        let mut envelope = teams.clone();
+        envelope["attachments"][0]["content"] = serde_json::json!({});
+        ts.push_str(&format!(
+            "export const slack{i} = {} satisfies IncomingWebhookSendArguments;\n\
+             export const card{i} = {} satisfies IAdaptiveCard;\n\
+             export const teams{i} = {} satisfies Partial<Activity> & {{ attachments: Attachment[] }};\n",
+            serde_json::to_string_pretty(&slack).unwrap(),
+            serde_json::to_string_pretty(&card).unwrap(),
+            serde_json::to_string_pretty(&envelope).unwrap(),
+        ));
+    }
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("payloads.ts"), ts).unwrap();
+    std::os::unix::fs::symlink(dir.join("node_modules"), work.path().join("node_modules")).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(dir.join("node_modules/typescript/bin/tsc"))
+        .args([
+            "--noEmit",
+            "--strict",
+            "--exactOptionalPropertyTypes",
+            "--target",
+            "es2022",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "--skipLibCheck",
+            "payloads.ts",
+        ])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

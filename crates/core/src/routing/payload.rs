@@ -144,10 +144,11 @@ fn teams_text(text: &str) -> String {
 
 /// A Microsoft Teams incoming-webhook (Workflows) message: one Adaptive Card.
 pub fn teams(alert: &Alert) -> Value {
+    // Lower case, as the Adaptive Cards schema and its TypeScript types spell them.
     let color = match alert.severity {
-        Severity::High => "Attention",
-        Severity::Medium => "Warning",
-        Severity::Low => "Default",
+        Severity::High => "attention",
+        Severity::Medium => "warning",
+        Severity::Low => "default",
     };
     let facts: Vec<Value> = facts(alert)
         .into_iter()
@@ -157,13 +158,12 @@ pub fn teams(alert: &Alert) -> Value {
         "type": "message",
         "attachments": [{
             "contentType": "application/vnd.microsoft.card.adaptive",
-            "contentUrl": null,
             "content": {
                 "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                 "type": "AdaptiveCard",
                 "version": "1.4",
                 "body": [
-                    {"type": "TextBlock", "text": teams_text(&title(alert)), "weight": "Bolder", "size": "Medium", "color": color, "wrap": true},
+                    {"type": "TextBlock", "text": teams_text(&title(alert)), "weight": "bolder", "size": "medium", "color": color, "wrap": true},
                     {"type": "TextBlock", "text": teams_text(&alert.message), "wrap": true},
                     {"type": "FactSet", "facts": facts}
                 ]
