@@ -53,36 +53,9 @@ mkdir -p "$WORKDIR/tls"
 # ------------------------------------------------------- test CA and cert ---
 # A CA made for this run, and a server certificate it signs for localhost and 127.0.0.1.
 TLS=$WORKDIR/tls
-cat >"$TLS/ca.cnf" <<'CNF'
-[req]
-distinguished_name = dn
-x509_extensions = v3_ca
-prompt = no
-[dn]
-CN = Vigil test CA (smtp)
-[v3_ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-CNF
-cat >"$TLS/server.ext" <<CNF
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:$TLS_NAME, IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid, issuer
-CNF
-(
-  cd "$TLS"
-  openssl req -x509 -config ca.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout ca.key -out ca.pem -days 30 2>/dev/null
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout server.key -subj "/CN=$TLS_NAME" -out server.csr 2>/dev/null
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial "0x$(openssl rand -hex 8)" \
-    -days 30 -extfile server.ext -out server.pem 2>/dev/null
-  rm -f server.csr
-) || { echo "error: making the test certificates with openssl failed" >&2; exit 1; }
+# shellcheck source=tests/servers/lib.sh
+source "$(dirname "$0")/../lib.sh"
+make_test_ca "$TLS" smtp "$TLS_NAME"
 
 # ------------------------------------------------------------------ start ---
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

@@ -12,21 +12,8 @@ PIDFILE=$WORKDIR/smtp.pid
 [[ -f $PIDFILE ]] || exit 0
 pid=$(cat "$PIDFILE")
 
-# Only signal the pid if it is still our server.py (pids get reused).
-is_ours() {
-  [[ $1 =~ ^[0-9]+$ ]] && kill -0 "$1" 2>/dev/null &&
-    grep -qa -- "$HERE/server.py" "/proc/$1/cmdline" 2>/dev/null
-}
-if is_ours "$pid"; then
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do           # up to 10 s for a clean shutdown
-    is_ours "$pid" || break
-    sleep 0.1
-  done
-  if is_ours "$pid"; then
-    echo "[smtp] pid $pid ignored SIGTERM for 10 s; sending SIGKILL" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  echo "[smtp] stopped (pid $pid)" >&2
-fi
+# Only signal the pid if it is still ours (pids get reused).
+# shellcheck source=tests/servers/lib.sh
+source "$(dirname "$0")/../lib.sh"
+stop_ours smtp "$pid" "$HERE/server.py"
 rm -f "$PIDFILE" "$WORKDIR/smtp.ready"
