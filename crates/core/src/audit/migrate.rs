@@ -78,8 +78,8 @@ CREATE TABLE IF NOT EXISTS alert_snoozes (
 );
 ";
 
-/// Version 2: the alert routes' outbox, and facts about this database (its machine id
-/// and the shared audit's replication cursor).
+/// Version 2: the alert routes' outbox, facts about this database (its machine id and
+/// the shared audit's replication cursor), and an index for merging a user's alerts.
 const V2: &str = "
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY,
@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries(alert_id);
+CREATE INDEX IF NOT EXISTS alerts_tenant_at ON alerts(tenant, at);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
