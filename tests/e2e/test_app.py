@@ -6,9 +6,14 @@ usage: test_app.py APP_BINARY ARTIFACT_DIR
 """
 
 import datetime
+import hashlib
+import hmac
+import http.server
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -257,8 +262,8 @@ def test_the_window_cannot_call_what_it_was_not_granted(s):
 TENANT = "acme-e2e"
 
 
-def secret_tool_lookup(tenant):
-    out = subprocess.run(["secret-tool", "lookup", "service", "app.vigil.desktop", "username", tenant],
+def secret_tool_lookup(tenant, service="app.vigil.desktop"):
+    out = subprocess.run(["secret-tool", "lookup", "service", service, "username", tenant],
                          capture_output=True, text=True)
     return out.stdout if out.returncode == 0 else None
 
@@ -329,6 +334,127 @@ def test_a_superuser_sign_in_at_odd_hours_is_a_native_notification(s):
         r for r in s.find_all("[data-testid=alert-row]") if TENANT in s.text(r) and "admin" in s.text(r)], timeout=15)
     snap(s, "vigil-alerts.png")
     click(s, s.find("[data-testid=nav-sessions]"))
+
+
+class Sink(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver: records every POST (path, headers, body) and answers 204."""
+
+    posts = []
+    lock = threading.Lock()
+
+    def do_POST(self):  # noqa: N802 (the handler's name is http.server's)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with Sink.lock:
+            Sink.posts.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                               "body": body})
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def start_sink():
+    """The sink on a free port of 127.0.0.1, served by a thread until the run ends (the
+    route stays configured, and alerts may reach it later)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/vigil"
+
+
+def alert_test_posts(route):
+    """The sink's POSTs of test alerts (not of real ones) on `route`."""
+    found = []
+    with Sink.lock:
+        posts = list(Sink.posts)
+    for p in posts:
+        try:
+            body = json.loads(p["body"])
+        except ValueError:
+            continue
+        if body.get("route") == route and str(body.get("delivery", "")).startswith("vigil-test-"):
+            found.append(dict(p, json=body))
+    return found
+
+
+def scroll_to(s, testid):
+    s.execute("document.querySelector(`[data-testid=${arguments[0]}]`).scrollIntoView({block: 'start'})", testid)
+
+
+ROUTE = "e2e-hook"
+ROUTE_KEY = "e2e-key"
+
+
+def test_settings_alert_routes_tuning_and_team_audit(s):
+    url = start_sink()
+    click(s, s.find("[data-testid=nav-settings]"))
+    s.wait("the settings screen", lambda: s.find_all("[data-testid=settings-screen]"))
+    for section in ("routes-section", "tuning-section", "shared-audit-section"):
+        s.wait(f"the {section}", lambda section=section: s.find_all(f"[data-testid={section}]"))
+    # Each section has read what it shows (no spinner, no load error).
+    s.wait("the routes", lambda: s.find_all("[data-testid=route-add]"))
+    s.wait("the tuning", lambda: s.find_all("[data-testid=tuning-save]"))
+    s.wait("the team audit status", lambda: s.find_all("[data-testid=shared-audit-status]"))
+    assert "Not shared" in page_text(s, "[data-testid=shared-audit-status]")
+    scroll_to(s, "tuning-section")
+    snap(s, "vigil-settings-tuning.png")
+    scroll_to(s, "shared-audit-section")
+    snap(s, "vigil-settings-team-audit.png")
+
+    # A generic webhook route to the sink, with a signing key.
+    scroll_to(s, "routes-section")
+    click(s, s.find("[data-testid=route-add]"))
+    s.wait("the route form", lambda: s.find_all("[data-testid=route-form]"))
+    kind = s.find("[data-testid=route-field-kind]")
+    assert s.cmd("GET", f"/element/{kind}/property/value") == "webhook"
+    field(s, "route-field-name", ROUTE)
+    field(s, "route-field-url", url)
+    field(s, "route-secret", ROUTE_KEY)
+    scroll_to(s, "route-form")
+    snap(s, "vigil-settings-route-form.png")
+    click(s, s.find("[data-testid=route-save]"))
+    row_css = f"[data-testid=route-row][data-route={ROUTE}]"
+    s.wait("the new route's row", lambda: s.find_all(row_css) or page_text(s, "[data-testid=route-error]"),
+           timeout=15)
+    assert s.find_all(row_css), page_text(s, "[data-testid=route-error]")
+    s.wait("the form to close", lambda: not s.find_all("[data-testid=route-form]"))
+    s.wait("the key to show as stored", lambda: "key in keychain" in page_text(s, row_css), timeout=15)
+    assert secret_tool_lookup(ROUTE, "app.vigil.desktop.routes") == ROUTE_KEY, "the key is in the keychain"
+    with open(os.path.join(config_dir(), "config.toml")) as f:
+        text = f.read()
+    assert ROUTE in text and url in text, text
+    assert ROUTE_KEY not in text
+
+    # A test alert, delivered now and signed with the key.
+    click(s, s.find(f"{row_css} [data-testid=route-test]"))
+    result_css = f"{row_css} [data-testid=route-test-result]"
+    s.wait("the test alert's result", lambda: s.find_all(result_css), timeout=30)
+    assert page_text(s, result_css) == "Delivered", page_text(s, result_css)
+    s.wait("the test alert at the sink", lambda: alert_test_posts(ROUTE), timeout=10)
+    time.sleep(1)  # a second POST of the same test would show up by now
+    posts = alert_test_posts(ROUTE)
+    assert len(posts) == 1, posts
+    post = posts[0]
+    assert post["json"]["type"] == "vigil.alert", post["json"]
+    assert post["path"] == "/vigil", post["path"]
+    signature = post["headers"].get("x-vigil-signature", "")
+    assert signature.startswith("sha256="), post["headers"]
+    signed = post["headers"]["x-vigil-timestamp"].encode() + b"." + post["body"]
+    expected = hmac.new(ROUTE_KEY.encode(), signed, hashlib.sha256).hexdigest()
+    assert signature == f"sha256={expected}", (signature, expected)
+    scroll_to(s, "routes-section")
+    snap(s, "vigil-settings-routes.png")
+
+    # The whole team's audit: no store is configured, so it says where to set one up.
+    click(s, s.find("[data-testid=nav-audit]"))
+    s.wait("the audit screen's scope toggle", lambda: s.find_all("[data-testid=audit-scope-team]"))
+    click(s, s.find("[data-testid=audit-scope-team]"))
+    s.wait("the pointer to Settings", lambda: s.find_all("[data-testid=audit-team-unconfigured]"), timeout=15)
+    assert "Settings → Team audit" in page_text(s, "[data-testid=audit-team-unconfigured]")
+    snap(s, "vigil-audit-team.png")
+    click(s, s.find("[data-testid=audit-scope-local]"))
+    click(s, s.find("[data-testid=nav-sessions]"))
+    s.wait("the sessions view", lambda: s.find_all("[data-testid=session-row]"))
 
 
 def http_post(url, token, body):
@@ -439,7 +565,8 @@ def main():
             (test_demo_sessions_appear, test_end_a_session_and_it_is_gone, test_the_audit_screen_shows_the_action,
              test_contain_a_person_everywhere_and_re_enable,
              test_the_window_cannot_call_what_it_was_not_granted, test_add_a_tenant_in_the_window,
-             test_a_superuser_sign_in_at_odd_hours_is_a_native_notification),
+             test_a_superuser_sign_in_at_odd_hours_is_a_native_notification,
+             test_settings_alert_routes_tuning_and_team_audit),
             (test_the_tenant_survives_a_restart, test_no_answer_of_the_app_holds_the_secret,
              test_no_file_holds_the_secret),
         ]

@@ -158,7 +158,7 @@ export function App() {
       {view === "sessions" ? (
         <SessionsView params={params} onParams={replaceParams} onOpenAlerts={openAlertCentre} />
       ) : view === "audit" ? (
-        <AuditScreen />
+        <AuditScreen onOpenSettings={() => setView("settings")} />
       ) : view === "settings" ? (
         <SettingsScreen />
       ) : view === "alerts" ? (

@@ -5,6 +5,7 @@ import type { AuditFilter } from "../ipc/bindings/AuditFilter";
 import type { SessionQuery } from "../ipc/bindings/SessionQuery";
 import type { UserQuery } from "../ipc/bindings/UserQuery";
 import {
+  alertsConfig,
   appStatus,
   auditEntries,
   connectorKinds,
@@ -13,8 +14,11 @@ import {
   listTenants,
   querySessions,
   queryUsers,
+  routesWithSecret,
   sessionFacets,
   sessionHistory,
+  sharedAudit,
+  sharedAuditEvents,
   summary,
 } from "../ipc/ipc";
 
@@ -49,6 +53,12 @@ export const queryKeys = {
   alertsList: (filter: AlertFilter) => ["alerts", "list", filter] as const,
   history: (tenant: string | null, username: string | null) =>
     ["history", tenant, username] as const,
+  alertsConfig: ["alerts-config"] as const,
+  routeSecrets: ["alerts-config", "secrets"] as const,
+  sharedAudit: ["shared-audit"] as const,
+  sharedEventsAll: ["shared-audit", "events"] as const,
+  sharedEvents: (tenant: string | null, search: string | null) =>
+    ["shared-audit", "events", tenant, search] as const,
 };
 
 /** How often the lifecycle of an action is re-read while items are still only accepted. */
@@ -197,6 +207,40 @@ export function invalidateAppStatus(qc: QueryClient): Promise<void> {
     qc.invalidateQueries({ queryKey: queryKeys.appStatus }),
     qc.invalidateQueries({ queryKey: queryKeys.settings }),
   ]).then(() => undefined);
+}
+
+/** `[alerts]`: routes and tuning; changed only by a save. */
+export function alertsConfigQueryOptions() {
+  return queryOptions({
+    queryKey: queryKeys.alertsConfig,
+    queryFn: alertsConfig,
+    staleTime: Infinity,
+  });
+}
+
+/** The routes with a secret in the keychain. */
+export function routeSecretsQueryOptions() {
+  return queryOptions({ queryKey: queryKeys.routeSecrets, queryFn: routesWithSecret });
+}
+
+/** How often the shared audit's replication status is read again while it is shown. */
+export const SHARED_AUDIT_POLL_MS = 10_000;
+
+/** The shared audit store and its replication status (re-read while shown). */
+export function sharedAuditQueryOptions() {
+  return queryOptions({
+    queryKey: queryKeys.sharedAudit,
+    queryFn: sharedAudit,
+    refetchInterval: (q) => (q.state.status === "error" ? false : SHARED_AUDIT_POLL_MS),
+  });
+}
+
+/** The whole team's audit events matching the tenant and search filters. */
+export function sharedEventsQueryOptions(tenant: string | null, search: string | null) {
+  return queryOptions({
+    queryKey: queryKeys.sharedEvents(tenant, search),
+    queryFn: () => sharedAuditEvents(tenant, search),
+  });
 }
 
 /** Everything that `sessions://changed` may have made stale (tenants come and go too). */

@@ -5,6 +5,7 @@ import type { ActionKind } from "./bindings/ActionKind";
 import type { ActionReport } from "./bindings/ActionReport";
 import type { Alert } from "./bindings/Alert";
 import type { AlertFilter } from "./bindings/AlertFilter";
+import type { AlertsFile } from "./bindings/AlertsFile";
 import type { AppSettings } from "./bindings/AppSettings";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { Assignment } from "./bindings/Assignment";
@@ -24,6 +25,7 @@ import type { PeopleConfig } from "./bindings/PeopleConfig";
 import type { PersonMatch } from "./bindings/PersonMatch";
 import type { PolicyConfig } from "./bindings/PolicyConfig";
 import type { PolicyRun } from "./bindings/PolicyRun";
+import type { RouteConfig } from "./bindings/RouteConfig";
 import type { Rule } from "./bindings/Rule";
 import type { Selection } from "./bindings/Selection";
 import type { SessionFilter } from "./bindings/SessionFilter";
@@ -32,6 +34,9 @@ import type { SessionQuery } from "./bindings/SessionQuery";
 import type { SessionRef } from "./bindings/SessionRef";
 import type { SessionRefs } from "./bindings/SessionRefs";
 import type { SessionsChanged } from "./bindings/SessionsChanged";
+import type { SharedAuditConfig } from "./bindings/SharedAuditConfig";
+import type { SharedAuditView } from "./bindings/SharedAuditView";
+import type { SharedEvent } from "./bindings/SharedEvent";
 import type { StoredAlert } from "./bindings/StoredAlert";
 import type { Summary } from "./bindings/Summary";
 import type { TenantCheck } from "./bindings/TenantCheck";
@@ -39,6 +44,7 @@ import type { TenantConfig } from "./bindings/TenantConfig";
 import type { TenantView } from "./bindings/TenantView";
 import type { UserPage } from "./bindings/UserPage";
 import type { UserQuery } from "./bindings/UserQuery";
+import type { Verified } from "./bindings/Verified";
 
 export const SESSIONS_CHANGED_EVENT = "sessions://changed";
 export const ALERTS_NEW_EVENT = "alerts://new";
@@ -299,6 +305,63 @@ export function policyPreview(policy: PolicyConfig): Promise<Selection> {
 /** Runs a policy now: ends what its dry run lists (audited). */
 export function policyRun(policy: PolicyConfig): Promise<PolicyRun> {
   return call<PolicyRun>("policy_run", { policy });
+}
+
+/** `[alerts]` of the configuration file: routes and tuning. */
+export function alertsConfig(): Promise<AlertsFile> {
+  return call<AlertsFile>("alerts_config");
+}
+
+/**
+ * Stores the whole `[alerts]` and applies it at once; resolves to what was stored. A
+ * rejected file is a `config` error whose message names the route or item and the field.
+ */
+export function saveAlertsConfig(alerts: AlertsFile): Promise<AlertsFile> {
+  return call<AlertsFile>("save_alerts_config", { alerts });
+}
+
+/** Stores a route's keychain secret under its name; `null` (or empty) removes it. */
+export async function setRouteSecret(route: string, secret: string | null): Promise<void> {
+  await call<null>("set_route_secret", { route, secret: secret === "" ? null : secret });
+}
+
+/** The names of the configured routes that have a secret in the keychain. */
+export function routesWithSecret(): Promise<string[]> {
+  return call<string[]>("routes_with_secret");
+}
+
+/** Sends a test alert on a route now, with its stored secret; rejects with what went wrong. */
+export async function testRoute(route: RouteConfig): Promise<void> {
+  await call<null>("test_route", { route });
+}
+
+/** The team's shared audit store (if any) and how replication to it goes. */
+export function sharedAudit(): Promise<SharedAuditView> {
+  return call<SharedAuditView>("shared_audit");
+}
+
+/**
+ * Configures the shared audit store (`config: null` stops sharing). `password: null` keeps
+ * the stored one; the connection is tried before anything is kept.
+ */
+export function saveSharedAudit(
+  config: SharedAuditConfig | null,
+  password: string | null,
+): Promise<SharedAuditView> {
+  return call<SharedAuditView>("save_shared_audit", { config, password });
+}
+
+/** The whole team's audit events, newest first. */
+export function sharedAuditEvents(
+  tenant: string | null,
+  search: string | null,
+): Promise<SharedEvent[]> {
+  return call<SharedEvent[]>("shared_audit_events", { tenant, search });
+}
+
+/** Recomputes the shared audit's hash chain. */
+export function verifySharedAudit(): Promise<Verified> {
+  return call<Verified>("verify_shared_audit");
 }
 
 /** Subscribes to `sessions://changed`; resolves to the unsubscribe function. */

@@ -12,6 +12,9 @@ const RULE_LABELS: Record<Rule, string> = {
   impossible_travel: "Impossible travel",
 };
 
+/** Every rule this window knows, in the order it lists them. */
+export const RULES = Object.keys(RULE_LABELS) as Rule[];
+
 /** "SuperUser sign-in"; rules newer than this UI show their raw name. */
 export function ruleLabel(rule: Rule): string {
   return RULE_LABELS[rule] ?? rule;

@@ -1,9 +1,11 @@
+import type { AlertsFile } from "../ipc/bindings/AlertsFile";
 import type { AppSettings } from "../ipc/bindings/AppSettings";
 import type { AppStatus } from "../ipc/bindings/AppStatus";
 import type { ErrorPayload } from "../ipc/bindings/ErrorPayload";
 import type { Facets } from "../ipc/bindings/Facets";
 import type { FacetValue } from "../ipc/bindings/FacetValue";
 import type { KindInfo } from "../ipc/bindings/KindInfo";
+import type { RouteConfig } from "../ipc/bindings/RouteConfig";
 import type { Session } from "../ipc/bindings/Session";
 import type { SessionFilter } from "../ipc/bindings/SessionFilter";
 import type { SessionPage } from "../ipc/bindings/SessionPage";
@@ -329,4 +331,54 @@ export const CHECK_OK: TenantCheck = {
     require_password_change: false,
   },
   error: null,
+};
+
+/** A route as the back end sends it: its defaults, a webhook unless `over` says otherwise. */
+export function makeRoute(name: string, over: Partial<RouteConfig> = {}): RouteConfig {
+  return {
+    name,
+    kind: "webhook",
+    enabled: true,
+    min_severity: "medium",
+    tenants: [],
+    tags: [],
+    max_per_minute: 20,
+    url: null,
+    smtp_host: null,
+    smtp_port: null,
+    security: "starttls",
+    username: null,
+    from: null,
+    to: [],
+    host: null,
+    port: null,
+    transport: "tcp",
+    format: "cef",
+    facility: "local0",
+    ca_certificate: null,
+    ...over,
+  };
+}
+
+/** `[alerts]` with one route of each part: a webhook, a Slack route, and some tuning. */
+export const ALERTS_FILE: AlertsFile = {
+  merge_minutes: 10,
+  routes: [
+    makeRoute("soc", { url: "https://siem.example.org/hooks/vigil", tenants: ["prod"] }),
+    makeRoute("chat", { kind: "slack", min_severity: "high", tags: ["production"] }),
+  ],
+  trusted_networks: [
+    { name: "office", cidrs: ["203.0.113.0/24"], tenants: [], tags: ["production"] },
+  ],
+  exclusions: [
+    {
+      user: "breakglass",
+      rules: ["superuser_sign_in"],
+      tenants: [],
+      tags: [],
+      reason: "break-glass account, checked daily",
+      until: "2030-01-31",
+    },
+  ],
+  rules: [{ tenants: ["lab"], tags: [], off: ["odd_hours"], merge_minutes: null }],
 };

@@ -6,7 +6,10 @@ import type { Severity } from "../../ipc/bindings/Severity";
 import type { Theme } from "../../ipc/bindings/Theme";
 import { errorCode, errorMessage, saveSettings } from "../../ipc/ipc";
 import { applyTheme } from "../../lib/theme";
+import { SharedAuditSection } from "../audit/SharedAuditSection";
 import { PoliciesSection } from "../policies/PoliciesSection";
+import { RoutesSection } from "../routes/RoutesSection";
+import { TuningSection } from "../routes/TuningSection";
 import { Support } from "./SupportSection";
 import {
   type Draft,
@@ -408,6 +411,9 @@ export function SettingsScreen() {
       <section className="tenants-body settings-body" aria-labelledby={titleId}>
         {body}
         <PoliciesSection />
+        <RoutesSection />
+        <TuningSection />
+        <SharedAuditSection />
         <Support logDir={statusQ.data?.log_dir} />
       </section>
     </div>
