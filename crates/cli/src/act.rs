@@ -151,10 +151,11 @@ pub async fn run(
         }
     }
     confirm(&engine, &report.action_id, &labels).await;
-    if let Some(audit) = engine.audit() {
+    let audit = engine.audit().cloned();
+    engine.shutdown();
+    if let Some(audit) = &audit {
         crate::shared::sync_quietly(audit).await;
     }
-    engine.shutdown();
     say!(
         "audit: action {} ({} items)",
         report.action_id,

@@ -416,10 +416,11 @@ pub async fn contain_person(
         Ok(report)
     }
     .await;
-    if let Some(audit) = engine.audit() {
+    let audit = engine.audit().cloned();
+    engine.shutdown();
+    if let Some(audit) = &audit {
         crate::shared::sync_quietly(audit).await;
     }
-    engine.shutdown();
     let report = result?;
     if report.settled() {
         Ok(())
@@ -469,10 +470,11 @@ pub async fn contain_account(connector: Arc<dyn Connector>, user: &str) -> Resul
     say!("containing {user} in tenant '{tenant}':");
     print_report(&plan);
     let report = contain::run(&engine, &p, plan, CONFIRM_WAIT).await;
-    if let Some(audit) = engine.audit() {
+    let audit = engine.audit().cloned();
+    engine.shutdown();
+    if let Some(audit) = &audit {
         crate::shared::sync_quietly(audit).await;
     }
-    engine.shutdown();
     say!("result:");
     print_report(&report);
     if let Some(id) = &report.action_id {

@@ -369,3 +369,22 @@ fn people_links_are_kept_in_the_config_file() {
     cmd.args(["people", "unlink", "--tenant", "../x", "admin"]);
     assert_eq!(common::run(cmd, None).status.code(), Some(2));
 }
+
+/// Log lines on a piped stderr are plain text: no colour codes for a file or a SIEM pipe
+/// to carry (and none that a reader could mistake for a tenant's escapes).
+#[test]
+fn log_lines_on_a_pipe_carry_no_escape_codes() {
+    let d = demo(20, "0");
+    let out = Command::new(BIN)
+        .args(["sessions", "--url", &d.url, "--json"])
+        .env_remove("VIGIL_SECRET")
+        .env("VIGIL_SECRET", TOKEN)
+        .env("VIGIL_DATA_DIR", common::data_dir())
+        .env("VIGIL_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DEBUG"), "no log line to look at: {err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}
