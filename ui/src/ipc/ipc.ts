@@ -11,6 +11,7 @@ import type { AppStatus } from "./bindings/AppStatus";
 import type { Assignment } from "./bindings/Assignment";
 import type { AuditEntry } from "./bindings/AuditEntry";
 import type { AuditFilter } from "./bindings/AuditFilter";
+import type { Commands } from "./bindings/Commands";
 import type { ContainOptions } from "./bindings/ContainOptions";
 import type { ContainPreview } from "./bindings/ContainPreview";
 import type { ContainReport } from "./bindings/ContainReport";
@@ -131,44 +132,51 @@ export function errorMessage(err: unknown): string {
   return "Unknown error";
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/**
+ * Calls a command with the arguments and answer `Commands` (written from the Rust
+ * commands) gives it: a wrapper that disagrees with the Rust side does not compile.
+ */
+async function call<K extends keyof Commands>(
+  command: K,
+  ...args: Commands[K]["args"] extends Record<string, never> ? [] : [Commands[K]["args"]]
+): Promise<Commands[K]["result"]> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<Commands[K]["result"]>(command, args[0]);
   } catch (err) {
     throw toIpcError(err, command);
   }
 }
 
 export function querySessions(query: SessionQuery): Promise<SessionPage> {
-  return call<SessionPage>("query_sessions", { query });
+  return call("query_sessions", { query });
 }
 
 /** The per-user view: one row per (tenant, user) over the sessions matching the filter. */
 export function queryUsers(query: UserQuery): Promise<UserPage> {
-  return call<UserPage>("query_users", { query });
+  return call("query_users", { query });
 }
 
 /** The values (and their counts) the enumerated column filters offer. */
 export function sessionFacets(): Promise<Facets> {
-  return call<Facets>("session_facets");
+  return call("session_facets");
 }
 
 /** "Select all filtered": the matching sessions as action targets (capped) and their total. */
 export function sessionRefs(filter: SessionFilter): Promise<SessionRefs> {
-  return call<SessionRefs>("session_refs", { filter });
+  return call("session_refs", { filter });
 }
 
 /** Writes every filtered, sorted session to a new file in the Downloads folder. */
 export function exportSessions(query: SessionQuery, format: ExportFormat): Promise<ExportResult> {
-  return call<ExportResult>("export_sessions", { query, format });
+  return call("export_sessions", { query, format });
 }
 
 export function summary(): Promise<Summary> {
-  return call<Summary>("summary");
+  return call("summary");
 }
 
 export function endSessions(targets: SessionRef[]): Promise<ActionReport> {
-  return call<ActionReport>("end_sessions", { targets });
+  return call("end_sessions", { targets });
 }
 
 /**
@@ -176,12 +184,12 @@ export function endSessions(targets: SessionRef[]): Promise<ActionReport> {
  * actions each target's `session_id` carries the user id.
  */
 export function act(kind: ActionKind, targets: SessionRef[]): Promise<ActionReport> {
-  return call<ActionReport>("act", { kind, targets });
+  return call("act", { kind, targets });
 }
 
 /** Audit log entries matching `filter`, newest first. */
 export function auditEntries(filter: AuditFilter): Promise<AuditEntry[]> {
-  return call<AuditEntry[]>("audit_entries", { filter });
+  return call("audit_entries", { filter });
 }
 
 /** Past and present sessions of one user (or of everyone when both are null). */
@@ -189,28 +197,28 @@ export function sessionHistory(
   tenant: string | null,
   username: string | null,
 ): Promise<HistoryEntry[]> {
-  return call<HistoryEntry[]>("session_history", { tenant, username });
+  return call("session_history", { tenant, username });
 }
 
 export async function refresh(): Promise<void> {
-  await call<null>("refresh");
+  await call("refresh");
 }
 
 export function listTenants(): Promise<TenantView[]> {
-  return call<TenantView[]>("list_tenants");
+  return call("list_tenants");
 }
 
 export function connectorKinds(): Promise<KindInfo[]> {
-  return call<KindInfo[]>("connector_kinds");
+  return call("connector_kinds");
 }
 
 export function appStatus(): Promise<AppStatus> {
-  return call<AppStatus>("app_status");
+  return call("app_status");
 }
 
 /** The app's own settings (not a tenant's). */
 export function getSettings(): Promise<AppSettings> {
-  return call<AppSettings>("get_settings");
+  return call("get_settings");
 }
 
 /**
@@ -218,22 +226,22 @@ export function getSettings(): Promise<AppSettings> {
  * `invalid_input` with the message `<field>: <why>` (`field` an `AppSettings` key).
  */
 export function saveSettings(settings: AppSettings): Promise<AppSettings> {
-  return call<AppSettings>("save_settings", { settings });
+  return call("save_settings", { settings });
 }
 
 /** Pauses or resumes polling of every tenant. */
 export async function setPaused(paused: boolean): Promise<void> {
-  await call<null>("set_paused", { paused });
+  await call("set_paused", { paused });
 }
 
 /** Support text (versions, platform, tenants' health; no secrets). */
 export function diagnostics(): Promise<string> {
-  return call<string>("diagnostics");
+  return call("diagnostics");
 }
 
 /** Opens the folder of the app's logs in the system file manager. */
 export async function openLogFolder(): Promise<void> {
-  await call<null>("open_log_folder");
+  await call("open_log_folder");
 }
 
 /**
@@ -245,17 +253,17 @@ export function saveTenant(
   secret: string | null,
   previousName: string | null,
 ): Promise<TenantView> {
-  return call<TenantView>("save_tenant", { tenant, secret, previousName });
+  return call("save_tenant", { tenant, secret, previousName });
 }
 
 /** Removes a tenant and its keychain secret. */
 export async function removeTenant(name: string): Promise<void> {
-  await call<null>("remove_tenant", { name });
+  await call("remove_tenant", { name });
 }
 
 /** Tests a draft tenant before saving; `secret: null` uses the stored secret. */
 export function testTenant(tenant: TenantConfig, secret: string | null): Promise<TenantCheck> {
-  return call<TenantCheck>("test_tenant", { tenant, secret });
+  return call("test_tenant", { tenant, secret });
 }
 
 /**
@@ -263,12 +271,12 @@ export function testTenant(tenant: TenantConfig, secret: string | null): Promise
  * with every account they have across the tenants; several people are listed, not guessed.
  */
 export function findPerson(query: string): Promise<PersonMatch> {
-  return call<PersonMatch>("find_person", { query });
+  return call("find_person", { query });
 }
 
 /** The person with this key and what containing them would do, step by step; nothing is sent. */
 export function containPlan(key: string, options: ContainOptions): Promise<ContainPreview> {
-  return call<ContainPreview>("contain_plan", { key, options });
+  return call("contain_plan", { key, options });
 }
 
 /**
@@ -276,12 +284,12 @@ export function containPlan(key: string, options: ContainOptions): Promise<Conta
  * confirmed the steps or a short wait (about 15 s) has passed.
  */
 export function containPerson(key: string, options: ContainOptions): Promise<ContainReport> {
-  return call<ContainReport>("contain_person", { key, options });
+  return call("contain_person", { key, options });
 }
 
 /** Re-enables the person's accounts everywhere. */
 export function reenablePerson(key: string): Promise<ContainReport> {
-  return call<ContainReport>("reenable_person", { key });
+  return call("reenable_person", { key });
 }
 
 /**
@@ -289,27 +297,27 @@ export function reenablePerson(key: string): Promise<ContainReport> {
  * or back to joining by address (`automatic`); kept in the config file.
  */
 export function assignAccount(tenant: string, user: string, to: Assignment): Promise<PeopleConfig> {
-  return call<PeopleConfig>("assign_account", { tenant, user, to });
+  return call("assign_account", { tenant, user, to });
 }
 
 /** The session policies of the configuration file. */
 export function listPolicies(): Promise<PolicyConfig[]> {
-  return call<PolicyConfig[]>("list_policies");
+  return call("list_policies");
 }
 
 /** A policy's dry run: what it would end now, and what it spares and why. Nothing is sent. */
 export function policyPreview(policy: PolicyConfig): Promise<Selection> {
-  return call<Selection>("policy_preview", { policy });
+  return call("policy_preview", { policy });
 }
 
 /** Runs a policy now: ends what its dry run lists (audited). */
 export function policyRun(policy: PolicyConfig): Promise<PolicyRun> {
-  return call<PolicyRun>("policy_run", { policy });
+  return call("policy_run", { policy });
 }
 
 /** `[alerts]` of the configuration file: routes and tuning. */
 export function alertsConfig(): Promise<AlertsFile> {
-  return call<AlertsFile>("alerts_config");
+  return call("alerts_config");
 }
 
 /**
@@ -317,27 +325,27 @@ export function alertsConfig(): Promise<AlertsFile> {
  * rejected file is a `config` error whose message names the route or item and the field.
  */
 export function saveAlertsConfig(alerts: AlertsFile): Promise<AlertsFile> {
-  return call<AlertsFile>("save_alerts_config", { alerts });
+  return call("save_alerts_config", { alerts });
 }
 
 /** Stores a route's keychain secret under its name; `null` (or empty) removes it. */
 export async function setRouteSecret(route: string, secret: string | null): Promise<void> {
-  await call<null>("set_route_secret", { route, secret: secret === "" ? null : secret });
+  await call("set_route_secret", { route, secret: secret === "" ? null : secret });
 }
 
 /** The names of the configured routes that have a secret in the keychain. */
 export function routesWithSecret(): Promise<string[]> {
-  return call<string[]>("routes_with_secret");
+  return call("routes_with_secret");
 }
 
 /** Sends a test alert on a route now, with its stored secret; rejects with what went wrong. */
 export async function testRoute(route: RouteConfig): Promise<void> {
-  await call<null>("test_route", { route });
+  await call("test_route", { route });
 }
 
 /** The team's shared audit store (if any) and how replication to it goes. */
 export function sharedAudit(): Promise<SharedAuditView> {
-  return call<SharedAuditView>("shared_audit");
+  return call("shared_audit");
 }
 
 /**
@@ -348,7 +356,7 @@ export function saveSharedAudit(
   config: SharedAuditConfig | null,
   password: string | null,
 ): Promise<SharedAuditView> {
-  return call<SharedAuditView>("save_shared_audit", { config, password });
+  return call("save_shared_audit", { config, password });
 }
 
 /** The whole team's audit events, newest first. */
@@ -356,12 +364,12 @@ export function sharedAuditEvents(
   tenant: string | null,
   search: string | null,
 ): Promise<SharedEvent[]> {
-  return call<SharedEvent[]>("shared_audit_events", { tenant, search });
+  return call("shared_audit_events", { tenant, search });
 }
 
 /** Recomputes the shared audit's hash chain. */
 export function verifySharedAudit(): Promise<Verified> {
-  return call<Verified>("verify_shared_audit");
+  return call("verify_shared_audit");
 }
 
 /** Subscribes to `sessions://changed`; resolves to the unsubscribe function. */
@@ -376,17 +384,17 @@ export function onAppStatus(cb: () => void): Promise<UnlistenFn> {
 
 /** Stored alerts matching `filter`, newest first. */
 export function listAlerts(filter: AlertFilter): Promise<StoredAlert[]> {
-  return call<StoredAlert[]>("list_alerts", { filter });
+  return call("list_alerts", { filter });
 }
 
 /** Marks alerts as acknowledged (no longer open). */
 export async function acknowledgeAlerts(ids: number[]): Promise<void> {
-  await call<null>("acknowledge_alerts", { ids });
+  await call("acknowledge_alerts", { ids });
 }
 
 /** No new alerts of `rule` for `tenant` for `minutes` minutes; 0 ends the snooze. */
 export async function snoozeRule(tenant: string, rule: Rule, minutes: number): Promise<void> {
-  await call<null>("snooze_rule", { tenant, rule, minutes });
+  await call("snooze_rule", { tenant, rule, minutes });
 }
 
 /** Subscribes to `alerts://new` (one event per new alert); resolves to the unsubscribe function. */
