@@ -245,25 +245,70 @@ fn zero_is_off<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D:
     Ok(Option::<u32>::deserialize(d)?.filter(|n| *n > 0))
 }
 
+/// The numbers of [`AlertSettings`] and the whole numbers each accepts. The one table:
+/// [`AlertSettings::validate`] checks against it, and the window reads it from
+/// `ui/src/ipc/bindings/alertLimits.json`, which a test writes from it.
+pub const RANGES: &[(&str, u32, u32)] = &[
+    ("max_travel_kmh", 100, 5_000),
+    ("max_session_age_hours", 1, 8_760),
+    ("max_concurrent_sessions", 1, 1_000),
+    ("digest_over", 1, 1_000),
+    ("max_per_minute", 1, 600),
+];
+
+/// One number's accepted range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AlertRange {
+    pub field: String,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// What the window needs to edit alert settings: the defaults and the ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AlertLimits {
+    pub defaults: AlertSettings,
+    pub ranges: Vec<AlertRange>,
+}
+
+impl AlertLimits {
+    pub fn current() -> Self {
+        Self {
+            defaults: AlertSettings::default(),
+            ranges: RANGES
+                .iter()
+                .map(|(field, min, max)| AlertRange {
+                    field: (*field).to_owned(),
+                    min: *min,
+                    max: *max,
+                })
+                .collect(),
+        }
+    }
+}
+
 impl AlertSettings {
-    /// Checks the numbers; the error names the field.
+    /// Checks the numbers against [`RANGES`]; the error names the field.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        let range = |field: &'static str, v: u32, lo: u32, hi: u32| {
-            if (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err((field, format!("{v} is outside {lo}..={hi}")))
+        let numbers = [
+            ("max_travel_kmh", Some(self.max_travel_kmh)),
+            ("max_session_age_hours", self.max_session_age_hours),
+            ("max_concurrent_sessions", self.max_concurrent_sessions),
+            ("digest_over", Some(self.digest_over)),
+            ("max_per_minute", Some(self.max_per_minute)),
+        ];
+        for (field, value) in numbers {
+            let (Some(v), Some((field, lo, hi))) =
+                (value, RANGES.iter().find(|(f, _, _)| *f == field))
+            else {
+                continue;
+            };
+            if !(*lo..=*hi).contains(&v) {
+                return Err((field, format!("{v} is outside {lo}..={hi}")));
             }
-        };
-        range("max_travel_kmh", self.max_travel_kmh, 100, 5_000)?;
-        if let Some(h) = self.max_session_age_hours {
-            range("max_session_age_hours", h, 1, 8_760)?;
         }
-        if let Some(n) = self.max_concurrent_sessions {
-            range("max_concurrent_sessions", n, 1, 1_000)?;
-        }
-        range("digest_over", self.digest_over, 1, 1_000)?;
-        range("max_per_minute", self.max_per_minute, 1, 600)?;
         Ok(())
     }
 
@@ -713,6 +758,24 @@ pub fn tenant_problem(tenant: &str, error: &crate::ErrorPayload, now: DateTime<U
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    /// The window's copy of the defaults and ranges is this one, written here (the test
+    /// command fails when the committed file differs).
+    #[test]
+    fn the_window_s_alert_limits_are_written_from_these() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../ui/src/ipc/bindings/alertLimits.json");
+        let mut text = serde_json::to_string_pretty(&AlertLimits::current()).unwrap();
+        text.push('\n');
+        std::fs::write(path, text).unwrap();
+        let mut s = AlertSettings::default();
+        s.validate().unwrap();
+        s.max_per_minute = 601;
+        assert_eq!(s.validate().unwrap_err().0, "max_per_minute");
+        s.max_per_minute = 1;
+        s.max_session_age_hours = Some(0);
+        assert_eq!(s.validate().unwrap_err().0, "max_session_age_hours");
+    }
 
     use super::*;
     use crate::calendar::{WorkingHours, parse_holiday, parse_timezone};

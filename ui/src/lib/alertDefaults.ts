@@ -1,26 +1,23 @@
+import type { AlertLimits } from "../ipc/bindings/AlertLimits";
 import type { AlertSettings } from "../ipc/bindings/AlertSettings";
-import type { Rule } from "../ipc/bindings/Rule";
+import limits from "../ipc/bindings/alertLimits.json";
 
 /**
- * A tenant's alert rule settings when its configuration has no `[tenants.alerts]` table.
- * Mirrors `AlertSettings::default()` in crates/core/src/alerts.rs: change both together.
+ * A tenant's alert rule settings when its configuration has no `[tenants.alerts]` table:
+ * `AlertSettings::default()` of the core, as its tests write it into
+ * `ipc/bindings/alertLimits.json` (one source; the test command fails on drift).
  * Frozen; `alertDefaults()` gives a copy to change.
  */
+const core = (limits as AlertLimits).defaults;
+const { max_session_age_hours: age, max_concurrent_sessions: concurrent } = core;
+if (age === null || concurrent === null) {
+  throw new Error("alertLimits.json: the core's default session limits are off");
+}
 export const ALERT_DEFAULTS = Object.freeze({
-  superuser_sign_in: true,
-  odd_hours: true,
-  multiple_networks: true,
-  new_ip: false,
-  tenant_problems: true,
-  impossible_travel: true,
-  max_travel_kmh: 900,
-  max_session_age_hours: 24 * 7,
-  max_concurrent_sessions: 10,
-  alert_on_existing: false,
-  muted: [] as Rule[],
-  digest_over: 5,
-  max_per_minute: 10,
-} satisfies AlertSettings);
+  ...core,
+  max_session_age_hours: age,
+  max_concurrent_sessions: concurrent,
+});
 
 /** A fresh copy of the defaults. */
 export function alertDefaults(): AlertSettings {

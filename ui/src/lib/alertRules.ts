@@ -1,4 +1,6 @@
+import type { AlertLimits } from "../ipc/bindings/AlertLimits";
 import type { AlertSettings } from "../ipc/bindings/AlertSettings";
+import limits from "../ipc/bindings/alertLimits.json";
 import type { Rule } from "../ipc/bindings/Rule";
 import { ALERT_DEFAULTS, alertDefaults } from "./alertDefaults";
 
@@ -33,13 +35,33 @@ export type AlertsDraft = Record<AlertToggle, boolean> &
 
 export type AlertErrors = Partial<Record<AlertNumber, string>>;
 
+/** What each number counts, for the messages. */
+const UNITS: Record<AlertNumber, string> = {
+  max_travel_kmh: "km/h",
+  max_session_age_hours: "hours",
+  max_concurrent_sessions: "sessions",
+  digest_over: "alerts",
+  max_per_minute: "alerts",
+};
+
+/** The core's range for a number (`RANGES` in crates/core/src/alerts.rs, written into
+ * `ipc/bindings/alertLimits.json` by its tests). */
+function rangeOf(field: AlertNumber): { min: number; max: number } {
+  const r = (limits as AlertLimits).ranges.find((x) => x.field === field);
+  if (!r) throw new Error(`no range for ${field} in alertLimits.json`);
+  return { min: r.min, max: r.max };
+}
+
 /** Accepted ranges (whole numbers) and what is counted, for the messages. */
 export const ALERT_RANGES: Record<AlertNumber, { min: number; max: number; unit: string }> = {
-  max_travel_kmh: { min: 100, max: 5000, unit: "km/h" },
-  max_session_age_hours: { min: 1, max: 8760, unit: "hours" },
-  max_concurrent_sessions: { min: 1, max: 1000, unit: "sessions" },
-  digest_over: { min: 1, max: 1000, unit: "alerts" },
-  max_per_minute: { min: 1, max: 600, unit: "alerts" },
+  max_travel_kmh: { ...rangeOf("max_travel_kmh"), unit: UNITS.max_travel_kmh },
+  max_session_age_hours: { ...rangeOf("max_session_age_hours"), unit: UNITS.max_session_age_hours },
+  max_concurrent_sessions: {
+    ...rangeOf("max_concurrent_sessions"),
+    unit: UNITS.max_concurrent_sessions,
+  },
+  digest_over: { ...rangeOf("digest_over"), unit: UNITS.digest_over },
+  max_per_minute: { ...rangeOf("max_per_minute"), unit: UNITS.max_per_minute },
 };
 
 /** The rule whose switch a number belongs to: while it is off the number is unused. */
