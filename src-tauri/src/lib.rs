@@ -106,7 +106,8 @@ pub const ALERT: &str = "alerts://new";
 pub const OPEN_ALERT: &str = "alerts://open";
 
 /// What the window opens when a notification is clicked.
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct OpenAlert {
     pub tenant: String,
     pub session_id: Option<String>,

@@ -22,6 +22,7 @@ import type { ExportResult } from "./bindings/ExportResult";
 import type { Facets } from "./bindings/Facets";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
 import type { KindInfo } from "./bindings/KindInfo";
+import type { OpenAlert } from "./bindings/OpenAlert";
 import type { PeopleConfig } from "./bindings/PeopleConfig";
 import type { PersonMatch } from "./bindings/PersonMatch";
 import type { PolicyConfig } from "./bindings/PolicyConfig";
@@ -52,27 +53,28 @@ export const ALERTS_NEW_EVENT = "alerts://new";
 /** No payload: the pause state or the app's settings changed (also from the tray). */
 export const APP_STATUS_EVENT = "app://status";
 
-const KNOWN_ERROR_CODES: readonly ErrorCode[] = [
-  "unauthorized",
-  "forbidden",
-  "not_found",
-  "conflict",
-  "rate_limited",
-  "unsupported",
-  "timeout",
-  "unreachable",
-  "server_error",
-  "malformed_response",
-  "limit_exceeded",
-  "invalid_input",
-  "config",
-  "internal",
-];
 /**
- * Codes newer than the generated `ErrorCode` union may know about yet
- * (`secret_store`: the system keychain is unavailable or locked).
+ * Every `ErrorCode` of the Rust side, exactly: a code added or removed there (and so in
+ * the generated union) fails to compile here until this list follows.
  */
-const ERROR_CODES: ReadonlySet<string> = new Set<string>([...KNOWN_ERROR_CODES, "secret_store"]);
+const EVERY_ERROR_CODE: Record<ErrorCode, true> = {
+  unauthorized: true,
+  forbidden: true,
+  not_found: true,
+  conflict: true,
+  rate_limited: true,
+  unsupported: true,
+  timeout: true,
+  unreachable: true,
+  server_error: true,
+  malformed_response: true,
+  limit_exceeded: true,
+  invalid_input: true,
+  config: true,
+  secret_store: true,
+  internal: true,
+};
+const ERROR_CODES: ReadonlySet<string> = new Set<string>(Object.keys(EVERY_ERROR_CODE));
 
 /** True for `{ code, message }` objects as rejected by the Rust commands. */
 export function isErrorPayload(value: unknown): value is ErrorPayload {
@@ -404,7 +406,6 @@ export function onNewAlert(cb: (payload: Alert) => void): Promise<UnlistenFn> {
 
 /** Sent when a native notification is clicked: show that alert's session. */
 export const ALERTS_OPEN_EVENT = "alerts://open";
-export type OpenAlert = { tenant: string; session_id: string | null };
 
 export function onOpenAlert(cb: (payload: OpenAlert) => void): Promise<UnlistenFn> {
   return listen<OpenAlert>(ALERTS_OPEN_EVENT, (event) => cb(event.payload));
