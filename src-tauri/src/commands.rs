@@ -20,8 +20,7 @@ use vigil_core::{Error, ErrorPayload, SecretString};
 
 use crate::state::{AppState, AppStatus, TenantView};
 
-/// Most sessions one action may target.
-const MAX_TARGETS: usize = 10_000;
+use vigil_core::actions::MAX_TARGETS;
 /// Longest secret accepted from the window.
 const MAX_SECRET: usize = 16 * 1024;
 

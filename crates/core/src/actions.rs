@@ -21,6 +21,9 @@ use crate::store::SessionStore;
 /// Requests in flight at once against one tenant.
 pub const CONCURRENCY_PER_TENANT: usize = 4;
 
+/// The most targets one action from the window takes (and one selection picks).
+pub const MAX_TARGETS: usize = 10_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ActionItem {

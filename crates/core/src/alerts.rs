@@ -247,7 +247,7 @@ fn zero_is_off<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D:
 
 /// The numbers of [`AlertSettings`] and the whole numbers each accepts. The one table:
 /// [`AlertSettings::validate`] checks against it, and the window reads it from
-/// `ui/src/ipc/bindings/alertLimits.json`, which a test writes from it.
+/// `ui/src/ipc/bindings/limits.json` (see [`crate::limits`]).
 pub const RANGES: &[(&str, u32, u32)] = &[
     ("max_travel_kmh", 100, 5_000),
     ("max_session_age_hours", 1, 8_760),
@@ -759,15 +759,8 @@ pub fn tenant_problem(tenant: &str, error: &crate::ErrorPayload, now: DateTime<U
 mod tests {
     use std::sync::Arc;
 
-    /// The window's copy of the defaults and ranges is this one, written here (the test
-    /// command fails when the committed file differs).
     #[test]
-    fn the_window_s_alert_limits_are_written_from_these() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../ui/src/ipc/bindings/alertLimits.json");
-        let mut text = serde_json::to_string_pretty(&AlertLimits::current()).unwrap();
-        text.push('\n');
-        std::fs::write(path, text).unwrap();
+    fn settings_are_checked_against_the_ranges() {
         let mut s = AlertSettings::default();
         s.validate().unwrap();
         s.max_per_minute = 601;

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod geoip;
+pub mod limits;
 pub mod model;
 mod observer;
 mod par;

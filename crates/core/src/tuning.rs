@@ -55,6 +55,9 @@ pub struct RuleScope {
     pub merge_minutes: Option<u32>,
 }
 
+/// The longest merge window, in minutes (a day).
+pub const MAX_MERGE_MINUTES: u32 = 24 * 60;
+
 /// `[alerts]` of the config file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default, deny_unknown_fields)]
@@ -87,7 +90,7 @@ impl AlertsFile {
     /// Checks every part; the error names what is wrong.
     pub fn validate(&self) -> Result<()> {
         crate::routing::validate_all(&self.routes)?;
-        if self.merge_minutes > 24 * 60 {
+        if self.merge_minutes > MAX_MERGE_MINUTES {
             return Err(Error::config(
                 "[alerts] merge_minutes: at most 1440 (a day)",
             ));
@@ -130,7 +133,7 @@ impl AlertsFile {
             }
         }
         for r in &self.rules {
-            if r.merge_minutes.is_some_and(|m| m > 24 * 60) {
+            if r.merge_minutes.is_some_and(|m| m > MAX_MERGE_MINUTES) {
                 return Err(Error::config(
                     "[[alerts.rules]] merge_minutes: at most 1440 (a day)",
                 ));

@@ -1,14 +1,14 @@
-import type { AlertLimits } from "../ipc/bindings/AlertLimits";
 import type { AlertSettings } from "../ipc/bindings/AlertSettings";
-import limits from "../ipc/bindings/alertLimits.json";
+import limits from "../ipc/bindings/limits.json";
+import type { WindowLimits } from "../ipc/bindings/WindowLimits";
 
 /**
  * A tenant's alert rule settings when its configuration has no `[tenants.alerts]` table:
  * `AlertSettings::default()` of the core, as its tests write it into
- * `ipc/bindings/alertLimits.json` (one source; the test command fails on drift).
+ * `ipc/bindings/limits.json` (one source; the test command fails on drift).
  * Frozen; `alertDefaults()` gives a copy to change.
  */
-const core = (limits as AlertLimits).defaults;
+const core = (limits as WindowLimits).alerts.defaults;
 const { max_session_age_hours: age, max_concurrent_sessions: concurrent } = core;
 if (age === null || concurrent === null) {
   throw new Error("alertLimits.json: the core's default session limits are off");

@@ -1,7 +1,7 @@
-import type { AlertLimits } from "../ipc/bindings/AlertLimits";
 import type { AlertSettings } from "../ipc/bindings/AlertSettings";
-import limits from "../ipc/bindings/alertLimits.json";
+import limits from "../ipc/bindings/limits.json";
 import type { Rule } from "../ipc/bindings/Rule";
+import type { WindowLimits } from "../ipc/bindings/WindowLimits";
 import { ALERT_DEFAULTS, alertDefaults } from "./alertDefaults";
 
 /**
@@ -45,10 +45,10 @@ const UNITS: Record<AlertNumber, string> = {
 };
 
 /** The core's range for a number (`RANGES` in crates/core/src/alerts.rs, written into
- * `ipc/bindings/alertLimits.json` by its tests). */
+ * `ipc/bindings/limits.json` by its tests). */
 function rangeOf(field: AlertNumber): { min: number; max: number } {
-  const r = (limits as AlertLimits).ranges.find((x) => x.field === field);
-  if (!r) throw new Error(`no range for ${field} in alertLimits.json`);
+  const r = (limits as WindowLimits).alerts.ranges.find((x) => x.field === field);
+  if (!r) throw new Error(`no range for ${field} in limits.json`);
   return { min: r.min, max: r.max };
 }
 

@@ -1,6 +1,8 @@
+import limits from "../ipc/bindings/limits.json";
 import type { SessionFilter } from "../ipc/bindings/SessionFilter";
 import type { SortColumn } from "../ipc/bindings/SortColumn";
 import type { UserSortColumn } from "../ipc/bindings/UserSortColumn";
+import type { WindowLimits } from "../ipc/bindings/WindowLimits";
 
 /** The session console shows one row per session, or one row per user. */
 export type Mode = "sessions" | "users";
@@ -95,7 +97,7 @@ export const EMPTY_STATE: ConsoleState = {
 };
 
 /** The back end rejects longer filter texts. */
-export const MAX_FILTER_TEXT = 256;
+export const MAX_FILTER_TEXT = (limits as WindowLimits).max_filter_text;
 
 export const SORT_COLUMNS: readonly SortColumn[] = [
   "tenant",

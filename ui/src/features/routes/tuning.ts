@@ -1,6 +1,8 @@
 // The alert tuning form's model: `[alerts]` without its routes, as typed, and its checks.
 import type { AlertsFile } from "../../ipc/bindings/AlertsFile";
+import limits from "../../ipc/bindings/limits.json";
 import type { Rule } from "../../ipc/bindings/Rule";
+import type { WindowLimits } from "../../ipc/bindings/WindowLimits";
 import { splitList } from "../policies/policies";
 
 /** The part of `[alerts]` the tuning section edits (the routes have their own section). */
@@ -52,7 +54,7 @@ export type ListName = "networks" | "exclusions" | "scopes";
 export type TuningErrors = Record<string, string>;
 
 /** The longest merge window the back end accepts (a day). */
-export const MAX_MERGE_MINUTES = 1_440;
+export const MAX_MERGE_MINUTES = (limits as WindowLimits).max_merge_minutes;
 
 let lastKey = 0;
 export function nextKey(): number {

@@ -4,7 +4,9 @@ import { SESSION_COLUMNS } from "../../components/sessionColumns";
 import type { BaseQuery } from "../../hooks/queries";
 import type { ActionReport } from "../../ipc/bindings/ActionReport";
 import type { Counts } from "../../ipc/bindings/Counts";
+import limits from "../../ipc/bindings/limits.json";
 import type { SessionFilter } from "../../ipc/bindings/SessionFilter";
+import type { WindowLimits } from "../../ipc/bindings/WindowLimits";
 import {
   type ConsoleFilter,
   FLAG_KEYS,
@@ -18,9 +20,9 @@ import { formatCount, plural } from "../../lib/format";
 import type { Selection } from "../../lib/selection";
 
 /** Most rows one select-all / range selection picks (the most one action takes). */
-export const SELECT_CAP = 10_000;
+export const SELECT_CAP = (limits as WindowLimits).max_targets;
 /** The largest window the back end serves in one call. */
-export const MAX_WINDOW = 10_000;
+export const MAX_WINDOW = (limits as WindowLimits).max_window;
 
 export const DEFAULT_SORT: SessionSort = { sort: "last_activity_at", descending: true };
 export const DEFAULT_USER_SORT: UserSort = { sort: "last_login", descending: true };
