@@ -2,10 +2,10 @@
 //! like the vendor's), junk bytes, any status. Each poll and each check must end in a
 //! value or a clear error, within its timeout, and never panic. 48 cases per run in the
 //! test command; longer: `PROPTEST_CASES=5000 cargo test -p vigil-core --test
-//! fuzz_connectors --release`.
+//! connectors --release fuzz::`.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
