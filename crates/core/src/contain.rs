@@ -150,35 +150,23 @@ fn effect(a: &PersonAccount, step: ActionKind) -> String {
             Some(k) => format!("force logout {}", crate::connector::logout_effect(k)),
             None => "every session ends".to_owned(),
         },
-        ActionKind::RevokeGrants => format!(
-            "{kind}: {}",
-            match a.kind {
-                Some(crate::model::ConnectorKind::Keycloak) =>
-                    "every consent is revoked, with its offline sessions and refresh tokens",
-                Some(crate::model::ConnectorKind::Okta) => "every OAuth grant is revoked",
-                Some(crate::model::ConnectorKind::Google) =>
-                    "every OAuth token the user granted to an application is revoked",
-                Some(crate::model::ConnectorKind::Auth0) => "every refresh token is revoked",
-                _ => "tokens and grants are revoked",
-            }
-        ),
-        ActionKind::RequirePasswordChange => format!(
-            "{kind}: {}",
-            match a.kind {
-                Some(crate::model::ConnectorKind::Keycloak) =>
-                    "required action UPDATE_PASSWORD at the next sign-in",
-                Some(crate::model::ConnectorKind::Okta) => "the password is expired",
-                Some(crate::model::ConnectorKind::Entra) =>
-                    "a new password at the next sign-in (forceChangePasswordNextSignIn)",
-                Some(crate::model::ConnectorKind::Google) =>
-                    "a new password at the next sign-in (changePasswordAtNextLogin)",
-                Some(
-                    crate::model::ConnectorKind::Synapse | crate::model::ConnectorKind::BetterAuth,
-                ) =>
-                    "a random password no one knows is set: signing in with a password needs a reset first",
-                _ => "a new password is required",
-            }
-        ),
+        ActionKind::RevokeGrants | ActionKind::RequirePasswordChange => {
+            let said = a.kind.map(crate::connector::kind_info).map(|i| {
+                if step == ActionKind::RevokeGrants {
+                    i.revoke_effect
+                } else {
+                    i.password_effect
+                }
+            });
+            let what = said.filter(|s| !s.is_empty()).unwrap_or_else(|| {
+                if step == ActionKind::RevokeGrants {
+                    "tokens and grants are revoked".to_owned()
+                } else {
+                    "a new password is required".to_owned()
+                }
+            });
+            format!("{kind}: {what}")
+        }
         _ => String::new(),
     }
 }

@@ -251,6 +251,8 @@ export const KINDS: KindInfo[] = [
       { key: "client_id", label: "Client ID", required: false, help: "" },
     ],
     logout_effect: "ends every session of the user",
+    revoke_effect: "",
+    password_effect: "",
   },
 ];
 

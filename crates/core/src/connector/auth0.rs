@@ -539,6 +539,8 @@ pub(super) fn info() -> super::KindInfo {
             super::field("admin_roles", "Admin roles", false, "Comma-separated role names that mark SuperUsers; default admin."),
         ],
         logout_effect: "deletes every session of the user; refresh tokens are not revoked by it".into(),
+        revoke_effect: "every refresh token is revoked".into(),
+        password_effect: "".into(),
     }
 }
 

@@ -418,6 +418,8 @@ pub(super) fn info() -> super::KindInfo {
         secret_label: "Admin session token".into(),
         options: Vec::new(),
         logout_effect: "revokes every session of the user".into(),
+        revoke_effect: "".into(),
+        password_effect: "a random password no one knows is set: signing in with a password needs a reset first".into(),
     }
 }
 

@@ -493,6 +493,8 @@ pub(super) fn info() -> super::KindInfo {
         ],
         logout_effect: "revokes the user's refresh tokens and session cookies (revokeSignInSessions); access tokens \
          already issued stay valid until they expire (up to about an hour)".into(),
+        revoke_effect: "".into(),
+        password_effect: "a new password at the next sign-in (forceChangePasswordNextSignIn)".into(),
     }
 }
 

@@ -495,6 +495,8 @@ pub(super) fn info() -> super::KindInfo {
             super::field("lookback_hours", "Look-back (hours)", false, "How far back sign-ins count as sessions; default 24."),
         ],
         logout_effect: "signs the user out of every web and device session (users.signOut)".into(),
+        revoke_effect: "every OAuth token the user granted to an application is revoked".into(),
+        password_effect: "a new password at the next sign-in (changePasswordAtNextLogin)".into(),
     }
 }
 

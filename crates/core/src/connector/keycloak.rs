@@ -846,6 +846,8 @@ pub(super) fn info() -> super::KindInfo {
             super::field("client_id", "Client ID", true, "The confidential client whose service account Vigil uses."),
         ],
         logout_effect: "ends every online and offline session of the user; their refresh tokens are refused from then on".into(),
+        revoke_effect: "every consent is revoked, with its offline sessions and refresh tokens".into(),
+        password_effect: "required action UPDATE_PASSWORD at the next sign-in".into(),
     }
 }
 

@@ -334,6 +334,8 @@ pub(super) fn info() -> super::KindInfo {
         secret_label: "API key".into(),
         options: Vec::new(),
         logout_effect: "revokes every session of the identity".into(),
+        revoke_effect: "".into(),
+        password_effect: "".into(),
     }
 }
 

@@ -394,6 +394,8 @@ pub(super) fn info() -> super::KindInfo {
         secret_label: "Personal access token".into(),
         options: Vec::new(),
         logout_effect: "revokes every session of the user, on every device".into(),
+        revoke_effect: "".into(),
+        password_effect: "".into(),
     }
 }
 

@@ -149,6 +149,10 @@ pub struct KindInfo {
     /// What a force logout does in this kind of system, for the confirmation: what
     /// ends, and what does not.
     pub logout_effect: String,
+    /// What revoking the user's tokens and grants does here (empty: not offered).
+    pub revoke_effect: String,
+    /// What requiring a new password does here (empty: not offered).
+    pub password_effect: String,
 }
 
 /// A password no one knows, for tenants whose only way to stop password sign-in is to
@@ -265,6 +269,8 @@ pub fn kind_info(kind: ConnectorKind) -> KindInfo {
             secret_label: "Secret".into(),
             options: Vec::new(),
             logout_effect: String::new(),
+            revoke_effect: String::new(),
+            password_effect: String::new(),
         },
         |r| (r.info)(),
     )

@@ -537,6 +537,8 @@ pub(super) fn info() -> super::KindInfo {
         ],
         logout_effect: "ends the user's Okta sessions and revokes their OAuth tokens; remembered MFA devices are kept \
          (forgetDevices=false); sessions that applications keep themselves are not ended".into(),
+        revoke_effect: "every OAuth grant is revoked".into(),
+        password_effect: "the password is expired".into(),
     }
 }
 

@@ -582,6 +582,8 @@ pub(super) fn info() -> super::KindInfo {
             super::field("api_version", "API version", false, "REST API version, default 62.0."),
         ],
         logout_effect: "deletes every AuthSession of the user (UI and API sessions)".into(),
+        revoke_effect: "".into(),
+        password_effect: "".into(),
     }
 }
 

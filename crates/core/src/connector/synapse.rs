@@ -500,6 +500,8 @@ pub(super) fn info() -> super::KindInfo {
         secret_label: "Admin access token".into(),
         options: Vec::new(),
         logout_effect: "logs out every device of the user (its access token stops working); Vigil's own device is kept".into(),
+        revoke_effect: "".into(),
+        password_effect: "a random password no one knows is set: signing in with a password needs a reset first".into(),
     }
 }
 

@@ -520,6 +520,8 @@ pub(super) fn info() -> super::KindInfo {
         secret_label: "API token".into(),
         options: Vec::new(),
         logout_effect: "ends every session of the user".into(),
+        revoke_effect: "".into(),
+        password_effect: "".into(),
     }
 }
 

@@ -473,6 +473,8 @@ pub(super) fn info() -> super::KindInfo {
         secret_label: "Personal access token or JSON key".into(),
         options: Vec::new(),
         logout_effect: "deletes each session of the user, one by one".into(),
+        revoke_effect: "".into(),
+        password_effect: "".into(),
     }
 }
 

@@ -14,4 +14,12 @@ secret_label: string, options: Array<OptionField>,
  * What a force logout does in this kind of system, for the confirmation: what
  * ends, and what does not.
  */
-logout_effect: string, };
+logout_effect: string, 
+/**
+ * What revoking the user's tokens and grants does here (empty: not offered).
+ */
+revoke_effect: string, 
+/**
+ * What requiring a new password does here (empty: not offered).
+ */
+password_effect: string, };
