@@ -250,28 +250,59 @@ pub fn show(
         })?;
         println!("{text}");
     } else if csv {
-        say!(
-            "id,action_id,requested_at,actor,tenant,action,target,target_user,state,updated_at,http_status,result_code,message"
-        );
+        let stdout = std::io::stdout();
+        let mut w = vigil_core::export::csv_writer(stdout.lock());
+        let io = |e: std::io::Error| Failure {
+            code: 1,
+            message: format!("writing the CSV: {e}"),
+        };
+        vigil_core::export::write_record(
+            &mut w,
+            &[
+                "id",
+                "action_id",
+                "requested_at",
+                "actor",
+                "tenant",
+                "action",
+                "target",
+                "target_user",
+                "state",
+                "updated_at",
+                "http_status",
+                "result_code",
+                "message",
+            ],
+        )
+        .map_err(io)?;
         for e in &entries {
-            let cells = [
+            let (id, requested, updated) = (
                 e.id.to_string(),
-                e.action_id.clone(),
                 e.requested_at.to_rfc3339(),
-                e.actor.clone(),
-                e.tenant.clone(),
-                e.action.as_str().to_owned(),
-                e.target.clone(),
-                e.target_user.clone().unwrap_or_default(),
-                e.state.as_str().to_owned(),
                 e.updated_at.to_rfc3339(),
-                e.http_status.map(|s| s.to_string()).unwrap_or_default(),
-                e.result_code.clone().unwrap_or_default(),
-                e.message.clone().unwrap_or_default(),
-            ];
-            let line: Vec<String> = cells.iter().map(|c| crate::output::csv_cell(c)).collect();
-            say!("{}", line.join(","));
+            );
+            let status = e.http_status.map(|s| s.to_string()).unwrap_or_default();
+            vigil_core::export::write_record(
+                &mut w,
+                &[
+                    &id,
+                    &e.action_id,
+                    &requested,
+                    &e.actor,
+                    &e.tenant,
+                    e.action.as_str(),
+                    &e.target,
+                    e.target_user.as_deref().unwrap_or_default(),
+                    e.state.as_str(),
+                    &updated,
+                    &status,
+                    e.result_code.as_deref().unwrap_or_default(),
+                    e.message.as_deref().unwrap_or_default(),
+                ],
+            )
+            .map_err(io)?;
         }
+        w.flush().map_err(io)?;
     } else {
         say!(
             "{:<24} {:<18} {:<12} {:<13} {:<11} {:<32} RESULT",

@@ -18,8 +18,6 @@ pub fn csv(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
     export::write_csv(out, &page.rows)
 }
 
-pub use export::csv_cell;
-
 /// A table for people, times in the local zone.
 pub fn table(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
     writeln!(

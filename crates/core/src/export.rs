@@ -63,47 +63,84 @@ pub const CSV_HEADER: [&str; 23] = [
     "user_id",
 ];
 
-/// A header line and one line per session, CRLF-free (`\n`), cells quoted when needed.
-/// Cells that a spreadsheet would run as a formula are prefixed with `'`.
+/// A CSV writer for exports: RFC 4180 quoting by the `csv` crate, `\n` line ends. Cells
+/// of tenant text go through [`defuse`] first.
+pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out)
+}
+
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes one record of defused cells.
+pub fn write_record<W: Write>(w: &mut csv::Writer<W>, cells: &[&str]) -> io::Result<()> {
+    for c in cells {
+        w.write_field(defuse(c).as_bytes()).map_err(csv_io)?;
+    }
+    w.write_record(None::<&[u8]>).map_err(csv_io)
+}
+
+/// A header line and one line per session. Cells that a spreadsheet would run as a
+/// formula are prefixed with `'`.
 pub fn write_csv<'a>(
     out: &mut impl Write,
     rows: impl IntoIterator<Item = &'a Session>,
 ) -> io::Result<()> {
-    writeln!(out, "{}", CSV_HEADER.join(","))?;
+    let mut w = csv_writer(&mut *out);
+    w.write_record(CSV_HEADER).map_err(csv_io)?;
     for s in rows {
         let ts = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let cells = [
-            s.tenant.to_string(),
-            s.id.clone(),
-            s.username.clone(),
-            opt(&s.display_name),
-            opt(&s.first_name),
-            opt(&s.last_name),
-            opt(&s.department),
-            opt(&s.organisation),
+        fn opt(v: &Option<String>) -> &str {
+            v.as_deref().unwrap_or_default()
+        }
+        let (superuser, protected, disabled, current) = (
             s.superuser.to_string(),
             s.protected.to_string(),
             s.disabled.to_string(),
             s.current.to_string(),
-            opt(&s.ip),
-            opt(&s.location),
-            opt(&s.user_agent),
-            opt(&s.session_type),
-            opt(&s.login_type),
-            opt(&s.server_name),
-            ts(s.created_at),
-            ts(s.last_activity_at),
-            ts(s.expires_at),
-            s.idle_timeout_seconds
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            s.user_id.clone(),
-        ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        writeln!(out, "{}", line.join(","))?;
+        );
+        let (created, last, expires) = (ts(s.created_at), ts(s.last_activity_at), ts(s.expires_at));
+        let idle = s
+            .idle_timeout_seconds
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let tenant = s.tenant.to_string();
+        write_record(
+            &mut w,
+            &[
+                &tenant,
+                &s.id,
+                &s.username,
+                opt(&s.display_name),
+                opt(&s.first_name),
+                opt(&s.last_name),
+                opt(&s.department),
+                opt(&s.organisation),
+                &superuser,
+                &protected,
+                &disabled,
+                &current,
+                opt(&s.ip),
+                opt(&s.location),
+                opt(&s.user_agent),
+                opt(&s.session_type),
+                opt(&s.login_type),
+                opt(&s.server_name),
+                &created,
+                &last,
+                &expires,
+                &idle,
+                &s.user_id,
+            ],
+        )?;
     }
-    Ok(())
+    w.flush()
 }
 
 /// One JSON array of sessions.
@@ -116,21 +153,28 @@ pub fn write_json<'a>(
     writeln!(out)
 }
 
-/// One RFC 4180 cell of tenant text: control characters and bidi overrides shown as
-/// visible escapes (a cell never spans lines), a leading `=`, `+`, `-` or `@` defused
-/// with `'` so a spreadsheet shows it instead of running it as a formula.
-pub fn csv_cell(v: &str) -> String {
+/// Tenant text made safe for a spreadsheet cell: control characters and bidi overrides
+/// shown as visible escapes (a cell never spans lines), a leading `=`, `+`, `-` or `@`
+/// defused with `'` so a spreadsheet shows it instead of running it as a formula. The
+/// quoting is the CSV writer's.
+pub fn defuse(v: &str) -> std::borrow::Cow<'_, str> {
     let v = crate::text::visible(v);
-    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
-    } else {
-        v.into_owned()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{v}"))
     } else {
         v
     }
+}
+
+/// One RFC 4180 cell of tenant text ([`defuse`]d, then quoted as the CSV writer would).
+pub fn csv_cell(v: &str) -> String {
+    let mut w = csv_writer(Vec::new());
+    let _ = w.write_field(defuse(v).as_bytes());
+    let _ = w.write_record(None::<&[u8]>);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_owned()
 }
 
 /// The folder exports go to: `VIGIL_EXPORT_DIR` if set, else the user's Downloads folder
