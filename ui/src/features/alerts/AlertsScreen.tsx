@@ -3,7 +3,6 @@ import { Fragment, useMemo, useState } from "react";
 import { ActionResult, type Notice } from "../../components/ActionResult";
 import { alertListQueryOptions, invalidateAlerts, summaryQueryOptions } from "../../hooks/queries";
 import { useDebouncedValue } from "../../hooks/useDebouncedValue";
-import type { Alert } from "../../ipc/bindings/Alert";
 import type { AlertFilter } from "../../ipc/bindings/AlertFilter";
 import type { Delivery } from "../../ipc/bindings/Delivery";
 import type { StoredAlert } from "../../ipc/bindings/StoredAlert";
@@ -11,7 +10,6 @@ import { acknowledgeAlerts, errorMessage, snoozeRule } from "../../ipc/ipc";
 import { ruleLabel, severityLabel } from "../../lib/alerts";
 import { DASH, formatDateTime, plural, visible } from "../../lib/format";
 import { PersonPanel } from "../people/PersonPanel";
-import { ExcludeDialog } from "./ExcludeDialog";
 
 export const ALERTS_LIMIT = 2_000;
 export const SNOOZE_MINUTES = 60;
@@ -65,7 +63,6 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
   const [notice, setNotice] = useState<Notice | null>(null);
   /** The person panel's query: an alert's user name (null: closed). */
   const [person, setPerson] = useState<string | null>(null);
-  const [excluding, setExcluding] = useState<Alert | null>(null);
   const debounced = useDebouncedValue(search.trim(), SEARCH_DEBOUNCE_MS);
 
   const filter = useMemo<AlertFilter>(
@@ -357,17 +354,6 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
                             Person
                           </button>
                         )}
-                        {a.username !== null && a.suppressed_by === null && (
-                          <button
-                            type="button"
-                            className="link-button"
-                            data-testid="alert-exclude"
-                            title={`Silence ${a.username}'s alerts in ${a.tenant}, with a reason`}
-                            onClick={() => setExcluding(a)}
-                          >
-                            Exclude…
-                          </button>
-                        )}
                         {a.session_id !== null && (
                           <button
                             type="button"
@@ -391,16 +377,6 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
       </div>
       {person !== null && (
         <PersonPanel key={person} query={person} onClose={() => setPerson(null)} />
-      )}
-      {excluding !== null && (
-        <ExcludeDialog
-          alert={excluding}
-          onCancel={() => setExcluding(null)}
-          onDone={(what) => {
-            setExcluding(null);
-            setNotice({ tone: "success", title: what });
-          }}
-        />
       )}
     </div>
   );
