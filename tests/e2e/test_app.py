@@ -451,7 +451,12 @@ def test_settings_alert_routes_tuning_and_team_audit(s):
     click(s, s.find("[data-testid=audit-scope-team]"))
     s.wait("the pointer to Settings", lambda: s.find_all("[data-testid=audit-team-unconfigured]"), timeout=15)
     assert "Settings → Team audit" in page_text(s, "[data-testid=audit-team-unconfigured]")
-    snap(s, "vigil-audit-team.png")
+    # WebKitWebDriver's screenshot of this view sometimes does not answer within its 30 s
+    # (seen under Xvfb on two cores); the view was checked above, the picture is a bonus.
+    try:
+        snap(s, "vigil-audit-team.png")
+    except TimeoutError:
+        print("e2e note: the Whole team screenshot timed out; the view itself was checked", flush=True)
     click(s, s.find("[data-testid=audit-scope-local]"))
     click(s, s.find("[data-testid=nav-sessions]"))
     s.wait("the sessions view", lambda: s.find_all("[data-testid=session-row]"))
