@@ -32,7 +32,7 @@ from referencing.jsonschema import DRAFT202012
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "docs" / "session-api.openapi.yaml"
-API_RS = ROOT / "crates" / "core" / "src" / "api.rs"
+API_RS = ROOT / "crates" / "session-api" / "src" / "lib.rs"
 SERVER_RS = ROOT / "crates" / "demo" / "src" / "server.rs"
 
 SPEC_URI = "urn:vigil:session-api-v1"
@@ -368,7 +368,7 @@ def test_document_has_exactly_the_routes_of_the_server():
 
 
 def rust_structs():
-    """{struct: [(field, rust type, has #[serde(default)])]} from crates/core/src/api.rs."""
+    """{struct: [(field, rust type, has #[serde(default)])]} from crates/session-api/src/lib.rs."""
     structs, current, default = {}, None, False
     for line in API_RS.read_text(encoding="utf-8").splitlines():
         line = line.strip()
@@ -412,7 +412,7 @@ def json_types(rust_type):
 
 def test_schemas_match_the_rust_wire_types():
     structs = rust_structs()
-    assert set(structs) == set(RUST_TO_SCHEMA), "a wire type was added or renamed in api.rs"
+    assert set(structs) == set(RUST_TO_SCHEMA), "a wire type was added or renamed in crates/session-api/src/lib.rs"
     schemas = DOC.spec["components"]["schemas"]
     for rust, name in RUST_TO_SCHEMA.items():
         schema = schemas[name.split(".")[0]]

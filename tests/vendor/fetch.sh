@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch the vendors' own machine-readable API artifacts that the connector contract tests
-# check against (crates/core/tests/connectors/vendor_artifacts.rs), each from its registry with that
+# check against (crates/connectors/tests/contract/vendor_artifacts.rs), each from its registry with that
 # registry's ordinary client, and write them as JSON into one directory:
 #
 #   tests/vendor/fetch.sh DIR      # then: VIGIL_VENDOR_ARTIFACTS=DIR cargo test ...

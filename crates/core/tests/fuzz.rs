@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use vigil_core::api::{ApiSession, ChangePage, SessionPage, UserPage};
 use vigil_core::calendar::{WorkingHours, parse_holiday, parse_timezone};
 use vigil_core::config::ConfigFile;
 use vigil_core::connector::PollUpdate;
 use vigil_core::connector::http::decode_slice;
 use vigil_core::model::{ConnectorKind, Session, parse_base_url};
 use vigil_core::store::{SessionQuery, SessionStore, UserQuery};
+use vigil_session_api::{ApiSession, ChangePage, SessionPage, UserPage};
 
 /// Any JSON value, a few levels deep, with the strings a hostile server would pick.
 fn any_json() -> impl Strategy<Value = Value> {

@@ -441,3 +441,86 @@ async fn an_incomplete_listing_ends_and_confirms_nothing() {
     .await;
     engine.shutdown();
 }
+
+/// A bulk action against a real connector (Kratos, over HTTP): each target's outcome is
+/// reported on its own, and every one of them, failed or not, is in the audit log.
+#[tokio::test]
+async fn a_bulk_action_reports_each_item_and_audits_every_outcome() {
+    use vigil_core::actions::{Context, run};
+    use vigil_core::connector::kratos::KratosConnector;
+    use vigil_core::model::TenantSpec;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let s = MockServer::start().await;
+    for (id, status) in [
+        ("ok-1", 204),
+        ("ok-2", 204),
+        ("denied", 403),
+        ("busy", 429),
+        ("broken", 503),
+        ("gone", 404),
+    ] {
+        Mock::given(method("DELETE"))
+            .and(path(format!("/admin/sessions/{id}")))
+            .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "5"))
+            .mount(&s)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let spec = TenantSpec::new("ory", ConnectorKind::Kratos, &s.uri()).unwrap();
+    let kratos = KratosConnector::new(&spec, vigil_core::SecretString::new("ory_pat_xyz")).unwrap();
+    let c: Arc<dyn Connector> = Arc::new(kratos);
+    let connectors = HashMap::from([("ory".to_owned(), c)]);
+    let ctx = Context {
+        connectors: &connectors,
+        store: None,
+        audit: Some(&audit),
+        actor: "t@h",
+    };
+    let targets = ["ok-1", "ok-2", "denied", "busy", "broken", "gone"]
+        .iter()
+        .map(|id| SessionRef {
+            tenant: "ory".into(),
+            session_id: (*id).into(),
+        })
+        .collect();
+    let report = run(&ctx, ActionKind::EndSession, targets, &HashMap::new()).await;
+    let by = |id: &str| {
+        report
+            .items
+            .iter()
+            .find(|i| i.target.session_id == id)
+            .unwrap()
+    };
+    assert!(by("ok-1").ok && by("ok-2").ok && by("gone").ok && by("gone").already_gone);
+    assert_eq!(
+        by("denied").error.as_ref().unwrap().code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        by("busy").error.as_ref().unwrap().code,
+        ErrorCode::RateLimited
+    );
+    assert_eq!(
+        by("broken").error.as_ref().unwrap().code,
+        ErrorCode::ServerError
+    );
+    assert_eq!(report.failed(), 3);
+    let entries = audit.entries(&AuditFilter::default()).unwrap();
+    assert_eq!(entries.len(), 6);
+    let e = |id: &str| entries.iter().find(|e| e.target == id).unwrap();
+    assert_eq!(
+        (e("ok-1").state, e("gone").state),
+        (ItemState::Accepted, ItemState::Accepted)
+    );
+    assert_eq!(
+        (e("denied").state, e("denied").http_status),
+        (ItemState::Failed, Some(403))
+    );
+    assert_eq!(
+        (e("busy").state, e("busy").http_status),
+        (ItemState::Failed, Some(429))
+    );
+    assert_eq!(e("broken").http_status, Some(503));
+}

@@ -13,7 +13,7 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use vigil_core::api::{ApiSession, ApiUser, ChangePage, EndedSession};
+use vigil_session_api::{ApiSession, ApiUser, ChangePage, EndedSession};
 
 use crate::data::{self, AGENTS, NETWORKS};
 

@@ -14,9 +14,9 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
-use vigil_core::api::{
-    self, DisableRequest, EndedCount, ErrorBody, ErrorDetail, Info, SessionPage, SignInRequest,
-    UserPage, UserResult,
+use vigil_session_api::{
+    self as api, DisableRequest, EndedCount, ErrorBody, ErrorDetail, Info, SessionPage,
+    SignInRequest, UserPage, UserResult,
 };
 
 use crate::population::{DemoError, Population};

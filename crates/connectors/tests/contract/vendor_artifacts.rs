@@ -1,6 +1,6 @@
 //! Connectors against mocks whose other side the vendor wrote: each request is checked
 //! against the vendor's own machine-readable artifact, and each answer is built from that
-//! artifact's schemas (see `common/artifact.rs`). `scripts/test` fetches the artifacts
+//! artifact's schemas (see `artifact.rs`). `scripts/test` fetches the artifacts
 //! with `tests/vendor/fetch.sh` and runs these with `--include-ignored`:
 //!
 //! | connector | artifact |
@@ -21,12 +21,12 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use crate::artifact::{Artifact, ArtifactMock, Kind, Reply, requested_scopes};
 use chrono::{Duration, SecondsFormat, Utc};
-use common::artifact::{Artifact, ArtifactMock, Kind, Reply, requested_scopes};
 use serde_json::{Value, json};
-use vigil_core::SecretString;
-use vigil_core::connector::{self, Connector, PollUpdate};
-use vigil_core::model::{ConnectorKind, Session, TenantSpec};
+use vigil_connectors::SecretString;
+use vigil_connectors::model::{ConnectorKind, Session, TenantSpec};
+use vigil_connectors::{Connector, PollUpdate};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -45,7 +45,7 @@ fn build(
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect::<BTreeMap<_, _>>();
-    connector::build(&spec, SecretString::new(secret)).unwrap()
+    vigil_connectors::build(&spec, SecretString::new(secret)).unwrap()
 }
 
 async fn full(c: &dyn Connector) -> Vec<Session> {
@@ -225,7 +225,7 @@ async fn google_against_its_discovery_documents() {
             "reports.activities.list" => Some(Reply::ok(json!({
                 "items": [google_login("111", "liz@example.com", "203.0.113.4", "login_success", 30),
                           google_login("222", "max@example.com", "198.51.100.4", "login_success", 20)],
-                "nextPageToken": common::artifact::ABSENT
+                "nextPageToken": crate::artifact::ABSENT
             }))),
             _ => None,
         },
@@ -448,14 +448,14 @@ async fn entra_against_graph_built_from_microsofts_sdk_and_types() {
                 graph_sign_in("si-1", "u-megan", "megan@contoso.com", "131.107.159.37", 30),
                 graph_sign_in("si-2", "u-alex", "alex@contoso.com", "2001:db8::7", 20),
             ],
-            "@odata.nextLink": common::artifact::ABSENT
+            "@odata.nextLink": crate::artifact::ABSENT
         }))),
         "GET /directoryRoles" => Some(Reply::ok(json!({
             "value": [{"id": "role-ga", "displayName": "Global Administrator"}],
-            "@odata.nextLink": common::artifact::ABSENT
+            "@odata.nextLink": crate::artifact::ABSENT
         }))),
         "GET /directoryRoles/{directoryRole-id}/members" => Some(Reply::ok(json!({
-            "value": [{"id": "u-megan"}], "@odata.nextLink": common::artifact::ABSENT
+            "value": [{"id": "u-megan"}], "@odata.nextLink": crate::artifact::ABSENT
         }))),
         "GET /users/{user-id}" => {
             let key = last_segment(req, 0);
@@ -512,7 +512,7 @@ struct SfObjects(Value);
 
 impl SfObjects {
     fn load() -> Self {
-        let path = common::artifact::dir().join("salesforce-objects.json");
+        let path = crate::artifact::dir().join("salesforce-objects.json");
         Self(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
     }
 

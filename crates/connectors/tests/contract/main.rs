@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-#[path = "../common/mod.rs"]
+mod artifact;
 mod common;
 
 mod auth0;

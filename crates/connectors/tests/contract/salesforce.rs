@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
-use vigil_core::connector::salesforce::SalesforceConnector;
-use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
-use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{ErrorCode, SecretString};
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::salesforce::SalesforceConnector;
+use vigil_connectors::{Connector, EndOutcome, PollUpdate};
+use vigil_connectors::{ErrorCode, SecretString};
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_contains};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -10,10 +10,10 @@ use crate::common;
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
-use vigil_core::connector::zitadel::ZitadelConnector;
-use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
-use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{ErrorCode, SecretString};
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::zitadel::ZitadelConnector;
+use vigil_connectors::{Connector, EndOutcome, PollUpdate};
+use vigil_connectors::{ErrorCode, SecretString};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

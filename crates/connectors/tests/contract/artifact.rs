@@ -567,13 +567,6 @@ impl Reply {
             headers: Vec::new(),
         }
     }
-    pub fn with(status: u16, overlay: Value) -> Self {
-        Self {
-            status,
-            overlay: Some(overlay),
-            headers: Vec::new(),
-        }
-    }
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self

@@ -12,10 +12,10 @@ use std::sync::atomic::Ordering;
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use vigil_core::connector::auth0::Auth0Connector;
-use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
-use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{ErrorCode, SecretString};
+use vigil_connectors::auth0::Auth0Connector;
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::{Connector, EndOutcome, PollUpdate};
+use vigil_connectors::{ErrorCode, SecretString};
 use wiremock::matchers::{
     body_json, header, method, path, path_regex, query_param, query_param_is_missing,
 };

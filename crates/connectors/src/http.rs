@@ -7,9 +7,9 @@ use reqwest::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::api::ErrorBody;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::SecretString;
+use vigil_session_api::ErrorBody;
 
 /// Largest response body accepted; a tenant sending more is broken or hostile.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;

@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use serde_json::{Value, json};
-use vigil_core::connector::mattermost::MattermostConnector;
-use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
-use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{ErrorCode, SecretString};
+use vigil_connectors::mattermost::MattermostConnector;
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::{Connector, EndOutcome, PollUpdate};
+use vigil_connectors::{ErrorCode, SecretString};
 use wiremock::matchers::{body_json, header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

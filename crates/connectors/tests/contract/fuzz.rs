@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use vigil_core::SecretString;
-use vigil_core::connector::{self, Connector};
-use vigil_core::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::Connector;
+use vigil_connectors::SecretString;
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// What the server answers next: (status, body), and whether token requests succeed.
@@ -87,7 +87,7 @@ fn rig(which: usize) -> &'static Rig {
         for kind in ConnectorKind::ALL {
             let mut spec = TenantSpec::new("fuzz", *kind, &server.uri()).unwrap();
             spec.request_timeout = Duration::from_secs(2);
-            for opt in connector::kind_info(*kind).options {
+            for opt in vigil_connectors::kind_info(*kind).options {
                 let value = match opt.key.as_str() {
                     // Token endpoints go to the same server, not to the vendor.
                     "login_url" => Some(server.uri()),
@@ -109,9 +109,9 @@ fn rig(which: usize) -> &'static Rig {
                 "token_uri": format!("{}/token", server.uri()),
             })
             .to_string();
-            let built = connector::build(&spec, SecretString::new("fuzz-secret"))
-                .or_else(|_| connector::build(&spec, SecretString::new(common::TEST_KEY)))
-                .or_else(|_| connector::build(&spec, SecretString::new(&service_account)));
+            let built = vigil_connectors::build(&spec, SecretString::new("fuzz-secret"))
+                .or_else(|_| vigil_connectors::build(&spec, SecretString::new(common::TEST_KEY)))
+                .or_else(|_| vigil_connectors::build(&spec, SecretString::new(&service_account)));
             match built {
                 Ok(c) => connectors.push((*kind, c)),
                 Err(e) => panic!("{kind}: cannot build a connector to fuzz: {e}"),
@@ -319,7 +319,7 @@ fn run_all(rig: &Rig, must_ask: bool) -> Result<(), TestCaseError> {
                 // A panic during the check is as much a failure as one during the poll.
                 match check_error {
                     Some(e) if e.message.contains("failed on the tenant's answer") => {
-                        Err(vigil_core::Error::internal(e.message))
+                        Err(vigil_connectors::Error::internal(e.message))
                     }
                     _ => polled,
                 }

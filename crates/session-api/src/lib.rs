@@ -4,6 +4,8 @@
 //! two cannot drift apart silently. Everything optional on the wire is `Option` here and
 //! `#[serde(default)]`, and unknown fields are ignored: a newer server stays readable.
 
+pub mod wire_time;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

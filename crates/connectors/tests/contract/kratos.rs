@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use serde_json::json;
-use vigil_core::connector::kratos::KratosConnector;
-use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
-use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{ErrorCode, SecretString};
+use vigil_connectors::kratos::KratosConnector;
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::{Connector, EndOutcome, PollUpdate};
+use vigil_connectors::{ErrorCode, SecretString};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -231,86 +231,4 @@ async fn bad_answers_are_clear_per_tenant_errors() {
             assert_eq!(err.retry_after_secs, Some(30));
         }
     }
-}
-
-#[tokio::test]
-async fn a_bulk_action_reports_each_item_and_audits_every_outcome() {
-    use vigil_core::actions::{Context, run};
-    use vigil_core::audit::{ActionKind, AuditFilter, AuditLog, ItemState};
-    let s = MockServer::start().await;
-    for (id, status) in [
-        ("ok-1", 204),
-        ("ok-2", 204),
-        ("denied", 403),
-        ("busy", 429),
-        ("broken", 503),
-        ("gone", 404),
-    ] {
-        Mock::given(method("DELETE"))
-            .and(path(format!("/admin/sessions/{id}")))
-            .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "5"))
-            .mount(&s)
-            .await;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let audit = AuditLog::open(dir.path()).unwrap();
-    let c: std::sync::Arc<dyn Connector> = std::sync::Arc::new(connector(&s));
-    let connectors = std::collections::HashMap::from([("ory".to_owned(), c)]);
-    let ctx = Context {
-        connectors: &connectors,
-        store: None,
-        audit: Some(&audit),
-        actor: "t@h",
-    };
-    let targets = ["ok-1", "ok-2", "denied", "busy", "broken", "gone"]
-        .iter()
-        .map(|id| vigil_core::model::SessionRef {
-            tenant: "ory".into(),
-            session_id: (*id).into(),
-        })
-        .collect();
-    let report = run(
-        &ctx,
-        ActionKind::EndSession,
-        targets,
-        &std::collections::HashMap::new(),
-    )
-    .await;
-    let by = |id: &str| {
-        report
-            .items
-            .iter()
-            .find(|i| i.target.session_id == id)
-            .unwrap()
-    };
-    assert!(by("ok-1").ok && by("ok-2").ok && by("gone").ok && by("gone").already_gone);
-    assert_eq!(
-        by("denied").error.as_ref().unwrap().code,
-        ErrorCode::Forbidden
-    );
-    assert_eq!(
-        by("busy").error.as_ref().unwrap().code,
-        ErrorCode::RateLimited
-    );
-    assert_eq!(
-        by("broken").error.as_ref().unwrap().code,
-        ErrorCode::ServerError
-    );
-    assert_eq!(report.failed(), 3);
-    let entries = audit.entries(&AuditFilter::default()).unwrap();
-    assert_eq!(entries.len(), 6);
-    let e = |id: &str| entries.iter().find(|e| e.target == id).unwrap();
-    assert_eq!(
-        (e("ok-1").state, e("gone").state),
-        (ItemState::Accepted, ItemState::Accepted)
-    );
-    assert_eq!(
-        (e("denied").state, e("denied").http_status),
-        (ItemState::Failed, Some(403))
-    );
-    assert_eq!(
-        (e("busy").state, e("busy").http_status),
-        (ItemState::Failed, Some(429))
-    );
-    assert_eq!(e("broken").http_status, Some(503));
 }

@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use serde_json::json;
-use vigil_core::connector::keycloak::KeycloakConnector;
-use vigil_core::connector::{Connector, PollUpdate};
-use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{ErrorCode, SecretString};
+use vigil_connectors::keycloak::KeycloakConnector;
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::{Connector, PollUpdate};
+use vigil_connectors::{ErrorCode, SecretString};
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

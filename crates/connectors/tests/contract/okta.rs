@@ -11,10 +11,10 @@ use std::sync::atomic::Ordering;
 
 use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
-use vigil_core::connector::okta::OktaConnector;
-use vigil_core::connector::{Connector, EndOutcome, PollUpdate};
-use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{ErrorCode, SecretString};
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::okta::OktaConnector;
+use vigil_connectors::{Connector, EndOutcome, PollUpdate};
+use vigil_connectors::{ErrorCode, SecretString};
 use wiremock::matchers::{header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -263,7 +263,7 @@ async fn actions_use_the_sessions_and_lifecycle_endpoints() {
     // A 404 is not "already gone": an Identity Engine session answers the same and
     // lives on. The item fails, saying what to do instead.
     let e = c.end_session("102gone").await.unwrap_err();
-    assert_eq!(e.code, vigil_core::ErrorCode::Unsupported);
+    assert_eq!(e.code, vigil_connectors::ErrorCode::Unsupported);
     assert!(e.message.contains("Force logout"), "{e}");
     assert_eq!(c.end_user_sessions("00u2").await.unwrap(), 2);
     let PollUpdate::Full(after) = c.poll().await.unwrap() else {
@@ -509,6 +509,6 @@ async fn an_identity_engine_org_offers_no_single_session_end() {
     assert_eq!(before.len(), 1);
     assert!(!c.capabilities().end_session && c.capabilities().end_user_sessions);
     let e = c.end_session("102bob").await.unwrap_err();
-    assert_eq!(e.code, vigil_core::ErrorCode::Unsupported);
+    assert_eq!(e.code, vigil_connectors::ErrorCode::Unsupported);
     assert!(e.message.contains("Identity Engine"), "{e}");
 }

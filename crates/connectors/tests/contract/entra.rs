@@ -12,10 +12,10 @@ use std::sync::atomic::Ordering;
 
 use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
-use vigil_core::connector::entra::EntraConnector;
-use vigil_core::connector::{Connector, PollUpdate};
-use vigil_core::model::{ConnectorKind, TenantSpec};
-use vigil_core::{ErrorCode, SecretString};
+use vigil_connectors::entra::EntraConnector;
+use vigil_connectors::model::{ConnectorKind, TenantSpec};
+use vigil_connectors::{Connector, PollUpdate};
+use vigil_connectors::{ErrorCode, SecretString};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

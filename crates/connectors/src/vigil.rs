@@ -14,10 +14,12 @@ use tokio::sync::Mutex;
 
 use super::http::{self, Fetched, HttpClient, is_not_found};
 use super::{Connector, EndOutcome, PollUpdate};
-use crate::api::{self, ApiSession, ApiUser, ChangePage, SessionPage, UserPage, UserResult};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User};
 use crate::secret::SecretString;
+use vigil_session_api::{
+    self as api, ApiSession, ApiUser, ChangePage, SessionPage, UserPage, UserResult,
+};
 
 /// A listing that needs more pages than this is treated as a looping server.
 const MAX_PAGES: usize = 10_000;

@@ -1,4 +1,16 @@
-//! Connectors map a system's admin API onto Vigil's model. One file per kind.
+//! vigil-connectors: each tenant system's admin API mapped onto Vigil's model, one file
+//! per kind, and the small set of types every part of Vigil speaks: the model
+//! ([`model`]), errors ([`error`]), secrets ([`secret`]) and escaping of tenant text
+//! ([`text`]). It knows nothing of storage, the keychain, alerts or the UI; `vigil-core`
+//! builds on it and re-exports it as `vigil_core::connector`.
+
+pub mod error;
+pub mod model;
+pub mod secret;
+pub mod text;
+
+pub use error::{Error, ErrorCode, ErrorPayload, Result};
+pub use secret::SecretString;
 
 pub mod auth;
 pub mod auth0;
@@ -25,9 +37,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::{Error, Result};
 use crate::model::{Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User};
-use crate::secret::SecretString;
 
 /// What one poll learned about a tenant.
 #[derive(Debug, Clone, PartialEq)]
