@@ -15,9 +15,9 @@
 //! of a realm role named `admin`, directly, through a group or through a composite role
 //! (Keycloak's effective role mappings, read for users with sessions).
 //!
-//! One file of about 850 lines: one kind's API, whose parts (listing, actions, the
-//! playbook's steps, SuperUser detection, Test connection) share the service account's
-//! token, the client cache and the admin-role cache. The seam to cut along next is the
+//! One file of about 850 lines, and it stays whole for now: one kind's API, whose parts
+//! (listing, actions, the playbook's steps, SuperUser detection, Test connection) share
+//! the service account's token, the client cache and the admin-role cache. The seam to cut along next is the
 //! SuperUser detection (`admins_among` and its cache) and Test connection (`check`,
 //! `probe`, the role names), each of which only reads through the same token.
 

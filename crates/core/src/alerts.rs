@@ -247,7 +247,7 @@ fn zero_is_off<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D:
 
 /// The numbers of [`AlertSettings`] and the whole numbers each accepts. The one table:
 /// [`AlertSettings::validate`] checks against it, and the window reads it from
-/// `ui/src/ipc/bindings/limits.json` (see [`crate::limits`]).
+/// `ui/src/ipc/bindings/limits.json`, which the `limits` module writes.
 pub const RANGES: &[(&str, u32, u32)] = &[
     ("max_travel_kmh", 100, 5_000),
     ("max_session_age_hours", 1, 8_760),
