@@ -20,7 +20,6 @@ pub mod export;
 pub mod geoip;
 pub mod limits;
 mod observer;
-mod par;
 pub mod people;
 pub mod policy;
 pub mod poll;

@@ -1,9 +1,11 @@
-//! Versioned schema migrations: `PRAGMA user_version` counts the steps applied. A step
-//! is appended, never edited; a database from a newer Vigil is refused, not downgraded.
+//! Versioned schema migrations (`rusqlite_migration`): `PRAGMA user_version` counts the
+//! steps applied. A step is appended, never edited; a database from a newer Vigil is
+//! refused, not downgraded.
 
 use std::path::Path;
 
 use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
 
 use super::db_err;
 use crate::error::{Error, Result};
@@ -103,11 +105,11 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 ";
 
-/// Every step, in order: `STEPS[n]` takes a database from version `n` to `n + 1`.
-const STEPS: &[&str] = &[V1, V2];
+/// Every step, in order: `MIGRATIONS[n]` takes a database from version `n` to `n + 1`.
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2)];
 
 /// The schema version this Vigil writes.
-pub const CURRENT: usize = STEPS.len();
+pub const CURRENT: usize = MIGRATIONS.len();
 
 /// Brings the database to [`CURRENT`] in one transaction.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
@@ -121,13 +123,9 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             path.display()
         )));
     }
-    let tx = conn.transaction().map_err(db_err(path))?;
-    for step in &STEPS[version..] {
-        tx.execute_batch(step).map_err(db_err(path))?;
-    }
-    tx.pragma_update(None, "user_version", CURRENT as i64)
-        .map_err(db_err(path))?;
-    tx.commit().map_err(db_err(path))
+    Migrations::from_slice(MIGRATIONS)
+        .to_latest(conn)
+        .map_err(|e| Error::config(format!("{}: upgrading the schema: {e}", path.display())))
 }
 
 #[cfg(test)]

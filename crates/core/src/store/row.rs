@@ -74,17 +74,27 @@ impl Derived {
     }
 }
 
+/// Listings at least this large are derived on rayon's threads; smaller ones on the
+/// calling thread, where handing the work over would cost more than it saves.
+pub(super) const PARALLEL_FROM: usize = 20_000;
+
 /// The derived parts of every session of a listing that is new or changed (none for an
-/// unchanged one). When the store applies a listing the server has finished sending, so
-/// every core is free for a large one.
+/// unchanged one), in the listing's order. When the store applies a listing the server
+/// has finished sending, so every core is free for a large one.
 pub(super) fn derive_changed(
     sessions: &[Session],
     current: &Map<String, Row>,
 ) -> Vec<Option<Derived>> {
-    crate::par::map_ref(sessions, |s| {
+    use rayon::prelude::*;
+    let derive = |s: &Session| {
         let changed = current.get(&s.id).is_none_or(|old| *old.session != *s);
         changed.then(|| Derived::of(s))
-    })
+    };
+    if sessions.len() < PARALLEL_FROM {
+        sessions.iter().map(derive).collect()
+    } else {
+        sessions.par_iter().map(derive).collect()
+    }
 }
 
 pub(super) fn search_text(s: &Session) -> Box<str> {
@@ -124,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_large_listing_derives_new_and_changed_rows_in_order_on_several_threads() {
-        let n = crate::par::PARALLEL_FROM + 5_001;
+        let n = PARALLEL_FROM + 5_001;
         let listing: Vec<Session> = (0..n)
             .map(|i| {
                 session(
