@@ -20,6 +20,9 @@ pub fn csv(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
 }
 
 /// The table's columns and their widths in terminal cells (the last one takes the rest).
+/// Fixed widths, so each row is written as soon as it is ready: table crates
+/// (`comfy-table`, `tabled`) measure every row before printing the first, which holds a
+/// listing of 100,000 sessions in memory twice. Cell widths come from `unicode-width`.
 const COLUMNS: [(&str, usize); 8] = [
     ("TENANT", 10),
     ("USER", 16),

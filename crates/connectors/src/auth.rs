@@ -58,38 +58,44 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
+    /// The key of a PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`) PEM block, read
+    /// by `rustls-pki-types`; its errors are worded here, since they may quote a line of
+    /// the key.
     pub fn from_pem(pem: &str) -> Result<Self> {
+        use rustls_pki_types::PrivateKeyDer;
+        use rustls_pki_types::pem::{self, PemObject};
+        use zeroize::Zeroize;
         let bad = |why: &str| Error::config(format!("the private key is not usable: {why}"));
-        let pem = pem.trim();
-        let (label, body) = pem
-            .strip_prefix("-----BEGIN ")
-            .and_then(|rest| rest.split_once("-----"))
-            .ok_or_else(|| bad("expected a PEM block (-----BEGIN PRIVATE KEY-----)"))?;
-        let end = format!("-----END {label}-----");
-        let body = body
-            .split_once(end.as_str())
-            .map(|(b, _)| b)
-            .ok_or_else(|| bad("the PEM block has no END line"))?;
-        let b64: String = body.split_whitespace().collect();
-        let mut der = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_bytes())
-            .map_err(|_| bad("the PEM body is not base64"))?;
-        let pair = match label {
-            "PRIVATE KEY" => ring::signature::RsaKeyPair::from_pkcs8(&der),
-            "RSA PRIVATE KEY" => ring::signature::RsaKeyPair::from_der(&der),
+        let mut key =
+            PrivateKeyDer::from_pem_slice(pem.trim().as_bytes()).map_err(|e| match e {
+                pem::Error::MissingSectionEnd { .. } => bad("the PEM block has no END line"),
+                pem::Error::Base64Decode(_) => bad("the PEM body is not base64"),
+                _ => bad("expected a PEM block (-----BEGIN PRIVATE KEY-----)"),
+            })?;
+        let pair = match &key {
+            PrivateKeyDer::Pkcs8(der) => {
+                ring::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der())
+            }
+            PrivateKeyDer::Pkcs1(der) => {
+                ring::signature::RsaKeyPair::from_der(der.secret_pkcs1_der())
+            }
             _ => {
-                der.fill(0);
+                key.zeroize();
                 return Err(bad(
                     "expected an RSA key (PRIVATE KEY or RSA PRIVATE KEY block)",
                 ));
             }
         };
-        der.fill(0);
+        key.zeroize();
         let pair = pair.map_err(|e| bad(&format!("not an RSA key of 2048 bits or more ({e})")))?;
         Ok(Self { pair })
     }
 
     /// A compact JWS (RS256) of `claims` with `kid`/`x5t` in its header when given.
+    /// Assembled here over `ring`, which TLS already builds: `jsonwebtoken` 10 and later
+    /// sign RS256 only through `aws-lc-rs` (a second crypto library, built from C) or
+    /// RustCrypto's `rsa` (RUSTSEC-2023-0071, a timing side channel with no fixed release),
+    /// and a JWS is three base64url parts and one signature.
     pub fn sign_jwt(
         &self,
         kid: Option<&str>,
@@ -682,6 +688,32 @@ mod tests {
                 .err();
         assert!(e.is_some_and(|e| e.code == ErrorCode::Config && !e.message.contains("AAAA")));
         assert!(SigningKey::from_pem("not a key").is_err());
+        // Both RSA forms sign; other blocks are refused with the reason, never quoting
+        // a line of the key.
+        let pkcs8 = include_str!("../tests/fixtures/test-only-rsa-key.pem");
+        let pkcs1 = include_str!("../tests/fixtures/test-only-rsa-key.pkcs1.pem");
+        for pem in [pkcs8, pkcs1] {
+            let key = SigningKey::from_pem(pem).unwrap();
+            let jwt = key.sign_jwt(Some("k1"), None, &serde_json::json!({"a": 1}));
+            assert_eq!(jwt.unwrap().expose().split('.').count(), 3);
+        }
+        let cut = &pkcs8[..pkcs8.find("-----END").unwrap()];
+        let secret_line = pkcs8.lines().nth(1).unwrap();
+        for (pem, why) in [
+            (cut, "no END line"),
+            (
+                "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----",
+                "not base64",
+            ),
+            (
+                "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----",
+                "expected an RSA key",
+            ),
+        ] {
+            let e = SigningKey::from_pem(pem).err().unwrap();
+            assert!(e.message.contains(why), "{why}: {}", e.message);
+            assert!(!e.message.contains(secret_line), "{}", e.message);
+        }
         assert!(is_pem_key(&SecretString::new(
             "\n-----BEGIN RSA PRIVATE KEY-----"
         )));

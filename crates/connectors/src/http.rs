@@ -367,16 +367,12 @@ pub fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
         // Too many digits for a u64: a very long wait, capped like any other.
         return Some(MAX_RETRY_AFTER_SECS);
     }
-    let at = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
+    // An HTTP date in any of the three forms HTTP accepts (IMF-fixdate, RFC 850, asctime).
+    let at = httpdate::parse_http_date(raw).ok()?;
     let secs = at
-        .with_timezone(&chrono::Utc)
-        .signed_duration_since(chrono::Utc::now())
-        .num_seconds();
-    Some(
-        u64::try_from(secs)
-            .unwrap_or(0)
-            .clamp(1, MAX_RETRY_AFTER_SECS),
-    )
+        .duration_since(std::time::SystemTime::now())
+        .map_or(0, |wait| wait.as_secs());
+    Some(secs.clamp(1, MAX_RETRY_AFTER_SECS))
 }
 
 /// The moment `wait` from now, or (for a wait no clock can hold) a day from now. A
@@ -486,19 +482,59 @@ pub fn link_next(headers: &HeaderMap) -> Option<String> {
         .find_map(link_next_in)
 }
 
+/// The `rel="next"` target in one `Link` header (RFC 8288): links separated by commas,
+/// each `<target>` then `;`-separated parameters; `rel` is case-insensitive, quoted or
+/// not, and may hold several space-separated relations. Written here rather than taken
+/// from `parse_link_header` 0.4, which splits the header on every comma and so cuts a
+/// target or a quoted parameter that contains one (a cursor, a filter); the scanner below
+/// keeps `<…>` and `"…"` whole.
 fn link_next_in(raw: &str) -> Option<String> {
-    raw.split(',').find_map(|part| {
-        let (url, params) = part.split_once(';')?;
-        params
-            .split(';')
-            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"))
-            .then(|| {
-                url.trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_owned()
-            })
-    })
+    let mut rest = raw;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        let after_open = rest.strip_prefix('<')?;
+        let close = after_open.find('>')?;
+        let target = &after_open[..close];
+        rest = &after_open[close + 1..];
+        let mut is_next = false;
+        // Parameters up to the comma that ends this link (outside quotes).
+        loop {
+            rest = rest.trim_start();
+            let Some(after_semi) = rest.strip_prefix(';') else {
+                break;
+            };
+            let after_semi = after_semi.trim_start();
+            let name_end = after_semi.find(['=', ';', ',']).unwrap_or(after_semi.len());
+            let name = after_semi[..name_end].trim();
+            rest = &after_semi[name_end..];
+            let mut value = "";
+            if let Some(after_eq) = rest.strip_prefix('=') {
+                let after_eq = after_eq.trim_start();
+                if let Some(quoted) = after_eq.strip_prefix('"') {
+                    let end = quoted.find('"').unwrap_or(quoted.len());
+                    value = &quoted[..end];
+                    rest = quoted.get(end + 1..).unwrap_or("");
+                } else {
+                    let end = after_eq.find([';', ',']).unwrap_or(after_eq.len());
+                    value = after_eq[..end].trim();
+                    rest = &after_eq[end..];
+                }
+            }
+            if name.eq_ignore_ascii_case("rel")
+                && value
+                    .split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("next"))
+            {
+                is_next = true;
+            }
+        }
+        if is_next {
+            return Some(target.trim().to_owned());
+        }
+        // Skip anything unexpected up to the next link.
+        let next = rest.find(',')?;
+        rest = &rest[next..];
+    }
 }
 
 /// Runs `f` over `items` with at most `limit` in flight, keeping the order.
@@ -583,6 +619,23 @@ mod tests {
             h.insert(RETRY_AFTER, HeaderValue::from_static(huge));
             assert_eq!(retry_after_secs(&h), Some(MAX_RETRY_AFTER_SECS), "{huge}");
         }
+        // An HTTP date in each of its three forms, two minutes ahead; one in the past.
+        let ahead = chrono::Utc::now() + chrono::TimeDelta::seconds(120);
+        for form in [
+            "%a, %d %b %Y %H:%M:%S GMT",
+            "%A, %d-%b-%y %H:%M:%S GMT",
+            "%a %b %e %H:%M:%S %Y",
+        ] {
+            let date = ahead.format(form).to_string();
+            h.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
+            let secs = retry_after_secs(&h);
+            assert!(matches!(secs, Some(115..=120)), "{date}: {secs:?}");
+        }
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(retry_after_secs(&h), Some(1));
         h.insert(
             "x-rate-limit-reset",
             HeaderValue::from_static("-9223372036854775808"),
@@ -618,6 +671,24 @@ mod tests {
             ),
         );
         assert_eq!(link_next(&h).as_deref(), Some("/a?page_token=2"));
+        // Commas inside a target and inside a quoted parameter; `rel` in capitals, with
+        // several relations, unquoted; a link without parameters.
+        for (raw, want) in [
+            (
+                "</u?filter=a,b&after=x,y>; rel=\"next\"",
+                Some("/u?filter=a,b&after=x,y"),
+            ),
+            (
+                "</p>; title=\"one, two; three\"; rel=\"prev\", </n?c=1,2>; title=\"a,b\"; REL=\"next last\"",
+                Some("/n?c=1,2"),
+            ),
+            ("</x>, </y>; Rel=next", Some("/y")),
+            ("</x>; rel=\"nextish\"", None),
+            ("garbage, <</z>; rel=next", None),
+            ("", None),
+        ] {
+            assert_eq!(link_next_in(raw).as_deref(), want, "{raw}");
+        }
         // Two headers, `self` first, as Okta sends them.
         let mut okta = HeaderMap::new();
         okta.append(
