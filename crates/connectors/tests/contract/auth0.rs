@@ -514,26 +514,21 @@ async fn management_api_errors_are_mapped() {
             "unexpected shape",
         ),
     ];
-    for (response, code, text) in cases {
-        let s = MockServer::start().await;
-        mount_token(&s, 86400).await;
-        Mock::given(method("GET"))
-            .and(path("/api/v2/users"))
-            .respond_with(response)
-            .mount(&s)
-            .await;
-        let err = connector(&s).poll().await.unwrap_err();
-        assert_eq!(err.code, code, "{}", err.message);
-        assert!(
-            err.message.contains(text),
-            "want {text:?} in {:?}",
-            err.message
-        );
-        assert!(err.message.starts_with("listing users"), "{}", err.message);
-        if code == ErrorCode::RateLimited {
-            assert!(matches!(err.retry_after_secs, Some(8..=9)), "{err:?}");
-        }
-    }
+    common::poll_errors(
+        cases.into(),
+        &common::PollError {
+            method: "GET",
+            path: "/api/v2/users".into(),
+            starts_with: "listing users",
+            retry_after: 8..=9,
+            secret: "m2m-secret",
+        },
+        async |s| {
+            mount_token(s, 86400).await;
+        },
+        connector,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -118,3 +118,65 @@ pub fn check_client_assertion(
     }
     Ok(())
 }
+
+/// What a poll that fails must say, for every error case of one connector.
+pub struct PollError {
+    /// The request the failing answer is given to.
+    pub method: &'static str,
+    pub path: String,
+    /// How the message starts: the step that failed, in the connector's words.
+    pub starts_with: &'static str,
+    /// The wait an error from an HTTP 429 answer must carry, in seconds.
+    pub retry_after: std::ops::RangeInclusive<u64>,
+    /// The tenant's secret, which no message may contain.
+    pub secret: &'static str,
+}
+
+/// For each case (the tenant's answer, the error code and a text the message must hold):
+/// a fresh mock tenant with what `setup` mounts and the answer at `expect`'s request, one
+/// poll through the connector `make` builds, and its error checked against the case and
+/// `expect`. Returns each case's tenant, connector and error for checks of its own.
+pub async fn poll_errors<C: vigil_connectors::Connector>(
+    cases: Vec<(ResponseTemplate, vigil_connectors::ErrorCode, &str)>,
+    expect: &PollError,
+    setup: impl AsyncFn(&wiremock::MockServer),
+    make: impl Fn(&wiremock::MockServer) -> C,
+) -> Vec<(wiremock::MockServer, C, vigil_connectors::Error)> {
+    use vigil_connectors::ErrorCode;
+    use wiremock::matchers::{method, path};
+    let mut seen = Vec::new();
+    for (answer, code, text) in cases {
+        let s = wiremock::MockServer::start().await;
+        setup(&s).await;
+        wiremock::Mock::given(method(expect.method))
+            .and(path(expect.path.as_str()))
+            .respond_with(answer)
+            .mount(&s)
+            .await;
+        let c = make(&s);
+        let err = c.poll().await.unwrap_err();
+        assert_eq!(err.code, code, "{}", err.message);
+        assert!(
+            err.message.contains(text),
+            "want {text:?} in {:?}",
+            err.message
+        );
+        assert!(
+            err.message.starts_with(expect.starts_with),
+            "want it to start with {:?}: {:?}",
+            expect.starts_with,
+            err.message
+        );
+        assert!(!err.message.contains(expect.secret), "{}", err.message);
+        if code == ErrorCode::RateLimited && err.http_status == Some(429) {
+            assert!(
+                err.retry_after_secs
+                    .is_some_and(|s| expect.retry_after.contains(&s)),
+                "want a wait in {:?}: {err:?}",
+                expect.retry_after
+            );
+        }
+        seen.push((s, c, err));
+    }
+    seen
+}

@@ -332,30 +332,21 @@ async fn graph_errors_are_mapped() {
             "invalid JSON",
         ),
     ];
-    for (response, code, text) in cases {
-        let s = MockServer::start().await;
-        mount_token(&s, 3599).await;
-        Mock::given(method("GET"))
-            .and(path("/v1.0/auditLogs/signIns"))
-            .respond_with(response)
-            .mount(&s)
-            .await;
-        let err = connector(&s).poll().await.unwrap_err();
-        assert_eq!(err.code, code, "{}", err.message);
-        assert!(
-            err.message.contains(text),
-            "want {text:?} in {:?}",
-            err.message
-        );
-        assert!(
-            err.message.starts_with("reading the sign-in logs"),
-            "{}",
-            err.message
-        );
-        if code == ErrorCode::RateLimited {
-            assert_eq!(err.retry_after_secs, Some(12));
-        }
-    }
+    common::poll_errors(
+        cases.into(),
+        &common::PollError {
+            method: "GET",
+            path: "/v1.0/auditLogs/signIns".into(),
+            starts_with: "reading the sign-in logs",
+            retry_after: 12..=12,
+            secret: "client~secret",
+        },
+        async |s| {
+            mount_token(s, 3599).await;
+        },
+        connector,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -309,27 +309,21 @@ async fn google_errors_are_mapped() {
             "invalid JSON",
         ),
     ];
-    for (response, code, text) in cases {
-        let s = MockServer::start().await;
-        mount_token(&s, 3599).await;
-        Mock::given(method("GET"))
-            .and(path(LOGIN))
-            .respond_with(response)
-            .mount(&s)
-            .await;
-        let err = connector(&s).poll().await.unwrap_err();
-        assert_eq!(err.code, code, "{}", err.message);
-        assert!(
-            err.message.contains(text),
-            "want {text:?} in {:?}",
-            err.message
-        );
-        assert!(
-            err.message.starts_with("reading login activity"),
-            "{}",
-            err.message
-        );
-    }
+    common::poll_errors(
+        cases.into(),
+        &common::PollError {
+            method: "GET",
+            path: LOGIN.into(),
+            starts_with: "reading login activity",
+            retry_after: 20..=20,
+            secret: "BEGIN PRIVATE KEY",
+        },
+        async |s| {
+            mount_token(s, 3599).await;
+        },
+        connector,
+    )
+    .await;
 }
 
 /// Login activity comes newest first. A log longer than the page limit is cut short: the

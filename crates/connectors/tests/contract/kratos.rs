@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+use crate::common;
 use serde_json::json;
 use vigil_connectors::kratos::KratosConnector;
 use vigil_connectors::model::{ConnectorKind, TenantSpec};
@@ -208,27 +209,17 @@ async fn bad_answers_are_clear_per_tenant_errors() {
             "unexpected shape",
         ),
     ];
-    for (response, code, text) in cases {
-        let s = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/admin/sessions"))
-            .respond_with(response)
-            .mount(&s)
-            .await;
-        let err = connector(&s).poll().await.unwrap_err();
-        assert_eq!(err.code, code, "{}", err.message);
-        assert!(
-            err.message.contains(text),
-            "want {text:?} in {:?}",
-            err.message
-        );
-        assert!(
-            err.message.starts_with("listing sessions: "),
-            "{}",
-            err.message
-        );
-        if code == ErrorCode::RateLimited {
-            assert_eq!(err.retry_after_secs, Some(30));
-        }
-    }
+    common::poll_errors(
+        cases.into(),
+        &common::PollError {
+            method: "GET",
+            path: "/admin/sessions".into(),
+            starts_with: "listing sessions: ",
+            retry_after: 30..=30,
+            secret: "ory_pat_xyz",
+        },
+        async |_| {},
+        connector,
+    )
+    .await;
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+use crate::common;
 use serde_json::{Value, json};
 use vigil_connectors::mattermost::MattermostConnector;
 use vigil_connectors::model::{ConnectorKind, TenantSpec};
@@ -279,27 +280,21 @@ async fn errors_name_the_cause() {
             "invalid JSON",
         ),
     ];
-    for (response, code, text) in cases {
-        let s = MockServer::start().await;
-        mount_me(&s).await;
-        Mock::given(method("GET"))
-            .and(path("/api/v4/users"))
-            .respond_with(response)
-            .mount(&s)
-            .await;
-        let err = connector(&s).poll().await.unwrap_err();
-        assert_eq!(err.code, code, "{}", err.message);
-        assert!(
-            err.message.contains(text),
-            "want {text:?} in {:?}",
-            err.message
-        );
-        assert!(err.message.starts_with("listing users"), "{}", err.message);
-        assert!(!err.message.contains("pat-admin-token"));
-        if code == ErrorCode::RateLimited {
-            assert_eq!(err.retry_after_secs, Some(3));
-        }
-    }
+    common::poll_errors(
+        cases.into(),
+        &common::PollError {
+            method: "GET",
+            path: "/api/v4/users".into(),
+            starts_with: "listing users",
+            retry_after: 3..=3,
+            secret: "pat-admin-token",
+        },
+        async |s| {
+            mount_me(s).await;
+        },
+        connector,
+    )
+    .await;
     // Test connection flags a token that is not a system admin's.
     let s = MockServer::start().await;
     Mock::given(method("GET"))

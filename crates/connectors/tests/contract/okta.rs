@@ -430,43 +430,35 @@ async fn errors_are_per_tenant_and_name_the_cause() {
             "invalid JSON",
         ),
     ];
-    for (response, code, text) in cases {
-        let s = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/api/v1/logs"))
-            .respond_with(response)
-            .mount(&s)
-            .await;
-        let c = connector(&s);
-        let err = c.poll().await.unwrap_err();
-        assert_eq!(err.code, code, "{}", err.message);
-        assert!(
-            err.message.contains(text),
-            "want {text:?} in {:?}",
-            err.message
-        );
-        assert!(
-            err.message.starts_with("reading the System Log"),
-            "{}",
-            err.message
-        );
-        assert!(!err.message.contains("00ssws-token"));
-        if code == ErrorCode::RateLimited {
-            assert!(matches!(err.retry_after_secs, Some(29..=30)), "{err:?}");
-            // The spent window holds further requests of this tenant without asking again.
-            let again = c.poll().await.unwrap_err();
-            assert_eq!(again.code, ErrorCode::RateLimited);
-            assert!(again.retry_after_secs.unwrap() >= 28);
-            let log_reads = s
-                .received_requests()
-                .await
-                .unwrap()
-                .iter()
-                .filter(|r| r.url.path() == "/api/v1/logs")
-                .count();
-            assert_eq!(log_reads, 1);
-        }
-    }
+    let seen = common::poll_errors(
+        cases.into(),
+        &common::PollError {
+            method: "GET",
+            path: "/api/v1/logs".into(),
+            starts_with: "reading the System Log",
+            retry_after: 29..=30,
+            secret: "00ssws-token",
+        },
+        async |_| {},
+        connector,
+    )
+    .await;
+    // The spent window holds further requests of this tenant without asking again.
+    let (s, c, _) = seen
+        .iter()
+        .find(|(_, _, e)| e.code == ErrorCode::RateLimited)
+        .unwrap();
+    let again = c.poll().await.unwrap_err();
+    assert_eq!(again.code, ErrorCode::RateLimited);
+    assert!(again.retry_after_secs.unwrap() >= 28);
+    let log_reads = s
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/logs")
+        .count();
+    assert_eq!(log_reads, 1);
 }
 
 /// An Identity Engine org (`pipeline: idx` in its well-known metadata): the System Log's

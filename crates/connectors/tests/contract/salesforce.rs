@@ -365,27 +365,21 @@ async fn errors_and_the_spent_api_allowance_are_mapped() {
             "invalid JSON",
         ),
     ];
-    for (response, code, text) in cases {
-        let s = MockServer::start().await;
-        mount_client_credentials(&s).await;
-        Mock::given(method("GET"))
-            .and(path(format!("{V}/query")))
-            .respond_with(response)
-            .mount(&s)
-            .await;
-        let err = connector(&s).poll().await.unwrap_err();
-        assert_eq!(err.code, code, "{}", err.message);
-        assert!(
-            err.message.contains(text),
-            "want {text:?} in {:?}",
-            err.message
-        );
-        assert!(
-            err.message.starts_with("querying AuthSession"),
-            "{}",
-            err.message
-        );
-    }
+    common::poll_errors(
+        cases.into(),
+        &common::PollError {
+            method: "GET",
+            path: format!("{V}/query"),
+            starts_with: "querying AuthSession",
+            retry_after: 120..=120,
+            secret: "consumer-secret",
+        },
+        async |s| {
+            mount_client_credentials(s).await;
+        },
+        connector,
+    )
+    .await;
     // Test connection reports what is left of the daily allowance.
     let s = MockServer::start().await;
     mount_client_credentials(&s).await;

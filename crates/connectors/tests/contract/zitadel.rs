@@ -284,24 +284,17 @@ async fn errors_are_mapped() {
             "invalid JSON",
         ),
     ];
-    for (response, code, text) in cases {
-        let s = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v2/sessions/search"))
-            .respond_with(response)
-            .mount(&s)
-            .await;
-        let err = connector(&s).poll().await.unwrap_err();
-        assert_eq!(err.code, code, "{}", err.message);
-        assert!(
-            err.message.contains(text),
-            "want {text:?} in {:?}",
-            err.message
-        );
-        assert!(
-            err.message.starts_with("searching sessions"),
-            "{}",
-            err.message
-        );
-    }
+    common::poll_errors(
+        cases.into(),
+        &common::PollError {
+            method: "POST",
+            path: "/v2/sessions/search".into(),
+            starts_with: "searching sessions",
+            retry_after: 60..=60,
+            secret: "pat-zitadel",
+        },
+        async |_| {},
+        connector,
+    )
+    .await;
 }
