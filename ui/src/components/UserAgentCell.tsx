@@ -68,7 +68,16 @@ function OsIcon({ os }: { os: string | null }) {
       );
     case "Linux":
     case "Ubuntu":
+    case "Kubuntu":
     case "Fedora":
+    case "Debian":
+    case "Arch":
+    case "Mint":
+    case "CentOS":
+    case "RedHat":
+    case "SUSE":
+    case "Gentoo":
+    case "Manjaro":
     case "FreeBSD":
     case "ChromeOS":
       return (

@@ -1,59 +1,51 @@
+// Parsing by ua-parser-js 1.0.41: MIT-licensed (2.x is AGPL-3.0), with maintained browser/OS rules.
+import UAParser from "ua-parser-js";
+
 export type ParsedUserAgent = { browser: string | null; os: string | null; label: string };
 
-type Rule = readonly [RegExp, string];
+// The library's names for what the icons in UserAgentCell know under another name.
+const BROWSER_NAMES = new Map([
+  ["Mobile Safari", "Safari"],
+  ["IE", "Internet Explorer"],
+  ["IEMobile", "Internet Explorer"],
+]);
+const OS_NAMES = new Map([
+  ["Mac OS", "macOS"],
+  ["Chromium OS", "ChromeOS"],
+]);
 
-// Order matters: the first match wins (Edge/Opera UAs also contain "Chrome", Chrome UAs "Safari").
-const BROWSERS: readonly Rule[] = [
-  [/\bEdg(?:e|A|iOS)?\//, "Edge"],
-  [/\b(?:OPR|Opera|OPiOS)\//, "Opera"],
-  [/\bVivaldi\//, "Vivaldi"],
-  [/\bYaBrowser\//, "Yandex"],
-  [/\bSamsungBrowser\//, "Samsung Internet"],
-  [/\b(?:Firefox|FxiOS)\//, "Firefox"],
-  [/\b(?:Chrome|CriOS|Chromium)\//, "Chrome"],
-  [/\bMSIE |\bTrident\//, "Internet Explorer"],
-  [/\bVersion\/[\d.]+.*\bSafari\//, "Safari"],
-  [/\b(?:iPhone|iPad).*AppleWebKit\//, "Safari"],
-  [/\bcurl\//i, "curl"],
-  [/\bWget\//i, "Wget"],
-  [/\bPostmanRuntime\//, "Postman"],
-  [/\bpython-requests\/|\bPython-urllib\/|\bpython-httpx\//i, "Python"],
-  [/\bokhttp\//i, "OkHttp"],
-  [/\bJava\/|\bApache-HttpClient\//, "Java"],
-  [/\bGo-http-client\//, "Go"],
-  [/\bnode-fetch\/|\baxios\/|\bundici\b/i, "Node.js"],
-  [/\bPowerShell\//i, "PowerShell"],
-];
-
-const SYSTEMS: readonly Rule[] = [
-  [/\bWindows Phone\b/, "Windows Phone"],
-  [/\bWindows\b|\bWin(?:32|64|NT)\b/, "Windows"],
-  [/\b(?:iPhone|iPad|iPod)\b|\biOS\b/, "iOS"],
-  [/\bAndroid\b/, "Android"],
-  [/\bCrOS\b/, "ChromeOS"],
-  [/\bMac OS X\b|\bMacintosh\b|\bmacOS\b|\bDarwin\b/, "macOS"],
-  [/\bUbuntu\b/, "Ubuntu"],
-  [/\bFedora\b/, "Fedora"],
-  [/\bFreeBSD\b/, "FreeBSD"],
-  [/\bLinux\b|\bX11\b/, "Linux"],
-];
-
-function firstMatch(ua: string, rules: readonly Rule[]): string | null {
-  for (const [re, name] of rules) {
-    if (re.test(ua)) return name;
-  }
-  return null;
-}
+// A client that is no browser (curl, okhttp, python-requests) names itself in the first product
+// token, `name/version` (RFC 9110 §10.1.5); ASCII token characters only, so nothing a terminal
+// or a bidi algorithm would act on.
+const PRODUCT = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32})\//;
 
 /** Short browser + OS description of a user agent ("Chrome · Windows"). */
 export function parseUserAgent(ua: string | null | undefined): ParsedUserAgent {
   const raw = (ua ?? "").trim();
   if (raw === "") return { browser: null, os: null, label: "–" };
-  const browser = firstMatch(raw, BROWSERS);
-  const os = firstMatch(raw, SYSTEMS);
+  // The library reads only the first 500 characters, so a long string costs no more.
+  const parser = new UAParser(raw);
+  const browserName = name(parser.getBrowser().name);
+  const browser = browserName
+    ? (BROWSER_NAMES.get(browserName) ?? browserName)
+    : name(productToken(raw));
+  const osName = name(parser.getOS().name);
+  const os = osName ? (OS_NAMES.get(osName) ?? osName) : null;
   const parts = [browser, os].filter((p): p is string => p !== null);
   const label = parts.length > 0 ? parts.join(" · ") : truncate(raw, 32);
   return { browser, os, label };
+}
+
+function productToken(ua: string): string | undefined {
+  const token = PRODUCT.exec(ua)?.[1];
+  // "Mozilla/5.0" is what every browser and many bots send for compatibility: it names nobody.
+  return token === "Mozilla" ? undefined : token;
+}
+
+/** A usable name, or null; never one that a lookup table would find on Object.prototype. */
+function name(s: string | undefined): string | null {
+  if (!s || s in Object.prototype) return null;
+  return truncate(s, 32);
 }
 
 function truncate(s: string, max: number): string {
