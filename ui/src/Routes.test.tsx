@@ -1,24 +1,10 @@
-import { QueryClientProvider } from "@tanstack/react-query";
-import { mockIPC } from "@tauri-apps/api/mocks";
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { App } from "./App";
 import type { AlertsFile } from "./ipc/bindings/AlertsFile";
 import type { ErrorPayload } from "./ipc/bindings/ErrorPayload";
 import type { RouteConfig } from "./ipc/bindings/RouteConfig";
-import type { SessionQuery } from "./ipc/bindings/SessionQuery";
-import { createQueryClient } from "./lib/queryClient";
-import {
-  ALERTS_FILE,
-  APP_STATUS,
-  makeRoute,
-  makeSession,
-  pageOf,
-  SETTINGS,
-  SUMMARY,
-} from "./test/fixtures";
-
-type Call = { cmd: string; args: Record<string, unknown> | undefined };
+import { ALERTS_FILE, makeRoute } from "./test/fixtures";
+import { renderSettings } from "./test/settingsFixture";
 
 type Backend = {
   file?: AlertsFile;
@@ -31,62 +17,29 @@ type Backend = {
 };
 
 function startSettings(backend: Backend = {}) {
-  window.history.replaceState(null, "", "#/settings");
-  const rows = Array.from({ length: 4 }, (_, i) => makeSession(i));
   let file = structuredClone(backend.file ?? ALERTS_FILE);
   const secrets = new Set(backend.secrets ?? ["soc"]);
-  const calls: Call[] = [];
-  mockIPC(
-    (cmd, payload) => {
-      const args = payload as Record<string, unknown> | undefined;
-      calls.push({ cmd, args });
-      switch (cmd) {
-        case "summary":
-          return SUMMARY;
-        case "query_sessions":
-          return pageOf(rows, args?.query as SessionQuery);
-        case "list_alerts":
-          return [];
-        case "app_status":
-          return APP_STATUS;
-        case "get_settings":
-          return SETTINGS;
-        case "list_policies":
-          return [];
-        case "shared_audit":
-          return { config: null, status: null };
-        case "alerts_config":
-          return file;
-        case "save_alerts_config": {
-          const sent = args?.alerts as AlertsFile;
-          file = backend.saveAlerts ? backend.saveAlerts(sent) : structuredClone(sent);
-          return file;
-        }
-        case "routes_with_secret":
-          return file.routes.filter((r) => secrets.has(r.name)).map((r) => r.name);
-        case "set_route_secret": {
-          const route = args?.route as string;
-          const secret = args?.secret as string | null;
-          backend.setSecret?.(route, secret);
-          if (secret) secrets.add(route);
-          else secrets.delete(route);
-          return null;
-        }
-        case "test_route":
-          backend.testRoute?.(args?.route as RouteConfig);
-          return null;
-        default:
-          throw { code: "internal", message: `unexpected command ${cmd}` } satisfies ErrorPayload;
-      }
+  const { calls, argsOf } = renderSettings({
+    alerts_config: () => file,
+    save_alerts_config: (args) => {
+      const sent = args?.alerts as AlertsFile;
+      file = backend.saveAlerts ? backend.saveAlerts(sent) : structuredClone(sent);
+      return file;
     },
-    { shouldMockEvents: true },
-  );
-  render(
-    <QueryClientProvider client={createQueryClient({ retry: false })}>
-      <App />
-    </QueryClientProvider>,
-  );
-  const argsOf = (cmd: string) => calls.filter((c) => c.cmd === cmd).map((c) => c.args ?? {});
+    routes_with_secret: () => file.routes.filter((r) => secrets.has(r.name)).map((r) => r.name),
+    set_route_secret: (args) => {
+      const route = args?.route as string;
+      const secret = args?.secret as string | null;
+      backend.setSecret?.(route, secret);
+      if (secret) secrets.add(route);
+      else secrets.delete(route);
+      return null;
+    },
+    test_route: (args) => {
+      backend.testRoute?.(args?.route as RouteConfig);
+      return null;
+    },
+  });
   const order = () => calls.map((c) => c.cmd).filter((c) => c !== "routes_with_secret");
   return { calls, argsOf, order };
 }

@@ -1,17 +1,10 @@
-import { QueryClientProvider } from "@tanstack/react-query";
-import { mockIPC } from "@tauri-apps/api/mocks";
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { App } from "./App";
 import type { ErrorPayload } from "./ipc/bindings/ErrorPayload";
-import type { SessionQuery } from "./ipc/bindings/SessionQuery";
 import type { SharedAuditConfig } from "./ipc/bindings/SharedAuditConfig";
 import type { SharedAuditView } from "./ipc/bindings/SharedAuditView";
 import type { SharedEvent } from "./ipc/bindings/SharedEvent";
-import { createQueryClient } from "./lib/queryClient";
-import { ALERTS_FILE, APP_STATUS, makeSession, pageOf, SETTINGS, SUMMARY } from "./test/fixtures";
-
-type Call = { cmd: string; args: Record<string, unknown> | undefined };
+import { renderSettings } from "./test/settingsFixture";
 
 const CONFIG: SharedAuditConfig = {
   url: "postgres://vigil_operator@audit.example.org:5432/vigil",
@@ -65,59 +58,23 @@ type Backend = {
 };
 
 function startApp(backend: Backend = {}, hash = "#/settings") {
-  window.history.replaceState(null, "", hash);
-  const rows = Array.from({ length: 4 }, (_, i) => makeSession(i));
   let view: SharedAuditView = structuredClone(backend.view ?? { config: null, status: null });
-  const calls: Call[] = [];
-  mockIPC(
-    (cmd, payload) => {
-      const args = payload as Record<string, unknown> | undefined;
-      calls.push({ cmd, args });
-      switch (cmd) {
-        case "summary":
-          return SUMMARY;
-        case "query_sessions":
-          return pageOf(rows, args?.query as SessionQuery);
-        case "list_alerts":
-          return [];
-        case "app_status":
-          return APP_STATUS;
-        case "get_settings":
-          return SETTINGS;
-        case "list_policies":
-          return [];
-        case "alerts_config":
-          return ALERTS_FILE;
-        case "routes_with_secret":
-          return [];
-        case "audit_entries":
-          return [];
-        case "shared_audit":
-          return view;
-        case "save_shared_audit": {
-          const config = args?.config as SharedAuditConfig | null;
-          const password = args?.password as string | null;
-          view = backend.saveShared
-            ? backend.saveShared(config, password)
-            : { config, status: null };
-          return view;
-        }
-        case "shared_audit_events":
-          return backend.events ? backend.events() : EVENTS;
-        case "verify_shared_audit":
-          return backend.verify ? backend.verify() : { rows: 3, head: "3f9a0c12deadbeefcafe" };
-        default:
-          throw { code: "internal", message: `unexpected command ${cmd}` } satisfies ErrorPayload;
-      }
+  const { argsOf } = renderSettings(
+    {
+      audit_entries: () => [],
+      shared_audit: () => view,
+      save_shared_audit: (args) => {
+        const config = args?.config as SharedAuditConfig | null;
+        const password = args?.password as string | null;
+        view = backend.saveShared ? backend.saveShared(config, password) : { config, status: null };
+        return view;
+      },
+      shared_audit_events: () => (backend.events ? backend.events() : EVENTS),
+      verify_shared_audit: () =>
+        backend.verify ? backend.verify() : { rows: 3, head: "3f9a0c12deadbeefcafe" },
     },
-    { shouldMockEvents: true },
+    hash,
   );
-  render(
-    <QueryClientProvider client={createQueryClient({ retry: false })}>
-      <App />
-    </QueryClientProvider>,
-  );
-  const argsOf = (cmd: string) => calls.filter((c) => c.cmd === cmd).map((c) => c.args ?? {});
   return { argsOf };
 }
 

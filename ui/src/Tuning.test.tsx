@@ -1,71 +1,21 @@
-import { QueryClientProvider } from "@tanstack/react-query";
-import { mockIPC } from "@tauri-apps/api/mocks";
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { App } from "./App";
 import type { AlertsFile } from "./ipc/bindings/AlertsFile";
 import type { ErrorPayload } from "./ipc/bindings/ErrorPayload";
-import type { SessionQuery } from "./ipc/bindings/SessionQuery";
-import { createQueryClient } from "./lib/queryClient";
-import {
-  ALERTS_FILE,
-  APP_STATUS,
-  makeRoute,
-  makeSession,
-  pageOf,
-  SETTINGS,
-  SUMMARY,
-} from "./test/fixtures";
-
-type Call = { cmd: string; args: Record<string, unknown> | undefined };
+import { ALERTS_FILE, makeRoute } from "./test/fixtures";
+import { renderSettings } from "./test/settingsFixture";
 
 function startSettings(opts: { saveAlerts?: (alerts: AlertsFile) => AlertsFile } = {}) {
-  window.history.replaceState(null, "", "#/settings");
-  const rows = Array.from({ length: 4 }, (_, i) => makeSession(i));
   let file = structuredClone(ALERTS_FILE);
-  const calls: Call[] = [];
-  mockIPC(
-    (cmd, payload) => {
-      const args = payload as Record<string, unknown> | undefined;
-      calls.push({ cmd, args });
-      switch (cmd) {
-        case "summary":
-          return SUMMARY;
-        case "query_sessions":
-          return pageOf(rows, args?.query as SessionQuery);
-        case "list_alerts":
-          return [];
-        case "app_status":
-          return APP_STATUS;
-        case "get_settings":
-          return SETTINGS;
-        case "list_policies":
-          return [];
-        case "shared_audit":
-          return { config: null, status: null };
-        case "routes_with_secret":
-          return [];
-        case "alerts_config":
-          return file;
-        case "save_alerts_config": {
-          const sent = args?.alerts as AlertsFile;
-          file = opts.saveAlerts ? opts.saveAlerts(sent) : structuredClone(sent);
-          return file;
-        }
-        case "set_route_secret":
-          return null;
-        default:
-          throw { code: "internal", message: `unexpected command ${cmd}` } satisfies ErrorPayload;
-      }
+  const { argsOf } = renderSettings({
+    alerts_config: () => file,
+    save_alerts_config: (args) => {
+      const sent = args?.alerts as AlertsFile;
+      file = opts.saveAlerts ? opts.saveAlerts(sent) : structuredClone(sent);
+      return file;
     },
-    { shouldMockEvents: true },
-  );
-  render(
-    <QueryClientProvider client={createQueryClient({ retry: false })}>
-      <App />
-    </QueryClientProvider>,
-  );
-  const argsOf = (cmd: string) => calls.filter((c) => c.cmd === cmd).map((c) => c.args ?? {});
+    set_route_secret: () => null,
+  });
   return { argsOf };
 }
 

@@ -1,6 +1,7 @@
 // The add/edit form of an alert route: the fields of its kind and a write-only secret.
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { FormField } from "../../components/FormField";
 import { queryKeys } from "../../hooks/queries";
 import type { AlertsFile } from "../../ipc/bindings/AlertsFile";
 import type { RouteConfig } from "../../ipc/bindings/RouteConfig";
@@ -173,62 +174,17 @@ export function RouteForm(props: FormProps) {
     }
   };
 
-  /** A labelled field with its hint and error, tied to the input by id and aria-describedby. */
-  const field = (
-    name: RouteField | "secret",
-    text: ReactNode,
-    input: (p: {
-      id: string;
-      "data-field": string;
-      "data-testid": string;
-      "aria-invalid": boolean;
-      "aria-describedby": string | undefined;
-    }) => ReactNode,
-    help?: ReactNode,
-    kind: "input" | "check" = "input",
-  ) => {
-    const id = `${ids}-${name}`;
-    const err = errors[name];
-    const describedBy = [help ? `${id}-help` : "", err ? `${id}-err` : ""].filter(Boolean);
-    const control = input({
-      id,
-      "data-field": name,
-      "data-testid": name === "secret" ? "route-secret" : `route-field-${name}`,
-      "aria-invalid": err !== undefined,
-      "aria-describedby": describedBy.length > 0 ? describedBy.join(" ") : undefined,
-    });
-    return (
-      <div className={kind === "check" ? "form-field check-field" : "form-field"} key={name}>
-        {kind === "check" ? (
-          <label htmlFor={id} className="toggle">
-            {control}
-            <span>{text}</span>
-          </label>
-        ) : (
-          <>
-            <label htmlFor={id}>{text}</label>
-            {control}
-          </>
-        )}
-        {help && (
-          <span className="field-help" id={`${id}-help`}>
-            {help}
-          </span>
-        )}
-        {err && (
-          <span className="field-error" id={`${id}-err`} role="alert">
-            {err}
-          </span>
-        )}
-      </div>
-    );
-  };
+  /** The id, test id and error of a field, for its FormField. */
+  const wiring = (name: RouteField | "secret") => ({
+    id: `${ids}-${name}`,
+    field: name,
+    testId: name === "secret" ? "route-secret" : `route-field-${name}`,
+    error: errors[name],
+  });
 
-  const textField = (name: TextField, text: string, placeholder?: string, help?: ReactNode) =>
-    field(
-      name,
-      text,
-      (p) => (
+  const textField = (name: TextField, text: string, placeholder?: string, help?: ReactNode) => (
+    <FormField key={name} {...wiring(name)} label={text} hint={help}>
+      {(p) => (
         <input
           {...p}
           type="text"
@@ -238,20 +194,18 @@ export function RouteForm(props: FormProps) {
           spellCheck={false}
           autoComplete="off"
         />
-      ),
-      help,
-    );
+      )}
+    </FormField>
+  );
 
   const choice = <T extends string>(
     name: "kind" | "min_severity" | "security" | "transport" | "format" | "facility",
     text: string,
     options: readonly { value: T; label: string }[],
     help?: ReactNode,
-  ) =>
-    field(
-      name,
-      text,
-      (p) => (
+  ) => (
+    <FormField key={name} {...wiring(name)} label={text} hint={help}>
+      {(p) => (
         <select {...p} value={draft[name]} onChange={(e) => set(name, e.target.value)}>
           {options.map((o) => (
             <option key={o.value} value={o.value}>
@@ -259,9 +213,9 @@ export function RouteForm(props: FormProps) {
             </option>
           ))}
         </select>
-      ),
-      help,
-    );
+      )}
+    </FormField>
+  );
 
   const kindField = (f: RouteField): ReactNode => {
     switch (f) {
@@ -333,11 +287,9 @@ export function RouteForm(props: FormProps) {
         {textField("tenants", "Tenants", "prod, staging")}
         {textField("tags", "Tags", "production", "Comma separated; both empty: every tenant.")}
         {FIELD_ORDER.filter((f) => used.includes(f)).map(kindField)}
-        {label !== null &&
-          field(
-            "secret",
-            label,
-            (p) => (
+        {label !== null && (
+          <FormField {...wiring("secret")} label={label} hint={secretHelp}>
+            {(p) => (
               <input
                 {...p}
                 ref={secretRef}
@@ -350,24 +302,25 @@ export function RouteForm(props: FormProps) {
                   if (errors.secret) setErrors(({ secret: _, ...rest }) => rest);
                 }}
               />
-            ),
-            secretHelp,
-          )}
+            )}
+          </FormField>
+        )}
       </div>
-      {field(
-        "enabled",
-        "Enabled",
-        (p) => (
+      <FormField
+        {...wiring("enabled")}
+        label="Enabled"
+        hint="Off: the route is kept but sends nothing."
+        check
+      >
+        {(p) => (
           <input
             {...p}
             type="checkbox"
             checked={draft.enabled}
             onChange={(e) => set("enabled", e.target.checked)}
           />
-        ),
-        "Off: the route is kept but sends nothing.",
-        "check",
-      )}
+        )}
+      </FormField>
       {hadSecret && !kindChanged && label !== null && (
         <label className="toggle">
           <input

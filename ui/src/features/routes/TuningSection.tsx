@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useId, useMemo, useRef, useState } from "react";
+import { FormField } from "../../components/FormField";
 import { alertsConfigQueryOptions, queryKeys } from "../../hooks/queries";
 import type { AlertsFile } from "../../ipc/bindings/AlertsFile";
 import type { Rule } from "../../ipc/bindings/Rule";
@@ -26,14 +27,6 @@ const ITEM_TEST_IDS: Record<ListName, string> = {
   networks: "network",
   exclusions: "exclusion",
   scopes: "scope",
-};
-
-type FieldProps = {
-  id: string;
-  "data-field": string;
-  "data-testid": string;
-  "aria-invalid": boolean;
-  "aria-describedby": string | undefined;
 };
 
 function TuningForm({ stored }: { stored: AlertsFile }) {
@@ -140,41 +133,6 @@ function TuningForm({ stored }: { stored: AlertsFile }) {
     setSaved(false);
   };
 
-  /** A labelled field with its hint and error; `name` is its error key. */
-  const field = (
-    name: string,
-    testId: string,
-    label: ReactNode,
-    input: (p: FieldProps) => ReactNode,
-    help?: ReactNode,
-  ) => {
-    const id = `${ids}-${name}`;
-    const err = errors[name];
-    const describedBy = [help ? `${id}-help` : "", err ? `${id}-err` : ""].filter(Boolean);
-    return (
-      <div className="form-field">
-        <label htmlFor={id}>{label}</label>
-        {input({
-          id,
-          "data-field": name,
-          "data-testid": testId,
-          "aria-invalid": err !== undefined,
-          "aria-describedby": describedBy.length > 0 ? describedBy.join(" ") : undefined,
-        })}
-        {help && (
-          <span className="field-help" id={`${id}-help`}>
-            {help}
-          </span>
-        )}
-        {err && (
-          <span className="field-error" id={`${id}-err`} role="alert">
-            {err}
-          </span>
-        )}
-      </div>
-    );
-  };
-
   /** A text field of an item of a list. */
   const itemText = <L extends ListName>(
     list: L,
@@ -183,24 +141,31 @@ function TuningForm({ stored }: { stored: AlertsFile }) {
     label: string,
     placeholder?: string,
     help?: ReactNode,
-  ) =>
-    field(
-      `${list}.${item.key}.${name}`,
-      `tuning-${ITEM_TEST_IDS[list]}-${name}`,
-      label,
-      (p) => (
-        <input
-          {...p}
-          type="text"
-          value={String((item as Record<string, unknown>)[name] ?? "")}
-          placeholder={placeholder}
-          onChange={(e) => setItem(list, item.key, name, e.target.value)}
-          spellCheck={false}
-          autoComplete="off"
-        />
-      ),
-      help,
+  ) => {
+    const key = `${list}.${item.key}.${name}`;
+    return (
+      <FormField
+        id={`${ids}-${key}`}
+        field={key}
+        testId={`tuning-${ITEM_TEST_IDS[list]}-${name}`}
+        label={label}
+        hint={help}
+        error={errors[key]}
+      >
+        {(p) => (
+          <input
+            {...p}
+            type="text"
+            value={String((item as Record<string, unknown>)[name] ?? "")}
+            placeholder={placeholder}
+            onChange={(e) => setItem(list, item.key, name, e.target.value)}
+            spellCheck={false}
+            autoComplete="off"
+          />
+        )}
+      </FormField>
     );
+  };
 
   /** Checkboxes of the rules (a multi-select); none picked means what `noneMeans` says. */
   const rulePicks = (
@@ -282,11 +247,15 @@ function TuningForm({ stored }: { stored: AlertsFile }) {
       noValidate
       aria-label="Alert tuning"
     >
-      {field(
-        "merge_minutes",
-        "tuning-merge-minutes",
-        "Merge a user's alerts within (minutes)",
-        (p) => (
+      <FormField
+        id={`${ids}-merge_minutes`}
+        field="merge_minutes"
+        testId="tuning-merge-minutes"
+        label="Merge a user's alerts within (minutes)"
+        hint="A user's new alert within this many minutes of an earlier one adds to it instead of alerting again. 0: off."
+        error={errors.merge_minutes}
+      >
+        {(p) => (
           <input
             {...p}
             type="number"
@@ -299,9 +268,8 @@ function TuningForm({ stored }: { stored: AlertsFile }) {
               change((d) => ({ ...d, merge_minutes: e.target.value }), "merge_minutes")
             }
           />
-        ),
-        "A user's new alert within this many minutes of an earlier one adds to it instead of alerting again. 0: off.",
-      )}
+        )}
+      </FormField>
 
       <h4>Trusted networks</h4>
       <p className="field-help">

@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { FormField } from "../../components/FormField";
 import { appStatusQueryOptions, queryKeys, settingsQueryOptions } from "../../hooks/queries";
 import type { AppSettings } from "../../ipc/bindings/AppSettings";
 import type { Severity } from "../../ipc/bindings/Severity";
@@ -122,61 +123,14 @@ function SettingsForm({ stored }: FormProps) {
     setSaved(false);
   };
 
-  /** A labelled field with its hint and error, tied to the input by id and aria-describedby. */
-  const field = (
-    name: Field,
-    label: ReactNode,
-    input: (props: {
-      id: string;
-      "data-field": Field;
-      "data-testid": string;
-      "aria-invalid": boolean;
-      "aria-describedby": string | undefined;
-    }) => ReactNode,
-    help?: ReactNode,
-    kind: "input" | "check" = "input",
-  ) => {
-    const id = `${ids}-${name}`;
-    const err = errors[name];
-    const describedBy = [help ? `${id}-help` : "", err ? `${id}-err` : ""].filter(Boolean);
-    const control = input({
-      id,
-      "data-field": name,
-      "data-testid": `settings-${TEST_IDS[name]}`,
-      "aria-invalid": err !== undefined,
-      "aria-describedby": describedBy.length > 0 ? describedBy.join(" ") : undefined,
-    });
-    return (
-      <div className={kind === "check" ? "form-field check-field" : "form-field"}>
-        {kind === "check" ? (
-          <label htmlFor={id} className="toggle">
-            {control}
-            <span>{label}</span>
-          </label>
-        ) : (
-          <>
-            <label htmlFor={id}>{label}</label>
-            {control}
-          </>
-        )}
-        {help && (
-          <span className="field-help" id={`${id}-help`}>
-            {help}
-          </span>
-        )}
-        {err && (
-          <span
-            className="field-error"
-            id={`${id}-err`}
-            role="alert"
-            data-testid={`settings-${TEST_IDS[name]}-error`}
-          >
-            {err}
-          </span>
-        )}
-      </div>
-    );
-  };
+  /** The id, test ids and error of a field, for its FormField. */
+  const wiring = (name: Field) => ({
+    id: `${ids}-${name}`,
+    field: name,
+    testId: `settings-${TEST_IDS[name]}`,
+    error: errors[name],
+    errorTestId: `settings-${TEST_IDS[name]}-error`,
+  });
 
   const hint = saveErrorHint(errorCode(formError));
 
@@ -190,10 +144,12 @@ function SettingsForm({ stored }: FormProps) {
     >
       <section className="settings-section" aria-labelledby={`${ids}-polling`}>
         <h3 id={`${ids}-polling`}>Polling and history</h3>
-        {field(
-          "default_poll_interval_secs",
-          "Default poll interval (seconds)",
-          (p) => (
+        <FormField
+          {...wiring("default_poll_interval_secs")}
+          label="Default poll interval (seconds)"
+          hint="Offered for new tenants; each tenant keeps its own interval."
+        >
+          {(p) => (
             <input
               {...p}
               type="number"
@@ -204,13 +160,14 @@ function SettingsForm({ stored }: FormProps) {
               value={draft.default_poll_interval_secs}
               onChange={(e) => set("default_poll_interval_secs", e.target.value)}
             />
-          ),
-          "Offered for new tenants; each tenant keeps its own interval.",
-        )}
-        {field(
-          "history_retention_days",
-          "Keep session history (days)",
-          (p) => (
+          )}
+        </FormField>
+        <FormField
+          {...wiring("history_retention_days")}
+          label="Keep session history (days)"
+          hint="Older login history is deleted. The audit log is never pruned."
+        >
+          {(p) => (
             <input
               {...p}
               type="number"
@@ -221,13 +178,14 @@ function SettingsForm({ stored }: FormProps) {
               value={draft.history_retention_days}
               onChange={(e) => set("history_retention_days", e.target.value)}
             />
-          ),
-          "Older login history is deleted. The audit log is never pruned.",
-        )}
-        {field(
-          "geoip_database",
-          "GeoIP database",
-          (p) => (
+          )}
+        </FormField>
+        <FormField
+          {...wiring("geoip_database")}
+          label="GeoIP database"
+          hint="Full path of a MaxMind .mmdb city database (GeoLite2 or GeoIP2), used for session locations and impossible-travel alerts. Empty: none."
+        >
+          {(p) => (
             <input
               {...p}
               type="text"
@@ -237,31 +195,33 @@ function SettingsForm({ stored }: FormProps) {
               spellCheck={false}
               autoComplete="off"
             />
-          ),
-          "Full path of a MaxMind .mmdb city database (GeoLite2 or GeoIP2), used for session locations and impossible-travel alerts. Empty: none.",
-        )}
+          )}
+        </FormField>
       </section>
 
       <section className="settings-section" aria-labelledby={`${ids}-notify`}>
         <h3 id={`${ids}-notify`}>Notifications</h3>
-        {field(
-          "notifications",
-          "Notify about new alerts",
-          (p) => (
+        <FormField
+          {...wiring("notifications")}
+          label="Notify about new alerts"
+          hint="System notifications; the Alerts view always lists every alert."
+          check
+        >
+          {(p) => (
             <input
               {...p}
               type="checkbox"
               checked={draft.notifications}
               onChange={(e) => set("notifications", e.target.checked)}
             />
-          ),
-          "System notifications; the Alerts view always lists every alert.",
-          "check",
-        )}
-        {field(
-          "notify_min_severity",
-          "Notify for",
-          (p) => (
+          )}
+        </FormField>
+        <FormField
+          {...wiring("notify_min_severity")}
+          label="Notify for"
+          hint="The lowest alert severity that notifies."
+        >
+          {(p) => (
             <select
               {...p}
               value={draft.notify_min_severity}
@@ -274,17 +234,18 @@ function SettingsForm({ stored }: FormProps) {
                 </option>
               ))}
             </select>
-          ),
-          "The lowest alert severity that notifies.",
-        )}
+          )}
+        </FormField>
       </section>
 
       <section className="settings-section" aria-labelledby={`${ids}-look`}>
         <h3 id={`${ids}-look`}>Appearance</h3>
-        {field(
-          "theme",
-          "Theme",
-          (p) => (
+        <FormField
+          {...wiring("theme")}
+          label="Theme"
+          hint="System follows the light or dark mode of the operating system."
+        >
+          {(p) => (
             <select
               {...p}
               value={draft.theme}
@@ -296,41 +257,42 @@ function SettingsForm({ stored }: FormProps) {
                 </option>
               ))}
             </select>
-          ),
-          "System follows the light or dark mode of the operating system.",
-        )}
+          )}
+        </FormField>
       </section>
 
       <section className="settings-section" aria-labelledby={`${ids}-startup`}>
         <h3 id={`${ids}-startup`}>Start and tray</h3>
-        {field(
-          "start_at_login",
-          "Start Vigil when I log in",
-          (p) => (
+        <FormField
+          {...wiring("start_at_login")}
+          label="Start Vigil when I log in"
+          hint="Vigil starts hidden in the tray."
+          check
+        >
+          {(p) => (
             <input
               {...p}
               type="checkbox"
               checked={draft.start_at_login}
               onChange={(e) => set("start_at_login", e.target.checked)}
             />
-          ),
-          "Vigil starts hidden in the tray.",
-          "check",
-        )}
-        {field(
-          "keep_running_in_tray",
-          "Keep running in the tray",
-          (p) => (
+          )}
+        </FormField>
+        <FormField
+          {...wiring("keep_running_in_tray")}
+          label="Keep running in the tray"
+          hint="Closing the window keeps Vigil watching in the tray; Quit is in the tray menu."
+          check
+        >
+          {(p) => (
             <input
               {...p}
               type="checkbox"
               checked={draft.keep_running_in_tray}
               onChange={(e) => set("keep_running_in_tray", e.target.checked)}
             />
-          ),
-          "Closing the window keeps Vigil watching in the tray; Quit is in the tray menu.",
-          "check",
-        )}
+          )}
+        </FormField>
       </section>
 
       {formError !== null && (

@@ -1,13 +1,13 @@
 import {
   type FormEvent,
   type KeyboardEvent,
-  type ReactNode,
   useEffect,
   useId,
   useMemo,
   useRef,
   useState,
 } from "react";
+import { FormField } from "../../components/FormField";
 import type { ConnectorKind } from "../../ipc/bindings/ConnectorKind";
 import type { KindInfo } from "../../ipc/bindings/KindInfo";
 import type { TenantCheck } from "../../ipc/bindings/TenantCheck";
@@ -244,42 +244,14 @@ export function TenantForm({
     trapTab(e, dialogRef.current);
   };
 
-  const field = (
-    name: DraftField,
-    label: ReactNode,
-    input: (props: {
-      id: string;
-      "data-field": DraftField;
-      "aria-invalid": boolean;
-      "aria-describedby": string | undefined;
-    }) => ReactNode,
-    help?: ReactNode,
-  ) => {
-    const id = `${ids}-${name}`;
-    const err = errors[name];
-    const describedBy = [help ? `${id}-help` : "", err ? `${id}-err` : ""].filter(Boolean);
-    return (
-      <div className="form-field" key={name}>
-        <label htmlFor={id}>{label}</label>
-        {input({
-          id,
-          "data-field": name,
-          "aria-invalid": err !== undefined,
-          "aria-describedby": describedBy.length > 0 ? describedBy.join(" ") : undefined,
-        })}
-        {help && (
-          <span className="field-help" id={`${id}-help`}>
-            {help}
-          </span>
-        )}
-        {err && (
-          <span className="field-error" id={`${id}-err`} data-testid="tenant-field-error">
-            {err}
-          </span>
-        )}
-      </div>
-    );
-  };
+  /** The id and error of a field, for its FormField. */
+  const wiring = (name: DraftField) => ({
+    id: `${ids}-${name}`,
+    field: name,
+    error: errors[name],
+    errorTestId: "tenant-field-error",
+    announceError: false,
+  });
 
   const required = (
     <abbr className="required" title="required">
@@ -302,10 +274,20 @@ export function TenantForm({
       >
         <h2 id={titleId}>{isEdit ? `Edit tenant ${editing.config.name}` : "Add tenant"}</h2>
         <form className="tenant-form" onSubmit={(e) => void onSubmit(e)} noValidate>
-          {field(
-            "kind",
-            <>Kind {required}</>,
-            (p) => (
+          <FormField
+            {...wiring("kind")}
+            label={<>Kind {required}</>}
+            hint={
+              kindsError ? (
+                <span className="tenant-error">
+                  Could not load the connector kinds: {errorMessage(kindsError)}
+                </span>
+              ) : (
+                kind?.description
+              )
+            }
+          >
+            {(p) => (
               <select
                 {...p}
                 ref={firstRef}
@@ -321,19 +303,14 @@ export function TenantForm({
                   </option>
                 ))}
               </select>
-            ),
-            kindsError ? (
-              <span className="tenant-error">
-                Could not load the connector kinds: {errorMessage(kindsError)}
-              </span>
-            ) : (
-              kind?.description
-            ),
-          )}
-          {field(
-            "name",
-            <>Name {required}</>,
-            (p) => (
+            )}
+          </FormField>
+          <FormField
+            {...wiring("name")}
+            label={<>Name {required}</>}
+            hint="Letters, digits, dots, dashes and underscores; shown in the Tenant column."
+          >
+            {(p) => (
               <input
                 {...p}
                 data-testid="tenant-name"
@@ -343,28 +320,34 @@ export function TenantForm({
                 autoComplete="off"
                 maxLength={64}
               />
-            ),
-            "Letters, digits, dots, dashes and underscores; shown in the Tenant column.",
-          )}
-          {field("url", <>URL {required}</>, (p) => (
-            <input
-              {...p}
-              type="url"
-              data-testid="tenant-url"
-              value={draft.url}
-              placeholder={kind?.url_hint ?? "https://"}
-              onChange={(e) => update({ url: e.target.value }, "url")}
-              spellCheck={false}
-              autoComplete="off"
-            />
-          ))}
-          {kind?.options.map((f) =>
-            field(
-              `option:${f.key}`,
-              <>
-                {f.label} {f.required && required}
-              </>,
-              (p) => (
+            )}
+          </FormField>
+          <FormField {...wiring("url")} label={<>URL {required}</>}>
+            {(p) => (
+              <input
+                {...p}
+                type="url"
+                data-testid="tenant-url"
+                value={draft.url}
+                placeholder={kind?.url_hint ?? "https://"}
+                onChange={(e) => update({ url: e.target.value }, "url")}
+                spellCheck={false}
+                autoComplete="off"
+              />
+            )}
+          </FormField>
+          {kind?.options.map((f) => (
+            <FormField
+              key={`option:${f.key}`}
+              {...wiring(`option:${f.key}`)}
+              label={
+                <>
+                  {f.label} {f.required && required}
+                </>
+              }
+              hint={f.help || undefined}
+            >
+              {(p) => (
                 <input
                   {...p}
                   data-testid={`tenant-option-${f.key}`}
@@ -374,10 +357,9 @@ export function TenantForm({
                   spellCheck={false}
                   autoComplete="off"
                 />
-              ),
-              f.help || undefined,
-            ),
-          )}
+              )}
+            </FormField>
+          ))}
           {isPlainHttpToRemote(draft.url) && (
             <div className="form-field check-field">
               <label htmlFor={`${ids}-plain-http`} className="toggle">
@@ -403,10 +385,12 @@ export function TenantForm({
               )}
             </div>
           )}
-          {field(
-            "caCertificate",
-            "CA certificate (PEM file)",
-            (p) => (
+          <FormField
+            {...wiring("caCertificate")}
+            label="CA certificate (PEM file)"
+            hint="Only for a tenant whose certificate comes from a private CA. Full path of a PEM file; the system's trusted roots are always used."
+          >
+            {(p) => (
               <input
                 {...p}
                 data-testid="tenant-ca-certificate"
@@ -415,15 +399,22 @@ export function TenantForm({
                 spellCheck={false}
                 autoComplete="off"
               />
-            ),
-            "Only for a tenant whose certificate comes from a private CA. Full path of a PEM file; the system's trusted roots are always used.",
-          )}
-          {field(
-            "secret",
-            <>
-              {kind?.secret_label ?? "Secret"} {!isEdit && required}
-            </>,
-            (p) => (
+            )}
+          </FormField>
+          <FormField
+            {...wiring("secret")}
+            label={
+              <>
+                {kind?.secret_label ?? "Secret"} {!isEdit && required}
+              </>
+            }
+            hint={
+              isEdit
+                ? "Stored in the system keychain. Leave empty to keep the stored secret."
+                : "Stored in the system keychain, never in the configuration file."
+            }
+          >
+            {(p) => (
               <input
                 {...p}
                 ref={secretRef}
@@ -438,16 +429,15 @@ export function TenantForm({
                 autoComplete="new-password"
                 spellCheck={false}
               />
-            ),
-            isEdit
-              ? "Stored in the system keychain. Leave empty to keep the stored secret."
-              : "Stored in the system keychain, never in the configuration file.",
-          )}
+            )}
+          </FormField>
           <div className="form-row">
-            {field(
-              "timezone",
-              "Timezone",
-              (p) => (
+            <FormField
+              {...wiring("timezone")}
+              label="Timezone"
+              hint="Empty: the tenant's own timezone."
+            >
+              {(p) => (
                 <>
                   <input
                     {...p}
@@ -467,28 +457,31 @@ export function TenantForm({
                     </datalist>
                   )}
                 </>
-              ),
-              "Empty: the tenant's own timezone.",
-            )}
-            {field("pollInterval", "Poll interval (seconds)", (p) => (
-              <input
-                {...p}
-                type="number"
-                min={1}
-                step={1}
-                data-testid="tenant-poll-interval"
-                value={draft.pollInterval}
-                onChange={(e) => {
-                  pollTouched.current = true;
-                  update({ pollInterval: e.target.value }, "pollInterval");
-                }}
-              />
-            ))}
+              )}
+            </FormField>
+            <FormField {...wiring("pollInterval")} label="Poll interval (seconds)">
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min={1}
+                  step={1}
+                  data-testid="tenant-poll-interval"
+                  value={draft.pollInterval}
+                  onChange={(e) => {
+                    pollTouched.current = true;
+                    update({ pollInterval: e.target.value }, "pollInterval");
+                  }}
+                />
+              )}
+            </FormField>
           </div>
-          {field(
-            "hours",
-            "Working hours",
-            (p) => (
+          <FormField
+            {...wiring("hours")}
+            label="Working hours"
+            hint="Ranges separated by “;”, e.g. mon-fri 08:00-18:00; sat 09:00-12:00"
+          >
+            {(p) => (
               <input
                 {...p}
                 data-testid="tenant-hours"
@@ -498,13 +491,14 @@ export function TenantForm({
                 spellCheck={false}
                 autoComplete="off"
               />
-            ),
-            "Ranges separated by “;”, e.g. mon-fri 08:00-18:00; sat 09:00-12:00",
-          )}
-          {field(
-            "holidays",
-            "Holidays",
-            (p) => (
+            )}
+          </FormField>
+          <FormField
+            {...wiring("holidays")}
+            label="Holidays"
+            hint="Dates (YYYY-MM-DD), separated by commas."
+          >
+            {(p) => (
               <input
                 {...p}
                 data-testid="tenant-holidays"
@@ -514,9 +508,8 @@ export function TenantForm({
                 spellCheck={false}
                 autoComplete="off"
               />
-            ),
-            "Dates (YYYY-MM-DD), separated by commas.",
-          )}
+            )}
+          </FormField>
           <div className="form-field">
             <label htmlFor={`${ids}-tags`}>Tags</label>
             <input
