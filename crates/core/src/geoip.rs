@@ -124,7 +124,7 @@ impl GeoIp {
     /// The place of an address, if the database has one with coordinates.
     pub fn locate(&self, ip: &str) -> Option<Place> {
         let addr: IpAddr = ip.trim().parse().ok()?;
-        let record: Record<'_> = self.reader.lookup(addr).ok()??;
+        let record: Record<'_> = self.reader.lookup(addr).ok()?.decode().ok()??;
         let location = record.location?;
         Some(Place {
             city: record
