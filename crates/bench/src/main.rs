@@ -86,7 +86,7 @@ fn run(args: Args) -> Result<bool> {
         step("query", scenarios::queries(n, 21));
     }
     if wanted("cli") {
-        step("cli", scenarios::cli_memory(n));
+        step("cli", scenarios::cli(n, runs));
     }
     print_table(&figures);
     if let Some(path) = &args.json {
@@ -127,11 +127,22 @@ fn print_table(figures: &[Figure]) {
             (Some(t), None) => t.clone(),
             (None, _) => String::new(),
         };
-        let value = if f.value >= 100.0 {
-            format!("{:.0}", f.value)
-        } else {
-            format!("{:.2}", f.value)
+        let num = |v: f64| {
+            if v >= 100.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            }
         };
-        println!("| {} | {value} {} | {target} |", f.what, f.unit);
+        let spread = f
+            .spread
+            .map(|(lo, hi)| format!(" ({}–{})", num(lo), num(hi)))
+            .unwrap_or_default();
+        println!(
+            "| {} | {} {}{spread} | {target} |",
+            f.what,
+            num(f.value),
+            f.unit
+        );
     }
 }
