@@ -6,17 +6,17 @@ use chrono::Local;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use vigil_core::export;
 use vigil_core::model::Session;
-use vigil_core::store::SessionPage;
+use vigil_core::store::SessionList;
 use vigil_core::text::visible;
 
 /// One JSON array of sessions.
-pub fn json(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
-    export::write_json(out, &page.rows)
+pub fn json(out: &mut impl Write, list: &SessionList) -> io::Result<()> {
+    export::write_json(out, list.rows.iter().map(|s| &**s))
 }
 
 /// RFC 4180 CSV. Cells that a spreadsheet would run as a formula are prefixed with `'`.
-pub fn csv(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
-    export::write_csv(out, &page.rows)
+pub fn csv(out: &mut impl Write, list: &SessionList) -> io::Result<()> {
+    export::write_csv(out, list.rows.iter().map(|s| &**s))
 }
 
 /// The table's columns and their widths in terminal cells (the last one takes the rest).
@@ -38,10 +38,10 @@ const COLUMNS: [(&str, usize); 8] = [
 /// visible escapes, never obeyed by the terminal, and fitted to its column by display
 /// width (a wide character takes two cells), so a long or wide value never shifts the
 /// columns after it.
-pub fn table(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
+pub fn table(out: &mut impl Write, list: &SessionList) -> io::Result<()> {
     let header: Vec<&str> = COLUMNS.iter().map(|(h, _)| *h).collect();
     write_row(out, &header)?;
-    for s in &page.rows {
+    for s in &list.rows {
         let user = if s.superuser {
             format!("{} *", visible(&s.username))
         } else {
@@ -68,7 +68,7 @@ pub fn table(out: &mut impl Write, page: &SessionPage) -> io::Result<()> {
         let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
         write_row(out, &cells)?;
     }
-    writeln!(out, "{} sessions (* SuperUser)", page.total)
+    writeln!(out, "{} sessions (* SuperUser)", list.total)
 }
 
 fn write_row(out: &mut impl Write, cells: &[&str]) -> io::Result<()> {
@@ -145,10 +145,9 @@ mod tests {
         a.ip = Some("x".repeat(500));
         a.session_type = Some("browser-but-much-longer".into());
         let b = Session::new(&tenant, "s2".into(), "u2".into(), "bob".into());
-        let page = SessionPage {
+        let page = SessionList {
             total: 2,
-            offset: 0,
-            rows: vec![a, b],
+            rows: vec![std::sync::Arc::new(a), std::sync::Arc::new(b)],
             version: 0,
         };
         let mut out = Vec::new();
@@ -182,10 +181,9 @@ mod tests {
         );
         s.user_agent = Some("curl\x1b[2J\u{202e}".into());
         s.display_name = Some("Eve\nFAKE LINE".into());
-        let page = SessionPage {
+        let page = SessionList {
             total: 1,
-            offset: 0,
-            rows: vec![s],
+            rows: vec![std::sync::Arc::new(s)],
             version: 0,
         };
         let mut out = Vec::new();

@@ -195,7 +195,7 @@ pub fn default_dir() -> Result<PathBuf> {
 pub fn write_file(
     dir: &Path,
     format: ExportFormat,
-    rows: &[Session],
+    rows: &[impl std::borrow::Borrow<Session>],
     now: DateTime<Utc>,
 ) -> Result<ExportResult> {
     let stamp = now.format("%Y%m%d-%H%M%S");
@@ -216,8 +216,8 @@ pub fn write_file(
         };
         let mut out = BufWriter::new(file);
         let written = match format {
-            ExportFormat::Csv => write_csv(&mut out, rows),
-            ExportFormat::Json => write_json(&mut out, rows),
+            ExportFormat::Csv => write_csv(&mut out, rows.iter().map(|s| s.borrow())),
+            ExportFormat::Json => write_json(&mut out, rows.iter().map(|s| s.borrow())),
         };
         written
             .and_then(|()| out.into_inner().map_err(io::IntoInnerError::into_error))
@@ -264,7 +264,7 @@ mod tests {
             "alice".into(),
         );
         let a = write_file(dir.path(), ExportFormat::Csv, std::slice::from_ref(&s), now)?;
-        let b = write_file(dir.path(), ExportFormat::Csv, &[], now)?;
+        let b = write_file(dir.path(), ExportFormat::Csv, &[] as &[Session], now)?;
         assert_ne!(a.path, b.path);
         let text = std::fs::read_to_string(&a.path).map_err(|e| Error::internal(e.to_string()))?;
         let mut lines = text.lines();

@@ -386,15 +386,34 @@ impl SessionStore {
 
     /// Filter + sort + window (at most [`MAX_WINDOW`] rows).
     pub fn query(&self, q: &SessionQuery) -> Result<SessionPage> {
-        self.query_capped(q, MAX_WINDOW)
+        let (total, rows, version) = self.select(q, MAX_WINDOW, |s| Session::clone(s))?;
+        Ok(SessionPage {
+            total,
+            offset: q.offset,
+            rows,
+            version,
+        })
     }
 
-    /// Filter + sort with no cap on the window (exports, the CLI).
-    pub fn query_all(&self, q: &SessionQuery) -> Result<SessionPage> {
-        self.query_capped(q, usize::MAX)
+    /// Filter + sort with no cap on the window (exports, the CLI), the sessions shared
+    /// with the store rather than copied: a listing of 100,000 is not held twice.
+    pub fn query_all(&self, q: &SessionQuery) -> Result<SessionList> {
+        let (total, rows, version) = self.select(q, usize::MAX, Arc::clone)?;
+        Ok(SessionList {
+            total,
+            rows,
+            version,
+        })
     }
 
-    fn query_capped(&self, q: &SessionQuery, cap: usize) -> Result<SessionPage> {
+    /// The window of `q` (at most `cap` rows), each row as `pick` makes it, with the
+    /// number of matching rows and the store's version.
+    fn select<T>(
+        &self,
+        q: &SessionQuery,
+        cap: usize,
+        pick: impl Fn(&Arc<Session>) -> T,
+    ) -> Result<(usize, Vec<T>, u64)> {
         let filter = Filter::new(&q.filter)?;
         let inner = self.read();
         let rows: Vec<&Row> = matching_rows(&inner, &filter).collect();
@@ -414,15 +433,8 @@ impl SessionStore {
             ord.then_with(|| a.2.cmp(&b.2))
         };
         let window = window(&mut keyed, q.offset, q.limit.min(cap), cmp);
-        Ok(SessionPage {
-            total,
-            offset: q.offset,
-            rows: window
-                .iter()
-                .map(|k| Session::clone(&k.3.session))
-                .collect(),
-            version: inner.version,
-        })
+        let rows = window.iter().map(|k| pick(&k.3.session)).collect();
+        Ok((total, rows, inner.version))
     }
 
     /// The sessions matching `filter` as action targets, at most `cap` of them, and how

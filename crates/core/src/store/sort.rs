@@ -260,7 +260,7 @@ mod tests {
                 sort: SortColumn::Tenant,
                 ..Default::default()
             })?;
-            Ok(page.rows.into_iter().map(|s| s.id).collect())
+            Ok(page.rows.iter().map(|s| s.id.clone()).collect())
         };
         let before = by_tenant()?;
         let mut changed = session("t", &before[2], "same", "10.0.0.9", false, 1);

@@ -14,6 +14,16 @@ pub struct SessionPage {
     pub version: u64,
 }
 
+/// Every matching session in order, shared with the store rather than copied.
+#[derive(Debug, Clone)]
+pub struct SessionList {
+    /// Rows matching the filter.
+    pub total: usize,
+    pub rows: Vec<Arc<Session>>,
+    /// Store version the list was cut from.
+    pub version: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Counts {
