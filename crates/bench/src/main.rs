@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use vigil_bench::scenarios::{self, Figure};
+use vigil_bench::scenarios::{self, Figure, Fleet};
 
 #[derive(Parser)]
 #[command(about = "Vigil's end-to-end benchmarks")]
@@ -28,7 +28,7 @@ struct Args {
     /// Sessions per tenant in the single-tenant scenarios (default 100,000; quick 20,000).
     #[arg(long)]
     sessions: Option<usize>,
-    /// Run only these scenarios (fetch, rules, tenants, query, cli).
+    /// Run only these scenarios (fetch, rules, tenants, tenants1000, query, cli).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -75,12 +75,28 @@ fn run(args: Args) -> Result<bool> {
     if wanted("rules") {
         step("rules", scenarios::rules(n, runs.max(5)));
     }
+    let latency = Duration::from_millis(50);
     if wanted("tenants") {
-        let latency = Duration::from_millis(50);
-        step(
-            "tenants",
-            scenarios::many_tenants(&rt, tenants, latency, runs),
-        );
+        let fleet = Fleet {
+            id: "tenants",
+            tenants,
+            sessions: 200,
+            latency,
+            target: 2.0,
+        };
+        step("tenants", scenarios::many_tenants(&rt, &fleet, runs));
+    }
+    // Multi-tenant support staff run a thousand tenants; not in the quick guard (it
+    // starts a thousand demo servers).
+    if wanted("tenants1000") && !args.quick {
+        let fleet = Fleet {
+            id: "tenants1000",
+            tenants: 1_000,
+            sessions: 100,
+            latency,
+            target: 3.0,
+        };
+        step("tenants1000", scenarios::many_tenants(&rt, &fleet, runs));
     }
     if wanted("query") {
         step("query", scenarios::queries(n, 21));

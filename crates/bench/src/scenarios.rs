@@ -82,7 +82,8 @@ pub struct Servers {
 }
 
 impl Servers {
-    /// `count` demo tenants of `sessions` each, on 127.0.0.1, 127.0.0.2 … (one host each),
+    /// `count` demo tenants of `sessions` each, on 127.0.0.1, 127.0.0.2 … 127.0.1.1 …
+    /// (one host each),
     /// adding `latency` to every request; the population does not move on its own.
     pub fn start(count: usize, sessions: usize, latency: Duration) -> Result<Self> {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -93,8 +94,9 @@ impl Servers {
         let mut logs = Vec::with_capacity(count);
         for i in 0..count {
             let log: RequestLog = Arc::new(Mutex::new(Vec::new()));
-            let host = u8::try_from(i + 1).context("at most 254 servers")?;
-            let addr: SocketAddr = ([127, 0, 0, host], 0).into();
+            let high = u8::try_from(i / 254).context("at most 65,024 servers")?;
+            let low = u8::try_from(i % 254 + 1).context("a host number")?;
+            let addr: SocketAddr = ([127, 0, high, low], 0).into();
             let config = vigil_demo::DemoConfig {
                 sessions,
                 seed: 7 + i as u64,
@@ -455,14 +457,31 @@ pub fn rules(n: usize, runs: usize) -> Result<Vec<Figure>> {
     Ok(figures)
 }
 
-/// 4: `count` tenants, each on its own host with `latency` added, polled at once.
+/// What [`many_tenants`] measures: how many tenants of how many sessions each, the
+/// latency added to every request, the prefix of its figures' ids and the cycle's
+/// target over one tenant's poll.
+pub struct Fleet {
+    pub id: &'static str,
+    pub tenants: usize,
+    pub sessions: usize,
+    pub latency: Duration,
+    pub target: f64,
+}
+
+/// 4: `fleet.tenants` tenants, each on its own host with `latency` added, polled at once.
 pub fn many_tenants(
     rt: &tokio::runtime::Runtime,
-    count: usize,
-    latency: Duration,
+    fleet: &Fleet,
     runs: usize,
 ) -> Result<Vec<Figure>> {
-    let servers = Servers::start(count, 200, latency)?;
+    let Fleet {
+        id,
+        tenants: count,
+        sessions,
+        latency,
+        target,
+    } = *fleet;
+    let servers = Servers::start(count, sessions, latency)?;
     let conns: Vec<VigilConnector> = (0..count)
         .map(|i| connector(&format!("t{i}"), &servers.url(i)))
         .collect::<Result<_>>()?;
@@ -496,28 +515,28 @@ pub fn many_tenants(
     servers.stop();
     Ok(vec![
         Figure::timed(
-            "tenants_single",
+            &format!("{id}_single"),
             format!(
-                "One tenant's steady-state poll, {} ms added latency",
+                "One tenant's steady-state poll ({sessions} sessions), {} ms added latency",
                 latency.as_millis()
             ),
             &single,
         ),
         Figure::timed(
-            "tenants_cycle",
+            &format!("{id}_cycle"),
             format!("{count} tenants polled at once ({requests} requests)"),
             &cycle,
         ),
         Figure::new(
-            "tenants_ratio",
+            &format!("{id}_ratio"),
             format!("{count}-tenant cycle over one tenant's poll"),
             cycle.over(&single),
             "×",
         )
-        .at_most(2.0, "≤ 2×")
+        .at_most(target, &format!("≤ {target}×"))
         .guarded(),
         Figure::new(
-            "tenants_connections",
+            &format!("{id}_connections"),
             "Most connections any one host saw over all measured polls",
             max_conns as f64,
             "",
