@@ -15,11 +15,8 @@
 //! of a realm role named `admin`, directly, through a group or through a composite role
 //! (Keycloak's effective role mappings, read for users with sessions).
 //!
-//! One file of about 850 lines, and it stays whole for now: one kind's API, whose parts
-//! (listing, actions, the playbook's steps, SuperUser detection, Test connection) share
-//! the service account's token, the client cache and the admin-role cache. The seam to cut along next is the
-//! SuperUser detection (`admins_among` and its cache) and Test connection (`check`,
-//! `probe`, the role names), each of which only reads through the same token.
+//! SuperUser detection (effective admin roles and their cache) is in `admins.rs`, Test
+//! connection (every endpoint probed, each missing role named) in `check.rs`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -40,6 +37,9 @@ use crate::model::{
     Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User, normalize_ip,
 };
 use crate::secret::SecretString;
+
+mod admins;
+mod check;
 
 const PAGE: usize = 500;
 /// The `realm-management` roles the service account needs, and what each is for.
@@ -161,16 +161,6 @@ pub struct KeycloakConnector {
     /// Whether a user is effectively an administrator (groups and composite roles
     /// counted), kept a few minutes: one or two requests per user with sessions.
     admins: std::sync::Mutex<HashMap<String, (Instant, bool)>>,
-}
-
-/// How long a user's effective admin roles are trusted.
-const ADMIN_TTL: Duration = Duration::from_secs(300);
-/// Users whose effective roles are remembered; past it the memory starts over.
-const MAX_ADMIN_CACHE: usize = 100_000;
-
-#[derive(Deserialize)]
-struct RoleRep {
-    name: String,
 }
 
 fn ms(v: Option<i64>) -> Option<DateTime<Utc>> {
@@ -308,89 +298,6 @@ impl KeycloakConnector {
         Err(Error::malformed(format!(
             "{path}: more than {MAX_PAGES} pages"
         )))
-    }
-
-    /// The direct members of `realm-admin` and of the realm role `admin`, and the UUID of
-    /// the `realm-management` client.
-    async fn superusers(&self) -> Result<(HashSet<String>, Option<String>)> {
-        let mut ids = HashSet::new();
-        let clients: Vec<KcClient> = self.get("clients?clientId=realm-management").await?;
-        let rm_id = clients.first().map(|c| c.id.clone());
-        if let Some(rm) = clients.first() {
-            match self
-                .paged::<KcUser>(&format!("clients/{}/roles/realm-admin/users", seg(&rm.id)))
-                .await
-            {
-                Ok(users) => ids.extend(users.into_iter().map(|u| u.id)),
-                Err(e) if e.code == ErrorCode::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        match self.paged::<KcUser>("roles/admin/users").await {
-            Ok(users) => ids.extend(users.into_iter().map(|u| u.id)),
-            Err(e) if e.code == ErrorCode::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        Ok((ids, rm_id))
-    }
-
-    /// Whether the user holds `realm-admin` or the realm role `admin` through a group or
-    /// a composite role: Keycloak's effective (composite) role mappings.
-    async fn effectively_admin(&self, rm: Option<&str>, user_id: &str) -> Result<bool> {
-        let cached = self
-            .admins
-            .lock()
-            .ok()
-            .and_then(|m| m.get(user_id).copied())
-            .filter(|(at, _)| at.elapsed() < ADMIN_TTL);
-        if let Some((_, admin)) = cached {
-            return Ok(admin);
-        }
-        let mut admin = false;
-        if let Some(rm) = rm {
-            let roles: Vec<RoleRep> = self
-                .get(&format!(
-                    "users/{}/role-mappings/clients/{}/composite",
-                    seg(user_id),
-                    seg(rm)
-                ))
-                .await?;
-            admin = roles.iter().any(|r| r.name == "realm-admin");
-        }
-        if !admin {
-            let roles: Vec<RoleRep> = self
-                .get(&format!(
-                    "users/{}/role-mappings/realm/composite",
-                    seg(user_id)
-                ))
-                .await?;
-            admin = roles.iter().any(|r| r.name == "admin");
-        }
-        if let Ok(mut m) = self.admins.lock() {
-            if m.len() >= MAX_ADMIN_CACHE {
-                m.clear();
-            }
-            m.insert(user_id.to_owned(), (Instant::now(), admin));
-        }
-        Ok(admin)
-    }
-
-    /// The direct administrators, and the effective ones among `ids`.
-    async fn admins_among(&self, ids: Vec<String>) -> Result<HashSet<String>> {
-        let (mut supers, rm) = self.superusers().await?;
-        let rest: Vec<String> = ids.into_iter().filter(|i| !supers.contains(i)).collect();
-        let rm = rm.as_deref();
-        let found = bounded(rest, CONCURRENCY, |id: String| async move {
-            self.effectively_admin(rm, &id).await.map(|a| (id, a))
-        })
-        .await;
-        for r in found {
-            let (id, admin) = r?;
-            if admin {
-                supers.insert(id);
-            }
-        }
-        Ok(supers)
     }
 
     fn user_from(&self, u: KcUser, supers: &HashSet<String>) -> User {
@@ -695,101 +602,7 @@ impl Connector for KeycloakConnector {
     /// Probes every endpoint the poll reads, and the token's roles for what the actions
     /// need, and names each missing role.
     async fn check(&self) -> TenantCheck {
-        let started = Instant::now();
-        let sent = Utc::now();
-        let token = match self.token(true).await {
-            Ok(t) => t,
-            Err(e) => return TenantCheck::failed(&e),
-        };
-        let first = self.probe(&token, "users/count").await;
-        let latency = started.elapsed();
-        let headers = match first {
-            Ok(h) => Some(h),
-            Err(e) if e.code == ErrorCode::Forbidden => None,
-            Err(e) => {
-                return TenantCheck {
-                    reachable: e.http_status.is_some(),
-                    authenticated: e.code != ErrorCode::Unauthorized,
-                    permissions: token_roles(&token),
-                    error: Some(e.payload()),
-                    ..TenantCheck::default()
-                };
-            }
-        };
-        let mut refused: Vec<&str> = Vec::new();
-        if headers.is_none() {
-            refused.push("view-users");
-        }
-        let mut other = None;
-        let mut probe = |result: Result<HeaderMap>, role: &'static str| match result {
-            Ok(_) => {}
-            Err(e) if e.code == ErrorCode::Forbidden => refused.push(role),
-            Err(e) => {
-                other.get_or_insert(e);
-            }
-        };
-        probe(
-            self.probe(&token, "client-session-stats").await,
-            "view-realm",
-        );
-        // A client's session list: that of realm-management, which every realm has.
-        match self
-            .get_with::<Vec<KcClient>>(&token, "clients?clientId=realm-management")
-            .await
-        {
-            Ok((found, _)) => {
-                if let Some(rm) = found.first() {
-                    let path = format!("clients/{}/user-sessions?first=0&max=1", seg(&rm.id));
-                    probe(self.probe(&token, &path).await, "view-clients");
-                }
-            }
-            Err(e) => probe(Err(e), "view-clients"),
-        }
-        let permissions = token_roles(&token);
-        // Actions cannot be probed without acting: read them from the token's roles
-        // (composite roles such as realm-admin are expanded there by Keycloak).
-        if !permissions.is_empty()
-            && !permissions
-                .iter()
-                .any(|r| r == "manage-users" || r == "realm-admin")
-        {
-            refused.push("manage-users");
-        }
-        if let Some(e) = other {
-            return TenantCheck {
-                reachable: true,
-                authenticated: true,
-                permissions,
-                error: Some(e.payload()),
-                ..TenantCheck::default()
-            };
-        }
-        if let (Some(h), true) = (&headers, refused.is_empty()) {
-            return check_accepted(h, sent, latency, permissions, self.capabilities());
-        }
-        let missing: Vec<String> = REQUIRED_ROLES
-            .iter()
-            .filter(|(role, _)| refused.contains(role))
-            .map(|(role, why)| format!("{role} ({why})"))
-            .collect();
-        TenantCheck {
-            reachable: true,
-            authenticated: true,
-            permissions,
-            error: Some(
-                Error::new(
-                    ErrorCode::Forbidden,
-                    format!(
-                        "the service account lacks realm-management roles: {}; grant them \
-                         to the client's service account (Clients → {} → Service account roles)",
-                        missing.join(", "),
-                        self.client_id
-                    ),
-                )
-                .payload(),
-            ),
-            ..TenantCheck::default()
-        }
+        self.check_connection().await
     }
 }
 
@@ -802,32 +615,6 @@ fn needs(e: Error, doing: &str, role: &str) -> Error {
     } else {
         e.context(doing)
     }
-}
-
-/// The `realm-management` roles in the access token (read, not verified: it is ours).
-fn token_roles(token: &SecretString) -> Vec<String> {
-    use base64::Engine;
-    let Some(payload) = token.expose().split('.').nth(1) else {
-        return Vec::new();
-    };
-    let Ok(bytes) =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
-    else {
-        return Vec::new();
-    };
-    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-        return Vec::new();
-    };
-    let mut roles: Vec<String> = claims["resource_access"]["realm-management"]["roles"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    roles.sort();
-    roles
 }
 
 /// What the tenant form and `vigil tenant add --help` say of this kind.
