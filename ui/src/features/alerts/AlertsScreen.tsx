@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Fragment, useMemo, useState } from "react";
 import { ActionResult, type Notice } from "../../components/ActionResult";
+import { TenantSelect } from "../../components/TenantSelect";
 import { alertListQueryOptions, invalidateAlerts, summaryQueryOptions } from "../../hooks/queries";
 import { useDebouncedValue } from "../../hooks/useDebouncedValue";
 import type { AlertFilter } from "../../ipc/bindings/AlertFilter";
@@ -144,20 +145,12 @@ export function AlertsScreen({ onShowSession }: AlertsScreenProps) {
           />
           <span>Open only</span>
         </label>
-        <select
-          className="tenant-filter"
-          data-testid="alerts-tenant"
-          aria-label="Tenant"
-          value={tenant ?? ""}
-          onChange={(e) => setTenant(e.target.value === "" ? null : e.target.value)}
-        >
-          <option value="">All tenants</option>
-          {tenants.map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </select>
+        <TenantSelect
+          testId="alerts-tenant"
+          tenants={tenants}
+          tenant={tenant}
+          onChange={setTenant}
+        />
         <input
           type="search"
           className="audit-search"

@@ -1,5 +1,6 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
+import { TenantSelect } from "../../components/TenantSelect";
 import {
   auditListQueryOptions,
   sharedAuditQueryOptions,
@@ -350,20 +351,12 @@ export function AuditScreen({ onOpenSettings }: AuditScreenProps = {}) {
           spellCheck={false}
           autoComplete="off"
         />
-        <select
-          className="tenant-filter"
-          data-testid="audit-tenant"
-          aria-label="Tenant"
-          value={tenant ?? ""}
-          onChange={(e) => setTenant(e.target.value === "" ? null : e.target.value)}
-        >
-          <option value="">All tenants</option>
-          {tenants.map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </select>
+        <TenantSelect
+          testId="audit-tenant"
+          tenants={tenants}
+          tenant={tenant}
+          onChange={setTenant}
+        />
         <select
           className="tenant-filter"
           data-testid="audit-since"

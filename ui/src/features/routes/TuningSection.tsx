@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useId, useMemo, useRef, useState } from "react";
 import { FormField } from "../../components/FormField";
+import { SaveBar } from "../../components/SaveBar";
 import { alertsConfigQueryOptions, queryKeys } from "../../hooks/queries";
 import type { AlertsFile } from "../../ipc/bindings/AlertsFile";
 import type { Rule } from "../../ipc/bindings/Rule";
@@ -361,31 +362,15 @@ function TuningForm({ stored }: { stored: AlertsFile }) {
           {visible(error)}
         </div>
       )}
-      <div className="settings-actions settings-save">
-        <button
-          type="submit"
-          className="button primary"
-          data-testid="tuning-save"
-          disabled={!dirty || busy}
-        >
-          {busy ? "Saving…" : "Save tuning"}
-        </button>
-        <button
-          type="button"
-          className="button"
-          data-testid="tuning-revert"
-          disabled={!dirty || busy}
-          onClick={onRevert}
-        >
-          Revert
-        </button>
-        {saved && (
-          <span className="settings-ok" role="status" data-testid="tuning-saved">
-            Tuning saved
-          </span>
-        )}
-        {dirty && !busy && <span className="muted">Unsaved changes</span>}
-      </div>
+      <SaveBar
+        label="Save tuning"
+        savedText="Tuning saved"
+        testIdPrefix="tuning"
+        dirty={dirty}
+        busy={busy}
+        saved={saved}
+        onRevert={onRevert}
+      />
     </form>
   );
 }

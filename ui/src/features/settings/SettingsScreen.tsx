@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import { FormField } from "../../components/FormField";
+import { SaveBar } from "../../components/SaveBar";
 import { appStatusQueryOptions, queryKeys, settingsQueryOptions } from "../../hooks/queries";
 import type { AppSettings } from "../../ipc/bindings/AppSettings";
 import type { Severity } from "../../ipc/bindings/Severity";
@@ -302,31 +303,15 @@ function SettingsForm({ stored }: FormProps) {
         </div>
       )}
 
-      <div className="settings-actions settings-save">
-        <button
-          type="submit"
-          className="button primary"
-          data-testid="settings-save"
-          disabled={!dirty || busy}
-        >
-          {busy ? "Saving…" : "Save"}
-        </button>
-        <button
-          type="button"
-          className="button"
-          data-testid="settings-revert"
-          disabled={!dirty || busy}
-          onClick={onRevert}
-        >
-          Revert
-        </button>
-        {saved && (
-          <span className="settings-ok" role="status" data-testid="settings-saved">
-            Settings saved
-          </span>
-        )}
-        {dirty && !busy && <span className="muted">Unsaved changes</span>}
-      </div>
+      <SaveBar
+        label="Save"
+        savedText="Settings saved"
+        testIdPrefix="settings"
+        dirty={dirty}
+        busy={busy}
+        saved={saved}
+        onRevert={onRevert}
+      />
     </form>
   );
 }
