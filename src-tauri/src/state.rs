@@ -148,9 +148,7 @@ impl AppState {
             Config::Loaded(c) => (c.demo_tenant(), c.tenants().to_vec(), c.alerts().clone()),
             Config::Broken { .. } => (true, Vec::new(), Default::default()),
         };
-        for t in &tenants {
-            vigil_core::tenants::start(&engine, &alerts, t, Arc::clone(&secrets)).await;
-        }
+        vigil_core::tenants::start_all(&engine, &alerts, &tenants, Arc::clone(&secrets)).await;
         if let Config::Loaded(c) = &config {
             engine.set_routes(c.routes());
             if let Some(shared) = c.shared_audit().cloned() {

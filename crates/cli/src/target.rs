@@ -101,8 +101,9 @@ pub(crate) async fn resolve(
     let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
     let mut connectors = Vec::new();
     let mut unusable = Vec::new();
-    for cfg in wanted {
-        match tenants::connector_for(&cfg, Arc::clone(&store)).await {
+    let connected = vigil_core::tenants::connect_all(&wanted, store).await;
+    for (cfg, result) in wanted.iter().zip(connected) {
+        match result {
             Ok(c) => connectors.push(c),
             Err(error) => unusable.push(Unusable {
                 tenant: cfg.name.clone(),

@@ -52,6 +52,8 @@ impl HttpClient {
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
+        } else {
+            builder = builder.use_preconfigured_tls(shared_tls()?);
         }
         let client = builder
             .user_agent(concat!("Vigil/", env!("CARGO_PKG_VERSION")))
@@ -350,6 +352,32 @@ pub fn error_from_parts(status: u16, headers: &HeaderMap, body: &[u8]) -> Error 
         );
     }
     e
+}
+
+/// The TLS settings of every tenant without CA certificates of its own: the system's
+/// roots and Mozilla's, read once per process. Building them per client read and parsed
+/// the system's certificate store each time: seconds for a thousand tenants.
+fn shared_tls() -> Result<tokio_rustls::rustls::ClientConfig> {
+    use tokio_rustls::rustls;
+    static TLS: std::sync::OnceLock<std::result::Result<rustls::ClientConfig, String>> =
+        std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        // Unreadable or unparsable system certificates are skipped; Mozilla's remain.
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(tls)
+    })
+    .clone()
+    .map_err(|e| Error::internal(format!("TLS settings: {e}")))
 }
 
 /// The longest wait a tenant may ask for (`Retry-After`, a rate-limit reset): an hour.

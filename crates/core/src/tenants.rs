@@ -266,6 +266,32 @@ pub async fn connect(
     connector::build(&spec, secret)
 }
 
+/// Keychain reads in flight at once when many tenants start together: each is a round
+/// trip to the Secret Service (or its peer), and a thousand of them one after another
+/// took seconds.
+pub const CONNECT_AT_ONCE: usize = 8;
+
+/// [`connect`] for each tenant of `cfgs`, [`CONNECT_AT_ONCE`] at a time, in their order.
+pub async fn connect_all(
+    cfgs: &[TenantConfig],
+    store: Arc<dyn crate::secrets::SecretStore>,
+) -> Vec<Result<Arc<dyn connector::Connector>>> {
+    use futures::StreamExt;
+    // Each read owns its tenant's config, and the reads are made before the first await:
+    // no borrow or closure is held across it (the window's commands need a `Send` future).
+    let reads: Vec<_> = cfgs
+        .iter()
+        .map(|cfg| {
+            let (cfg, store) = (cfg.clone(), Arc::clone(&store));
+            async move { connect(&cfg, store).await }
+        })
+        .collect();
+    futures::stream::iter(reads)
+        .buffered(CONNECT_AT_ONCE)
+        .collect()
+        .await
+}
+
 /// Applies `[alerts]` of `cfg` to a running engine: the routes, and each configured
 /// tenant's rules with its tuning (after the section was edited).
 pub fn apply_alerts(engine: &crate::engine::Engine, cfg: &crate::config::ConfigFile) {
@@ -287,24 +313,38 @@ pub async fn start(
     t: &TenantConfig,
     secrets: Arc<dyn SecretStore>,
 ) {
-    match t.calendar() {
-        Ok(calendar) => engine.set_alert_config(
-            &t.name,
-            crate::tuning::AlertConfig::new(
-                t.alerts.clone().unwrap_or_default(),
-                calendar,
-                alerts.for_tenant(&t.name, &t.tags),
+    start_all(engine, alerts, std::slice::from_ref(t), secrets).await;
+}
+
+/// [`start`] for every tenant of `tenants`, their keychain reads [`CONNECT_AT_ONCE`] at a
+/// time.
+pub async fn start_all(
+    engine: &crate::engine::Engine,
+    alerts: &crate::tuning::AlertsFile,
+    tenants: &[TenantConfig],
+    secrets: Arc<dyn SecretStore>,
+) {
+    for t in tenants {
+        match t.calendar() {
+            Ok(calendar) => engine.set_alert_config(
+                &t.name,
+                crate::tuning::AlertConfig::new(
+                    t.alerts.clone().unwrap_or_default(),
+                    calendar,
+                    alerts.for_tenant(&t.name, &t.tags),
+                ),
             ),
-        ),
-        Err(e) => tracing::warn!(tenant = %t.name, error = %e, "working hours ignored"),
+            Err(e) => tracing::warn!(tenant = %t.name, error = %e, "working hours ignored"),
+        }
     }
-    let started = match connect(t, secrets).await {
-        Ok(c) => engine.add_tenant(c, std::time::Duration::from_secs(t.poll_interval_secs)),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = started {
-        tracing::warn!(tenant = %t.name, error = %e, "tenant cannot be polled");
-        engine.add_unusable_tenant(&t.name, t.kind, &e);
+    for (t, connected) in tenants.iter().zip(connect_all(tenants, secrets).await) {
+        let started = connected.and_then(|c| {
+            engine.add_tenant(c, std::time::Duration::from_secs(t.poll_interval_secs))
+        });
+        if let Err(e) = started {
+            tracing::warn!(tenant = %t.name, error = %e, "tenant cannot be polled");
+            engine.add_unusable_tenant(&t.name, t.kind, &e);
+        }
     }
 }
 
