@@ -77,12 +77,18 @@ def click(s, el, **modifiers):
 
 def snap(s, name):
     """Saves a screenshot. WebKitGTK under Xvfb hands back the frame before the latest
-    paint, so wait a little and take the second of two."""
+    paint, so wait a little and take the second of two. A screenshot is a picture for
+    people, not a check: WebKitWebDriver sometimes does not answer one within its 30 s
+    (seen under Xvfb on two cores, on different screens), and that is said, not failed;
+    what the screen shows is checked by the test around it."""
     time.sleep(0.5)
     path = os.path.join(ARTIFACTS, name)
-    s.screenshot(path)
-    time.sleep(0.3)
-    s.screenshot(path)
+    try:
+        s.screenshot(path)
+        time.sleep(0.3)
+        s.screenshot(path)
+    except TimeoutError:
+        print(f"e2e note: screenshot {name} timed out; the screen itself was checked", flush=True)
 
 
 def rows(s):
@@ -451,12 +457,7 @@ def test_settings_alert_routes_tuning_and_team_audit(s):
     click(s, s.find("[data-testid=audit-scope-team]"))
     s.wait("the pointer to Settings", lambda: s.find_all("[data-testid=audit-team-unconfigured]"), timeout=15)
     assert "Settings → Team audit" in page_text(s, "[data-testid=audit-team-unconfigured]")
-    # WebKitWebDriver's screenshot of this view sometimes does not answer within its 30 s
-    # (seen under Xvfb on two cores); the view was checked above, the picture is a bonus.
-    try:
-        snap(s, "vigil-audit-team.png")
-    except TimeoutError:
-        print("e2e note: the Whole team screenshot timed out; the view itself was checked", flush=True)
+    snap(s, "vigil-audit-team.png")
     click(s, s.find("[data-testid=audit-scope-local]"))
     click(s, s.find("[data-testid=nav-sessions]"))
     s.wait("the sessions view", lambda: s.find_all("[data-testid=session-row]"))
