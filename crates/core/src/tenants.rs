@@ -276,20 +276,14 @@ pub async fn connect_all(
     cfgs: &[TenantConfig],
     store: Arc<dyn crate::secrets::SecretStore>,
 ) -> Vec<Result<Arc<dyn connector::Connector>>> {
-    use futures::StreamExt;
-    // Each read owns its tenant's config, and the reads are made before the first await:
-    // no borrow or closure is held across it (the window's commands need a `Send` future).
-    let reads: Vec<_> = cfgs
-        .iter()
-        .map(|cfg| {
-            let (cfg, store) = (cfg.clone(), Arc::clone(&store));
-            async move { connect(&cfg, store).await }
-        })
-        .collect();
-    futures::stream::iter(reads)
-        .buffered(CONNECT_AT_ONCE)
-        .collect()
-        .await
+    // Each read owns its tenant's config: a closure over borrowed configs held across an
+    // await makes a future the window's commands cannot take (it is not `Send` for every
+    // lifetime).
+    crate::connector::http::bounded(cfgs.to_vec(), CONNECT_AT_ONCE, |cfg| {
+        let store = Arc::clone(&store);
+        async move { connect(&cfg, store).await }
+    })
+    .await
 }
 
 /// Applies `[alerts]` of `cfg` to a running engine: the routes, and each configured
