@@ -82,22 +82,12 @@ fn code(text: &str) -> String {
         .join("\n")
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// The top-level modules of a crate each module uses through `crate::` (or `super::` from
 /// a file at the top).
 fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
-    rust_files(src, &mut files);
+    all_files(src, &mut files);
+    files.retain(|f| f.extension().is_some_and(|e| e == "rs"));
     let top = |p: &Path| -> String {
         let rel = p.strip_prefix(src).unwrap();
         let first = rel.components().next().unwrap().as_os_str();
@@ -231,6 +221,8 @@ fn is_hand_written_code(path: &Path) -> bool {
     code_ext && !generated && !test
 }
 
+/// Every file below `dir` (none for a folder that is not there), leaving out installed
+/// packages and Python's caches.
 fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
