@@ -8,11 +8,11 @@ port=18181
 "$vigil" demo serve --addr "127.0.0.1:$port" --sessions 100 --tick 0 --token bench-token \
   >/dev/null 2>&1 &
 demo=$!
+# Cleanup on exit: the demo may already have ended, which is not an error here.
 trap 'kill "$demo" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  curl -fsS -o /dev/null -H "Authorization: Bearer bench-token" "http://127.0.0.1:$port/v1/info" && break
-  sleep 0.1
-done
+up() { curl -fsS -o /dev/null -H "Authorization: Bearer bench-token" "http://127.0.0.1:$port/v1/info"; }
+for _ in $(seq 50); do up 2>/dev/null && break; sleep 0.1; done
+up || { echo "bench_cli_tenants: the demo server did not answer on port $port" >&2; exit 1; }
 for i in $(seq 1 "$n"); do
   printf bench-token | "$vigil" tenant add "t$i" --kind vigil --url "http://127.0.0.1:$port" \
     --secret-stdin >/dev/null
