@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { visible } from "./format";
-import { parseUserAgent } from "./userAgent";
+import { PARSED_LENGTH, parseUserAgent } from "./userAgent";
 
 const CHROME_WINDOWS =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
@@ -155,5 +155,11 @@ describe("parseUserAgent", () => {
     expect(labels[1]).toBe("Chrome · Windows");
     for (const label of labels) expect(label.length).toBeLessThanOrEqual(40);
     expect(elapsed).toBeLessThan(500);
+    // The bound behind that: only the head is parsed, whatever follows it.
+    for (const ua of hostile) {
+      const { browser, os } = parseUserAgent(ua);
+      const head = parseUserAgent(ua.slice(0, PARSED_LENGTH));
+      expect({ browser, os }).toEqual({ browser: head.browser, os: head.os });
+    }
   });
 });

@@ -19,16 +19,21 @@ const OS_NAMES = new Map([
 // or a bidi algorithm would act on.
 const PRODUCT = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32})\//;
 
+/** How much of a user agent is parsed. */
+export const PARSED_LENGTH = 500;
+
 /** Short browser + OS description of a user agent ("Chrome · Windows"). */
 export function parseUserAgent(ua: string | null | undefined): ParsedUserAgent {
   const raw = (ua ?? "").trim();
   if (raw === "") return { browser: null, os: null, label: "–" };
-  // The library reads only the first 500 characters, so a long string costs no more.
-  const parser = new UAParser(raw);
+  // Only the head is parsed (the library itself stops at 500 characters too), so a long
+  // string costs no more than a short one.
+  const head = raw.slice(0, PARSED_LENGTH);
+  const parser = new UAParser(head);
   const browserName = name(parser.getBrowser().name);
   const browser = browserName
     ? (BROWSER_NAMES.get(browserName) ?? browserName)
-    : name(productToken(raw));
+    : name(productToken(head));
   const osName = name(parser.getOS().name);
   const os = osName ? (OS_NAMES.get(osName) ?? osName) : null;
   const parts = [browser, os].filter((p): p is string => p !== null);
