@@ -70,7 +70,7 @@ fn diff_and_rules(c: &mut Criterion) {
                 next.extend(
                     synthetic("t", N, now)
                         .into_iter()
-                        .filter(|s| !ended.contains(&s.id)),
+                        .filter(|s| !ended.iter().any(|e| **e == *s.id)),
                 );
                 (store, next)
             },

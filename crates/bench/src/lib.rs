@@ -46,10 +46,10 @@ pub fn session(tenant: &Arc<str>, i: usize, n: usize, now: DateTime<Utc>) -> Ses
         format!("user{u:06}"),
     );
     let first = FIRST[u % FIRST.len()];
-    s.display_name = Some(format!("{first} Example{u}"));
-    s.first_name = Some(first.to_owned());
-    s.last_name = Some(format!("Example{u}"));
-    s.department = Some(DEPARTMENTS[u % DEPARTMENTS.len()].to_owned());
+    s.display_name = Some(format!("{first} Example{u}").into());
+    s.first_name = Some(first.into());
+    s.last_name = Some(format!("Example{u}").into());
+    s.department = Some(DEPARTMENTS[u % DEPARTMENTS.len()].into());
     s.superuser = u.is_multiple_of(100);
     let net = (i * 7) % 8;
     s.ip = Some(if net == 7 {
@@ -63,15 +63,15 @@ pub fn session(tenant: &Arc<str>, i: usize, n: usize, now: DateTime<Utc>) -> Ses
             i % 250 + 1
         )
     });
-    s.user_agent = Some(AGENTS[(u + i) % AGENTS.len()].to_owned());
-    s.session_type = Some(if i.is_multiple_of(10) { "api" } else { "ui" }.to_owned());
+    s.user_agent = Some(AGENTS[(u + i) % AGENTS.len()].into());
+    s.session_type = Some(if i.is_multiple_of(10) { "api" } else { "ui" }.into());
     s.login_type = Some(
         if i.is_multiple_of(4) {
             "sso"
         } else {
             "password"
         }
-        .to_owned(),
+        .into(),
     );
     let age = i64::try_from(i % 10_000).unwrap_or(0) * 60;
     s.created_at = Some(now - Duration::seconds(age));
@@ -130,7 +130,7 @@ pub fn apply_and_evaluate(
     let Ok(diff) = store.apply(tenant, update, std::time::Duration::ZERO) else {
         return (Diff::default(), 0);
     };
-    let users: HashSet<&str> = diff.started.iter().map(|s| s.user_id.as_str()).collect();
+    let users: HashSet<&str> = diff.started.iter().map(|s| &*s.user_id).collect();
     let too_old = settings
         .max_session_age_hours
         .filter(|_| age_scan)

@@ -348,7 +348,7 @@ async fn make_churn(
         let u = format!("{url}/v1/sessions/{}", s.id);
         async move { http.delete(u).bearer_auth(TOKEN).send().await }
     });
-    let users: Vec<String> = page.rows.iter().map(|s| s.username.clone()).collect();
+    let users: Vec<String> = page.rows.iter().map(|s| s.username.to_string()).collect();
     let signins = users.into_iter().map(|name| {
         let u = format!("{url}/demo/v1/sign-ins");
         async move {

@@ -90,10 +90,10 @@ pub async fn run(
                         t.clone(),
                         SessionRef {
                             tenant: tenant.clone(),
-                            session_id: u.id.clone(),
+                            session_id: u.id.to_string(),
                         },
                     ));
-                    users.insert(u.id.clone(), u);
+                    users.insert(u.id.to_string(), u);
                 }
                 Ok(None) => {
                     failed += 1;

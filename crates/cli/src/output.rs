@@ -113,14 +113,17 @@ fn truncate(s: &str, width: usize) -> String {
 }
 
 fn name(s: &Session) -> String {
-    s.display_name.clone().unwrap_or_else(|| {
-        let n = [s.first_name.as_deref(), s.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if n.is_empty() { "-".into() } else { n }
-    })
+    s.display_name
+        .as_deref()
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            let n = [s.first_name.as_deref(), s.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if n.is_empty() { "-".into() } else { n }
+        })
 }
 
 #[cfg(test)]
@@ -140,11 +143,11 @@ mod tests {
     #[test]
     fn columns_stay_in_place_whatever_the_cells_hold() -> io::Result<()> {
         let tenant = std::sync::Arc::from("t");
-        let mut a = Session::new(&tenant, "s1".into(), "u1".into(), "李雷".into());
+        let mut a = Session::new(&tenant, "s1", "u1", "李雷");
         a.display_name = Some("李 雷 (Li Lei)".into());
         a.ip = Some("x".repeat(500));
         a.session_type = Some("browser-but-much-longer".into());
-        let b = Session::new(&tenant, "s2".into(), "u2".into(), "bob".into());
+        let b = Session::new(&tenant, "s2", "u2", "bob");
         let page = SessionList {
             total: 2,
             rows: vec![std::sync::Arc::new(a), std::sync::Arc::new(b)],
@@ -173,12 +176,7 @@ mod tests {
     #[test]
     fn table_cells_show_control_characters_instead_of_obeying_them() -> io::Result<()> {
         let tenant = std::sync::Arc::from("t");
-        let mut s = Session::new(
-            &tenant,
-            "s1".into(),
-            "u1".into(),
-            "mallory\x1b]0;PWNED\x07\x1b[2J".into(),
-        );
+        let mut s = Session::new(&tenant, "s1", "u1", "mallory\x1b]0;PWNED\x07\x1b[2J");
         s.user_agent = Some("curl\x1b[2J\u{202e}".into());
         s.display_name = Some("Eve\nFAKE LINE".into());
         let page = SessionList {

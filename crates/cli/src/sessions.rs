@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use vigil_core::Error;
 use vigil_core::connector::PollUpdate;
-use vigil_core::store::{SessionFilter, SessionQuery, SessionStore, SortColumn};
+use vigil_core::store::{SearchText, SessionFilter, SessionQuery, SessionStore, SortColumn};
 
 use crate::target::{AdHocTenant, resolve};
 use crate::{Failure, output};
@@ -62,7 +62,8 @@ pub(crate) async fn sessions(args: SessionsArgs) -> Result<(), Failure> {
     let (connectors, unusable) = resolve(&args.tenant).await?;
     let mut failed: Vec<(String, Error)> =
         unusable.into_iter().map(|u| (u.tenant, u.error)).collect();
-    let store = SessionStore::new();
+    // One query: search text is made only if it searches, not kept for every row.
+    let store = SessionStore::keeping(SearchText::OnDemand);
     // Every tenant at once: a slow one does not delay the others.
     let polls = connectors.iter().map(|c| async move {
         let started = Instant::now();

@@ -149,18 +149,20 @@ fn user_from(u: A0User) -> User {
         .or_else(|| u.email.clone())
         .unwrap_or_else(|| u.user_id.clone());
     let mut user = User::new(u.user_id, username);
-    user.email = u.email;
-    user.display_name = u.name;
-    user.first_name = u.given_name;
-    user.last_name = u.family_name;
+    user.email = u.email.map(Into::into);
+    user.display_name = u.name.map(Into::into);
+    user.first_name = u.given_name.map(Into::into);
+    user.last_name = u.family_name.map(Into::into);
     let meta = |k: &str| {
         u.app_metadata
             .as_ref()
             .and_then(|m| m[k].as_str())
             .map(str::to_owned)
     };
-    user.department = meta("department");
-    user.organisation = meta("organisation").or_else(|| meta("organization"));
+    user.department = meta("department").map(Into::into);
+    user.organisation = meta("organisation")
+        .or_else(|| meta("organization"))
+        .map(Into::into);
     user.disabled = u.blocked == Some(true);
     user
 }
@@ -322,7 +324,7 @@ impl Auth0Connector {
         }
         let d = s.device.unwrap_or_default();
         session.ip = d.last_ip.or(d.initial_ip).as_deref().and_then(normalize_ip);
-        session.user_agent = d.last_user_agent.or(d.initial_user_agent);
+        session.user_agent = d.last_user_agent.or(d.initial_user_agent).map(Into::into);
         session.created_at = s.created_at;
         session.last_activity_at = s.last_interacted_at;
         session.expires_at = match (s.idle_expires_at, s.expires_at) {
@@ -331,8 +333,9 @@ impl Auth0Connector {
         };
         session.login_type = s
             .authentication
-            .and_then(|a| a.methods.into_iter().find_map(|m| m.name));
-        session.session_type = s.cookie.and_then(|c| c.mode);
+            .and_then(|a| a.methods.into_iter().find_map(|m| m.name))
+            .map(Into::into);
+        session.session_type = s.cookie.and_then(|c| c.mode).map(Into::into);
         session
     }
 

@@ -153,8 +153,8 @@ impl BetterAuthConnector {
     fn user_from(u: &BaUser) -> User {
         let username = u.email.clone().unwrap_or_else(|| u.id.clone());
         let mut user = User::new(u.id.clone(), username);
-        user.email.clone_from(&u.email);
-        user.display_name = u.name.clone().filter(|n| !n.is_empty());
+        user.email = u.email.as_deref().map(Into::into);
+        user.display_name = u.name.clone().filter(|n| !n.is_empty()).map(Into::into);
         user.superuser = is_admin(u.role.as_deref());
         user.disabled = u.banned == Some(true);
         user
@@ -272,7 +272,7 @@ impl Connector for BetterAuthConnector {
                 session.annotate(&user);
                 session.current = own.as_deref() == Some(s.id.as_str());
                 session.ip = s.ip_address.as_deref().and_then(normalize_ip);
-                session.user_agent = s.user_agent.filter(|i| !i.is_empty());
+                session.user_agent = s.user_agent.filter(|i| !i.is_empty()).map(Into::into);
                 session.created_at = s.created_at;
                 session.expires_at = s.expires_at;
                 session.session_type = Some(
@@ -281,7 +281,7 @@ impl Connector for BetterAuthConnector {
                     } else {
                         "browser"
                     }
-                    .to_owned(),
+                    .into(),
                 );
                 if let Some(t) = s.token {
                     tokens.insert(s.id.clone(), SecretString::new(t));

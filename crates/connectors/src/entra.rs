@@ -309,13 +309,13 @@ impl EntraConnector {
             .get_path(&format!("v1.0/users/{}?$select={USER_FIELDS}", seg(&key)))
             .await?;
         let mut user = User::new(u.id.clone(), u.user_principal_name.unwrap_or(u.id));
-        user.email = u.mail;
-        user.display_name = u.display_name;
-        user.first_name = u.given_name;
-        user.last_name = u.surname;
-        user.department = u.department;
-        user.organisation = u.company_name;
-        user.superuser = admins.contains(&user.id);
+        user.email = u.mail.map(Into::into);
+        user.display_name = u.display_name.map(Into::into);
+        user.first_name = u.given_name.map(Into::into);
+        user.last_name = u.surname.map(Into::into);
+        user.department = u.department.map(Into::into);
+        user.organisation = u.company_name.map(Into::into);
+        user.superuser = admins.contains(&*user.id);
         user.protected = user.superuser;
         user.disabled = u.account_enabled == Some(false);
         Ok(user)
@@ -388,7 +388,7 @@ impl Connector for EntraConnector {
             .admins()
             .await
             .map_err(|e| e.context("reading directory role members"))?;
-        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.clone()).collect();
+        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.to_string()).collect();
         let users = self
             .users
             .resolve(ids, 4, |id| {
@@ -421,7 +421,7 @@ impl Connector for EntraConnector {
             .sessions(self.api.tenant(), Some("entra"))
             .await
             .iter()
-            .filter(|s| s.user_id == user_id)
+            .filter(|s| &*s.user_id == user_id)
             .count() as u64;
         // Graph answers `{"value": true}` (revokeSignInSessionsPostResponse); `false` is
         // a refusal, not a success.

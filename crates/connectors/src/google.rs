@@ -301,9 +301,9 @@ fn user_from(u: GoogleUser) -> User {
     let mut user = User::new(u.id, u.primary_email);
     user.email = Some(user.username.clone());
     if let Some(n) = u.name {
-        user.display_name = n.full_name;
-        user.first_name = n.given_name;
-        user.last_name = n.family_name;
+        user.display_name = n.full_name.map(Into::into);
+        user.first_name = n.given_name.map(Into::into);
+        user.last_name = n.family_name.map(Into::into);
     }
     let orgs: Vec<Organization> = match u.organizations {
         Some(serde_json::Value::Array(items)) => items
@@ -317,8 +317,8 @@ fn user_from(u: GoogleUser) -> User {
         .find(|o| o.primary == Some(true))
         .or(orgs.first())
     {
-        user.department.clone_from(&org.department);
-        user.organisation.clone_from(&org.name);
+        user.department = org.department.as_deref().map(Into::into);
+        user.organisation = org.name.as_deref().map(Into::into);
     }
     user.superuser = u.is_admin == Some(true) || u.is_delegated_admin == Some(true);
     user.protected = user.superuser;
@@ -402,7 +402,7 @@ impl Connector for GoogleConnector {
             .await
             .map_err(|e| e.context("reading login activity"))?;
         let mut sessions = self.log.sessions(self.api.tenant(), Some("google")).await;
-        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.clone()).collect();
+        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.to_string()).collect();
         let users = self
             .users
             .resolve(ids, 4, |id| self.fetch_user(id))
@@ -437,7 +437,7 @@ impl Connector for GoogleConnector {
             .sessions(self.api.tenant(), Some("google"))
             .await
             .iter()
-            .filter(|s| s.user_id == user_id)
+            .filter(|s| &*s.user_id == user_id)
             .count() as u64;
         self.api
             .call(

@@ -133,7 +133,7 @@ pub fn protect(update: &mut PollUpdate) {
             upserted, users, ..
         } => (upserted, Some(users)),
     };
-    let own: std::collections::HashSet<String> = sessions
+    let own: std::collections::HashSet<crate::model::Text> = sessions
         .iter()
         .filter(|s| s.current)
         .map(|s| s.user_id.clone())

@@ -20,7 +20,7 @@ use super::http::{HttpClient, link_next};
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
-    Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User, normalize_ip,
+    Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, Text, User, normalize_ip,
 };
 use crate::secret::SecretString;
 
@@ -99,15 +99,18 @@ fn user_from(i: &Identity) -> User {
         .or_else(|| text(&t["email"]))
         .unwrap_or_else(|| i.id.clone());
     let mut user = User::new(i.id.clone(), username);
-    user.email = text(&t["email"]);
-    user.first_name = text(&t["name"]["first"]);
-    user.last_name = text(&t["name"]["last"]);
+    user.email = text(&t["email"]).map(Into::into);
+    user.first_name = text(&t["name"]["first"]).map(Into::into);
+    user.last_name = text(&t["name"]["last"]).map(Into::into);
     user.display_name = match (&user.first_name, &user.last_name) {
         (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        _ => text(&t["name"]).or_else(|| user.first_name.clone()),
-    };
-    user.department = text(&t["department"]);
-    user.organisation = text(&t["organisation"]).or_else(|| text(&t["organization"]));
+        _ => text(&t["name"]).or_else(|| text(&t["name"]["first"])),
+    }
+    .map(Into::into);
+    user.department = text(&t["department"]).map(Into::into);
+    user.organisation = text(&t["organisation"])
+        .or_else(|| text(&t["organization"]))
+        .map(Into::into);
     let public = i.metadata_public.as_ref();
     user.superuser = public
         .is_some_and(|m| role_is_admin(m) || m["superuser"] == serde_json::Value::Bool(true))
@@ -189,7 +192,7 @@ impl Connector for KratosConnector {
                     continue;
                 }
                 let user = s.identity.as_ref().map(user_from);
-                let (uid, uname) = user.as_ref().map_or((String::new(), String::new()), |u| {
+                let (uid, uname) = user.as_ref().map_or((Text::from(""), Text::from("")), |u| {
                     (u.id.clone(), u.username.clone())
                 });
                 let mut session = Session::new(&self.tenant, s.id.clone(), uid, uname);
@@ -198,16 +201,22 @@ impl Connector for KratosConnector {
                 }
                 if let Some(d) = s.devices.first() {
                     session.ip = d.ip_address.as_deref().and_then(normalize_ip);
-                    session.user_agent = d.user_agent.clone().filter(|i| !i.is_empty());
-                    session.server_name = d.location.clone().filter(|l| !l.is_empty());
+                    session.user_agent = d
+                        .user_agent
+                        .clone()
+                        .filter(|i| !i.is_empty())
+                        .map(Into::into);
+                    session.server_name =
+                        d.location.clone().filter(|l| !l.is_empty()).map(Into::into);
                 }
                 session.created_at = s.authenticated_at.or(s.issued_at);
                 session.expires_at = s.expires_at;
                 session.login_type = s
                     .authentication_methods
                     .first()
-                    .and_then(|m| m.method.clone());
-                session.session_type = s.authenticator_assurance_level.clone();
+                    .and_then(|m| m.method.as_deref())
+                    .map(Into::into);
+                session.session_type = s.authenticator_assurance_level.clone().map(Into::into);
                 out.push(session);
             }
             match link_next(&headers) {
@@ -359,7 +368,7 @@ mod tests {
         }))
         .unwrap_or_else(|e| panic!("{e}"));
         let u = user_from(&i);
-        assert_eq!(u.username, "ada@example.org");
+        assert_eq!(&*u.username, "ada@example.org");
         assert_eq!(u.display_name.as_deref(), Some("Ada Lovelace"));
         assert!(u.superuser && u.disabled);
     }

@@ -94,15 +94,16 @@ fn is_admin(roles: Option<&str>) -> bool {
 
 fn user_from(u: MmUser) -> User {
     let mut user = User::new(u.id, u.username);
-    user.email = u.email.filter(|e| !e.is_empty());
+    user.email = u.email.filter(|e| !e.is_empty()).map(Into::into);
     user.display_name = match (&u.first_name, &u.last_name) {
         (Some(f), Some(l)) if !f.is_empty() && !l.is_empty() => Some(format!("{f} {l}")),
         (Some(n), _) | (_, Some(n)) if !n.is_empty() => Some(n.clone()),
         _ => u.nickname.filter(|n| !n.is_empty()),
-    };
-    user.first_name = u.first_name.filter(|n| !n.is_empty());
-    user.last_name = u.last_name.filter(|n| !n.is_empty());
-    user.department = u.position.filter(|p| !p.is_empty());
+    }
+    .map(Into::into);
+    user.first_name = u.first_name.filter(|n| !n.is_empty()).map(Into::into);
+    user.last_name = u.last_name.filter(|n| !n.is_empty()).map(Into::into);
+    user.department = u.position.filter(|p| !p.is_empty()).map(Into::into);
     user.superuser = is_admin(u.roles.as_deref());
     user.protected = user.superuser;
     user.disabled = u.delete_at.is_some_and(|d| d > 0);
@@ -202,11 +203,12 @@ impl MattermostConnector {
         session.user_agent = match (prop("browser"), prop("os")) {
             (Some(b), Some(os)) => Some(format!("{b} ({os})")),
             (b, os) => b.or(os),
-        };
+        }
+        .map(Into::into);
         let kind = prop("type");
         session.current = s.user_id == me && kind.as_deref() == Some("UserAccessToken");
         session.session_type = Some(match kind {
-            Some(k) => k,
+            Some(k) => k.into(),
             None if s.device_id.as_deref().is_some_and(|d| !d.is_empty()) => "mobile".into(),
             None => "web".into(),
         });

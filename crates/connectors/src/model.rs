@@ -42,36 +42,41 @@ pub fn validate_tenant_name(name: &str) -> Result<()> {
     }
 }
 
+/// Text a tenant repeats: a user's details, shared by every session of the user, and
+/// values many sessions carry (user agents, departments, session types). Cloning one is a
+/// reference count, not a copy; the store interns the repeated ones (`Interner`).
+pub type Text = Arc<str>;
+
 /// One active session, normalised. Absent facts stay `None`; nothing is invented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Session {
     pub tenant: Arc<str>,
-    pub id: String,
-    pub user_id: String,
-    pub username: String,
+    pub id: Text,
+    pub user_id: Text,
+    pub username: Text,
     /// The address the tenant has for the user; links the user to a person across tenants.
     #[serde(default)]
-    pub email: Option<String>,
-    pub display_name: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub department: Option<String>,
-    pub organisation: Option<String>,
+    pub email: Option<Text>,
+    pub display_name: Option<Text>,
+    pub first_name: Option<Text>,
+    pub last_name: Option<Text>,
+    pub department: Option<Text>,
+    pub organisation: Option<Text>,
     pub superuser: bool,
     pub protected: bool,
     pub disabled: bool,
     /// The administrator's own session (the credential Vigil uses).
     pub current: bool,
     pub ip: Option<String>,
-    pub user_agent: Option<String>,
+    pub user_agent: Option<Text>,
     /// Where the session came from as the tenant reports it (city, region, country), for
     /// tenants whose sign-in log carries it.
     #[serde(default)]
-    pub location: Option<String>,
-    pub session_type: Option<String>,
-    pub login_type: Option<String>,
-    pub server_name: Option<String>,
+    pub location: Option<Text>,
+    pub session_type: Option<Text>,
+    pub login_type: Option<Text>,
+    pub server_name: Option<Text>,
     pub created_at: Option<DateTime<Utc>>,
     pub last_activity_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -82,16 +87,16 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct User {
-    pub id: String,
-    pub username: String,
+    pub id: Text,
+    pub username: Text,
     /// The address the tenant has for the user; links the user to a person across tenants.
     #[serde(default)]
-    pub email: Option<String>,
-    pub display_name: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub department: Option<String>,
-    pub organisation: Option<String>,
+    pub email: Option<Text>,
+    pub display_name: Option<Text>,
+    pub first_name: Option<Text>,
+    pub last_name: Option<Text>,
+    pub department: Option<Text>,
+    pub organisation: Option<Text>,
     pub superuser: bool,
     pub protected: bool,
     pub disabled: bool,
@@ -99,10 +104,10 @@ pub struct User {
 
 impl User {
     /// A user with only an id and a name known.
-    pub fn new(id: String, username: String) -> Self {
+    pub fn new(id: impl Into<Text>, username: impl Into<Text>) -> Self {
         Self {
-            id,
-            username,
+            id: id.into(),
+            username: username.into(),
             email: None,
             display_name: None,
             first_name: None,
@@ -137,12 +142,17 @@ impl User {
 
 impl Session {
     /// A session with only its identity known; connectors fill in what their API says.
-    pub fn new(tenant: &Arc<str>, id: String, user_id: String, username: String) -> Self {
+    pub fn new(
+        tenant: &Arc<str>,
+        id: impl Into<Text>,
+        user_id: impl Into<Text>,
+        username: impl Into<Text>,
+    ) -> Self {
         Self {
             tenant: Arc::clone(tenant),
-            id,
-            user_id,
-            username,
+            id: id.into(),
+            user_id: user_id.into(),
+            username: username.into(),
             email: None,
             display_name: None,
             first_name: None,
@@ -178,6 +188,83 @@ impl Session {
         self.superuser = user.superuser;
         self.protected = user.protected;
         self.disabled = user.disabled;
+    }
+}
+
+/// One allocation per distinct text: the values thousands of sessions repeat (user
+/// agents, session and login types, clients, places, departments) and a user's details
+/// when a tenant names the user on every session. Interning a value the set already holds
+/// drops the copy; one set serves one listing, so it never outgrows what it is given.
+#[derive(Default)]
+pub struct Interner {
+    seen: std::collections::HashSet<Text, foldhash::fast::RandomState>,
+}
+
+impl Interner {
+    /// The shared copy of `text`, made from it the first time.
+    pub fn text(&mut self, text: &str) -> Text {
+        match self.seen.get(text) {
+            Some(known) => Text::clone(known),
+            None => {
+                let new = Text::from(text);
+                self.seen.insert(Text::clone(&new));
+                new
+            }
+        }
+    }
+
+    /// An owned text from the wire, shared when seen before.
+    pub fn owned(&mut self, text: Option<String>) -> Option<Text> {
+        text.map(|t| self.text(&t))
+    }
+
+    fn share(&mut self, slot: &mut Text) {
+        match self.seen.get(&**slot) {
+            Some(known) => {
+                if !Arc::ptr_eq(known, slot) {
+                    *slot = Text::clone(known);
+                }
+            }
+            None => {
+                self.seen.insert(Text::clone(slot));
+            }
+        }
+    }
+
+    fn share_opt(&mut self, slot: &mut Option<Text>) {
+        if let Some(t) = slot {
+            self.share(t);
+        }
+    }
+
+    /// Every repeated text of the session replaced by its shared copy.
+    pub fn session(&mut self, s: &mut Session) {
+        self.share(&mut s.user_id);
+        self.share(&mut s.username);
+        for slot in [
+            &mut s.email,
+            &mut s.display_name,
+            &mut s.first_name,
+            &mut s.last_name,
+            &mut s.department,
+            &mut s.organisation,
+            &mut s.user_agent,
+            &mut s.location,
+            &mut s.session_type,
+            &mut s.login_type,
+            &mut s.server_name,
+        ] {
+            self.share_opt(slot);
+        }
+    }
+
+    /// Distinct texts held.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
     }
 }
 
@@ -477,6 +564,42 @@ fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interner_keeps_one_copy_of_each_text_and_changes_no_value() {
+        let tenant: Arc<str> = Arc::from("t");
+        let mut interner = Interner::default();
+        let mut sessions: Vec<Session> = (0..3)
+            .map(|i| {
+                let mut s = Session::new(&tenant, format!("s{i}"), "u-1", format!("ann{}", i % 2));
+                s.user_agent = Some(format!("Firefox/{}", 100 + i % 2).into());
+                s.session_type = Some("browser".into());
+                s.department = (i > 0).then(|| "Finance".into());
+                s
+            })
+            .collect();
+        let before = sessions.clone();
+        for s in &mut sessions {
+            interner.session(s);
+        }
+        assert_eq!(sessions, before, "interning changes no value");
+        let same = |a: &Option<Text>, b: &Option<Text>| match (a, b) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        assert!(same(&sessions[0].user_agent, &sessions[2].user_agent));
+        assert!(!same(&sessions[0].user_agent, &sessions[1].user_agent));
+        assert!(same(&sessions[0].session_type, &sessions[2].session_type));
+        assert!(same(&sessions[1].department, &sessions[2].department));
+        assert!(Arc::ptr_eq(&sessions[0].user_id, &sessions[2].user_id));
+        assert!(Arc::ptr_eq(&sessions[0].username, &sessions[2].username));
+        // "u-1", "ann0", "ann1", two agents, "browser", "Finance"
+        assert_eq!(interner.len(), 7);
+        let a = interner.text("Finance");
+        assert!(same(&Some(a), &sessions[1].department));
+        assert_eq!(interner.owned(Some("new".into())).as_deref(), Some("new"));
+        assert_eq!(interner.len(), 8);
+    }
 
     #[test]
     fn base_urls_are_checked() {

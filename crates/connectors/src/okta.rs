@@ -350,18 +350,19 @@ impl OktaConnector {
 fn user_from(u: OktaUser, admin: bool) -> User {
     let p = u.profile;
     let mut user = User::new(u.id.clone(), p.login.unwrap_or(u.id));
-    user.email = p.email;
+    user.email = p.email.map(Into::into);
     user.display_name = p
         .display_name
         .or_else(|| match (&p.first_name, &p.last_name) {
             (Some(f), Some(l)) => Some(format!("{f} {l}")),
             (Some(n), None) | (None, Some(n)) => Some(n.clone()),
             (None, None) => None,
-        });
-    user.first_name = p.first_name;
-    user.last_name = p.last_name;
-    user.department = p.department;
-    user.organisation = p.organization;
+        })
+        .map(Into::into);
+    user.first_name = p.first_name.map(Into::into);
+    user.last_name = p.last_name.map(Into::into);
+    user.department = p.department.map(Into::into);
+    user.organisation = p.organization.map(Into::into);
     user.superuser = admin;
     user.protected = admin;
     user.disabled = matches!(
@@ -416,7 +417,7 @@ impl Connector for OktaConnector {
             .await
             .map_err(|e| e.context("reading the System Log"))?;
         let mut sessions = self.log.sessions(self.api.tenant(), None).await;
-        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.clone()).collect();
+        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.to_string()).collect();
         let users = self
             .users
             .resolve(ids, 4, |id| self.fetch_user(id))
@@ -469,7 +470,7 @@ impl Connector for OktaConnector {
             .sessions(self.api.tenant(), None)
             .await
             .iter()
-            .filter(|s| s.user_id == user_id)
+            .filter(|s| &*s.user_id == user_id)
             .count() as u64;
         self.api
             .call(

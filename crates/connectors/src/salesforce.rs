@@ -358,12 +358,12 @@ impl SalesforceConnector {
 
 fn user_from(u: SfUser, frozen: &HashSet<String>, admins: &HashSet<String>) -> User {
     let mut user = User::new(u.id.clone(), u.username);
-    user.email = u.email;
-    user.display_name = u.name;
-    user.first_name = u.first_name;
-    user.last_name = u.last_name;
-    user.department = u.department;
-    user.organisation = u.company_name;
+    user.email = u.email.map(Into::into);
+    user.display_name = u.name.map(Into::into);
+    user.first_name = u.first_name.map(Into::into);
+    user.last_name = u.last_name.map(Into::into);
+    user.department = u.department.map(Into::into);
+    user.organisation = u.company_name.map(Into::into);
     user.superuser = admins.contains(&u.id);
     user.protected = user.superuser;
     user.disabled = frozen.contains(&u.id) || u.is_active == Some(false);
@@ -430,8 +430,8 @@ impl Connector for SalesforceConnector {
                     s.annotate(u);
                 }
                 s.ip = r.source_ip.as_deref().and_then(normalize_ip);
-                s.session_type = r.session_type;
-                s.login_type = r.login_type;
+                s.session_type = r.session_type.map(Into::into);
+                s.login_type = r.login_type.map(Into::into);
                 s.created_at = r.created_date;
                 s.last_activity_at = r.last_modified_date;
                 s.idle_timeout_seconds = r.num_seconds_valid;
@@ -449,8 +449,9 @@ impl Connector for SalesforceConnector {
                     s.user_agent = match (&h.browser, &h.platform) {
                         (Some(b), Some(p)) => Some(format!("{b} ({p})")),
                         (b, p) => b.clone().or(p.clone()),
-                    };
-                    s.location.clone_from(&h.country_iso);
+                    }
+                    .map(Into::into);
+                    s.location = h.country_iso.as_deref().map(Into::into);
                 }
                 s
             })

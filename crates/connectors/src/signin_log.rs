@@ -247,10 +247,10 @@ impl SignInLog {
                 latest.username.clone(),
             );
             s.ip.clone_from(&latest.ip);
-            s.user_agent.clone_from(&latest.user_agent);
-            s.location.clone_from(&latest.location);
-            s.login_type.clone_from(&latest.login_type);
-            s.session_type.clone_from(&latest.session_type);
+            s.user_agent = latest.user_agent.as_deref().map(Into::into);
+            s.location = latest.location.as_deref().map(Into::into);
+            s.login_type = latest.login_type.as_deref().map(Into::into);
+            s.session_type = latest.session_type.as_deref().map(Into::into);
             s.created_at = Some(first);
             s.last_activity_at = Some(last);
             out.push(s);
@@ -330,7 +330,7 @@ impl UserCache {
         self.users
             .lock()
             .await
-            .insert(user.id.clone(), (Instant::now(), user));
+            .insert(user.id.to_string(), (Instant::now(), user));
     }
 
     pub async fn clear(&self) {
@@ -372,7 +372,7 @@ pub fn place(parts: &[Option<&str>]) -> Option<String> {
 /// what the log said.
 pub fn annotate(sessions: &mut [Session], users: &HashMap<String, User>) {
     for s in sessions {
-        if let Some(u) = users.get(&s.user_id) {
+        if let Some(u) = users.get(&*s.user_id) {
             s.annotate(u);
         }
     }
@@ -381,6 +381,7 @@ pub fn annotate(sessions: &mut [Session], users: &HashMap<String, User>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Text;
 
     fn sign_in(key: &str, user: &str, mins_ago: i64) -> LogEvent {
         LogEvent::Start(SignIn {
@@ -413,13 +414,13 @@ mod tests {
             log.since().await <= Utc::now(),
             "the cursor moved to the future"
         );
-        let ids: Vec<String> = log
+        let ids: Vec<Text> = log
             .sessions(&tenant, None)
             .await
             .into_iter()
             .map(|s| s.id)
             .collect();
-        assert_eq!(ids, ["a"]);
+        assert_eq!(ids, [Text::from("a")]);
         for round in 0..5 {
             let events = (0..100)
                 .map(|i| sign_in(&format!("k{round}-{i}"), "u", 50 - i64::from(round) * 10))
@@ -449,7 +450,7 @@ mod tests {
         .await;
         let s = log.sessions(&tenant, Some("x")).await;
         assert_eq!(s.len(), 1, "b ended, old is out of the window");
-        assert_eq!(s[0].id, key_id("x", "a"));
+        assert_eq!(&*s[0].id, key_id("x", "a"));
         let created = s[0].created_at.map(|t| (Utc::now() - t).num_minutes());
         assert_eq!(created, Some(30));
         log.user_ended("u1").await;

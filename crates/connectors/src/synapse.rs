@@ -181,8 +181,12 @@ impl SynapseConnector {
             .next()
             .unwrap_or(&u.name);
         let mut user = User::new(u.name.clone(), local.to_owned());
-        user.email = u.email();
-        user.display_name = u.displayname.clone().filter(|d| !d.is_empty());
+        user.email = u.email().map(Into::into);
+        user.display_name = u
+            .displayname
+            .clone()
+            .filter(|d| !d.is_empty())
+            .map(Into::into);
         user.superuser = truthy(&u.admin);
         // Vigil's own account must not be locked through Vigil.
         user.protected = u.name == me;
@@ -345,7 +349,7 @@ impl Connector for SynapseConnector {
                 Err(e) => return Err(e.context(format!("listing devices of {}", u.name))),
             };
             let mut user = self.user_from(&u, me_ref);
-            user.email = email;
+            user.email = email.map(Into::into);
             for d in devices {
                 let mut s = Session::new(
                     &self.tenant,
@@ -356,12 +360,15 @@ impl Connector for SynapseConnector {
                 s.annotate(&user);
                 s.current = u.name == me && my_device.as_deref() == Some(d.device_id.as_str());
                 s.ip = d.last_seen_ip.as_deref().and_then(normalize_ip);
-                s.user_agent = d.last_seen_user_agent.filter(|i| !i.is_empty());
+                s.user_agent = d
+                    .last_seen_user_agent
+                    .filter(|i| !i.is_empty())
+                    .map(Into::into);
                 s.last_activity_at = d
                     .last_seen_ts
                     .and_then(DateTime::<Utc>::from_timestamp_millis);
-                s.server_name = d.display_name;
-                s.session_type = Some("device".to_owned());
+                s.server_name = d.display_name.map(Into::into);
+                s.session_type = Some("device".into());
                 sessions.push(s);
             }
         }

@@ -15,7 +15,9 @@ use tokio::sync::Mutex;
 use super::http::{self, Fetched, HttpClient, is_not_found};
 use super::{Connector, EndOutcome, PollUpdate};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Capabilities, ConnectorKind, Session, TenantCheck, TenantSpec, User};
+use crate::model::{
+    Capabilities, ConnectorKind, Interner, Session, TenantCheck, TenantSpec, Text, User,
+};
 use crate::secret::SecretString;
 use vigil_session_api::{
     self as api, ApiSession, ApiUser, ChangePage, SessionPage, UserPage, UserResult,
@@ -37,7 +39,7 @@ pub struct VigilConnector {
 }
 
 /// The user directory by id (tenant-supplied keys: a seeded hasher).
-type Users = HashMap<String, User, foldhash::fast::RandomState>;
+type Users = HashMap<Text, User, foldhash::fast::RandomState>;
 
 #[derive(Default)]
 struct SyncState {
@@ -169,9 +171,13 @@ impl VigilConnector {
         } else {
             state.users_etag.clone()
         };
+        let mut interner = Interner::default();
         let fetched = self
-            .fetch_pages::<UserPage, ApiUser>("v1/users", etag.as_deref(), |p| {
+            .fetch_pages::<UserPage, User>("v1/users", etag.as_deref(), |p| {
                 std::mem::take(&mut p.users)
+                    .into_iter()
+                    .map(|u| user_of(u, &mut interner))
+                    .collect()
             })
             .await
             .map_err(|e| e.context("listing users"))?;
@@ -180,8 +186,7 @@ impl VigilConnector {
         };
         let mut changed = Vec::new();
         let mut fresh = Users::with_capacity_and_hasher(users.len(), Default::default());
-        for u in users {
-            let user = user_from_api(u);
+        for user in users {
             if report && state.users.get(&user.id) != Some(&user) {
                 changed.push(user.clone());
             }
@@ -194,35 +199,35 @@ impl VigilConnector {
 
     async fn full_listing(&self, state: &mut SyncState) -> Result<PollUpdate> {
         // The directory and the sessions at once: two connections, decoded side by side.
+        // Each page becomes sessions as it arrives, its repeated texts shared, so the
+        // wire's own strings never pile up for the whole listing.
+        let mut interner = Interner::default();
         let (users, fetched) = tokio::join!(
             self.refresh_users(state, true, false),
-            self.fetch_pages::<SessionPage, ApiSession>("v1/sessions", None, |p| {
+            self.fetch_pages::<SessionPage, Session>("v1/sessions", None, |p| {
                 std::mem::take(&mut p.sessions)
+                    .into_iter()
+                    .map(|s| self.session_of(s, &mut interner))
+                    .collect()
             })
         );
+        drop(interner);
         users?;
         let fetched = fetched.map_err(|e| e.context("listing sessions"))?;
-        let Some((raw, _, head)) = fetched else {
+        let Some((mut sessions, _, head)) = fetched else {
             return Err(Error::malformed("304 without a conditional request"));
         };
         // Keyset pagination cannot repeat a session; a broken server might, and the store
         // keeps the last copy.
         let mut unknown_users = false;
-        let mut sessions: Vec<Session> = raw
-            .into_iter()
-            .map(|s| {
-                let (session, known) = self.session_from_api(s, &state.users);
-                unknown_users |= !known;
-                session
-            })
-            .collect();
+        for s in &mut sessions {
+            unknown_users |= !annotate(s, &state.users);
+        }
         if unknown_users {
             // A user signed up while we paged; fetch the directory again and re-annotate.
             self.refresh_users(state, true, false).await?;
             for s in &mut sessions {
-                if let Some(u) = state.users.get(&s.user_id) {
-                    s.annotate(u);
-                }
+                annotate(s, &state.users);
             }
         }
         state.watermark = Some(head.watermark);
@@ -269,7 +274,7 @@ impl VigilConnector {
         }
         if upserted
             .values()
-            .any(|s| !state.users.contains_key(&s.user_id))
+            .any(|s| !state.users.contains_key(&*s.user_id))
         {
             let more = self.refresh_users(state, true, true).await?;
             return self.finish_delta(state, watermark, upserted, ended, merge_users(users, more));
@@ -285,9 +290,14 @@ impl VigilConnector {
         ended: HashSet<String>,
         users: Vec<User>,
     ) -> Result<PollUpdate> {
+        let mut interner = Interner::default();
         let upserted = upserted
             .into_values()
-            .map(|s| self.session_from_api(s, &state.users).0)
+            .map(|s| {
+                let mut session = self.session_of(s, &mut interner);
+                annotate(&mut session, &state.users);
+                session
+            })
             .collect();
         state.watermark = Some(watermark);
         Ok(PollUpdate::Delta {
@@ -297,13 +307,14 @@ impl VigilConnector {
         })
     }
 
-    /// The session, annotated with its user; false when the directory does not know them.
-    fn session_from_api(&self, s: ApiSession, users: &Users) -> (Session, bool) {
-        let mut session = Session {
+    /// The session as the wire has it, its repeated texts shared through `interner`;
+    /// the user's details come from the directory (`annotate`).
+    fn session_of(&self, s: ApiSession, interner: &mut Interner) -> Session {
+        Session {
             tenant: Arc::clone(&self.tenant),
-            id: s.id,
-            user_id: s.user_id,
-            username: s.username,
+            id: s.id.into(),
+            user_id: interner.text(&s.user_id),
+            username: interner.text(&s.username),
             email: None,
             display_name: None,
             first_name: None,
@@ -315,21 +326,16 @@ impl VigilConnector {
             disabled: false,
             current: s.current,
             ip: s.ip,
-            user_agent: s.user_agent,
+            user_agent: interner.owned(s.user_agent),
             location: None,
-            session_type: s.session_type,
-            login_type: s.login_type,
-            server_name: s.server_name,
+            session_type: interner.owned(s.session_type),
+            login_type: interner.owned(s.login_type),
+            server_name: interner.owned(s.server_name),
             created_at: s.created_at,
             last_activity_at: s.last_activity_at,
             expires_at: s.expires_at,
             idle_timeout_seconds: s.idle_timeout_seconds,
-        };
-        let user = users.get(&session.user_id);
-        if let Some(u) = user {
-            session.annotate(u);
         }
-        (session, user.is_some())
     }
 
     async fn user_action(
@@ -349,22 +355,39 @@ impl VigilConnector {
     }
 }
 
+/// The session annotated with its user; false when the directory does not know them.
+fn annotate(session: &mut Session, users: &Users) -> bool {
+    match users.get(&*session.user_id) {
+        Some(u) => {
+            session.annotate(u);
+            true
+        }
+        None => false,
+    }
+}
+
 fn merge_users(mut a: Vec<User>, b: Vec<User>) -> Vec<User> {
-    let seen: HashSet<String> = a.iter().map(|u| u.id.clone()).collect();
+    let seen: HashSet<Text> = a.iter().map(|u| u.id.clone()).collect();
     a.extend(b.into_iter().filter(|u| !seen.contains(&u.id)));
     a
 }
 
 fn user_from_api(u: ApiUser) -> User {
+    user_of(u, &mut Interner::default())
+}
+
+/// The user as the wire has them; names, departments and organisations, which many users
+/// share, through `interner`.
+fn user_of(u: ApiUser, interner: &mut Interner) -> User {
     User {
-        id: u.id,
-        username: u.username,
-        email: u.email,
-        display_name: u.display_name,
-        first_name: u.first_name,
-        last_name: u.last_name,
-        department: u.department,
-        organisation: u.organisation,
+        id: u.id.into(),
+        username: u.username.into(),
+        email: u.email.map(Into::into),
+        display_name: u.display_name.map(Into::into),
+        first_name: interner.owned(u.first_name),
+        last_name: interner.owned(u.last_name),
+        department: interner.owned(u.department),
+        organisation: interner.owned(u.organisation),
         superuser: u.superuser,
         protected: u.protected,
         disabled: u.disabled,

@@ -173,11 +173,11 @@ fn user_from(u: ZUser, admins: &HashSet<String>) -> User {
         profile: None,
         email: None,
     });
-    user.email = human.email.and_then(|e| e.email);
+    user.email = human.email.and_then(|e| e.email).map(Into::into);
     if let Some(p) = human.profile {
-        user.display_name = p.display_name;
-        user.first_name = p.given_name;
-        user.last_name = p.family_name;
+        user.display_name = p.display_name.map(Into::into);
+        user.first_name = p.given_name.map(Into::into);
+        user.last_name = p.family_name.map(Into::into);
     }
     user.superuser = admins.contains(&u.user_id);
     user.protected = user.superuser;
@@ -308,14 +308,19 @@ impl ZitadelConnector {
         let user_id = user["id"].as_str().filter(|i| !i.is_empty())?.to_owned();
         let login = user["loginName"].as_str().unwrap_or(&user_id).to_owned();
         let mut session = Session::new(self.api.tenant(), s.id, user_id, login);
-        session.display_name = user["displayName"].as_str().map(str::to_owned);
+        session.display_name = user["displayName"]
+            .as_str()
+            .map(str::to_owned)
+            .map(Into::into);
         let mut methods: Vec<&str> = factors
             .iter()
             .filter(|(k, v)| *k != "user" && v["verifiedAt"].is_string())
             .map(|(k, _)| k.as_str())
             .collect();
         methods.sort_unstable();
-        session.login_type = (!methods.is_empty()).then(|| methods.join("+"));
+        session.login_type = (!methods.is_empty())
+            .then(|| methods.join("+"))
+            .map(Into::into);
         if let Some(ua) = s.user_agent {
             session.ip = ua.ip.as_deref().and_then(normalize_ip);
             session.user_agent = ua
@@ -326,7 +331,8 @@ impl ZitadelConnector {
                         .find(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
                         .and_then(|(_, v)| v.values.first().cloned())
                 })
-                .or(ua.description);
+                .or(ua.description)
+                .map(Into::into);
         }
         session.created_at = s.creation_date;
         session.last_activity_at = s.change_date;
@@ -380,7 +386,7 @@ impl Connector for ZitadelConnector {
             .admins()
             .await
             .map_err(|e| e.context("reading memberships"))?;
-        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.clone()).collect();
+        let ids: Vec<String> = sessions.iter().map(|s| s.user_id.to_string()).collect();
         let users = self
             .users
             .resolve(ids, 4, |id| {

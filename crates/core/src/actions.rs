@@ -102,7 +102,7 @@ pub async fn run_as(
         .map(|t| {
             let known = users.get(&t.session_id);
             let (user, refusal) = guard(ctx.store, kind, &t, known);
-            let user = user.or_else(|| known.map(|u| u.username.clone()));
+            let user = user.or_else(|| known.map(|u| u.username.to_string()));
             (t, user, refusal)
         })
         .collect();
@@ -206,10 +206,10 @@ fn guard(
     if kind == ActionKind::EndSession {
         return match store.and_then(|s| s.get(&t.tenant, &t.session_id)) {
             Some(s) if s.current => conflict(
-                Some(s.username),
+                Some(s.username.to_string()),
                 "this is Vigil's own session on the tenant; ending it would cut Vigil off",
             ),
-            Some(s) => (Some(s.username), None),
+            Some(s) => (Some(s.username.to_string()), None),
             None => (None, None),
         };
     }
@@ -220,7 +220,7 @@ fn guard(
         u.protected |= stored_protected;
         u
     });
-    let name = user.as_ref().map(|u| u.username.clone());
+    let name = user.as_ref().map(|u| u.username.to_string());
     let own = store.is_some_and(|s| s.is_own_user(&t.tenant, &t.session_id));
     match kind {
         ActionKind::Logout

@@ -387,7 +387,7 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
     let mut fire = |session: &Session, rule: Rule, key: String, suppressed: Option<String>| {
         if s.on(rule) {
             by_session
-                .entry(session.id.clone())
+                .entry(session.id.to_string())
                 .or_insert_with(|| (session.clone(), Vec::new()))
                 .1
                 .push((rule, key, suppressed));
@@ -398,36 +398,33 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
     if fresh {
         for &session in &started {
             if session.superuser {
-                fire(session, Rule::SuperuserSignIn, session.id.clone(), None);
+                fire(session, Rule::SuperuserSignIn, session.id.to_string(), None);
             }
             if let (Some(cal), Some(created)) = (view.calendar, session.created_at)
                 && !cal.is_working_time(created)
             {
-                fire(session, Rule::OddHours, session.id.clone(), None);
+                fire(session, Rule::OddHours, session.id.to_string(), None);
             }
             if let Some(ip) = &session.ip
                 && !(view.ip_seen_before)(&session.user_id, ip)
             {
                 let why = trusted(ip).map(|n| format!("trusted network {n} ({ip})"));
-                fire(session, Rule::NewIp, session.id.clone(), why);
+                fire(session, Rule::NewIp, session.id.to_string(), why);
             }
         }
     }
     // Per-user rules look at every current session of users who just signed in.
     let mut per_user: HashMap<&str, Vec<&Session>> = HashMap::new();
     for session in view.sessions {
-        per_user
-            .entry(session.user_id.as_str())
-            .or_default()
-            .push(session);
+        per_user.entry(&*session.user_id).or_default().push(session);
     }
-    let signed_in: HashSet<&str> = started.iter().map(|s| s.user_id.as_str()).collect();
+    let signed_in: HashSet<&str> = started.iter().map(|s| &*s.user_id).collect();
     if fresh {
         for (user, sessions) in &per_user {
             if !signed_in.contains(user) {
                 continue;
             }
-            let Some(newest) = started.iter().find(|s| s.user_id == *user) else {
+            let Some(newest) = started.iter().find(|s| &*s.user_id == *user) else {
                 continue;
             };
             let networks: HashSet<String> = sessions
@@ -455,12 +452,12 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
                         trusted_names.into_iter().collect::<Vec<_>>().join(", ")
                     )
                 });
-                fire(newest, Rule::MultipleNetworks, newest.id.clone(), why);
+                fire(newest, Rule::MultipleNetworks, newest.id.to_string(), why);
             }
             if let Some(max) = s.max_concurrent_sessions
                 && sessions.len() > max as usize
             {
-                fire(newest, Rule::TooManySessions, newest.id.clone(), None);
+                fire(newest, Rule::TooManySessions, newest.id.to_string(), None);
             }
             if let (Some(locate), true) = (view.locate, s.on(Rule::ImpossibleTravel))
                 && let Some(detail) = impossible_travel(newest, sessions, locate, s.max_travel_kmh)
@@ -488,8 +485,8 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
                             })
                     }
                 };
-                fire(newest, Rule::ImpossibleTravel, newest.id.clone(), why);
-                details.insert(newest.id.clone(), detail);
+                fire(newest, Rule::ImpossibleTravel, newest.id.to_string(), why);
+                details.insert(newest.id.to_string(), detail);
             }
         }
     }
@@ -497,7 +494,7 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
         let limit = chrono::Duration::hours(i64::from(hours));
         for session in view.sessions {
             if session.created_at.is_some_and(|c| view.now - c > limit) {
-                fire(session, Rule::LongSession, session.id.clone(), None);
+                fire(session, Rule::LongSession, session.id.to_string(), None);
             }
         }
     }
@@ -531,12 +528,12 @@ pub fn evaluate<S: std::borrow::Borrow<Session>>(
                 severity: rule.severity(),
                 rules: rules.clone(),
                 tenant: view.tenant.to_owned(),
-                username: Some(session.username.clone()),
-                session_id: Some(session.id.clone()),
+                username: Some(session.username.to_string()),
+                session_id: Some(session.id.to_string()),
                 ip: session.ip.clone(),
-                user_agent: session.user_agent.clone(),
+                user_agent: session.user_agent.as_deref().map(str::to_owned),
                 at: session.created_at.unwrap_or(view.now),
-                message: match details.get(&session.id) {
+                message: match details.get(&*session.id) {
                     Some(d) => format!(
                         "{} in tenant {}: {} ({d})",
                         session.username,
@@ -795,7 +792,7 @@ mod tests {
 
     fn session(id: &str, user: &str, ip: &str, created: &str, superuser: bool) -> Session {
         let t: Arc<str> = Arc::from("acme");
-        let mut s = Session::new(&t, id.into(), format!("u-{user}"), user.into());
+        let mut s = Session::new(&t, id, format!("u-{user}"), user);
         s.ip = Some(ip.into());
         s.created_at = Some(at(created));
         s.superuser = superuser;

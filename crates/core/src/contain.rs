@@ -179,7 +179,7 @@ pub fn plan(engine: &Engine, person: &Person, opts: ContainOptions) -> ContainRe
         let caps = a.capabilities.unwrap_or_default();
         let target = SessionRef {
             tenant: a.tenant.clone(),
-            session_id: a.user.id.clone(),
+            session_id: a.user.id.to_string(),
         };
         for (step, wanted, offered) in steps(opts, &caps) {
             if !wanted {
@@ -206,8 +206,8 @@ pub fn plan(engine: &Engine, person: &Person, opts: ContainOptions) -> ContainRe
             };
             items.push(ContainItem {
                 tenant: a.tenant.clone(),
-                user_id: a.user.id.clone(),
-                username: a.user.username.clone(),
+                user_id: a.user.id.to_string(),
+                username: a.user.username.to_string(),
                 step,
                 effect: effect(a, step),
                 outcome,
@@ -251,7 +251,7 @@ pub async fn run(
     let accounts: HashMap<(String, String), &PersonAccount> = person
         .accounts
         .iter()
-        .map(|a| ((a.tenant.clone(), a.user.id.clone()), a))
+        .map(|a| ((a.tenant.clone(), a.user.id.to_string()), a))
         .collect();
     let mut by_tenant: std::collections::BTreeMap<String, Vec<ContainItem>> = Default::default();
     for item in plan.items {
@@ -291,7 +291,7 @@ async fn contain_tenant(
         }
         let users: HashMap<String, User> = accounts
             .get(&(item.tenant.clone(), item.user_id.clone()))
-            .map(|a| (a.user.id.clone(), a.user.clone()))
+            .map(|a| (a.user.id.to_string(), a.user.clone()))
             .into_iter()
             .collect();
         let report = engine
@@ -331,7 +331,7 @@ pub async fn confirm(engine: &Engine, report: &mut ContainReport, wait: Duration
             continue;
         };
         let read = match c.find_user(&item.username).await {
-            Ok(Some(u)) if u.id == item.user_id => Ok(u.disabled),
+            Ok(Some(u)) if *u.id == *item.user_id => Ok(u.disabled),
             Ok(_) => Ok(false),
             Err(e) => Err(e),
         };
@@ -422,8 +422,8 @@ pub async fn reenable(engine: &Engine, person: &Person) -> ContainReport {
         let offered = a.capabilities.is_some_and(|c| c.enable_user);
         let mut item = ContainItem {
             tenant: a.tenant.clone(),
-            user_id: a.user.id.clone(),
-            username: a.user.username.clone(),
+            user_id: a.user.id.to_string(),
+            username: a.user.username.to_string(),
             step: ActionKind::Enable,
             effect: "the account can sign in again".to_owned(),
             outcome: Outcome::Planned,
@@ -438,14 +438,14 @@ pub async fn reenable(engine: &Engine, person: &Person) -> ContainReport {
                 .message,
             };
         } else {
-            let users = HashMap::from([(a.user.id.clone(), a.user.clone())]);
+            let users = HashMap::from([(a.user.id.to_string(), a.user.clone())]);
             let report = engine
                 .act_as(
                     action_id.clone(),
                     ActionKind::Enable,
                     vec![SessionRef {
                         tenant: a.tenant.clone(),
-                        session_id: a.user.id.clone(),
+                        session_id: a.user.id.to_string(),
                     }],
                     &users,
                 )

@@ -96,8 +96,8 @@ pub fn write_csv<'a>(
     w.write_record(CSV_HEADER).map_err(csv_io)?;
     for s in rows {
         let ts = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-        fn opt(v: &Option<String>) -> &str {
-            v.as_deref().unwrap_or_default()
+        fn opt(v: &Option<impl AsRef<str>>) -> &str {
+            v.as_ref().map_or("", AsRef::as_ref)
         }
         let (superuser, protected, disabled, current) = (
             s.superuser.to_string(),
@@ -257,12 +257,7 @@ mod tests {
     fn files_are_never_overwritten() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| Error::internal(e.to_string()))?;
         let now = Utc::now();
-        let s = crate::model::Session::new(
-            &std::sync::Arc::from("t"),
-            "s1".into(),
-            "u1".into(),
-            "alice".into(),
-        );
+        let s = crate::model::Session::new(&std::sync::Arc::from("t"), "s1", "u1", "alice");
         let a = write_file(dir.path(), ExportFormat::Csv, std::slice::from_ref(&s), now)?;
         let b = write_file(dir.path(), ExportFormat::Csv, &[] as &[Session], now)?;
         assert_ne!(a.path, b.path);

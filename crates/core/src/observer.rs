@@ -186,8 +186,11 @@ impl Observer {
             .diff
             .ended
             .iter()
-            .filter(|s| c.ended_by_vigil.remove(&(tenant.to_owned(), s.id.clone())))
-            .map(|s| s.id.clone())
+            .filter(|s| {
+                c.ended_by_vigil
+                    .remove(&(tenant.to_owned(), s.id.to_string()))
+            })
+            .map(|s| s.id.to_string())
             .collect();
         (outcomes, ended)
     }
@@ -200,12 +203,7 @@ impl Observer {
         diff: &TenantDiff,
         config: &AlertConfig,
     ) -> Vec<Session> {
-        let users: HashSet<&str> = diff
-            .diff
-            .started
-            .iter()
-            .map(|s| s.user_id.as_str())
-            .collect();
+        let users: HashSet<&str> = diff.diff.started.iter().map(|s| &*s.user_id).collect();
         let now = chrono::Utc::now();
         // The age rule needs a scan of the tenant: at most once a minute.
         let age_due = self
@@ -398,10 +396,10 @@ fn evaluate(audit: &AuditLog, w: &Writes, errors: &mut Vec<Error>) -> Vec<Alert>
         let session = a
             .session_id
             .as_deref()
-            .and_then(|id| w.started.iter().find(|s| s.id == id));
+            .and_then(|id| w.started.iter().find(|s| &*s.id == id));
         w.config.tuning.exclude(
             a,
-            session.map(|s| s.user_id.as_str()),
+            session.map(|s| &*s.user_id),
             session.and_then(|s| s.email.as_deref()),
             now,
         );

@@ -242,12 +242,12 @@ pub fn with_records(mut p: Person, audit: &crate::audit::AuditLog) -> crate::err
         history.extend(audit.history(Some(&a.tenant), Some(&a.user.username), RECENT as u32)?);
         let entries = audit.entries(&crate::audit::AuditFilter {
             tenant: Some(a.tenant.clone()),
-            search: Some(a.user.username.clone()),
+            search: Some(a.user.username.to_string()),
             limit: Some(500),
             ..Default::default()
         })?;
         actions.extend(entries.into_iter().filter(|e| {
-            e.target == a.user.id || e.target_user.as_deref() == Some(a.user.username.as_str())
+            *e.target == *a.user.id || e.target_user.as_deref() == Some(&*a.user.username)
         }));
     }
     history.sort_by_key(|h| std::cmp::Reverse(h.last_seen));
@@ -325,7 +325,7 @@ fn strength(q: &str, key: &str, s: &Session) -> u8 {
     if q == key
         || s.email.as_deref().is_some_and(|e| fold(e) == q)
         || fold(&s.username) == q
-        || s.user_id == q
+        || &*s.user_id == q
     {
         2
     } else if s.display_name.as_deref().is_some_and(|d| fold(d) == q) {
@@ -404,10 +404,10 @@ pub async fn find(
                     Candidate {
                         display_name: accounts
                             .iter()
-                            .find_map(|(_, a)| a.user.display_name.clone()),
+                            .find_map(|(_, a)| a.user.display_name.as_deref().map(str::to_owned)),
                         usernames: accounts
                             .iter()
-                            .map(|(_, a)| a.user.username.clone())
+                            .map(|(_, a)| a.user.username.to_string())
                             .collect(),
                         tenants: accounts.iter().map(|(_, a)| a.tenant.clone()).collect(),
                         key,
@@ -434,10 +434,10 @@ fn candidates(keys: &[String], people: &PeopleConfig, store: &SessionStore) -> V
             tenants: Vec::new(),
         });
         if c.display_name.is_none() {
-            c.display_name.clone_from(&s.display_name);
+            c.display_name = s.display_name.as_deref().map(str::to_owned);
         }
-        if !c.usernames.contains(&s.username) {
-            c.usernames.push(s.username.clone());
+        if !c.usernames.iter().any(|u| **u == *s.username) {
+            c.usernames.push(s.username.to_string());
         }
         if !c.tenants.iter().any(|t| **t == *s.tenant) {
             c.tenants.push(s.tenant.to_string());
@@ -461,7 +461,7 @@ pub async fn person(
             return;
         }
         let a = accounts
-            .entry((s.tenant.to_string(), s.user_id.clone()))
+            .entry((s.tenant.to_string(), s.user_id.to_string()))
             .or_insert_with(|| PersonAccount {
                 tenant: s.tenant.to_string(),
                 kind: tenants.get(&*s.tenant).map(|c| c.kind()),
@@ -541,7 +541,10 @@ pub fn of_account(
 }
 
 fn fill_names(p: &mut Person) {
-    p.display_name = p.accounts.iter().find_map(|a| a.user.display_name.clone());
+    p.display_name = p
+        .accounts
+        .iter()
+        .find_map(|a| a.user.display_name.as_deref().map(str::to_owned));
     let mut emails: Vec<String> = Vec::new();
     for e in p.accounts.iter().filter_map(|a| a.user.email.as_deref()) {
         if !emails.iter().any(|x| fold(x) == fold(e)) {

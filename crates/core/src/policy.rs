@@ -235,9 +235,9 @@ pub fn select(
         }
         let item = |reason: String| PolicyItem {
             tenant: s.tenant.to_string(),
-            session_id: s.id.clone(),
-            user_id: s.user_id.clone(),
-            username: s.username.clone(),
+            session_id: s.id.to_string(),
+            user_id: s.user_id.to_string(),
+            username: s.username.to_string(),
             created_at: s.created_at,
             last_activity_at: s.last_activity_at,
             reason,

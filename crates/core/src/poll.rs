@@ -58,7 +58,7 @@ const PLACE_CACHE: usize = 50_000;
 fn add_locations(
     update: &mut PollUpdate,
     geoip: &crate::geoip::SharedGeoIp,
-    cache: &mut std::collections::HashMap<String, Option<String>>,
+    cache: &mut std::collections::HashMap<String, Option<crate::model::Text>>,
 ) {
     let Some(geo) = geoip.read().ok().and_then(|g| g.clone()) else {
         cache.clear();
@@ -76,7 +76,7 @@ fn add_locations(
         s.location = match cache.get(ip) {
             Some(known) => known.clone(),
             None => {
-                let label = geo.locate(ip).map(|p| p.label());
+                let label = geo.locate(ip).map(|p| p.label().into());
                 cache.insert(ip.to_owned(), label.clone());
                 label
             }
@@ -189,7 +189,7 @@ impl Poller {
         tenant: &str,
         mut update: PollUpdate,
         latency: Duration,
-        places: &mut std::collections::HashMap<String, Option<String>>,
+        places: &mut std::collections::HashMap<String, Option<crate::model::Text>>,
     ) -> crate::Result<(crate::store::Diff, bool)> {
         add_locations(&mut update, &self.geoip, places);
         // What a tenant can do may be learnt by polling it (Okta's pipeline).
@@ -327,9 +327,7 @@ mod tests {
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let tenant = self.tenant();
             let sessions = (0..10)
-                .map(|i| {
-                    crate::model::Session::new(tenant, format!("s{n}-{i}"), "u".into(), "u".into())
-                })
+                .map(|i| crate::model::Session::new(tenant, format!("s{n}-{i}"), "u", "u"))
                 .collect();
             Ok(if n == 0 {
                 PollUpdate::Full(sessions)

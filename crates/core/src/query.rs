@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::model::{Session, SessionRef};
+use crate::model::{Session, SessionRef, Text};
 
 /// Separates the fields of a row's precomputed search text (no needle contains it).
 pub(crate) const SEARCH_SEPARATOR: char = '\u{1}';
@@ -281,13 +281,13 @@ impl Default for UserQuery {
 #[ts(export)]
 pub struct UserRow {
     pub tenant: String,
-    pub user_id: String,
-    pub username: String,
+    pub user_id: Text,
+    pub username: Text,
     #[serde(default)]
-    pub email: Option<String>,
-    pub display_name: Option<String>,
-    pub department: Option<String>,
-    pub organisation: Option<String>,
+    pub email: Option<Text>,
+    pub display_name: Option<Text>,
+    pub department: Option<Text>,
+    pub organisation: Option<Text>,
     pub superuser: bool,
     pub protected: bool,
     pub disabled: bool,
@@ -377,7 +377,7 @@ pub(crate) fn opt<T: Ord>(a: Option<&T>, b: Option<&T>) -> Ordering {
     }
 }
 
-fn text(a: Option<&String>, b: Option<&String>) -> Ordering {
+fn text(a: Option<&Text>, b: Option<&Text>) -> Ordering {
     match (a, b) {
         (Some(a), Some(b)) => cmp_ci(a, b),
         _ => opt(a, b),
@@ -490,7 +490,11 @@ impl<'a> Filter<'a> {
         self.f.tenants.is_empty() || self.f.tenants.iter().any(|t| t == tenant)
     }
 
-    /// Whether `s` matches; `search` is its precomputed search text (see the store).
+    /// Whether the filter has search text: only then does `matches` read `search`.
+    pub(crate) fn searches(&self) -> bool {
+        self.finder.is_some()
+    }
+
     /// Whether the session passes; `search` is its global-search text and `addr` its
     /// address, parsed.
     pub(crate) fn matches(&self, s: &Session, search: &str, addr: Option<IpAddr>) -> bool {
@@ -501,10 +505,10 @@ impl<'a> Filter<'a> {
             || f.current.is_some_and(|v| v != s.current)
             || f.user
                 .as_ref()
-                .is_some_and(|u| !u.is_empty() && &s.username != u)
+                .is_some_and(|u| !u.is_empty() && *s.username != **u)
             || f.user_id
                 .as_ref()
-                .is_some_and(|u| !u.is_empty() && &s.user_id != u)
+                .is_some_and(|u| !u.is_empty() && *s.user_id != **u)
             || !one_of(&f.session_types, s.session_type.as_deref())
             || !one_of(&f.login_types, s.login_type.as_deref())
             || !in_range(s.created_at, f.created_from, f.created_to)
@@ -514,12 +518,12 @@ impl<'a> Filter<'a> {
             return false;
         }
         let texts = [
-            (&self.username, Some(s.username.as_str())),
+            (&self.username, Some(&*s.username)),
             (&self.department, s.department.as_deref()),
             (&self.organisation, s.organisation.as_deref()),
             (&self.user_agent, s.user_agent.as_deref()),
             (&self.server_name, s.server_name.as_deref()),
-            (&self.session_id, Some(s.id.as_str())),
+            (&self.session_id, Some(&*s.id)),
         ];
         for (needle, hay) in texts {
             if let Some(n) = needle

@@ -152,9 +152,9 @@ fn session_of(api: ApiSession) -> Session {
     s.last_activity_at = api.last_activity_at;
     s.expires_at = api.expires_at;
     s.ip = api.ip;
-    s.user_agent = api.user_agent;
-    s.server_name = api.server_name;
-    s.session_type = api.session_type;
+    s.user_agent = api.user_agent.map(Into::into);
+    s.server_name = api.server_name.map(Into::into);
+    s.session_type = api.session_type.map(Into::into);
     s
 }
 

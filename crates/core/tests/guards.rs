@@ -40,7 +40,7 @@ impl Scripted {
     }
 
     fn session(&self, id: &str, user: &str) -> Session {
-        Session::new(&self.tenant, id.into(), user.into(), user.into())
+        Session::new(&self.tenant, id, user, user)
     }
 
     fn calls(&self) -> Vec<String> {
@@ -84,7 +84,7 @@ impl Connector for Scripted {
         if id == "explodes" {
             panic!("a connector bug on this target");
         }
-        self.sessions.lock().unwrap().retain(|s| s.id != id);
+        self.sessions.lock().unwrap().retain(|s| &*s.id != id);
         Ok(EndOutcome::Ended)
     }
     async fn end_user_sessions(&self, user: &str) -> Result<u64> {
@@ -93,15 +93,15 @@ impl Connector for Scripted {
     }
     async fn disable_user(&self, user: &str, _end: bool) -> Result<User> {
         self.call(format!("disable_user {user}"));
-        Ok(User::new(user.into(), user.into()))
+        Ok(User::new(user, user))
     }
     async fn enable_user(&self, user: &str) -> Result<User> {
         self.call(format!("enable_user {user}"));
-        Ok(User::new(user.into(), user.into()))
+        Ok(User::new(user, user))
     }
     async fn set_disabled(&self, user: &str, disabled: bool) -> Result<User> {
         self.call(format!("set_disabled {user} {disabled}"));
-        Ok(User::new(user.into(), user.into()))
+        Ok(User::new(user, user))
     }
     async fn find_user(&self, name: &str) -> Result<Option<User>> {
         Ok(self
@@ -109,7 +109,7 @@ impl Connector for Scripted {
             .lock()
             .unwrap()
             .iter()
-            .find(|u| u.username == name)
+            .find(|u| &*u.username == name)
             .cloned())
     }
     async fn check(&self) -> TenantCheck {
@@ -183,7 +183,7 @@ async fn actions_are_guarded_by_the_tenants_own_records() {
 
     // A protected admin with no session: the store does not know them; the tenant's own
     // record (as `vigil disable NAME` looks it up) says protected.
-    let mut root = User::new("root-id".into(), "root".into());
+    let mut root = User::new("root-id", "root");
     root.protected = true;
     let users: HashMap<String, User> = [("root-id".to_owned(), root)].into();
     let r = engine
@@ -204,7 +204,7 @@ async fn actions_are_guarded_by_the_tenants_own_records() {
     assert_eq!(refused(&r), [("ba-admin".to_owned(), ErrorCode::Conflict)]);
     // Also when a fresh lookup says otherwise (it could not read the admin roles):
     // protected if either record says so.
-    let plain = User::new("ba-admin".into(), "ba-admin".into());
+    let plain = User::new("ba-admin", "ba-admin");
     let users: HashMap<String, User> = [("ba-admin".to_owned(), plain)].into();
     let r = engine
         .act_on_users(ActionKind::Disable, vec![target("t", "ba-admin")], &users)
@@ -413,7 +413,7 @@ async fn an_incomplete_listing_ends_and_confirms_nothing() {
         .await;
     assert!(r.items[0].ok, "{r:?}");
     // b1 also vanishes from the (incomplete) listing.
-    t.sessions.lock().unwrap().retain(|s| s.id != "b1");
+    t.sessions.lock().unwrap().retain(|s| &*s.id != "b1");
     let store = engine.store().clone();
     common::wait_until("the warning", 20, || {
         store

@@ -58,7 +58,7 @@ async fn full_listing_pages_through_every_session_once() {
     let PollUpdate::Full(sessions) = c.poll().await.unwrap() else {
         panic!("first poll must be a full listing");
     };
-    let ids: HashSet<&str> = sessions.iter().map(|s| s.id.as_str()).collect();
+    let ids: HashSet<&str> = sessions.iter().map(|s| &*s.id).collect();
     assert_eq!((sessions.len(), ids.len()), (5_000, 5_000));
     // Users are joined onto sessions; nothing invented where the API is silent.
     assert!(
@@ -107,13 +107,13 @@ async fn later_polls_read_only_the_change_feed() {
             upserted, ended, ..
         } => {
             assert_eq!(upserted.len(), 1);
-            assert_eq!(upserted[0].id, created["id"].as_str().unwrap());
+            assert_eq!(&*upserted[0].id, created["id"].as_str().unwrap());
             assert_eq!(upserted[0].ip.as_deref(), Some("203.0.113.9"));
             assert!(
                 upserted[0].protected,
                 "helpdesk is a protected helper account"
             );
-            assert_eq!(ended, vec![victim.id.clone()]);
+            assert_eq!(ended, vec![victim.id.to_string()]);
         }
         other => panic!("expected a delta, got {other:?}"),
     }
@@ -133,7 +133,7 @@ async fn disabling_ends_sessions_blocks_sign_in_and_reaches_the_next_poll() {
     assert_eq!(sign_in(&demo, &victim.username).await.status(), 403);
     match c.poll().await.unwrap() {
         PollUpdate::Delta { ended, users, .. } => {
-            assert!(ended.contains(&victim.id));
+            assert!(ended.iter().any(|e| **e == *victim.id));
             assert!(users.iter().any(|u| u.id == victim.user_id && u.disabled));
         }
         other => panic!("expected a delta, got {other:?}"),
@@ -213,7 +213,7 @@ async fn the_engine_polls_a_living_tenant_and_ends_sessions() {
         .iter()
         .map(|s| SessionRef {
             tenant: "demo".into(),
-            session_id: s.id.clone(),
+            session_id: s.id.to_string(),
         })
         .collect();
     let report = engine.end_sessions(targets.clone()).await;
@@ -301,7 +301,7 @@ async fn audited_actions_move_to_confirmed_and_history_says_who_ended_them() {
         .iter()
         .map(|s| SessionRef {
             tenant: "demo".into(),
-            session_id: s.id.clone(),
+            session_id: s.id.to_string(),
         })
         .collect();
     let report = engine.end_sessions(targets.clone()).await;
@@ -325,7 +325,7 @@ async fn audited_actions_move_to_confirmed_and_history_says_who_ended_them() {
                 ActionKind::Disable,
                 vec![SessionRef {
                     tenant: "demo".into(),
-                    session_id: uid,
+                    session_id: uid.to_string(),
                 }],
             )
             .await;
@@ -420,7 +420,7 @@ async fn fifty_sessions_across_two_tenants_end_and_are_each_confirmed() {
             .unwrap();
         targets.extend(page.rows.iter().map(|s| SessionRef {
             tenant: tenant.into(),
-            session_id: s.id.clone(),
+            session_id: s.id.to_string(),
         }));
     }
     assert_eq!(targets.len(), 50);
@@ -736,7 +736,7 @@ async fn a_person_is_contained_in_every_tenant_and_a_tenant_down_mid_way_is_an_a
     else {
         panic!("{email} not found");
     };
-    assert_eq!(person.key, email);
+    assert_eq!(*person.key, *email);
     let tenants: Vec<&str> = person.accounts.iter().map(|a| a.tenant.as_str()).collect();
     assert_eq!(tenants, names, "{person:?}");
     assert!(person.accounts.iter().all(|a| a.user.username == username));
@@ -807,14 +807,14 @@ async fn a_person_is_contained_in_every_tenant_and_a_tenant_down_mid_way_is_an_a
             ItemState::Confirmed
         };
         assert_eq!(e.state, want, "{e:?}");
-        assert_eq!(e.target_user.as_deref(), Some(username.as_str()));
+        assert_eq!(e.target_user.as_deref(), Some(&*username));
     }
     // The person's own record: the actions on their accounts, the failed ones too, and
     // the sessions Vigil saw.
     let recorded = people::with_records(person.clone(), &audit).unwrap();
     assert_eq!(recorded.actions.len(), 6, "{:?}", recorded.actions);
     assert!(!recorded.history.is_empty());
-    assert!(recorded.history.iter().all(|h| h.username == username));
+    assert!(recorded.history.iter().all(|h| *h.username == *username));
     // Re-enable everywhere undoes the disables where the tenant answers.
     let back = contain::reenable(&engine, &person).await;
     for i in &back.items {
@@ -864,11 +864,11 @@ async fn an_idle_policy_ends_exactly_what_its_dry_run_lists() {
     let links = Default::default();
     let dry = policy::select(&p, &scope, &store, &links, chrono::Utc::now());
     assert!(!dry.end.is_empty());
-    assert!(dry.end.iter().all(|i| i.username != spared));
+    assert!(dry.end.iter().all(|i| *i.username != *spared));
     assert!(
         dry.spared
             .iter()
-            .any(|i| i.username == spared && i.reason.contains("exception"))
+            .any(|i| *i.username == *spared && i.reason.contains("exception"))
     );
     let report = policy::run(&engine, &dry).await;
     let ended: Vec<&str> = report

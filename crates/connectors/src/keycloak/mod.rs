@@ -309,16 +309,19 @@ impl KeycloakConnector {
                 .cloned()
         };
         let mut user = User::new(u.id.clone(), u.username.clone());
-        user.email.clone_from(&u.email);
-        user.department = attr("department");
-        user.organisation = attr("organisation").or_else(|| attr("organization"));
+        user.email = u.email.as_deref().map(Into::into);
+        user.department = attr("department").map(Into::into);
+        user.organisation = attr("organisation")
+            .or_else(|| attr("organization"))
+            .map(Into::into);
         user.display_name = match (&u.first_name, &u.last_name) {
             (Some(f), Some(l)) => Some(format!("{f} {l}")),
             (Some(n), None) | (None, Some(n)) => Some(n.clone()),
             (None, None) => None,
-        };
-        user.first_name = u.first_name;
-        user.last_name = u.last_name;
+        }
+        .map(Into::into);
+        user.first_name = u.first_name.map(Into::into);
+        user.last_name = u.last_name.map(Into::into);
         user.superuser = supers.contains(&u.id);
         user.protected = user.superuser;
         user.disabled = u.enabled == Some(false);
@@ -441,7 +444,7 @@ impl Connector for KeycloakConnector {
                     } else {
                         "browser"
                     }
-                    .to_owned(),
+                    .into(),
                 );
                 sessions.insert(id, session);
             }
@@ -450,7 +453,7 @@ impl Connector for KeycloakConnector {
             session.server_name = clients
                 .get(id)
                 .filter(|names| !names.is_empty())
-                .map(|names| names.iter().cloned().collect::<Vec<_>>().join(", "));
+                .map(|names| names.iter().cloned().collect::<Vec<_>>().join(", ").into());
         }
         Ok(PollUpdate::Full(sessions.into_values().collect()))
     }

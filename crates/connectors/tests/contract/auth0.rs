@@ -166,10 +166,10 @@ async fn lists_users_page_by_page_and_their_sessions_by_checkpoint() {
         panic!()
     };
     sessions.sort_by(|a, b| a.id.cmp(&b.id));
-    let ids: Vec<&str> = sessions.iter().map(|x| x.id.as_str()).collect();
+    let ids: Vec<&str> = sessions.iter().map(|x| &*x.id).collect();
     assert_eq!(ids, ["s-jane-1", "s-jane-2", "s-max"]);
     let j = &sessions[0];
-    assert_eq!(j.username, "jane@acme.example");
+    assert_eq!(&*j.username, "jane@acme.example");
     assert_eq!(j.display_name.as_deref(), Some("Jane Doe"));
     assert_eq!(j.department.as_deref(), Some("Support"));
     assert!(j.superuser, "Support Lead is an admin role by option");

@@ -154,7 +154,7 @@ async fn sign_ins_become_sessions_per_user_ip_and_device() {
         "two sign-ins from one browser are one session; failures none"
     );
     let (alex, megan) = (&sessions[0], &sessions[1]);
-    assert_eq!(megan.username, "megan@contoso.com");
+    assert_eq!(&*megan.username, "megan@contoso.com");
     assert!(megan.superuser && megan.protected && !megan.disabled);
     assert_eq!(megan.ip.as_deref(), Some("131.107.159.37"));
     assert_eq!(
@@ -230,7 +230,7 @@ async fn force_logout_revokes_and_the_derived_sessions_go() {
         panic!()
     };
     assert!(after.is_empty(), "{after:?}");
-    assert!(c.disable_user("u-alex", false).await.unwrap().username == "alex@contoso.com");
+    assert!(&*c.disable_user("u-alex", false).await.unwrap().username == "alex@contoso.com");
     c.enable_user("u-alex").await.unwrap();
     assert!(c.find_user("nobody@contoso.com").await.unwrap().is_none());
 }

@@ -162,7 +162,7 @@ async fn login_activity_becomes_sessions_across_pages() {
         "max logged out; a failure is no session: {sessions:?}"
     );
     let liz = &sessions[0];
-    assert_eq!(liz.username, "liz@example.com");
+    assert_eq!(&*liz.username, "liz@example.com");
     assert_eq!(liz.display_name.as_deref(), Some("Liz Doe"));
     assert_eq!(
         (liz.department.as_deref(), liz.organisation.as_deref()),

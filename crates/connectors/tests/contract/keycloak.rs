@@ -153,7 +153,7 @@ async fn lists_sessions_of_every_client_once_with_users_and_admins() {
     );
     let a = &sessions[0];
     assert_eq!(
-        (a.username.as_str(), a.ip.as_deref()),
+        (&*a.username, a.ip.as_deref()),
         ("admin", Some("203.0.113.5"))
     );
     assert!(a.superuser && a.protected && !a.disabled);

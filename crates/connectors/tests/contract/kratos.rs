@@ -72,11 +72,11 @@ async fn pages_through_link_headers_and_maps_sessions() {
     };
     sessions.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(
-        sessions.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        sessions.iter().map(|x| &*x.id).collect::<Vec<_>>(),
         ["s-1", "s-2", "s-3"]
     );
     let a = &sessions[0];
-    assert_eq!(a.username, "ada@example.org");
+    assert_eq!(&*a.username, "ada@example.org");
     assert_eq!(a.display_name.as_deref(), Some("Ada Lovelace"));
     assert!(a.superuser);
     assert_eq!(a.ip.as_deref(), Some("203.0.113.9"));

@@ -125,7 +125,7 @@ async fn lists_sessions_of_active_users_with_ips_and_never_their_tokens() {
         panic!()
     };
     sessions.sort_by(|a, b| a.id.cmp(&b.id));
-    let ids: Vec<&str> = sessions.iter().map(|x| x.id.as_str()).collect();
+    let ids: Vec<&str> = sessions.iter().map(|x| &*x.id).collect();
     assert_eq!(ids, ["s-pat", "s-phone", "s-web"]);
     let (pat, phone, web) = (&sessions[0], &sessions[1], &sessions[2]);
     assert!(
@@ -133,7 +133,7 @@ async fn lists_sessions_of_active_users_with_ips_and_never_their_tokens() {
         "Vigil's own token session of a system admin"
     );
     assert_eq!(pat.session_type.as_deref(), Some("UserAccessToken"));
-    assert_eq!(web.username, "grace");
+    assert_eq!(&*web.username, "grace");
     assert_eq!(web.display_name.as_deref(), Some("Grace Hopper"));
     assert_eq!(
         web.ip.as_deref(),

@@ -166,14 +166,14 @@ async fn sessions_are_derived_from_the_system_log_across_pages() {
         panic!("full")
     };
     sessions.sort_by(|a, b| a.id.cmp(&b.id));
-    let ids: Vec<&str> = sessions.iter().map(|x| x.id.as_str()).collect();
+    let ids: Vec<&str> = sessions.iter().map(|x| &*x.id).collect();
     assert_eq!(
         ids,
         ["102ada", "102bob"],
         "failed, ended and too old sign-ins drop out"
     );
     let a = &sessions[0];
-    assert_eq!(a.username, "ada@acme.example");
+    assert_eq!(&*a.username, "ada@acme.example");
     assert_eq!(a.display_name.as_deref(), Some("Ada Lovelace"));
     assert_eq!(a.department.as_deref(), Some("Research"));
     assert!(a.superuser && !a.disabled);

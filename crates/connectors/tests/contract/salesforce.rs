@@ -144,13 +144,10 @@ async fn queries_auth_sessions_across_pages_with_users_admins_and_history() {
     sessions.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(sessions.len(), 4);
     let orphan = &sessions[3];
-    assert_eq!(
-        (orphan.user_id.as_str(), orphan.username.as_str()),
-        ("", "(no user)")
-    );
+    assert_eq!((&*orphan.user_id, &*orphan.username), ("", "(no user)"));
     assert_eq!(orphan.ip.as_deref(), Some("192.0.2.9"));
     let a = &sessions[0];
-    assert_eq!(a.username, "ada@acme.example");
+    assert_eq!(&*a.username, "ada@acme.example");
     assert_eq!(a.display_name.as_deref(), Some("Ada Lovelace"));
     assert_eq!(a.department.as_deref(), Some("Finance"));
     assert!(a.superuser && a.protected && !a.disabled && a.current);
@@ -246,7 +243,7 @@ async fn actions_delete_sessions_and_freeze() {
         "two deleted, one already gone"
     );
     assert_eq!(
-        c.disable_user(BOB, false).await.unwrap().username,
+        &*c.disable_user(BOB, false).await.unwrap().username,
         "bob@acme.example"
     );
     c.enable_user(BOB).await.unwrap();

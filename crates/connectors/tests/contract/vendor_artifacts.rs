@@ -165,8 +165,8 @@ async fn okta_against_its_management_openapi_document() {
     );
     let sessions = full(c.as_ref()).await;
     assert_eq!(sessions.len(), 2, "{sessions:?}");
-    let ada = sessions.iter().find(|x| x.user_id == "00u1").unwrap();
-    assert!(ada.superuser && ada.username == "ada@acme.example");
+    let ada = sessions.iter().find(|x| &*x.user_id == "00u1").unwrap();
+    assert!(ada.superuser && &*ada.username == "ada@acme.example");
     c.end_user_sessions("00u2").await.unwrap();
     c.disable_user("00u2", false).await.unwrap();
     c.enable_user("00u2").await.unwrap();
@@ -268,7 +268,7 @@ async fn google_against_its_discovery_documents() {
     assert!(
         sessions
             .iter()
-            .any(|x| x.username == "liz@example.com" && x.superuser)
+            .any(|x| &*x.username == "liz@example.com" && x.superuser)
     );
     c.end_user_sessions("222").await.unwrap();
     c.disable_user("222", false).await.unwrap();
@@ -348,8 +348,8 @@ async fn kratos_against_ory_openapi_document() {
     let c = build(ConnectorKind::Kratos, &s, &[], "ory_pat_test");
     let sessions = full(c.as_ref()).await;
     assert_eq!(sessions.len(), 3, "{sessions:?}");
-    assert!(sessions.iter().any(|x| x.id == "s-1" && x.superuser));
-    assert!(sessions.iter().any(|x| x.id == "s-3" && !x.superuser));
+    assert!(sessions.iter().any(|x| &*x.id == "s-1" && x.superuser));
+    assert!(sessions.iter().any(|x| &*x.id == "s-3" && !x.superuser));
     assert_eq!(
         c.end_user_sessions("i-1").await.unwrap(),
         2,
@@ -485,7 +485,7 @@ async fn entra_against_graph_built_from_microsofts_sdk_and_types() {
     assert!(
         sessions
             .iter()
-            .any(|x| x.user_id == "u-megan" && x.superuser)
+            .any(|x| &*x.user_id == "u-megan" && x.superuser)
     );
     c.end_user_sessions("u-alex").await.unwrap();
     c.disable_user("u-alex", false).await.unwrap();
@@ -712,7 +712,7 @@ async fn salesforce_against_jsforces_standard_object_schema() {
     );
     let sessions = full(c.as_ref()).await;
     assert_eq!(sessions.len(), 3, "{sessions:?}");
-    assert!(sessions.iter().any(|x| x.user_id == ADA && x.superuser));
+    assert!(sessions.iter().any(|x| &*x.user_id == ADA && x.superuser));
     c.end_session("0Akxx0000001AAA").await.unwrap();
     c.end_user_sessions(BOB).await.unwrap();
     c.disable_user(ADA, false).await.unwrap();
@@ -781,7 +781,7 @@ async fn mattermost_against_its_own_client_and_types() {
     assert!(
         sessions
             .iter()
-            .any(|x| x.id == "s-1" && x.ip.as_deref() == Some("203.0.113.80"))
+            .any(|x| &*x.id == "s-1" && x.ip.as_deref() == Some("203.0.113.80"))
     );
     c.end_session("s-2").await.unwrap();
     c.end_user_sessions("u-grace").await.unwrap();
@@ -847,7 +847,11 @@ async fn zitadel_against_its_protobuf_descriptors() {
     let c = build(ConnectorKind::Zitadel, &s, &[], "pat-zitadel");
     let sessions = full(c.as_ref()).await;
     assert_eq!(sessions.len(), 2, "{sessions:?}");
-    assert!(sessions.iter().any(|x| x.user_id == "u-ada" && x.superuser));
+    assert!(
+        sessions
+            .iter()
+            .any(|x| &*x.user_id == "u-ada" && x.superuser)
+    );
     c.end_session("s-2").await.unwrap();
     c.end_user_sessions("u-bob").await.unwrap();
     c.disable_user("u-bob", false).await.unwrap();

@@ -103,10 +103,10 @@ async fn searches_sessions_page_by_page() {
         99,
         "98 + 1 across two pages; the one without a user and the expired one are skipped"
     );
-    assert!(sessions.iter().all(|s| s.id != "s-expired"));
+    assert!(sessions.iter().all(|s| &*s.id != "s-expired"));
     let m = &sessions[0];
-    assert_eq!(m.id, "s-000");
-    assert_eq!(m.username, "minnie");
+    assert_eq!(&*m.id, "s-000");
+    assert_eq!(&*m.username, "minnie");
     assert_eq!(
         (m.first_name.as_deref(), m.last_name.as_deref()),
         (Some("Minnie"), Some("Mouse"))
@@ -123,7 +123,7 @@ async fn searches_sessions_page_by_page() {
         m.expires_at.unwrap().to_rfc3339(),
         "2099-11-23T10:55:19.155093+00:00"
     );
-    let mickey = sessions.iter().find(|x| x.id == "s-mickey").unwrap();
+    let mickey = sessions.iter().find(|x| &*x.id == "s-mickey").unwrap();
     assert!(mickey.disabled && !mickey.superuser);
     assert_eq!(mickey.ip.as_deref(), Some("2001:db8::9"));
 }
@@ -178,7 +178,7 @@ async fn actions_delete_sessions_and_deactivate_users() {
     assert!(c.disable_user("u-mickey", false).await.unwrap().disabled);
     c.enable_user("u-mickey").await.unwrap();
     let minnie = c.find_user("minnie").await.unwrap().unwrap();
-    assert!(minnie.superuser && minnie.id == "u-minnie");
+    assert!(minnie.superuser && &*minnie.id == "u-minnie");
 }
 
 #[tokio::test]

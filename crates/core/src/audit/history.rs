@@ -127,7 +127,7 @@ mod tests {
         let log = AuditLog::open(dir.path()).unwrap();
         let t: Arc<str> = Arc::from("t");
         let s = |id: &str| {
-            let mut s = Session::new(&t, id.into(), "u1".into(), "bob".into());
+            let mut s = Session::new(&t, id, "u1", "bob");
             s.ip = Some("10.0.0.1".into());
             s
         };

@@ -3,29 +3,28 @@
 use super::*;
 
 pub(super) fn apply_full(
-    current: &mut Map<String, Row>,
+    current: &mut Map<Text, Row>,
     sessions: Vec<Session>,
     dicts: &mut Dicts,
 ) -> Diff {
     let mut diff = Diff::default();
-    let mut next: Map<String, Row> =
-        Map::with_capacity_and_hasher(sessions.len(), Hasher::default());
+    let mut next: Map<Text, Row> = Map::with_capacity_and_hasher(sessions.len(), Hasher::default());
     let mut repeated = false;
-    let derived = derive_changed(&sessions, current);
+    let derived = derive_changed(&sessions, current, dicts.search);
     for (s, d) in sessions.into_iter().zip(derived) {
         let row = match current.remove(&s.id) {
             None => {
-                let d = d.unwrap_or_else(|| Derived::of(&s));
-                let s = Arc::new(s);
-                diff.started.push(Arc::clone(&s));
+                let d = d.unwrap_or_else(|| Derived::of(&s, dicts.search));
                 let seq = NEXT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Row::from_parts(s, seq, d, dicts)
+                let row = Row::from_parts(s, seq, d, dicts);
+                diff.started.push(Arc::clone(&row.session));
+                row
             }
             Some(old) if *old.session != s => {
                 diff.updated += 1;
                 dicts.release(&old.text);
-                let d = d.unwrap_or_else(|| Derived::of(&s));
-                Row::from_parts(Arc::new(s), old.seq, d, dicts)
+                let d = d.unwrap_or_else(|| Derived::of(&s, dicts.search));
+                Row::from_parts(s, old.seq, d, dicts)
             }
             Some(old) => old,
         };
@@ -58,18 +57,18 @@ pub(super) fn apply_full(
 
 /// Applies a delta; also returns the sessions that changed user: (previous user, id).
 pub(super) fn apply_delta(
-    current: &mut Map<String, Row>,
+    current: &mut Map<Text, Row>,
     upserted: Vec<Session>,
     ended: Vec<String>,
     users: &[User],
     dicts: &mut Dicts,
-) -> (Diff, Vec<(String, String)>) {
+) -> (Diff, Vec<(Text, Text)>) {
     let mut diff = Diff::default();
     let mut moved = Vec::new();
     if !users.is_empty() {
-        let by_id: HashMap<&str, &User> = users.iter().map(|u| (u.id.as_str(), u)).collect();
+        let by_id: HashMap<&str, &User> = users.iter().map(|u| (&*u.id, u)).collect();
         for row in current.values_mut() {
-            if let Some(u) = by_id.get(row.session.user_id.as_str()) {
+            if let Some(u) = by_id.get(&*row.session.user_id) {
                 Arc::make_mut(&mut row.session).annotate(u);
                 row.refresh(dicts);
                 diff.updated += 1;
@@ -86,18 +85,18 @@ pub(super) fn apply_delta(
                     moved.push((old.session.user_id.clone(), s.id.clone()));
                 }
                 dicts.release(&old.text);
-                *old = Row::with_seq(Arc::new(s), old.seq, dicts);
+                *old = Row::with_seq(s, old.seq, dicts);
                 diff.updated += 1;
             }
             None => {
-                let s = Arc::new(s);
-                current.insert(s.id.clone(), Row::new(Arc::clone(&s), dicts));
-                diff.started.push(s);
+                let row = Row::new(s, dicts);
+                diff.started.push(Arc::clone(&row.session));
+                current.insert(Text::clone(&row.session.id), row);
             }
         }
     }
     for id in ended {
-        if let Some(r) = current.remove(&id) {
+        if let Some(r) = current.remove(id.as_str()) {
             dicts.release(&r.text);
             diff.ended.push(r.session);
         }
@@ -125,7 +124,7 @@ mod tests {
         let started: Vec<(&str, Option<&str>)> = diff
             .started
             .iter()
-            .map(|s| (s.id.as_str(), s.ip.as_deref()))
+            .map(|s| (&*s.id, s.ip.as_deref()))
             .collect();
         assert_eq!(started, [("1", Some("10.0.0.2")), ("2", Some("10.0.0.3"))]);
         let page = store.query_all(&SessionQuery::default())?;
@@ -154,16 +153,10 @@ mod tests {
             Duration::ZERO,
         )?;
         assert_eq!(
-            diff.started
-                .iter()
-                .map(|s| s.id.as_str())
-                .collect::<Vec<_>>(),
+            diff.started.iter().map(|s| &*s.id).collect::<Vec<_>>(),
             ["3"]
         );
-        assert_eq!(
-            diff.ended.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
-            ["1"]
-        );
+        assert_eq!(diff.ended.iter().map(|s| &*s.id).collect::<Vec<_>>(), ["1"]);
         assert_eq!(diff.updated, 1);
         let diff = store.apply(
             "t",
@@ -252,7 +245,7 @@ mod tests {
         let mut ids: Vec<String> = store
             .rule_sessions("t", &users, None)
             .into_iter()
-            .map(|s| s.id)
+            .map(|s| s.id.to_string())
             .collect();
         ids.sort();
         assert_eq!(ids, ["2", "3"]);

@@ -6,12 +6,16 @@
 //! is brought up to date by the first query after new values appeared: the new values are
 //! sorted and merged into the known order, so a poll that brings a few new user agents
 //! costs a merge, not a sort of every value.
+//!
+//! The dictionaries are also where the store interns: a row's value that a dictionary
+//! already holds is replaced by the dictionary's copy, so every row, and the dictionary,
+//! share one allocation per distinct user name, user agent, department or user id.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::model::Session;
+use crate::model::{Session, Text};
 use crate::query::{SortColumn, cmp_ci};
 
 /// Text columns with a dictionary, in the order of [`TextIds`].
@@ -43,17 +47,32 @@ const COMPACT_AFTER: usize = 4096;
 /// Tenant-supplied keys: a seeded hasher, fast but not open to crafted collisions.
 pub(super) type Hasher = foldhash::fast::RandomState;
 
-fn value(s: &Session, column: usize) -> Option<&str> {
+fn value(s: &Session, column: usize) -> Option<&Text> {
     match column {
-        0 => Some(s.username.as_str()),
-        1 => s.display_name.as_deref(),
-        2 => s.department.as_deref(),
-        3 => s.organisation.as_deref(),
-        4 => s.user_agent.as_deref(),
-        5 => s.session_type.as_deref(),
-        6 => s.login_type.as_deref(),
-        7 => s.server_name.as_deref(),
-        USER_ID => Some(s.user_id.as_str()),
+        0 => Some(&s.username),
+        1 => s.display_name.as_ref(),
+        2 => s.department.as_ref(),
+        3 => s.organisation.as_ref(),
+        4 => s.user_agent.as_ref(),
+        5 => s.session_type.as_ref(),
+        6 => s.login_type.as_ref(),
+        7 => s.server_name.as_ref(),
+        USER_ID => Some(&s.user_id),
+        _ => None,
+    }
+}
+
+fn value_mut(s: &mut Session, column: usize) -> Option<&mut Text> {
+    match column {
+        0 => Some(&mut s.username),
+        1 => s.display_name.as_mut(),
+        2 => s.department.as_mut(),
+        3 => s.organisation.as_mut(),
+        4 => s.user_agent.as_mut(),
+        5 => s.session_type.as_mut(),
+        6 => s.login_type.as_mut(),
+        7 => s.server_name.as_mut(),
+        USER_ID => Some(&mut s.user_id),
         _ => None,
     }
 }
@@ -74,8 +93,8 @@ struct Sorted {
 
 #[derive(Default)]
 struct Dict {
-    ids: HashMap<Box<str>, u32, Hasher>,
-    values: Vec<Box<str>>,
+    ids: HashMap<Text, u32, Hasher>,
+    values: Vec<Text>,
     /// Rows holding each id.
     refs: Vec<u32>,
     unused: usize,
@@ -83,20 +102,21 @@ struct Dict {
 }
 
 impl Dict {
-    fn intern(&mut self, v: &str) -> u32 {
-        if let Some(&id) = self.ids.get(v) {
+    /// The value's id, and the dictionary's own copy of it when `v` is another one.
+    fn intern(&mut self, v: &Text) -> (u32, Option<Text>) {
+        if let Some((known, &id)) = self.ids.get_key_value(&**v) {
             let refs = &mut self.refs[id as usize];
             if *refs == 0 {
                 self.unused -= 1;
             }
             *refs += 1;
-            return id;
+            return (id, (!Arc::ptr_eq(known, v)).then(|| Text::clone(known)));
         }
         let id = u32::try_from(self.values.len()).unwrap_or(NONE - 1);
-        self.ids.insert(v.into(), id);
-        self.values.push(v.into());
+        self.ids.insert(Text::clone(v), id);
+        self.values.push(Text::clone(v));
         self.refs.push(1);
-        id
+        (id, None)
     }
 
     fn release(&mut self, id: u32) {
@@ -156,19 +176,48 @@ impl Dict {
     }
 }
 
-/// One dictionary per text column, shared by every tenant of the store.
+/// One dictionary per text column, shared by every tenant of the store, and how the
+/// store's rows keep their search text.
 #[derive(Default)]
 pub(super) struct Dicts {
     columns: [Dict; KEPT],
+    pub(super) search: SearchText,
+}
+
+/// Whether rows keep their global-search text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SearchText {
+    /// Built once per change, scanned on every keystroke: a live view.
+    #[default]
+    Kept,
+    /// Built for a row only while a query searches: a store that answers one query (the
+    /// CLI's listing) saves a copy of every row's text.
+    OnDemand,
 }
 
 impl Dicts {
-    /// The ids of a session's values, counting the row as a holder of each.
-    pub(super) fn intern(&mut self, s: &Session) -> TextIds {
+    /// The ids of a session's values, counting the row as a holder of each; a value the
+    /// dictionary knows is replaced by its copy (one allocation for every row).
+    pub(super) fn intern(&mut self, s: &mut Session) -> TextIds {
+        let mut ids = [NONE; KEPT];
+        for (c, id) in ids.iter_mut().enumerate() {
+            if let Some(v) = value_mut(s, c) {
+                let (known, shared) = self.columns[c].intern(v);
+                *id = known;
+                if let Some(shared) = shared {
+                    *v = shared;
+                }
+            }
+        }
+        ids
+    }
+
+    /// The ids of a session that is shared already (left as it is).
+    fn intern_as_is(&mut self, s: &Session) -> TextIds {
         let mut ids = [NONE; KEPT];
         for (c, id) in ids.iter_mut().enumerate() {
             if let Some(v) = value(s, c) {
-                *id = self.columns[c].intern(v);
+                *id = self.columns[c].intern(v).0;
             }
         }
         ids
@@ -202,9 +251,12 @@ impl Dicts {
         &mut self,
         rows: impl Iterator<Item = (&'a Session, &'a mut TextIds)>,
     ) {
-        *self = Self::default();
+        *self = Self {
+            search: self.search,
+            ..Self::default()
+        };
         for (s, ids) in rows {
-            *ids = self.intern(s);
+            *ids = self.intern_as_is(s);
         }
     }
 
@@ -219,10 +271,31 @@ impl Dicts {
 mod tests {
     use super::*;
 
+    impl Dict {
+        fn id(&mut self, v: &str) -> u32 {
+            self.intern(&Text::from(v)).0
+        }
+    }
+
     fn dict_with(values: &[&str]) -> (Dict, Vec<u32>) {
         let mut d = Dict::default();
-        let ids = values.iter().map(|v| d.intern(v)).collect();
+        let ids = values.iter().map(|v| d.id(v)).collect();
         (d, ids)
+    }
+
+    #[test]
+    fn a_known_value_comes_back_as_the_dictionary_copy() {
+        let mut d = Dict::default();
+        let first = Text::from("Firefox/128");
+        assert!(d.intern(&first).1.is_none(), "a new value is kept as given");
+        let copy = Text::from("Firefox/128");
+        let (_, shared) = d.intern(&copy);
+        assert!(shared.is_some_and(|s| Arc::ptr_eq(&s, &first)));
+        assert!(
+            d.intern(&first).1.is_none(),
+            "the same copy needs no replacing"
+        );
+        assert_eq!(d.values.len(), 1);
     }
 
     #[test]
@@ -236,7 +309,7 @@ mod tests {
         assert!(r[ids[1] as usize] < r[ids[0] as usize]);
         assert!(r[ids[0] as usize] < r[ids[2] as usize]);
         // New values land between the known ones.
-        let (bob, zulu) = (d.intern("bob"), d.intern("Zulu"));
+        let (bob, zulu) = (d.id("bob"), d.id("Zulu"));
         let r = d.ranks();
         let rank = |id: u32| r[id as usize];
         assert!(rank(ids[1]) < rank(bob) && rank(bob) < rank(ids[0]));
@@ -254,14 +327,14 @@ mod tests {
         d.release(ids[1]);
         assert_eq!(d.unused, 2);
         // A value coming back is in use again.
-        assert_eq!(d.intern("b"), ids[1]);
+        assert_eq!(d.id("b"), ids[1]);
         assert_eq!(d.unused, 1);
     }
 
     #[test]
     fn a_dictionary_of_mostly_unused_values_is_wasteful() {
         let mut d = Dict::default();
-        let ids: Vec<u32> = (0..5000).map(|i| d.intern(&format!("ua-{i}"))).collect();
+        let ids: Vec<u32> = (0..5000).map(|i| d.id(&format!("ua-{i}"))).collect();
         assert!(!d.wasteful());
         for id in &ids[..3000] {
             d.release(*id);

@@ -18,7 +18,7 @@ use ts_rs::TS;
 
 use crate::connector::PollUpdate;
 use crate::error::{Error, ErrorPayload, Result};
-use crate::model::{ConnectorKind, Session, SessionRef, User};
+use crate::model::{ConnectorKind, Session, SessionRef, Text, User};
 use crate::query::opt as compare_opt;
 pub use crate::query::{
     FacetValue, Facets, MAX_WINDOW, SessionFilter, SessionQuery, SessionRefs, SortColumn, UserPage,
@@ -40,6 +40,7 @@ mod types;
 mod users;
 
 use apply::*;
+pub use dict::SearchText;
 use dict::{Dicts, Hasher, TextIds};
 use row::*;
 use sort::*;
@@ -50,9 +51,9 @@ use users::*;
 type Map<K, V> = HashMap<K, V, Hasher>;
 
 struct TenantData {
-    sessions: Map<String, Row>,
+    sessions: Map<Text, Row>,
     /// User id → ids of that user's sessions: per-user questions without a scan.
-    by_user: Map<String, HashSet<String, Hasher>>,
+    by_user: Map<Text, HashSet<Text, Hasher>>,
     health: TenantHealth,
 }
 
@@ -79,18 +80,22 @@ impl TenantData {
             }
         }
         for (_, id) in &moved {
-            if let Some(user) = self.sessions.get(id).map(|r| r.session.user_id.clone()) {
+            if let Some(user) = self
+                .sessions
+                .get(id)
+                .map(|r| Text::clone(&r.session.user_id))
+            {
                 self.index(&user, id);
             }
         }
         diff
     }
 
-    fn index(&mut self, user_id: &str, session_id: &str) {
+    fn index(&mut self, user_id: &Text, session_id: &Text) {
         self.by_user
-            .entry(user_id.to_owned())
+            .entry(Text::clone(user_id))
             .or_default()
-            .insert(session_id.to_owned());
+            .insert(Text::clone(session_id));
     }
 
     fn unindex(&mut self, user_id: &str, session_id: &str) {
@@ -103,7 +108,7 @@ impl TenantData {
     }
 
     fn rebuild_index(&mut self) {
-        let mut by_user: Map<String, HashSet<String, Hasher>> = Map::default();
+        let mut by_user: Map<Text, HashSet<Text, Hasher>> = Map::default();
         for r in self.sessions.values() {
             by_user
                 .entry(r.session.user_id.clone())
@@ -161,9 +166,17 @@ impl Default for SessionStore {
 
 impl SessionStore {
     pub fn new() -> Self {
+        Self::keeping(SearchText::Kept)
+    }
+
+    /// A store whose rows keep their search text, or make it only for a query that
+    /// searches (a store that answers one query: the CLI's listing).
+    pub fn keeping(search: SearchText) -> Self {
         let (events, _) = broadcast::channel(256);
+        let mut inner = Inner::default();
+        inner.dicts.search = search;
         Self {
-            inner: Arc::new(RwLock::new(Inner::default())),
+            inner: Arc::new(RwLock::new(inner)),
             events,
         }
     }
@@ -330,7 +343,7 @@ impl SessionStore {
                     .values()
                     .map(|r| &*r.session)
                     .filter(|s| s.created_at.is_some_and(|c| c < before))
-                    .filter(|s| !users.contains(s.user_id.as_str()))
+                    .filter(|s| !users.contains(&*s.user_id))
                     .cloned(),
             );
         }
@@ -449,7 +462,7 @@ impl SessionStore {
             if refs.len() < cap {
                 refs.push(SessionRef {
                     tenant: s.tenant.to_string(),
-                    session_id: s.id.clone(),
+                    session_id: s.id.to_string(),
                 });
             }
         }
@@ -550,9 +563,9 @@ impl SessionStore {
             let mut users = HashSet::new();
             let mut supers = HashSet::new();
             for s in data.sessions.values() {
-                users.insert(s.user_id.as_str());
+                users.insert(&*s.user_id);
                 if s.superuser {
-                    supers.insert(s.user_id.as_str());
+                    supers.insert(&*s.user_id);
                 }
             }
             total_sessions += data.sessions.len();
@@ -604,7 +617,9 @@ fn matching_rows_of<'a>(
     t: &'a TenantData,
     filter: &'a Filter<'_>,
 ) -> impl Iterator<Item = &'a Row> {
-    t.sessions
-        .values()
-        .filter(|r| filter.matches(&r.session, &r.search, r.ip))
+    t.sessions.values().filter(|r| match &r.search {
+        Some(text) => filter.matches(&r.session, text, r.ip),
+        None if filter.searches() => filter.matches(&r.session, &search_text(&r.session), r.ip),
+        None => filter.matches(&r.session, "", r.ip),
+    })
 }

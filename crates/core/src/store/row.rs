@@ -6,7 +6,8 @@ use super::*;
 /// by a separator no needle contains. Built once per change, scanned on every keystroke.
 pub(super) struct Row {
     pub(super) session: Arc<Session>,
-    pub(super) search: Box<str>,
+    /// `None` when the store makes it on demand ([`SearchText::OnDemand`]).
+    pub(super) search: Option<Box<str>>,
     /// When the row entered the store: the last key of every sort, so that rows equal in
     /// the sorted column keep one order and adjacent windows never overlap.
     pub(super) seq: u64,
@@ -19,18 +20,20 @@ pub(super) struct Row {
 pub(super) static NEXT_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Row {
-    pub(super) fn new(session: Arc<Session>, dicts: &mut Dicts) -> Self {
+    pub(super) fn new(session: Session, dicts: &mut Dicts) -> Self {
         let seq = NEXT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self::with_seq(session, seq, dicts)
     }
 
-    pub(super) fn with_seq(session: Arc<Session>, seq: u64, dicts: &mut Dicts) -> Self {
-        let derived = Derived::of(&session);
+    pub(super) fn with_seq(session: Session, seq: u64, dicts: &mut Dicts) -> Self {
+        let derived = Derived::of(&session, dicts.search);
         Self::from_parts(session, seq, derived, dicts)
     }
 
+    /// The row of a session entering the store: its texts shared through the
+    /// dictionaries first.
     pub(super) fn from_parts(
-        session: Arc<Session>,
+        mut session: Session,
         seq: u64,
         derived: Derived,
         dicts: &mut Dicts,
@@ -38,8 +41,8 @@ impl Row {
         Self {
             search: derived.search,
             ip: derived.ip,
-            text: dicts.intern(&session),
-            session,
+            text: dicts.intern(&mut session),
+            session: Arc::new(session),
             seq,
         }
     }
@@ -47,8 +50,10 @@ impl Row {
     /// The session changed in place (a user's details): derived fields follow.
     pub(super) fn refresh(&mut self, dicts: &mut Dicts) {
         dicts.release(&self.text);
-        self.text = dicts.intern(&self.session);
-        self.search = search_text(&self.session);
+        self.text = dicts.intern(Arc::make_mut(&mut self.session));
+        if self.search.is_some() {
+            self.search = Some(search_text(&self.session));
+        }
     }
 }
 
@@ -61,14 +66,14 @@ impl std::ops::Deref for Row {
 
 /// What a row derives from its session alone: built on every core for a large listing.
 pub(super) struct Derived {
-    pub(super) search: Box<str>,
+    pub(super) search: Option<Box<str>>,
     pub(super) ip: Option<IpAddr>,
 }
 
 impl Derived {
-    pub(super) fn of(s: &Session) -> Self {
+    pub(super) fn of(s: &Session, search: SearchText) -> Self {
         Self {
-            search: search_text(s),
+            search: (search == SearchText::Kept).then(|| search_text(s)),
             ip: s.ip.as_deref().and_then(|i| i.parse().ok()),
         }
     }
@@ -83,12 +88,13 @@ pub(super) const PARALLEL_FROM: usize = 20_000;
 /// has finished sending, so every core is free for a large one.
 pub(super) fn derive_changed(
     sessions: &[Session],
-    current: &Map<String, Row>,
+    current: &Map<Text, Row>,
+    search: SearchText,
 ) -> Vec<Option<Derived>> {
     use rayon::prelude::*;
     let derive = |s: &Session| {
         let changed = current.get(&s.id).is_none_or(|old| *old.session != *s);
-        changed.then(|| Derived::of(s))
+        changed.then(|| Derived::of(s, search))
     };
     if sessions.len() < PARALLEL_FROM {
         sessions.iter().map(derive).collect()
@@ -99,8 +105,8 @@ pub(super) fn derive_changed(
 
 pub(super) fn search_text(s: &Session) -> Box<str> {
     let fields = [
-        Some(s.id.as_str()),
-        Some(s.username.as_str()),
+        Some(&*s.id),
+        Some(&*s.username),
         s.email.as_deref(),
         s.display_name.as_deref(),
         s.first_name.as_deref(),
@@ -149,22 +155,22 @@ mod tests {
             .collect();
         // The store already holds the first 1,000 (500 of them since changed).
         let mut dicts = Dicts::default();
-        let mut current: Map<String, Row> = Map::default();
+        let mut current: Map<Text, Row> = Map::default();
         for (i, s) in listing.iter().take(1_000).enumerate() {
             let mut held = s.clone();
             if i % 2 == 0 {
                 held.username = "someone else".into();
             }
-            current.insert(held.id.clone(), Row::new(Arc::new(held), &mut dicts));
+            current.insert(held.id.clone(), Row::new(held, &mut dicts));
         }
-        let derived = derive_changed(&listing, &current);
+        let derived = derive_changed(&listing, &current, SearchText::Kept);
         assert_eq!(derived.len(), n);
         for (i, (s, d)) in listing.iter().zip(&derived).enumerate() {
             match d {
                 None => assert!(i < 1_000 && i % 2 == 1, "row {i} was not derived"),
                 Some(d) => {
                     assert!(i >= 1_000 || i % 2 == 0, "unchanged row {i} was derived");
-                    assert_eq!(d.search, search_text(s), "row {i}");
+                    assert_eq!(d.search.as_ref(), Some(&search_text(s)), "row {i}");
                     assert_eq!(d.ip, s.ip.as_deref().and_then(|a| a.parse().ok()));
                 }
             }

@@ -183,10 +183,10 @@ mod tests {
                 i % 90,
             );
             // Many distinct user agents, so that ending most of them rebuilds the dictionary.
-            s.user_agent = (!i.is_multiple_of(17)).then(|| format!("Agent/{round}.{i}"));
+            s.user_agent = (!i.is_multiple_of(17)).then(|| format!("Agent/{round}.{i}").into());
             s.department = (!i.is_multiple_of(4))
                 .then(|| ["Finance", "finance", "Ops", "HR"][(i % 4) as usize].into());
-            s.server_name = (i.is_multiple_of(6)).then(|| format!("srv{}", i % 3));
+            s.server_name = (i.is_multiple_of(6)).then(|| format!("srv{}", i % 3).into());
             s
         };
         let store = SessionStore::new();
@@ -203,7 +203,7 @@ mod tests {
         let (a, b) = split((0..2000).map(|i| varied(i * 5, 1)).collect());
         store.apply("a", PollUpdate::Full(a), Duration::ZERO)?;
         store.apply("b", PollUpdate::Full(b), Duration::ZERO)?;
-        let mut renamed = User::new("u-Uuser2".into(), "Aaron".into());
+        let mut renamed = User::new("u-Uuser2", "Aaron");
         renamed.department = Some("Zebra".into());
         store.apply(
             "a",
@@ -260,7 +260,7 @@ mod tests {
                 sort: SortColumn::Tenant,
                 ..Default::default()
             })?;
-            Ok(page.rows.iter().map(|s| s.id.clone()).collect())
+            Ok(page.rows.iter().map(|s| s.id.to_string()).collect())
         };
         let before = by_tenant()?;
         let mut changed = session("t", &before[2], "same", "10.0.0.9", false, 1);

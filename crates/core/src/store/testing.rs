@@ -13,10 +13,10 @@ pub(super) fn session(
     Session {
         tenant: Arc::from(tenant),
         id: id.into(),
-        user_id: format!("u-{user}"),
+        user_id: format!("u-{user}").into(),
         username: user.into(),
         email: None,
-        display_name: Some(format!("{user} Example")),
+        display_name: Some(format!("{user} Example").into()),
         first_name: None,
         last_name: None,
         department: Some("Finance".into()),
@@ -39,7 +39,11 @@ pub(super) fn session(
 }
 
 pub(super) fn store_with(sessions: Vec<Session>) -> SessionStore {
-    let store = SessionStore::new();
+    store_keeping(SearchText::Kept, sessions)
+}
+
+pub(super) fn store_keeping(search: SearchText, sessions: Vec<Session>) -> SessionStore {
+    let store = SessionStore::keeping(search);
     let mut by_tenant: BTreeMap<String, Vec<Session>> = BTreeMap::new();
     for s in sessions {
         by_tenant.entry(s.tenant.to_string()).or_default().push(s);
@@ -57,5 +61,5 @@ pub(super) fn store_with(sessions: Vec<Session>) -> SessionStore {
 }
 
 pub(super) fn ids(page: &SessionPage) -> Vec<&str> {
-    page.rows.iter().map(|s| s.id.as_str()).collect()
+    page.rows.iter().map(|s| &*s.id).collect()
 }

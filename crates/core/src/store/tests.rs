@@ -4,6 +4,53 @@ use super::testing::*;
 use super::*;
 
 #[test]
+fn a_store_making_search_text_on_demand_answers_as_one_that_keeps_it() -> Result<()> {
+    let listing = || {
+        let mut a = session("a", "1", "alice", "10.0.0.1", false, 3);
+        a.user_agent = Some("Mozilla/5.0 (X11; Linux) Firefox/128".into());
+        let mut b = session("a", "2", "Ärger", "10.1.0.1", true, 1);
+        b.department = Some("Finance".into());
+        vec![a, b, session("b", "3", "carol", "2001:db8::1", false, 2)]
+    };
+    let kept = store_keeping(SearchText::Kept, listing());
+    let on_demand = store_keeping(SearchText::OnDemand, listing());
+    for needle in [
+        None,
+        Some("ali"),
+        Some("FIREFOX"),
+        Some("ärg"),
+        Some("finance"),
+        Some("b"),
+        Some("zzz"),
+    ] {
+        let q = SessionQuery::of(SessionFilter {
+            search: needle.map(str::to_owned),
+            ..Default::default()
+        });
+        assert_eq!(
+            ids(&kept.query(&q)?),
+            ids(&on_demand.query(&q)?),
+            "{needle:?}"
+        );
+    }
+    let q = SessionQuery::of(SessionFilter {
+        search: Some("x11; linux".into()),
+        ..Default::default()
+    });
+    assert_eq!(ids(&on_demand.query(&q)?), ["1"]);
+    let inner = on_demand.read();
+    assert!(
+        inner
+            .tenants
+            .values()
+            .flat_map(|t| t.sessions.values())
+            .all(|r| r.search.is_none()),
+        "no row keeps its text"
+    );
+    Ok(())
+}
+
+#[test]
 fn query_filters_sorts_and_windows() -> Result<()> {
     let store = store_with(vec![
         session("a", "1", "alice", "10.0.0.1", false, 3),
@@ -86,7 +133,7 @@ fn every_column_filters() -> Result<()> {
             descending: false,
             ..SessionQuery::of(f)
         })?;
-        Ok(page.rows.into_iter().map(|s| s.id).collect())
+        Ok(page.rows.into_iter().map(|s| s.id.to_string()).collect())
     };
     let f = SessionFilter::default;
     assert_eq!(

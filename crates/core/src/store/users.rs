@@ -119,7 +119,7 @@ mod tests {
         })?;
         assert_eq!((page.total, page.sessions), (3, 5));
         let top = &page.rows[0];
-        assert_eq!((top.tenant.as_str(), top.username.as_str()), ("t", "alice"));
+        assert_eq!((top.tenant.as_str(), &*top.username), ("t", "alice"));
         assert_eq!((top.sessions, top.ips), (3, 2));
         assert_eq!(top.last_ip.as_deref(), Some("10.0.0.2"));
         assert_eq!(
@@ -147,7 +147,7 @@ mod tests {
             ..UserQuery::default()
         })?;
         assert_eq!((page.total, page.rows.len()), (3, 1));
-        assert_eq!(page.rows[0].username, "alice");
+        assert_eq!(&*page.rows[0].username, "alice");
         Ok(())
     }
 }
