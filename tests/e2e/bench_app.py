@@ -1,15 +1,19 @@
 """The desktop app's figures with real tenants: TENANTS demo servers of SESSIONS sessions
 each (`vigil demo serve`, living populations), added with `vigil tenant add` (secrets in
 the Secret Service), then the app in a real webview (WebKitGTK under Xvfb, driven by
-WebKitWebDriver).
+WebKitWebDriver). Past SHARED_FROM tenants one demo server stands behind all of them (a
+thousand demo processes would measure the demo, not Vigil); the last FAILING tenants are
+given a wrong token, so they fail as a revoked credential does.
 
 Measures start to first rendered rows and to every session counted, the app's resident
-size (and the web content process's), and the CPU the app and its web processes use while
-idle between two polls. Figures go to ARTIFACT_DIR/app-bench.json. Fails when the window
-never shows every tenant's sessions, or when idle CPU exceeds IDLE_CPU_LIMIT percent of
-one core (app and web processes together).
+size (and the web content process's), the CPU the app and its web processes use while
+idle between two polls, and the window with that many tenants: opening the Tenants filter
+and finding one in it (click or input to the next paint), and what the status bar shows.
+Figures go to ARTIFACT_DIR/app-bench.json. Fails when the window never shows every
+working tenant's sessions, when the status bar does not name every failing tenant, or when
+idle CPU exceeds IDLE_CPU_LIMIT percent of one core (app and web processes together).
 
-usage: bench_app.py VIGIL_APP VIGIL_CLI ARTIFACT_DIR [TENANTS] [SESSIONS]
+usage: bench_app.py VIGIL_APP VIGIL_CLI ARTIFACT_DIR [TENANTS] [SESSIONS] [FAILING]
 """
 
 import ctypes
@@ -27,6 +31,8 @@ import webdriver  # noqa: E402
 APP, CLI, ARTIFACTS = sys.argv[1], sys.argv[2], sys.argv[3]
 TENANTS = int(sys.argv[4]) if len(sys.argv) > 4 else 10
 SESSIONS = int(sys.argv[5]) if len(sys.argv) > 5 else 10_000
+FAILING = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+SHARED_FROM = 50
 TOKEN = "bench-app-token-not-a-secret"
 # Long enough that a quiet stretch between two polls can be measured.
 POLL_SECONDS = 60
@@ -76,7 +82,7 @@ def die_with_parent():
 
 def start_servers(log):
     servers, urls = [], []
-    for i in range(TENANTS):
+    for i in range(1 if TENANTS >= SHARED_FROM else TENANTS):
         proc = subprocess.Popen(
             [CLI, "demo", "serve", "--addr", "127.0.0.1:0", "--sessions", str(SESSIONS),
              "--seed", str(100 + i), "--token", TOKEN, "--tick", "1"],
@@ -87,7 +93,84 @@ def start_servers(log):
         if not m:
             raise RuntimeError(f"demo server {i} did not start: {line!r}")
         urls.append(m.group(1))
-    return servers, urls
+    return servers, urls * (TENANTS if TENANTS >= SHARED_FROM else 1)
+
+
+def measure_click(s, css, ready):
+    """Milliseconds from a click on CSS to the next paint after READY (a selector) appears."""
+    return s.execute_async("""
+        const [css, ready, done] = arguments;
+        let t0 = 0;
+        const check = () => document.querySelector(ready) !== null;
+        const obs = new MutationObserver(() => {
+            if (check()) {
+                obs.disconnect();
+                requestAnimationFrame(() => done(performance.now() - t0));
+            }
+        });
+        obs.observe(document.body, { childList: true, subtree: true });
+        setTimeout(() => {
+            t0 = performance.now();
+            document.querySelector(css).click();
+        }, 0);
+        setTimeout(() => { obs.disconnect(); done(-1); }, 5000);
+    """, css, ready)
+
+
+def measure_find(s, css, text, option_css, expect):
+    """Milliseconds from the input event that sets CSS to TEXT to the next paint after
+    exactly EXPECT elements match OPTION_CSS."""
+    return s.execute_async("""
+        const [css, text, optionCss, expect, done] = arguments;
+        const input = document.querySelector(css);
+        let t0 = 0;
+        const check = () => document.querySelectorAll(optionCss).length === expect;
+        const obs = new MutationObserver(() => {
+            if (check()) {
+                obs.disconnect();
+                requestAnimationFrame(() => done(performance.now() - t0));
+            }
+        });
+        obs.observe(document.body, { childList: true, subtree: true, attributes: true });
+        setTimeout(() => {
+            t0 = performance.now();
+            Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, text);
+            input.dispatchEvent(new Event('input', { bubbles: true }));
+        }, 0);
+        setTimeout(() => { obs.disconnect(); done(-1); }, 5000);
+    """, css, text, option_css, expect)
+
+
+def measure_window(s, figures):
+    """The tenant filter and the status bar with every tenant added."""
+    if not s.find_all("[data-testid=filter-panel]"):
+        s.click(s.find("[data-testid=toggle-filters]"))
+        s.wait("the filter panel", lambda: s.find_all("[data-testid=filter-panel]"))
+    opened = measure_click(s, "[data-testid=filter-tenants]", "[data-testid=filter-tenants-option]")
+    shown = len(s.find_all("[data-testid=filter-tenants-option]"))
+    figures["tenant_filter_open_ms"] = round(opened, 1)
+    figures["tenant_filter_options_shown"] = shown
+    if TENANTS > 20:
+        # tenant99 and tenant990…999: the name narrows a thousand to a few.
+        want = sum(1 for i in range(TENANTS) if f"tenant{i}".startswith("tenant99"))
+        found = measure_find(s, "[data-testid=filter-tenants-find]", "tenant99",
+                             "[data-testid=filter-tenants-option]", want)
+        figures["tenant_filter_find_ms"] = round(found, 1)
+        if found < 0:
+            raise RuntimeError("finding a tenant in the Tenants filter never showed its matches")
+    s.click(s.find("[data-testid=filter-tenants]"))
+    statuses = s.execute("return [...document.querySelectorAll('[data-testid=tenant-status]')]"
+                         ".map(b => b.dataset.tenant)")
+    figures["status_bar_tenants_listed"] = len(statuses)
+    failing = [f"tenant{i}" for i in range(TENANTS - FAILING, TENANTS)]
+    missing = [t for t in failing if t not in statuses]
+    if missing:
+        raise RuntimeError(f"the status bar does not show failing tenants {missing[:5]}")
+    summary = s.execute("return document.querySelector('[data-testid=tenant-status-summary]')"
+                        "?.textContent ?? ''")
+    figures["status_bar_summary"] = summary
+    if opened < 0:
+        raise RuntimeError("the Tenants filter never opened")
 
 
 def main():
@@ -103,15 +186,16 @@ def main():
     driver = s = None
     try:
         for i, url in enumerate(urls):
+            token = TOKEN if i < TENANTS - FAILING else "revoked-" + TOKEN
             subprocess.run([CLI, "tenant", "add", f"tenant{i}", "--kind", "vigil", "--url", url,
                             "--poll-interval", str(POLL_SECONDS), "--secret-stdin"],
-                           input=TOKEN, text=True, env=env, check=True, stdout=log, stderr=log)
+                           input=token, text=True, env=env, check=True, stdout=log, stderr=log)
         driver, port = webdriver.start_driver(env, log)
         started = time.monotonic()
         s = webdriver.app_session(port, APP)
         s.wait("the first rows", lambda: rows(s) > 5, timeout=240)
         figures["start_to_first_rows_s"] = round(time.monotonic() - started, 2)
-        total = TENANTS * SESSIONS
+        total = (TENANTS - FAILING) * SESSIONS
         s.wait("every tenant's sessions", lambda: count(s) > total * 0.9, timeout=240)
         figures["start_to_all_rows_s"] = round(time.monotonic() - started, 2)
         figures["sessions_shown"] = count(s)
@@ -137,6 +221,12 @@ def main():
         figures["app_rss_mib"] = round(status(app, "VmRSS"))
         figures["app_peak_rss_mib"] = round(status(app, "VmHWM"))
         figures["web_rss_mib"] = round(sum(status(p, "VmRSS") for p in web))
+        # Resident = the process's own memory (anonymous) + pages of mapped files (the
+        # WebKitGTK, GTK and ICU libraries every webview app maps, shared with others).
+        figures["app_anon_mib"] = round(status(app, "RssAnon"))
+        figures["app_file_mib"] = round(status(app, "RssFile"))
+        figures["web_anon_mib"] = round(sum(status(p, "RssAnon") for p in web))
+        measure_window(s, figures)
     finally:
         if s is not None:
             s.quit()

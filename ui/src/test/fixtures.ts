@@ -13,6 +13,7 @@ import type { SessionQuery } from "../ipc/bindings/SessionQuery";
 import type { Summary } from "../ipc/bindings/Summary";
 import type { TenantCheck } from "../ipc/bindings/TenantCheck";
 import type { TenantConfig } from "../ipc/bindings/TenantConfig";
+import type { TenantSummary } from "../ipc/bindings/TenantSummary";
 import type { TenantView } from "../ipc/bindings/TenantView";
 import type { UserPage } from "../ipc/bindings/UserPage";
 import type { UserQuery } from "../ipc/bindings/UserQuery";
@@ -128,6 +129,34 @@ const SORT_FIELD: Partial<Record<string, (s: Session) => string>> = {
 };
 
 /** A small in-memory stand-in for the Rust side's session filter (the fields the tests use). */
+/** `n` tenants named t0001…, of which those in `failing` fail and those in `stale` are stale. */
+export function manyTenants(
+  n: number,
+  failing: readonly number[] = [],
+  stale: readonly number[] = [],
+): TenantSummary[] {
+  return Array.from({ length: n }, (_, i) => {
+    const tenant = `t${String(i + 1).padStart(4, "0")}`;
+    const fails = failing.includes(i + 1);
+    return {
+      health: {
+        tenant,
+        kind: "vigil",
+        last_poll_at: new Date(Date.now() - 5000).toISOString(),
+        latency_ms: 12,
+        error: fails ? { code: "unauthorized", message: `401 from ${tenant}` } : null,
+        stale: fails || stale.includes(i + 1),
+        capabilities: null,
+      },
+      counts: {
+        active_users: i % 50,
+        active_sessions: 100,
+        superusers_online: i % 97 === 0 ? 1 : 0,
+      },
+    };
+  });
+}
+
 export function filterRows(rows: readonly Session[], q: SessionFilter): Session[] {
   let list = rows.filter((r) => !q.superuser_only || r.superuser);
   if (q.tenants?.length) list = list.filter((r) => q.tenants?.includes(r.tenant));

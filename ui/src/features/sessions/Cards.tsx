@@ -94,7 +94,7 @@ export function Cards(props: CardsProps) {
       </section>
       {props.tenants && props.tenants.length > 0 && (
         <section className="tenant-cards" aria-label="Per tenant">
-          {props.tenants.map(({ health, counts: c }) => {
+          {cardsShown(props.tenants, scope, props.alertsByTenant).map(({ health, counts: c }) => {
             const name = health.tenant;
             const pressed = scope.length === 1 && scope[0] === name;
             const open = props.alertsByTenant?.[name] ?? 0;
@@ -128,8 +128,47 @@ export function Cards(props: CardsProps) {
               </button>
             );
           })}
+          {props.tenants.length > CARDS_SHOWN && (
+            <span className="muted tenant-cards-more" data-testid="tenant-cards-more">
+              {plural(props.tenants.length - CARDS_SHOWN, "more tenant")}: choose one in the Tenants
+              filter
+            </span>
+          )}
         </section>
       )}
     </>
   );
+}
+
+/** Per-tenant cards at most; past it, the ones that need a look first. */
+export const CARDS_SHOWN = 12;
+
+/**
+ * Every tenant's card while they fit; otherwise the chosen tenant, then those with open
+ * alerts, SuperUsers online or stale sessions, then the largest, `CARDS_SHOWN` in all.
+ */
+export function cardsShown(
+  tenants: readonly TenantSummary[],
+  scope: readonly string[],
+  alertsByTenant: Readonly<Record<string, number>> | undefined,
+): readonly TenantSummary[] {
+  if (tenants.length <= CARDS_SHOWN) return tenants;
+  const chosen = new Set(scope);
+  const weight = ({ health, counts }: TenantSummary) => [
+    chosen.has(health.tenant) ? 1 : 0,
+    alertsByTenant?.[health.tenant] ?? 0,
+    counts.superusers_online,
+    health.stale ? 1 : 0,
+    counts.active_sessions,
+  ];
+  return [...tenants]
+    .sort((a, b) => {
+      const [wa, wb] = [weight(a), weight(b)];
+      for (let i = 0; i < wa.length; i++) {
+        const d = (wb[i] ?? 0) - (wa[i] ?? 0);
+        if (d !== 0) return d;
+      }
+      return a.health.tenant.localeCompare(b.health.tenant);
+    })
+    .slice(0, CARDS_SHOWN);
 }

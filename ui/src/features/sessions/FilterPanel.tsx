@@ -1,4 +1,4 @@
-import { useId } from "react";
+import { useId, useState } from "react";
 import { DateTimeInput } from "../../components/DateTimeInput";
 import { Popover } from "../../components/Popover";
 import type { Facets } from "../../ipc/bindings/Facets";
@@ -55,6 +55,11 @@ export type FilterPanelProps = {
   tenantNames: readonly string[];
 };
 
+/** Lists longer than this get a search box (a thousand tenants is a real fleet). */
+export const FIND_FROM = 20;
+/** At most this many options are in the panel at once; typing narrows them. */
+export const OPTIONS_SHOWN = 100;
+
 function ListFilter(props: {
   id: string;
   label: string;
@@ -64,14 +69,25 @@ function ListFilter(props: {
   onChange: (values: string[]) => void;
 }) {
   const { values, options } = props;
+  const [find, setFind] = useState("");
   const chosen = new Set(values);
+  const offered = new Set(options.map((o) => o.value));
   // Chosen values stay offered even when no session has them right now.
   const all = [
     ...options,
-    ...values
-      .filter((v) => !options.some((o) => o.value === v))
-      .map((v) => ({ value: v, count: 0 })),
+    ...values.filter((v) => !offered.has(v)).map((v) => ({ value: v, count: 0 })),
   ];
+  const findable = all.length > FIND_FROM;
+  const needle = find.trim().toLowerCase();
+  const matching = needle === "" ? all : all.filter((o) => o.value.toLowerCase().includes(needle));
+  // The chosen ones first, so that unticking one never needs a search.
+  const ordered = findable
+    ? [
+        ...matching.filter((o) => chosen.has(o.value)),
+        ...matching.filter((o) => !chosen.has(o.value)),
+      ]
+    : matching;
+  const shown = ordered.slice(0, OPTIONS_SHOWN);
   const summary =
     values.length === 0 ? "any" : values.length === 1 ? values[0] : `${values.length} selected`;
   return (
@@ -90,8 +106,24 @@ function ListFilter(props: {
         testId={props.testId}
       >
         <fieldset className="multi-options" aria-labelledby={props.id}>
+          {findable && (
+            <input
+              type="search"
+              className="filter-input multi-find"
+              data-testid={`${props.testId}-find`}
+              aria-label={`Find ${props.label.toLowerCase()}`}
+              placeholder={`Find among ${formatCount(all.length)}…`}
+              value={find}
+              spellCheck={false}
+              autoComplete="off"
+              onChange={(e) => setFind(e.target.value)}
+            />
+          )}
           {all.length === 0 && <span className="muted">No values yet</span>}
-          {all.map((o) => (
+          {all.length > 0 && matching.length === 0 && (
+            <span className="muted">No {props.label.toLowerCase()} match</span>
+          )}
+          {shown.map((o) => (
             <label key={o.value} className="multi-option">
               <input
                 type="checkbox"
@@ -108,6 +140,11 @@ function ListFilter(props: {
               <span className="muted">{formatCount(o.count)}</span>
             </label>
           ))}
+          {ordered.length > shown.length && (
+            <span className="muted" data-testid={`${props.testId}-more`}>
+              {formatCount(ordered.length - shown.length)} more: type to narrow
+            </span>
+          )}
           {values.length > 0 && (
             <button type="button" className="link-button" onClick={() => props.onChange([])}>
               Any {props.label.toLowerCase()}
