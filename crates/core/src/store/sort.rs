@@ -22,7 +22,7 @@ pub(super) fn sort_keys<'a>(rows: Vec<&'a Row>, col: SortColumn, inner: &Inner) 
         None => (UNKNOWN, 0),
     };
     let key: KeyFn<'_> = match col {
-        SortColumn::CreatedAt => Box::new(move |r| time(r.session.created_at)),
+        SortColumn::CreatedAt => Box::new(move |r| time(r.created_at)),
         SortColumn::LastActivityAt => Box::new(move |r| time(r.session.last_activity_at)),
         SortColumn::ExpiresAt => Box::new(move |r| time(r.session.expires_at)),
         SortColumn::IdleTimeout => Box::new(|r| match r.session.idle_timeout_seconds {
