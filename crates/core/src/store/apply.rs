@@ -4,18 +4,32 @@ use super::*;
 
 pub(super) fn apply_full(
     current: &mut Map<Text, Row>,
-    sessions: Vec<Session>,
+    mut sessions: Vec<Session>,
     dicts: &mut Dicts,
 ) -> Diff {
     let mut diff = Diff::default();
     let mut next: Map<Text, Row> = Map::with_capacity_and_hasher(sessions.len(), Hasher::default());
-    let mut repeated = false;
-    let derived = derive_changed(&sessions, current, dicts.search);
-    for (s, d) in sessions.into_iter().zip(derived) {
+    let mut derived = derive_changed(&sessions, current, dicts.search);
+    // New rows take sequence numbers in the listing's order (equal keys sort that way).
+    let count = u64::try_from(sessions.len()).unwrap_or(u64::MAX);
+    let base = NEXT_SEQ.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+    // From the back: the listing's memory is given back as its sessions move into rows
+    // (a large listing would otherwise be held twice at the peak, as sessions and as
+    // rows), and the first copy met of a session listed twice is its last, which wins.
+    while let Some(s) = sessions.pop() {
+        let d = derived.pop().flatten();
+        let at = sessions.len();
+        if at.is_multiple_of(RELEASE_EVERY) {
+            sessions.shrink_to_fit();
+            derived.shrink_to_fit();
+        }
+        if next.contains_key(&*s.id) {
+            continue; // an earlier copy of a session the listing repeats
+        }
         let row = match current.remove(&s.id) {
             None => {
                 let d = d.unwrap_or_else(|| Derived::of(&s, dicts.search));
-                let seq = NEXT_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let seq = base.saturating_add(u64::try_from(at).unwrap_or(u64::MAX));
                 let row = Row::from_parts(s, seq, d, dicts);
                 diff.started.push(Arc::clone(&row.session));
                 row
@@ -28,22 +42,10 @@ pub(super) fn apply_full(
             }
             Some(old) => old,
         };
-        if let Some(dup) = next.insert(row.session.id.clone(), row) {
-            // The listing repeated a session: the last copy wins.
-            dicts.release(&dup.text);
-            repeated = true;
-        }
+        next.insert(Text::clone(&row.session.id), row);
     }
-    if repeated {
-        // Started once each, as the row the store kept.
-        let mut seen = HashSet::new();
-        diff.started.retain(|s| seen.insert(s.id.clone()));
-        for s in &mut diff.started {
-            if let Some(r) = next.get(&s.id) {
-                *s = Arc::clone(&r.session);
-            }
-        }
-    }
+    // In the listing's order (a repeated session at its last place).
+    diff.started.reverse();
     diff.ended = current
         .drain()
         .map(|(_, r)| {
@@ -54,6 +56,10 @@ pub(super) fn apply_full(
     *current = next;
     diff
 }
+
+/// While a full listing moves into rows, its vector is shrunk every this many sessions:
+/// the system takes back the tail of a large allocation in place.
+const RELEASE_EVERY: usize = 8192;
 
 /// Applies a delta; also returns the sessions that changed user: (previous user, id).
 pub(super) fn apply_delta(
@@ -126,13 +132,56 @@ mod tests {
             .iter()
             .map(|s| (&*s.id, s.ip.as_deref()))
             .collect();
-        assert_eq!(started, [("1", Some("10.0.0.2")), ("2", Some("10.0.0.3"))]);
+        assert_eq!(started, [("2", Some("10.0.0.3")), ("1", Some("10.0.0.2"))]);
         let page = store.query_all(&SessionQuery::default())?;
         assert_eq!(page.total, 2);
         assert_eq!(
             store.get("t", "1").and_then(|s| s.ip),
             Some("10.0.0.2".into())
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_known_session_listed_twice_is_judged_by_its_last_copy() -> Result<()> {
+        let store = SessionStore::new();
+        store.register_tenant(&Arc::from("t"), ConnectorKind::Vigil);
+        let known = session("t", "1", "alice", "10.0.0.1", false, 1);
+        store.apply("t", PollUpdate::Full(vec![known.clone()]), Duration::ZERO)?;
+        let moved = session("t", "1", "alice", "10.0.0.2", false, 1);
+        let diff = store.apply("t", PollUpdate::Full(vec![moved, known]), Duration::ZERO)?;
+        // The last copy is the one the store had: nothing started, nothing changed.
+        assert!(diff.started.is_empty(), "{:?}", diff.started);
+        assert_eq!((diff.updated, diff.ended.len()), (0, 0));
+        assert_eq!(
+            store.get("t", "1").and_then(|s| s.ip),
+            Some("10.0.0.1".into())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_large_listing_keeps_its_order_for_equal_keys_and_every_session() -> Result<()> {
+        let store = SessionStore::new();
+        store.register_tenant(&Arc::from("t"), ConnectorKind::Vigil);
+        // More than a few release steps, all with the same start time.
+        let n = RELEASE_EVERY * 3 + 17;
+        let listing: Vec<Session> = (0..n)
+            .map(|i| session("t", &format!("s{i:06}"), "alice", "10.0.0.1", false, 1))
+            .collect();
+        let diff = store.apply("t", PollUpdate::Full(listing), Duration::ZERO)?;
+        assert_eq!(diff.started.len(), n);
+        assert!(
+            diff.started.windows(2).all(|w| w[0].id < w[1].id),
+            "listing order"
+        );
+        let page = store.query_all(&SessionQuery {
+            descending: false,
+            ..SessionQuery::default()
+        })?;
+        assert_eq!(page.total, n);
+        // Equal start times: the listing's order.
+        assert!(page.rows.windows(2).all(|w| w[0].id < w[1].id));
         Ok(())
     }
 
