@@ -11,7 +11,7 @@ port=18181
   >/dev/null 2>&1 &
 demo=$!
 # Cleanup on exit: the demo may already have ended, which is not an error here.
-trap 'kill "$demo" 2>/dev/null || true' EXIT
+trap 'if kill -0 "$demo" 2>/dev/null; then kill "$demo"; fi' EXIT
 up() { curl -fsS -o /dev/null -H "Authorization: Bearer bench-token" "http://127.0.0.1:$port/v1/info"; }
 for _ in $(seq 50); do up 2>/dev/null && break; sleep 0.1; done
 up || { echo "bench_cli_tenants: the demo server did not answer on port $port" >&2; exit 1; }

@@ -113,25 +113,10 @@ def clear_filters(s):
     s.wait("the unfiltered count", lambda: len(numbers(count_text(s))) == 1 and numbers(count_text(s))[0] > 0)
 
 
-def startup_marks(s, started):
-    """Where start-up time goes, from the page's own clock: seconds from the app's launch
-    (`started`, monotonic) to the page's navigation start (the app and its web process
-    up) and to its first contentful paint (the window's shell drawn, before any data)."""
-    marks = s.execute("""
-        const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-        return { origin: performance.timeOrigin, fcp: fcp ? fcp.startTime : null };
-    """)
-    launched = time.time() - (time.monotonic() - started)
-    out = {"page_start_s": round(marks["origin"] / 1000 - launched, 2)}
-    if marks.get("fcp") is not None:
-        out["first_paint_s"] = round((marks["origin"] + marks["fcp"]) / 1000 - launched, 2)
-    return out
-
-
 def test_100k_sessions_load(s, started):
     s.wait("the first rows", lambda: len(visible_rows(s)) > 5, timeout=240)
     FIGURES["start_to_first_rows_s"] = round(time.monotonic() - started, 2)
-    FIGURES.update(startup_marks(s, started))
+    FIGURES.update(webdriver.startup_marks(s, started))
     s.wait("the whole demo population", lambda: numbers(count_text(s)) and numbers(count_text(s))[0] > SESSIONS * 0.8,
            timeout=240)
     FIGURES["start_to_all_rows_s"] = round(time.monotonic() - started, 2)

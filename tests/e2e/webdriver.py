@@ -68,6 +68,21 @@ def app_session(port, binary):
     }})
 
 
+def startup_marks(s, started):
+    """Where start-up time goes, from the page's own clock: seconds from the app's launch
+    (`started`, monotonic) to the page's navigation start (the app and its web process
+    up) and to its first contentful paint (the window's shell drawn, before any data)."""
+    marks = s.execute("""
+        const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+        return { origin: performance.timeOrigin, fcp: fcp ? fcp.startTime : null };
+    """)
+    launched = time.time() - (time.monotonic() - started)
+    out = {"page_start_s": round(marks["origin"] / 1000 - launched, 2)}
+    if marks.get("fcp") is not None:
+        out["first_paint_s"] = round((marks["origin"] + marks["fcp"]) / 1000 - launched, 2)
+    return out
+
+
 class Session:
     def __init__(self, url, capabilities, timeout=60):
         self.url = url.rstrip("/")
