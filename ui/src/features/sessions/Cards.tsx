@@ -154,21 +154,23 @@ export function cardsShown(
 ): readonly TenantSummary[] {
   if (tenants.length <= CARDS_SHOWN) return tenants;
   const chosen = new Set(scope);
-  const weight = ({ health, counts }: TenantSummary) => [
-    chosen.has(health.tenant) ? 1 : 0,
-    alertsByTenant?.[health.tenant] ?? 0,
-    counts.superusers_online,
-    health.stale ? 1 : 0,
-    counts.active_sessions,
-  ];
-  return [...tenants]
-    .sort((a, b) => {
-      const [wa, wb] = [weight(a), weight(b)];
-      for (let i = 0; i < wa.length; i++) {
-        const d = (wb[i] ?? 0) - (wa[i] ?? 0);
-        if (d !== 0) return d;
-      }
-      return a.health.tenant.localeCompare(b.health.tenant);
-    })
-    .slice(0, CARDS_SHOWN);
+  // Each tenant's weights once, then one sort on them.
+  const weighed = tenants.map((t) => ({
+    t,
+    w: [
+      chosen.has(t.health.tenant) ? 1 : 0,
+      alertsByTenant?.[t.health.tenant] ?? 0,
+      t.counts.superusers_online,
+      t.health.stale ? 1 : 0,
+      t.counts.active_sessions,
+    ],
+  }));
+  weighed.sort((a, b) => {
+    for (let i = 0; i < a.w.length; i++) {
+      const d = (b.w[i] ?? 0) - (a.w[i] ?? 0);
+      if (d !== 0) return d;
+    }
+    return a.t.health.tenant.localeCompare(b.t.health.tenant);
+  });
+  return weighed.slice(0, CARDS_SHOWN).map(({ t }) => t);
 }
